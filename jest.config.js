@@ -1,0 +1,8 @@
+/** Tests are TypeScript, compiled by ts-jest against the same strict settings as the sources. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+  testTimeout: 60000,
+};

@@ -1,0 +1,299 @@
+import * as path from 'node:path';
+import { InputError, IssueList, type LocatedIssue } from '../errors';
+import { isCidrError, parseCidr } from '../policy/addresses';
+import { parsePort } from '../policy/ports';
+import { readYaml, yamlFilesIn } from './read-file';
+import { validateAgainst } from './schema';
+import type {
+  AddressItem,
+  AddressList,
+  Catalog,
+  DeviceClass,
+  Flow,
+  PortItem,
+  Service,
+  Variable,
+  VariableKind,
+  Vendor,
+} from './types';
+import type { YamlSource } from './yaml-source';
+
+type Raw = Record<string, any>; // shape already checked by the JSON Schema
+
+const VARIABLE_REF = /^\{([a-z][a-z0-9_]*)\}$/;
+const VARIABLE_IN_NAME = /\{([^}]*)\}/g;
+
+/**
+ * Reads a catalog folder: device-classes.yaml, lists/*.yaml, vendors/*.yaml. Every file is
+ * checked against its schema and then for what a schema cannot say (references between
+ * files, ranges, addresses); all problems are reported together.
+ */
+export function loadCatalog(root: string, extraVendorFiles: string[] = []): Catalog {
+  const issues = new IssueList();
+  const catalog: Catalog = { root, deviceClasses: new Map(), lists: new Map(), vendors: new Map() };
+
+  const dcSource = tryRead(path.join(root, 'device-classes.yaml'), issues);
+  if (dcSource) loadDeviceClasses(dcSource, catalog, issues);
+
+  for (const file of yamlFilesIn(path.join(root, 'lists'))) {
+    const src = tryRead(file, issues);
+    if (src) loadList(src, catalog, issues);
+  }
+
+  const vendorFiles = [...yamlFilesIn(path.join(root, 'vendors')), ...extraVendorFiles];
+  for (const file of vendorFiles) {
+    const src = tryRead(file, issues);
+    if (src) loadVendor(src, catalog, issues);
+  }
+  issues.throwIfAny();
+  return catalog;
+}
+
+function tryRead(file: string, issues: IssueList): YamlSource | undefined {
+  try {
+    return readYaml(file);
+  } catch (err) {
+    if (err instanceof InputError) issues.addAll(err.issues);
+    else throw err;
+    return undefined;
+  }
+}
+
+function schemaOk(src: YamlSource, schema: Parameters<typeof validateAgainst>[0], issues: IssueList): boolean {
+  const found = validateAgainst(schema, src);
+  issues.addAll(found);
+  return found.length === 0;
+}
+
+function loadDeviceClasses(src: YamlSource, catalog: Catalog, issues: IssueList): void {
+  if (!schemaOk(src, 'device-classes', issues)) return;
+  const raw = src.data as Raw;
+  raw.deviceClasses.forEach((dc: Raw, i: number) => {
+    const at = ['deviceClasses', i, 'id'];
+    if (catalog.deviceClasses.has(dc.id)) {
+      issues.addAll([src.issue(at, `duplicate device class id '${dc.id}'`)]);
+      return;
+    }
+    const entry: DeviceClass = {
+      id: dc.id,
+      name: dc.name,
+      description: dc.description,
+      os: dc.os ?? 'any',
+      origin: src.locate(['deviceClasses', i]),
+    };
+    catalog.deviceClasses.set(dc.id, entry);
+  });
+}
+
+function loadList(src: YamlSource, catalog: Catalog, issues: IssueList): void {
+  if (!schemaOk(src, 'list', issues)) return;
+  const raw = src.data as Raw;
+  const list: AddressList = {
+    id: raw.list.id,
+    name: raw.list.name,
+    url: raw.list.source.url,
+    recorded: raw.list.source.recorded,
+    notes: raw.list.notes ?? [],
+    addresses: [],
+    origin: src.locate(['list']),
+  };
+  raw.addresses.forEach((text: string, i: number) => {
+    const c = parseCidr(text);
+    if (isCidrError(c)) issues.addAll([src.issue(['addresses', i], c.error)]);
+    else list.addresses.push(c);
+  });
+  if (catalog.lists.has(list.id)) {
+    issues.addAll([src.issue(['list', 'id'], `duplicate list id '${list.id}'`)]);
+    return;
+  }
+  catalog.lists.set(list.id, list);
+}
+
+function loadVendor(src: YamlSource, catalog: Catalog, issues: IssueList): void {
+  if (!schemaOk(src, 'vendor', issues)) return;
+  const raw = src.data as Raw;
+  const found: LocatedIssue[] = [];
+  const vendor: Vendor = {
+    id: raw.vendor.id,
+    name: raw.vendor.name,
+    source: { ...raw.vendor.source },
+    notes: raw.vendor.notes ?? [],
+    variables: new Map(),
+    services: [],
+    file: src.file,
+    origin: src.locate(['vendor']),
+  };
+
+  for (const [name, v] of Object.entries<Raw>(raw.variables ?? {})) {
+    const at = ['variables', name];
+    const kind: VariableKind = v.kind ?? 'name';
+    const variable: Variable = { name, kind, description: v.description, origin: src.locate(at, true) };
+    if (kind === 'name') {
+      if (v.pattern === undefined) found.push(src.issue(at, `a name variable needs a pattern its values must match`, true));
+      else {
+        try {
+          variable.pattern = new RegExp(`^(?:${v.pattern})$`);
+        } catch (err) {
+          found.push(src.issue([...at, 'pattern'], `not a valid regular expression: ${(err as Error).message}`));
+        }
+      }
+    } else if (v.pattern !== undefined) {
+      found.push(src.issue([...at, 'pattern'], `only name variables take a pattern; ${kind} values are checked as ${kind}`));
+    }
+    vendor.variables.set(name, variable);
+  }
+
+  const firstSeen = new Map<string, number>();
+  raw.services.forEach((s: Raw, si: number) => {
+    const sPath = ['services', si];
+    const previous = firstSeen.get(s.id);
+    if (previous !== undefined) {
+      const line = src.locate(['services', previous, 'id']).line;
+      found.push(src.issue([...sPath, 'id'], `duplicate service id '${s.id}' (first defined on line ${line})`));
+      return;
+    }
+    firstSeen.set(s.id, si);
+    if (s.requirement !== 'conditional' && s.condition !== undefined) {
+      found.push(src.issue([...sPath, 'condition'], `only a conditional service has a condition`));
+    }
+    checkClasses(s.deviceClasses, [...sPath, 'deviceClasses'], catalog, src, found);
+    const service: Service = {
+      id: s.id,
+      name: s.name,
+      purpose: s.purpose ?? [],
+      requirement: s.requirement,
+      condition: s.condition,
+      vendorSays: s.vendorSays,
+      deviceClasses: s.deviceClasses,
+      regions: s.regions,
+      environments: s.environments,
+      notes: s.notes ?? [],
+      flows: [],
+      origin: src.locate(sPath),
+    };
+    s.flows.forEach((f: Raw, fi: number) => {
+      service.flows.push(loadFlow(f, [...sPath, 'flows', fi], fi, service, vendor, catalog, src, found));
+    });
+    vendor.services.push(service);
+  });
+
+  if (catalog.vendors.has(vendor.id)) {
+    found.push(src.issue(['vendor', 'id'], `duplicate vendor id '${vendor.id}' (also in ${catalog.vendors.get(vendor.id)!.file})`));
+  }
+  issues.addAll(found);
+  if (found.length === 0) catalog.vendors.set(vendor.id, vendor);
+}
+
+function checkClasses(ids: string[], at: Array<string | number>, catalog: Catalog, src: YamlSource, found: LocatedIssue[]): void {
+  ids.forEach((id, i) => {
+    if (!catalog.deviceClasses.has(id)) {
+      found.push(src.issue([...at, i], `unknown device class '${id}' (known: ${[...catalog.deviceClasses.keys()].join(', ')})`));
+    }
+  });
+}
+
+function variableRef(
+  text: string,
+  kind: VariableKind,
+  at: Array<string | number>,
+  vendor: Vendor,
+  src: YamlSource,
+  found: LocatedIssue[],
+): string | undefined {
+  const m = VARIABLE_REF.exec(text);
+  if (!m) return undefined;
+  const v = vendor.variables.get(m[1]!);
+  if (!v) found.push(src.issue(at, `undefined variable '${m[1]}' (declare it under variables)`));
+  else if (v.kind !== kind) found.push(src.issue(at, `variable '${m[1]}' is a ${v.kind} variable; ${kind} are expected here`));
+  return m[1];
+}
+
+function loadFlow(
+  f: Raw,
+  at: Array<string | number>,
+  index: number,
+  service: Service,
+  vendor: Vendor,
+  catalog: Catalog,
+  src: YamlSource,
+  found: LocatedIssue[],
+): Flow {
+  const ports: PortItem[] = [];
+  (f.ports ?? []).forEach((p: string | number, i: number) => {
+    const pAt = [...at, 'ports', i];
+    if (typeof p === 'string' && p.startsWith('{')) {
+      const name = variableRef(p, 'ports', pAt, vendor, src, found);
+      if (name) ports.push({ variable: name });
+      return;
+    }
+    const r = parsePort(p);
+    if ('error' in r) found.push(src.issue(pAt, r.error));
+    else ports.push({ range: r });
+  });
+
+  const addresses: AddressItem[] = [];
+  (f.addresses ?? []).forEach((a: string, i: number) => {
+    const aAt = [...at, 'addresses', i];
+    if (a.startsWith('{')) {
+      const name = variableRef(a, 'addresses', aAt, vendor, src, found);
+      if (name) addresses.push({ variable: name });
+      return;
+    }
+    const c = parseCidr(a);
+    if (isCidrError(c)) found.push(src.issue(aAt, c.error));
+    else addresses.push({ cidr: c });
+  });
+
+  (f.domains ?? []).forEach((d: string, i: number) => {
+    for (const m of d.matchAll(VARIABLE_IN_NAME)) {
+      const v = vendor.variables.get(m[1]!);
+      if (!v) found.push(src.issue([...at, 'domains', i], `undefined variable '${m[1]}' (declare it under variables)`));
+      else if (v.kind !== 'name') found.push(src.issue([...at, 'domains', i], `variable '${m[1]}' is a ${v.kind} variable; only name variables go into host names`));
+    }
+  });
+  (f.lists ?? []).forEach((id: string, i: number) => {
+    if (!catalog.lists.has(id)) found.push(src.issue([...at, 'lists', i], `unknown address list '${id}' (add catalog/lists/${id}.yaml)`));
+  });
+  if (f.peers) checkClasses(f.peers, [...at, 'peers'], catalog, src, found);
+  if (f.deviceClasses) {
+    checkClasses(f.deviceClasses, [...at, 'deviceClasses'], catalog, src, found);
+    f.deviceClasses.forEach((id: string, i: number) => {
+      if (!service.deviceClasses.includes(id)) {
+        found.push(src.issue([...at, 'deviceClasses', i], `device class '${id}' is not one of the service's (${service.deviceClasses.join(', ')})`));
+      }
+    });
+  }
+
+  const hasEnd = ['domains', 'addresses', 'lists', 'peers'].some((k) => (f[k] ?? []).length > 0);
+  const programs: string[] = f.programs ?? [];
+  if (f.protocol === 'icmp' && f.ports) found.push(src.issue([...at, 'ports'], `icmp has no ports`));
+  if ((f.protocol === 'tcp' || f.protocol === 'udp' || f.protocol === 'tcp/udp') && !f.ports) {
+    found.push(src.issue([...at, 'protocol'], `a ${f.protocol} flow needs ports (fwgen never opens every port)`));
+  }
+  if (f.ports && !f.protocol) found.push(src.issue([...at, 'ports'], `ports need a protocol`));
+  if (!hasEnd && f.incomplete === undefined) {
+    if (programs.length === 0) {
+      found.push(src.issue(at, `the flow names no other end (domains, addresses, lists or peers) and is not marked incomplete`));
+    } else if (f.protocol || f.ports) {
+      found.push(src.issue(at, `a program-only flow allows the programs as such; give it no protocol or ports, or name the other end`));
+    }
+  }
+
+  return {
+    index,
+    direction: f.direction,
+    protocol: f.protocol,
+    ports,
+    deviceClasses: f.deviceClasses,
+    domains: f.domains ?? [],
+    addresses,
+    lists: f.lists ?? [],
+    peers: f.peers ?? [],
+    programs,
+    maxTtl: f.maxTtl,
+    incomplete: f.incomplete,
+    notes: f.notes ?? [],
+    origin: src.locate(at),
+    path: at,
+  };
+}

@@ -1,0 +1,23 @@
+import * as fs from 'node:fs';
+import { FileError } from '../errors';
+import { displayPath } from '../paths';
+import { YamlSource } from './yaml-source';
+
+export function readYaml(file: string): YamlSource {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FileError(displayPath(file), `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return YamlSource.parse(displayPath(file), text);
+}
+
+export function yamlFilesIn(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && !/\.lock\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+}

@@ -1,0 +1,124 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LocatedIssue } from '../errors';
+import { schemaDir } from '../paths';
+import type { YamlSource } from './yaml-source';
+
+export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile';
+
+let compiled: Map<SchemaName, ValidateFunction> | undefined;
+
+function validators(): Map<SchemaName, ValidateFunction> {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+  compiled = new Map();
+  for (const name of ['vendor', 'device-classes', 'list', 'profile'] as SchemaName[]) {
+    const file = path.join(schemaDir, `${name}.schema.json`);
+    compiled.set(name, ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8'))));
+  }
+  return compiled;
+}
+
+/** Validates a parsed file against one of the project's JSON Schemas; issues carry positions. */
+export function validateAgainst(schema: SchemaName, source: YamlSource): LocatedIssue[] {
+  const validate = validators().get(schema)!;
+  if (validate(source.data)) return [];
+  return explainErrors(validate.errors ?? [], source);
+}
+
+function pointerToPath(pointer: string): Array<string | number> {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function valueAt(data: unknown, path: Array<string | number>): unknown {
+  let v: unknown = data;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+/**
+ * Turns ajv's errors into one readable message per place. anyOf failures list every
+ * branch; the branch whose type matched the value says what is actually wrong.
+ */
+function explainErrors(errors: ErrorObject[], source: YamlSource): LocatedIssue[] {
+  const byPlace = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    if (e.keyword === 'if') continue;
+    const key = e.instancePath;
+    if (!byPlace.has(key)) byPlace.set(key, []);
+    byPlace.get(key)!.push(e);
+  }
+  const issues: LocatedIssue[] = [];
+  for (const [pointer, errs] of byPlace) {
+    const path = pointerToPath(pointer);
+    const value = valueAt(source.data, path);
+    const anyOf = errs.find((e) => e.keyword === 'anyOf');
+    let chosen = errs.filter((e) => e.keyword !== 'anyOf');
+    if (anyOf) {
+      const specific = chosen.filter((e) => e.keyword !== 'type');
+      chosen = specific.length > 0 ? specific.slice(0, 1) : [anyOf];
+    }
+    const seen = new Set<string>();
+    for (const e of chosen) {
+      const { message, field } = describe(e, value);
+      const fullPath = field === undefined ? path : [...path, field];
+      const text = `${message}`;
+      const dedupe = `${fullPath.join('.')}|${text}`;
+      if (seen.has(dedupe)) continue;
+      seen.add(dedupe);
+      issues.push(source.issue(fullPath, text, field !== undefined && e.keyword === 'additionalProperties'));
+    }
+  }
+  return issues;
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function describe(e: ErrorObject, value: unknown): { message: string; field?: string } {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { message: `unknown field '${String(p.additionalProperty)}'`, field: String(p.additionalProperty) };
+    case 'required':
+      return { message: `missing required field '${String(p.missingProperty)}'` };
+    case 'enum':
+      return { message: `${show(value)} is not one of: ${(p.allowedValues as unknown[]).map(String).join(', ')}` };
+    case 'const':
+      return { message: `must be ${show(p.allowedValue)}` };
+    case 'maximum':
+      return { message: `${show(value)} is above the maximum ${String(p.limit)}` };
+    case 'minimum':
+      return { message: `${show(value)} is below the minimum ${String(p.limit)}` };
+    case 'pattern':
+      return { message: `${show(value)} does not match the pattern ${String(p.pattern)}` };
+    case 'propertyNames':
+      return { message: `key ${show(p.propertyName)} is not a valid name` };
+    case 'type':
+      return { message: `${show(value)} must be of type ${String(p.type)}` };
+    case 'minItems':
+      return { message: `must have at least ${String(p.limit)} item(s)` };
+    case 'minProperties':
+      return { message: `must have at least ${String(p.limit)} entr${p.limit === 1 ? 'y' : 'ies'}` };
+    case 'uniqueItems':
+      return { message: `items ${String(p.j)} and ${String(p.i)} are the same` };
+    case 'maxLength':
+      return { message: `is longer than ${String(p.limit)} characters` };
+    case 'minLength':
+      return { message: `must not be empty` };
+    case 'anyOf':
+      return { message: `${show(value)} is not a valid value here` };
+    default:
+      return { message: e.message ?? e.keyword };
+  }
+}

@@ -1,0 +1,175 @@
+import type { Profile } from '../catalog/profile';
+import type { Catalog } from '../catalog/types';
+import { toAddressSet, type AddressSet } from './addresses';
+import { mergePorts, type PortRange } from './ports';
+import { select, type SelectedFlow, type Selection } from './select';
+import {
+  emptyAddressBook,
+  type AddressBook,
+  type BoundClass,
+  type Direction,
+  type NameInfo,
+  type Policy,
+  type Protocol,
+  type Remote,
+  type Rule,
+} from './types';
+
+const OPPOSITE: Record<Direction, Direction> = { inbound: 'outbound', outbound: 'inbound' };
+
+function directionsOf(d: SelectedFlow['flow']['direction']): Direction[] {
+  return d === 'both' ? ['outbound', 'inbound'] : [d];
+}
+
+function protocolsOf(p: SelectedFlow['flow']['protocol']): Array<Protocol | undefined> {
+  if (p === undefined) return [undefined];
+  return p === 'tcp/udp' ? ['tcp', 'udp'] : [p];
+}
+
+interface Draft {
+  sel: SelectedFlow;
+  deviceClass: string;
+  direction: Direction;
+  protocol?: Protocol;
+  ports: PortRange[];
+  remote: Remote;
+}
+
+function remoteKey(r: Remote): string {
+  return JSON.stringify([r.addresses.ipv4, r.addresses.ipv6, r.names, r.lists, r.peers]);
+}
+
+/**
+ * Turns the selection into the flat IR: one rule per device class, direction and
+ * protocol; flows between two device classes of the site are mirrored so each side gets
+ * its half; rules that differ only in ports are merged; everything sorted.
+ */
+export function buildPolicy(catalog: Catalog, profile: Profile, book: AddressBook = emptyAddressBook): Policy {
+  return buildFromSelection(catalog, profile, select(catalog, profile), book);
+}
+
+export function buildFromSelection(catalog: Catalog, profile: Profile, selection: Selection, book: AddressBook): Policy {
+  const classAddresses = new Map<string, AddressSet>();
+  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, toAddressSet(b.cidrs));
+
+  const drafts: Draft[] = [];
+  for (const sel of selection.flows) {
+    const { flow } = sel;
+    const listCidrs = flow.lists.flatMap((id) => catalog.lists.get(id)!.addresses);
+    const external: Remote = {
+      addresses: toAddressSet([...sel.addresses, ...listCidrs]),
+      names: sel.domains,
+      lists: [...flow.lists].sort(),
+      peers: [],
+    };
+    const hasExternal = external.addresses.ipv4.length + external.addresses.ipv6.length + external.names.length > 0;
+    for (const local of sel.localClasses) {
+      for (const direction of directionsOf(flow.direction)) {
+        for (const protocol of protocolsOf(flow.protocol)) {
+          const base = { sel, protocol, ports: sel.ports };
+          if (hasExternal || flow.peers.length === 0) {
+            drafts.push({ ...base, deviceClass: local, direction, remote: external });
+          }
+          for (const peer of flow.peers) {
+            const peerRemote = (id: string): Remote => ({
+              addresses: classAddresses.get(id)!,
+              names: [],
+              lists: [],
+              peers: [id],
+            });
+            drafts.push({ ...base, deviceClass: local, direction, remote: peerRemote(peer) });
+            drafts.push({ ...base, deviceClass: peer, direction: OPPOSITE[direction], remote: peerRemote(local) });
+          }
+        }
+      }
+    }
+  }
+
+  const merged = new Map<string, Rule>();
+  for (const d of drafts) {
+    const { vendor, service, flow } = d.sel;
+    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', remoteKey(d.remote), flow.programs.join('|')].join('\u0000');
+    const origin = { vendor: vendor.id, service: service.id, flow: flow.index, loc: flow.origin };
+    const existing = merged.get(key);
+    if (existing) {
+      existing.ports = mergePorts([...existing.ports, ...d.ports]);
+      if (!existing.origins.some((o) => o.flow === origin.flow && o.service === origin.service)) existing.origins.push(origin);
+      continue;
+    }
+    merged.set(key, {
+      id: '',
+      vendor: vendor.id,
+      vendorName: vendor.name,
+      service: service.id,
+      serviceName: service.name,
+      requirement: service.requirement,
+      deviceClass: d.deviceClass,
+      direction: d.direction,
+      protocol: d.protocol,
+      ports: mergePorts(d.ports),
+      remote: d.remote,
+      programs: [...flow.programs].sort(),
+      origins: [origin],
+    });
+  }
+
+  const rules = [...merged.values()].sort(compareRules);
+  const seen = new Map<string, number>();
+  for (const r of rules) {
+    r.origins.sort((a, b) => a.loc.line - b.loc.line);
+    const base = [r.vendor, r.service, r.deviceClass, r.direction === 'inbound' ? 'in' : 'out', r.protocol ?? 'app'].join('.');
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    r.id = n === 1 ? base : `${base}.${n}`;
+  }
+
+  const names = new Map<string, NameInfo>();
+  for (const sel of selection.flows) {
+    for (const name of sel.domains) {
+      const info: NameInfo = names.get(name) ?? { name, wildcard: name.startsWith('*.') };
+      if (sel.flow.maxTtl !== undefined) info.maxTtl = Math.min(info.maxTtl ?? Infinity, sel.flow.maxTtl);
+      const found = info.wildcard ? undefined : book.lookup(name);
+      if (found) {
+        info.addresses = found.addresses;
+        if (found.ttl !== undefined) info.ttl = found.ttl;
+      }
+      names.set(name, info);
+    }
+  }
+
+  const deviceClasses: BoundClass[] = [...profile.deviceClasses.values()]
+    .map((b) => ({
+      id: b.id,
+      name: catalog.deviceClasses.get(b.id)!.name,
+      addresses: classAddresses.get(b.id)!,
+      interface: b.interface,
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+
+  return {
+    profile: {
+      name: profile.name,
+      file: profile.file,
+      region: profile.region,
+      environment: profile.environment,
+      description: profile.description,
+    },
+    deviceClasses,
+    rules,
+    names: new Map([...names].sort(([a], [b]) => a.localeCompare(b))),
+    omitted: selection.omitted,
+    locked: book.present,
+  };
+}
+
+function compareRules(a: Rule, b: Rule): number {
+  return (
+    a.deviceClass.localeCompare(b.deviceClass) ||
+    a.vendor.localeCompare(b.vendor) ||
+    a.service.localeCompare(b.service) ||
+    a.direction.localeCompare(b.direction) ||
+    (a.protocol ?? '').localeCompare(b.protocol ?? '') ||
+    (a.ports[0]?.from ?? 0) - (b.ports[0]?.from ?? 0) ||
+    remoteKey(a.remote).localeCompare(remoteKey(b.remote))
+  );
+}

@@ -1,0 +1,153 @@
+import type { Binding, Profile, VariableValue } from '../catalog/profile';
+import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
+import { IssueList } from '../errors';
+import type { Cidr } from './addresses';
+import type { PortRange } from './ports';
+import type { Omission } from './types';
+
+/** A catalog flow chosen for this site, with its variables filled in. */
+export interface SelectedFlow {
+  vendor: Vendor;
+  service: Service;
+  flow: Flow;
+  /** The flow's device classes that this site binds. */
+  localClasses: string[];
+  domains: string[];
+  addresses: Cidr[];
+  ports: PortRange[];
+}
+
+export interface Selection {
+  flows: SelectedFlow[];
+  omitted: Omission[];
+  /** Services with at least one selected flow, for explain. */
+  services: Array<{ vendor: Vendor; service: Service; classes: string[] }>;
+}
+
+function omit(vendor: Vendor, service: Service, reason: string, flow?: Flow): Omission {
+  return {
+    vendor: vendor.id,
+    service: service.id,
+    serviceName: service.name,
+    flow: flow?.index,
+    reason,
+    loc: flow ? flow.origin : service.origin,
+  };
+}
+
+/** Why a service is not for this site, or undefined when it is. */
+function serviceExclusion(service: Service, profile: Profile, include: string[], exclude: string[]): string | undefined {
+  if (service.regions && !service.regions.includes(profile.region)) {
+    return `for region ${service.regions.join(', ')}; the site is in ${profile.region}`;
+  }
+  if (service.environments && !service.environments.includes(profile.environment)) {
+    return `for environment ${service.environments.join(', ')}; the site is ${profile.environment}`;
+  }
+  if (exclude.includes(service.id)) return `excluded by the profile`;
+  if (service.requirement === 'optional' && !include.includes(service.id)) {
+    return `optional; add it to include to use it`;
+  }
+  if (service.requirement === 'conditional' && !include.includes(service.id)) {
+    return `conditional (${service.condition}); add it to include if that is the case`;
+  }
+  const bound = service.deviceClasses.filter((c) => profile.deviceClasses.has(c));
+  if (bound.length === 0) return `none of its device classes (${service.deviceClasses.join(', ')}) is at this site`;
+  return undefined;
+}
+
+/**
+ * Picks the flows a profile needs: vendor by vendor, service by service, by region,
+ * environment, requirement, include/exclude and the device classes the site has.
+ * Variables are expanded here; a missing one is an error naming it and the profile.
+ */
+export function select(catalog: Catalog, profile: Profile): Selection {
+  const issues = new IssueList();
+  const selection: Selection = { flows: [], omitted: [], services: [] };
+  const src = profile.source;
+
+  for (const [vendorId, pv] of [...profile.vendors].sort(([a], [b]) => a.localeCompare(b))) {
+    const vendor = catalog.vendors.get(vendorId)!;
+    for (const service of vendor.services) {
+      const why = serviceExclusion(service, profile, pv.include, pv.exclude);
+      if (why) {
+        selection.omitted.push(omit(vendor, service, why));
+        continue;
+      }
+      const serviceClasses = new Set<string>();
+      for (const flow of service.flows) {
+        const classes = (flow.deviceClasses ?? service.deviceClasses).filter((c) => profile.deviceClasses.has(c));
+        if (classes.length === 0) {
+          selection.omitted.push(omit(vendor, service, `its device classes (${(flow.deviceClasses ?? []).join(', ')}) are not at this site`, flow));
+          continue;
+        }
+        if (flow.incomplete !== undefined) {
+          selection.omitted.push(omit(vendor, service, `incomplete in the catalog: ${flow.incomplete}`, flow));
+          continue;
+        }
+        const missingPeers = flow.peers.filter((p) => !profile.deviceClasses.has(p));
+        if (missingPeers.length > 0) {
+          issues.addAll([
+            src.issue(
+              ['deviceClasses'],
+              `${vendor.id}/${service.id} (${flow.origin.file}:${flow.origin.line}) talks to device class ${missingPeers.map((p) => `'${p}'`).join(', ')}; bind it here with its addresses, or exclude the service`,
+              true,
+            ),
+          ]);
+          continue;
+        }
+        const values = (name: string): VariableValue | undefined => {
+          const v = pv.variables.get(name);
+          if (!v) {
+            const decl = vendor.variables.get(name)!;
+            issues.addAll([
+              src.issue(
+                ['vendors', vendor.id],
+                `variable '${name}' is not set; ${vendor.id}/${service.id} (${flow.origin.file}:${flow.origin.line}) needs it: ${decl.description}`,
+                true,
+              ),
+            ]);
+          }
+          return v;
+        };
+        const domains: string[] = [];
+        for (const d of flow.domains) {
+          let ok = true;
+          const expanded = d.replace(/\{([a-z][a-z0-9_]*)\}/g, (_m, name: string) => {
+            const v = values(name);
+            if (!v || v.kind !== 'name') {
+              ok = false;
+              return '';
+            }
+            return v.value.toLowerCase();
+          });
+          if (ok) domains.push(expanded);
+        }
+        const addresses: Cidr[] = [];
+        for (const a of flow.addresses) {
+          if ('cidr' in a) addresses.push(a.cidr);
+          else {
+            const v = values(a.variable);
+            if (v && v.kind === 'addresses') addresses.push(...v.value);
+          }
+        }
+        const ports: PortRange[] = [];
+        for (const p of flow.ports) {
+          if ('range' in p) ports.push(p.range);
+          else {
+            const v = values(p.variable);
+            if (v && v.kind === 'ports') ports.push(...v.value);
+          }
+        }
+        classes.forEach((c) => serviceClasses.add(c));
+        selection.flows.push({ vendor, service, flow, localClasses: classes, domains: [...new Set(domains)].sort(), addresses, ports });
+      }
+      if (serviceClasses.size > 0) selection.services.push({ vendor, service, classes: [...serviceClasses].sort() });
+    }
+  }
+  issues.throwIfAny();
+  return selection;
+}
+
+export function bindingOf(profile: Profile, id: string): Binding {
+  return profile.deviceClasses.get(id)!;
+}

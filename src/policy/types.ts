@@ -1,0 +1,87 @@
+import type { Direction as CatalogDirection, Requirement } from '../catalog/types';
+import type { SourceLocation } from '../errors';
+import type { AddressSet } from './addresses';
+import type { PortRange } from './ports';
+
+export type Protocol = 'tcp' | 'udp' | 'icmp';
+export type Direction = Exclude<CatalogDirection, 'both'>;
+
+/** Where a rule came from: which vendor, service and flow, at which file:line:col. */
+export interface RuleOrigin {
+  vendor: string;
+  service: string;
+  flow: number;
+  loc: SourceLocation;
+}
+
+/** What a name turned into, from the lock file (never from DNS at render time). */
+export interface NameInfo {
+  name: string;
+  wildcard: boolean;
+  /** The vendor says its answers live at most this long. */
+  maxTtl?: number;
+  /** Present when the lock holds the name. */
+  addresses?: AddressSet;
+  ttl?: number;
+}
+
+export interface Remote {
+  /** Literal networks: the vendor's addresses, named lists and peer device classes, aggregated. */
+  addresses: AddressSet;
+  /** Host names, sorted; wildcards start with "*.". */
+  names: string[];
+  lists: string[];
+  peers: string[];
+}
+
+/** One allow rule of the IR: a device class, a direction, a protocol, ports and the other end. */
+export interface Rule {
+  id: string;
+  vendor: string;
+  vendorName: string;
+  service: string;
+  serviceName: string;
+  requirement: Requirement;
+  deviceClass: string;
+  direction: Direction;
+  /** Absent for a program-only rule (the vendor names an application, not traffic). */
+  protocol?: Protocol;
+  ports: PortRange[];
+  remote: Remote;
+  programs: string[];
+  origins: RuleOrigin[];
+}
+
+export interface BoundClass {
+  id: string;
+  name: string;
+  addresses: AddressSet;
+  interface?: string;
+}
+
+export interface Omission {
+  vendor: string;
+  service: string;
+  serviceName: string;
+  flow?: number;
+  reason: string;
+  loc: SourceLocation;
+}
+
+export interface Policy {
+  profile: { name: string; file: string; region: string; environment: string; description?: string };
+  deviceClasses: BoundClass[];
+  rules: Rule[];
+  names: Map<string, NameInfo>;
+  omitted: Omission[];
+  /** Whether a lock file supplied the names' addresses. */
+  locked: boolean;
+}
+
+/** Name → addresses, as a lock file records them. The seam between resolving and rendering. */
+export interface AddressBook {
+  lookup(name: string): { addresses: AddressSet; ttl?: number } | undefined;
+  readonly present: boolean;
+}
+
+export const emptyAddressBook: AddressBook = { lookup: () => undefined, present: false };

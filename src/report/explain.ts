@@ -1,0 +1,47 @@
+import type { Profile } from '../catalog/profile';
+import { formatLocation } from '../errors';
+import { hostOrCidr, toAddressSet } from '../policy/addresses';
+import { formatPorts } from '../policy/ports';
+import type { Selection } from '../policy/select';
+
+/** What a profile selects, what it leaves out and why, in words. */
+export function explainSelection(profile: Profile, selection: Selection): string {
+  const out: string[] = [];
+  out.push(`Profile ${profile.name} (${profile.file})`);
+  if (profile.description) out.push(`  ${profile.description}`);
+  out.push(`  region ${profile.region}, environment ${profile.environment}`);
+  out.push('');
+  out.push('Device classes at this site:');
+  for (const b of [...profile.deviceClasses.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    const set = toAddressSet(b.cidrs);
+    const addrs = [...set.ipv4, ...set.ipv6].map(hostOrCidr).join(' ');
+    out.push(`  ${b.id}: ${addrs}${b.interface ? ` (interface ${b.interface})` : ''}`);
+  }
+  out.push('');
+  out.push(`Selected (${selection.services.length} services, ${selection.flows.length} flows):`);
+  for (const { vendor, service, classes } of selection.services) {
+    const why =
+      service.requirement === 'required'
+        ? 'required'
+        : `${service.requirement}, included by the profile${service.condition ? ` (${service.condition})` : ''}`;
+    out.push(`  ${vendor.id}/${service.id}: ${service.name} [${why}] on ${classes.join(', ')}`);
+    for (const f of selection.flows.filter((s) => s.service === service && s.vendor === vendor)) {
+      const ends = [
+        ...f.domains,
+        ...f.addresses.map((c) => hostOrCidr(c.text)),
+        ...f.flow.lists.map((l) => `list ${l}`),
+        ...f.flow.peers.map((p) => `class ${p}`),
+        ...f.flow.programs.map((p) => `program ${p}`),
+      ];
+      const what = f.flow.protocol ? `${f.flow.protocol} ${formatPorts(f.ports)}` : 'application';
+      out.push(`    ${f.flow.direction} ${what} ${f.localClasses.join(',')} <-> ${ends.join(' ')}`);
+    }
+  }
+  out.push('');
+  out.push(`Left out (${selection.omitted.length}):`);
+  for (const o of selection.omitted) {
+    const which = o.flow === undefined ? `${o.vendor}/${o.service}` : `${o.vendor}/${o.service} flow ${o.flow + 1}`;
+    out.push(`  ${which}: ${o.reason} (${formatLocation(o.loc)})`);
+  }
+  return out.join('\n') + '\n';
+}
