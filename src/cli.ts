@@ -86,31 +86,31 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .exitProcess(false);
 }
 
+class UsageError extends Error {}
+
 /** The whole program: parses argv, runs one command, returns the exit code. Never exits. */
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let pending: number | Promise<number> | undefined;
-  let helpOrUsage = '';
-  let usageError: string | undefined;
+  let helpText = '';
   try {
     const parser = commands(io, (p) => {
       pending = p;
     }).fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      throw err ?? new UsageError(msg);
     });
     await parser.parseAsync(argv, {}, (_err, _argv, output) => {
-      if (output) helpOrUsage = output;
+      if (output) helpText = output;
     });
-    if (usageError !== undefined) {
-      io.err(`${helpOrUsage ? helpOrUsage + '\n\n' : ''}${usageError}\n`);
-      return EXIT.error;
-    }
     if (pending === undefined) {
-      if (helpOrUsage) io.out(helpOrUsage + '\n');
+      if (helpText) io.out(helpText + '\n');
       return EXIT.ok;
     }
     return await pending;
   } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`fwgen: ${err.message}\nRun 'fwgen --help' for the commands and their options.\n`);
+      return EXIT.error;
+    }
     return reportError(err, io);
   }
 }

@@ -62,7 +62,8 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
     source: src,
   };
 
-  for (const [id, v] of Object.entries<Raw>(raw.vendors)) {
+  for (const [id, given] of Object.entries<Raw | null>(raw.vendors)) {
+    const v: Raw = given ?? {};
     const at = ['vendors', id];
     const vendor = catalog.vendors.get(id);
     if (!vendor) {

@@ -1,6 +1,6 @@
 import type { Binding, Profile, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
-import { IssueList } from '../errors';
+import { formatLocation, IssueList } from '../errors';
 import type { Cidr } from './addresses';
 import type { PortRange } from './ports';
 import type { Omission } from './types';
@@ -64,6 +64,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
   const issues = new IssueList();
   const selection: Selection = { flows: [], omitted: [], services: [] };
   const src = profile.source;
+  const reported = new Set<string>();
 
   for (const [vendorId, pv] of [...profile.vendors].sort(([a], [b]) => a.localeCompare(b))) {
     const vendor = catalog.vendors.get(vendorId)!;
@@ -89,7 +90,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
           issues.addAll([
             src.issue(
               ['deviceClasses'],
-              `${vendor.id}/${service.id} (${flow.origin.file}:${flow.origin.line}) talks to device class ${missingPeers.map((p) => `'${p}'`).join(', ')}; bind it here with its addresses, or exclude the service`,
+              `${vendor.id}/${service.id} (${formatLocation(flow.origin)}) talks to device class ${missingPeers.map((p) => `'${p}'`).join(', ')}; bind it here with its addresses, or exclude the service`,
               true,
             ),
           ]);
@@ -97,12 +98,13 @@ export function select(catalog: Catalog, profile: Profile): Selection {
         }
         const values = (name: string): VariableValue | undefined => {
           const v = pv.variables.get(name);
-          if (!v) {
+          if (!v && !reported.has(`${vendor.id}/${name}`)) {
+            reported.add(`${vendor.id}/${name}`);
             const decl = vendor.variables.get(name)!;
             issues.addAll([
               src.issue(
                 ['vendors', vendor.id],
-                `variable '${name}' is not set; ${vendor.id}/${service.id} (${flow.origin.file}:${flow.origin.line}) needs it: ${decl.description}`,
+                `variable '${name}' is not set; ${vendor.id}/${service.id} (${formatLocation(flow.origin)}) needs it: ${decl.description}`,
                 true,
               ),
             ]);

@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { run, type Io } from '../src/cli';
+
+export const repoRoot = path.resolve(__dirname, '..');
+export const catalogRoot = path.join(repoRoot, 'catalog');
+export const examplesRoot = path.join(repoRoot, 'examples');
+
+export function tempDir(prefix = 'fwgen-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A throwaway catalog: the shipped device classes and lists, plus the given vendor files. */
+export function tempCatalog(vendors: Record<string, string>, extra: Record<string, string> = {}): string {
+  const root = tempDir();
+  fs.mkdirSync(path.join(root, 'vendors'));
+  fs.mkdirSync(path.join(root, 'lists'));
+  fs.copyFileSync(path.join(catalogRoot, 'device-classes.yaml'), path.join(root, 'device-classes.yaml'));
+  for (const f of fs.readdirSync(path.join(catalogRoot, 'lists'))) {
+    fs.copyFileSync(path.join(catalogRoot, 'lists', f), path.join(root, 'lists', f));
+  }
+  for (const [name, text] of Object.entries(vendors)) fs.writeFileSync(path.join(root, 'vendors', name), text);
+  for (const [name, text] of Object.entries(extra)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+  return root;
+}
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in this process, capturing what it prints. */
+export async function runInProcess(args: string[], cwd?: string): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { out: (t) => (stdout += t), err: (t) => (stderr += t) };
+  const before = process.cwd();
+  if (cwd) process.chdir(cwd);
+  try {
+    const status = await run(args, io);
+    return { status, stdout, stderr };
+  } finally {
+    if (cwd) process.chdir(before);
+  }
+}
+
+/** Runs the real binary as a user would, after the build. */
+export function runBinary(args: string[], cwd = repoRoot): RunResult {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'fwgen.js'), ...args], { cwd, encoding: 'utf8' });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A small valid vendor file, as text, for tests to break one line of. */
+export const minimalVendor = `vendor:
+  id: acme
+  name: Acme
+  source:
+    title: Acme firewall page
+    seed: test.txt
+variables:
+  mid:
+    description: merchant id
+    pattern: "[0-9]+"
+services:
+  - id: api
+    name: Acme API
+    requirement: required
+    deviceClasses: [pos-terminal]
+    flows:
+      - direction: outbound
+        protocol: tcp
+        ports: [443]
+        domains: ["m{mid}.acme.example"]
+`;
+
+export const minimalProfile = `profile:
+  name: acme-site
+region: eu
+environment: production
+vendors:
+  acme:
+    variables:
+      mid: "42"
+deviceClasses:
+  pos-terminal:
+    addresses: [10.0.0.0/24]
+`;
