@@ -5,7 +5,12 @@ import { select } from './policy/select';
 import { explainSelection } from './report/explain';
 import { catalogRows, formatTable, selectionRows } from './report/flows';
 import { loadCatalog } from './catalog/load-catalog';
-import { loadSite, validatePaths } from './workspace';
+import * as path from 'node:path';
+import { exampleProfiles, loadSite, validatePaths } from './workspace';
+import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
+import { staleFiles, writeOutput } from './output';
+import { targets } from './targets/registry';
+import { packageRoot } from './paths';
 
 export interface Io {
   out(text: string): void;
@@ -77,6 +82,32 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
         return EXIT.ok;
       }),
     )
+    .command(
+      'render',
+      'render a profile for every target (or those named) into out/<profile>/, or one file to stdout',
+      (y) =>
+        withCatalog(y)
+          .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
+          .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${targets.map((t) => t.id).join(', ')}` })
+          .option('output', { alias: 'o', type: 'string', default: 'out', describe: "output folder, or - for stdout (one file)" })
+          .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' }),
+      run((a, out) => renderCommand(a, out)),
+    )
+    .command(
+      'targets',
+      'list the targets, what each writes, its options and their defaults',
+      (y) => y,
+      run((_a, out) => {
+        out.out(describeTargets());
+        return EXIT.ok;
+      }),
+    )
+    .command(
+      'check',
+      'render every shipped example in memory; exit 0 when out/ is current, 2 listing stale files',
+      (y) => withCatalog(y).option('output', { alias: 'o', type: 'string', default: path.join(packageRoot, 'out'), defaultDescription: 'out/ of the fwgen checkout', describe: 'the folder holding the rendered examples' }),
+      run((a, out) => checkCommand(a, out)),
+    )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()
     .help()
@@ -87,6 +118,75 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
 }
 
 class UsageError extends Error {}
+
+function printDiagnostics(diags: ReturnType<typeof renderSite>['diagnostics'], io: Io): void {
+  for (const d of diags) io.err(formatDiagnostic(d) + '\n');
+}
+
+function renderCommand(a: Record<string, unknown>, io: Io): number {
+  const chosen = chooseTargets(a.target as string[] | undefined);
+  const toStdout = a.output === '-';
+  if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
+  const result = renderSite(a.catalog as string, a.profile as string, chosen);
+  printDiagnostics(result.diagnostics, io);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
+    return EXIT.error;
+  }
+  if (toStdout) {
+    const only = a.only as string | undefined;
+    const picked = only ? result.files.filter((f) => path.posix.basename(f.path) === only) : result.files;
+    if (picked.length !== 1) {
+      const names = result.files.map((f) => path.posix.basename(f.path)).join(', ');
+      throw new UsageError(
+        only ? `no file '${only}' for this target (it writes: ${names})` : `this target writes ${result.files.length} files here (${names}); pick one with --only`,
+      );
+    }
+    io.out(picked[0]!.content);
+    return EXIT.ok;
+  }
+  const owned = chosen.map((t) => path.posix.join(result.policy.profile.name, t.id));
+  const summary = writeOutput(a.output as string, result.files, owned);
+  for (const f of summary.written) io.err(`wrote ${path.join(a.output as string, f)}\n`);
+  for (const f of summary.removed) io.err(`removed ${path.join(a.output as string, f)}\n`);
+  io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
+  return EXIT.ok;
+}
+
+function checkCommand(a: Record<string, unknown>, io: Io): number {
+  const stale: string[] = [];
+  let errors = 0;
+  for (const profile of exampleProfiles()) {
+    const result = renderSite(a.catalog as string, profile, targets);
+    const bad = result.diagnostics.filter((d) => d.severity === 'error');
+    printDiagnostics(bad, io);
+    errors += bad.length;
+    const owned = targets.map((t) => path.posix.join(result.policy.profile.name, t.id));
+    stale.push(...staleFiles(a.output as string, result.files, owned));
+  }
+  if (errors > 0) return EXIT.error;
+  if (stale.length > 0) {
+    io.err(`out/ is stale; run: npm run render-examples\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    return EXIT.stale;
+  }
+  io.out(`out/ is current (${exampleProfiles().length} profiles, ${targets.length} targets)\n`);
+  return EXIT.ok;
+}
+
+function describeTargets(): string {
+  const lines: string[] = [];
+  for (const t of targets) {
+    lines.push(`${t.id}: ${t.describe}`);
+    lines.push(`  apply: ${t.apply}`);
+    for (const [key, info] of Object.entries(t.options) as Array<[string, { describe: string; default: unknown }]>) {
+      const def = typeof info.default === 'function' ? '(from the profile name)' : JSON.stringify(info.default);
+      lines.push(`  targets.${t.id}.${key} (default ${def}): ${info.describe}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
 
 /** The whole program: parses argv, runs one command, returns the exit code. Never exits. */
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
@@ -107,7 +207,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }
     return await pending;
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof UnknownTargetError) {
       io.err(`fwgen: ${err.message}\nRun 'fwgen --help' for the commands and their options.\n`);
       return EXIT.error;
     }

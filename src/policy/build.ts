@@ -154,6 +154,10 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       environment: profile.environment,
       description: profile.description,
     },
+    vendors: [...new Set(rules.map((r) => r.vendor))].sort().map((id) => {
+      const v = catalog.vendors.get(id)!;
+      return { id, name: v.name, seed: v.source.seed, title: v.source.title };
+    }),
     deviceClasses,
     rules,
     names: new Map([...names].sort(([a], [b]) => a.localeCompare(b))),

@@ -68,8 +68,17 @@ export interface Omission {
   loc: SourceLocation;
 }
 
+export interface PolicyVendor {
+  id: string;
+  name: string;
+  seed: string;
+  title: string;
+}
+
 export interface Policy {
   profile: { name: string; file: string; region: string; environment: string; description?: string };
+  /** The vendors the rules come from, with the page each was transcribed from. */
+  vendors: PolicyVendor[];
   deviceClasses: BoundClass[];
   rules: Rule[];
   names: Map<string, NameInfo>;

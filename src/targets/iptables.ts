@@ -1,0 +1,236 @@
+import type { Family } from '../policy/addresses';
+import type { PortRange } from '../policy/ports';
+import type { Policy } from '../policy/types';
+import { commentLine, identifier, safeComment } from './escape';
+import {
+  classesWithRules,
+  Diagnostics,
+  expandForIp,
+  headerLines,
+  ruleSummary,
+  siteAddresses,
+  type FamilyRule,
+  type Mode,
+} from './common';
+import type { OutputFile, Target } from './types';
+
+export interface IptablesOptions {
+  mode: Mode;
+  chainPrefix: string;
+  policy: 'drop' | 'accept';
+  ipsetThreshold: number;
+  ipsetPrefix: string;
+}
+
+export interface IptablesView {
+  header: string[];
+  chains: string[];
+  lines: string[];
+}
+
+export interface IpsetView {
+  header: string[];
+  sets: Array<{ name: string; family: string; elements: string[] }>;
+}
+
+const NATIVE_HINT = 'fwgen resolve pins names; for wildcards and short TTLs use a DNS-aware firewall (pfSense FQDN aliases, Windows dynamic keywords).';
+const COMMENT_MAX = 240; // the kernel silently cuts comments at 255 bytes
+const MULTIPORT_MAX = 15; // multiport takes 15 ports; a range counts as two
+const IPSET_NAME_MAX = 31;
+const TOOL: Record<Family, string> = { ipv4: 'iptables', ipv6: 'ip6tables' };
+
+/** Port lists cut into groups multiport accepts. */
+function portGroups(ports: PortRange[]): PortRange[][] {
+  const groups: PortRange[][] = [];
+  let current: PortRange[] = [];
+  let weight = 0;
+  for (const p of ports) {
+    const w = p.from === p.to ? 1 : 2;
+    if (weight + w > MULTIPORT_MAX) {
+      groups.push(current);
+      current = [];
+      weight = 0;
+    }
+    current.push(p);
+    weight += w;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function portMatch(protocol: string, ports: PortRange[]): string {
+  if (ports.length === 1) {
+    const p = ports[0]!;
+    return `-p ${protocol} -m ${protocol} --dport ${p.from === p.to ? p.from : `${p.from}:${p.to}`}`;
+  }
+  return `-p ${protocol} -m multiport --dports ${ports.map((p) => (p.from === p.to ? String(p.from) : `${p.from}:${p.to}`)).join(',')}`;
+}
+
+/** ipsets shared by equal content; names short enough for the kernel. */
+class IpsetBook {
+  readonly sets: Array<{ name: string; family: Family; elements: string[] }> = [];
+  private readonly byContent = new Map<string, string>();
+
+  constructor(private readonly prefix: string) {}
+
+  name(base: string, family: Family, elements: string[]): string {
+    const key = `${family}|${elements.join(',')}`;
+    const known = this.byContent.get(key);
+    if (known) return known;
+    const tail = family === 'ipv4' ? '_4' : '_6';
+    const stem = identifier(`${this.prefix}_${base}`).toLowerCase();
+    let name = `${stem.slice(0, IPSET_NAME_MAX - tail.length)}${tail}`;
+    for (let n = 2; this.sets.some((s) => s.name === name); n++) {
+      const suffix = `_${n}${tail}`;
+      name = `${stem.slice(0, IPSET_NAME_MAX - suffix.length)}${suffix}`;
+    }
+    this.sets.push({ name, family, elements });
+    this.byContent.set(key, name);
+    return name;
+  }
+}
+
+/** Address matches for one side: one per CIDR, or a single ipset match for large groups. */
+function addressMatches(flag: '-s' | '-d', base: string, family: Family, cidrs: string[], o: IptablesOptions, sets: IpsetBook): string[] {
+  if (cidrs.length > o.ipsetThreshold) {
+    return [`-m set --match-set ${sets.name(base, family, cidrs)} ${flag === '-s' ? 'src' : 'dst'}`];
+  }
+  return cidrs.map((c) => `${flag} ${c}`);
+}
+
+interface Chains {
+  input: string;
+  output: string;
+  forward: string;
+}
+
+function chainNames(o: IptablesOptions): Chains {
+  return { input: `${o.chainPrefix}-IN`, output: `${o.chainPrefix}-OUT`, forward: `${o.chainPrefix}-FWD` };
+}
+
+function ruleLines(fr: FamilyRule, o: IptablesOptions, sets: IpsetBook, c: Chains): string[] {
+  const { rule, family } = fr;
+  const out = rule.direction === 'outbound';
+  const remoteBase = rule.remote.peers.length > 0 ? `c_${rule.remote.peers.join('_')}` : `${rule.vendor}_${rule.service}`;
+  const remote = addressMatches(out ? '-d' : '-s', remoteBase, family, fr.remote, o, sets);
+  const local = o.mode === 'gateway' ? addressMatches(out ? '-s' : '-d', `c_${rule.deviceClass}`, family, fr.local, o, sets) : [''];
+  const chain = o.mode === 'gateway' ? c.forward : out ? c.output : c.input;
+  const comment = `-m comment --comment "${safeComment(ruleSummary(rule), COMMENT_MAX)}"`;
+  const protoMatches =
+    rule.protocol === 'icmp'
+      ? [family === 'ipv4' ? '-p icmp' : '-p ipv6-icmp']
+      : portGroups(rule.ports).map((g) => portMatch(rule.protocol!, g));
+  const lines: string[] = [];
+  for (const l of local) {
+    for (const r of remote) {
+      for (const p of protoMatches) {
+        lines.push([`-A ${chain}`, l, r, p, comment, '-j ACCEPT'].filter((x) => x !== '').join(' '));
+      }
+    }
+  }
+  return lines;
+}
+
+interface Built {
+  rules: Record<Family, IptablesView>;
+  ipsets: IpsetView;
+}
+
+function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
+  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, NATIVE_HINT);
+  const sets = new IpsetBook(o.ipsetPrefix);
+  const c = chainNames(o);
+  const filePrefix = deviceClass ? `${deviceClass}.` : '';
+  const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (FORWARD)';
+  const result = {} as Record<Family, IptablesView>;
+  for (const family of ['ipv4', 'ipv6'] as Family[]) {
+    const tool = TOOL[family];
+    const chains = o.mode === 'gateway' ? [c.forward] : [c.input, c.output];
+    const lines: string[] = [];
+    for (const chain of chains) {
+      lines.push(`-A ${chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
+      if (o.mode === 'host' && o.policy === 'drop') {
+        lines.push(`-A ${chain} ${chain === c.input ? '-i' : '-o'} lo -j ACCEPT`);
+        if (family === 'ipv6') {
+          // Without neighbour discovery a host with a drop policy loses IPv6 altogether.
+          for (const t of ['neighbour-solicitation', 'neighbour-advertisement', 'router-solicitation', 'router-advertisement']) {
+            lines.push(`-A ${chain} -p ipv6-icmp -m icmp6 --icmpv6-type ${t} -j ACCEPT`);
+          }
+        }
+      }
+    }
+    for (const fr of rules.filter((r) => r.family === family)) lines.push(...ruleLines(fr, o, sets, c));
+    for (const l of leftOut) lines.push(`# left out ${l.rule.id}: ${commentLine(l.reason)}`);
+    if (o.policy === 'drop') {
+      if (o.mode === 'host') for (const chain of chains) lines.push(`-A ${chain} -m comment --comment "fwgen: not allowed" -j DROP`);
+      else {
+        const site = siteAddresses(policy)[family];
+        for (const m of addressMatches('-s', 'site', family, site, o, sets)) lines.push(`-A ${c.forward} ${m} -m comment --comment "fwgen: not allowed for the site device classes" -j DROP`);
+        for (const m of addressMatches('-d', 'site', family, site, o, sets)) lines.push(`-A ${c.forward} ${m} -m comment --comment "fwgen: not allowed for the site device classes" -j DROP`);
+      }
+    }
+    const jumps =
+      o.mode === 'gateway'
+        ? [`${tool} -I FORWARD -j ${c.forward}`]
+        : [`${tool} -I INPUT -j ${c.input}`, `${tool} -I OUTPUT -j ${c.output}`];
+    const header = headerLines(policy, iptables.id, [
+      `Holds: ${scopeText}, ${family === 'ipv4' ? 'IPv4' : 'IPv6'}.`,
+      `Apply: ipset -exist restore < ${filePrefix}ipsets (when present), then ${tool}-restore -n ${filePrefix}rules.${family === 'ipv4' ? 'v4' : 'v6'}`,
+      `  -n (--noflush) keeps every other rule; the chains below are emptied and refilled.`,
+      `Jump into them once, where your own rules want it: ${jumps.join('; ')}`,
+      o.policy === 'drop'
+        ? o.mode === 'host'
+          ? 'Policy drop: the chains end in DROP, so what they do not allow is dropped.'
+          : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD.'
+        : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
+    ]).map((l) => `# ${commentLine(l)}`);
+    result[family] = { header, chains, lines };
+  }
+  const ipsetHeader = headerLines(policy, iptables.id, [
+    `Holds: the address groups larger than ${o.ipsetThreshold} that the ${filePrefix}rules.v4/v6 files match with -m set.`,
+    `Apply before the rules: ipset -exist restore < ${filePrefix}ipsets`,
+  ]).map((l) => `# ${commentLine(l)}`);
+  return {
+    rules: result,
+    ipsets: {
+      header: ipsetHeader,
+      sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)).map((s) => ({ name: s.name, family: s.family === 'ipv4' ? 'inet' : 'inet6', elements: s.elements })),
+    },
+  };
+}
+
+export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
+  id: 'iptables',
+  describe: 'iptables-restore and ip6tables-restore files with fwgen\'s own chains, plus an ipset file for large groups',
+  apply: 'ipset -exist restore < ipsets; iptables-restore -n rules.v4; ip6tables-restore -n rules.v6 (Ansible: validate: iptables-restore --test %s)',
+  options: {
+    mode: { describe: 'host: INPUT/OUTPUT chains, files per device class; gateway: one FORWARD chain', default: 'host' },
+    chainPrefix: { describe: 'prefix of fwgen\'s chains (PREFIX-IN, PREFIX-OUT, PREFIX-FWD)', default: 'FWGEN' },
+    policy: { describe: 'drop: the chains end in DROP (an allowlist); accept: they only accept', default: 'drop' },
+    ipsetThreshold: { describe: 'address groups larger than this go into an ipset', default: 8 },
+    ipsetPrefix: { describe: 'prefix of fwgen\'s ipset names', default: 'fwgen' },
+  },
+  files(policy, o) {
+    const scopes = o.mode === 'gateway' ? [''] : classesWithRules(policy);
+    const files: OutputFile[] = [];
+    for (const s of scopes) {
+      const p = s === '' ? '' : `${s}.`;
+      const built = build(policy, o, s === '' ? undefined : s, new Diagnostics(iptables.id));
+      files.push({ path: `${p}rules.v4`, template: 'rules.hbs', scope: `${s}|ipv4` });
+      files.push({ path: `${p}rules.v6`, template: 'rules.hbs', scope: `${s}|ipv6` });
+      if (built.ipsets.sets.length > 0) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: `${s}|ipsets` });
+    }
+    return files;
+  },
+  check(policy, o) {
+    const diags = new Diagnostics(iptables.id);
+    const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy);
+    for (const s of scopes) build(policy, o, s, diags);
+    return diags.list();
+  },
+  view(policy, o, file) {
+    const [scope, part] = file.scope.split('|') as [string, string];
+    const built = build(policy, o, scope === '' ? undefined : scope, new Diagnostics(iptables.id));
+    return part === 'ipsets' ? built.ipsets : built.rules[part as Family];
+  },
+};

@@ -1,0 +1,169 @@
+import type { Family } from '../policy/addresses';
+import { formatPort } from '../policy/ports';
+import type { Policy } from '../policy/types';
+import { commentLine, identifier, safeComment } from './escape';
+import {
+  classesWithRules,
+  Diagnostics,
+  expandForIp,
+  headerLines,
+  ruleSummary,
+  siteAddresses,
+  type FamilyRule,
+  type Mode,
+} from './common';
+import type { OutputFile, Target } from './types';
+
+export interface NftOptions {
+  mode: Mode;
+  table: string;
+  policy: 'drop' | 'accept';
+  priority: number;
+}
+
+interface NftSet {
+  name: string;
+  type: string;
+  elements: string[];
+}
+
+interface NftChain {
+  name: string;
+  hook: string;
+  priority: number;
+  policy: string;
+  lines: string[];
+}
+
+export interface NftView {
+  header: string[];
+  table: string;
+  sets: NftSet[];
+  chains: NftChain[];
+}
+
+const NATIVE_HINT = 'fwgen resolve pins names; for wildcards and short TTLs use a DNS-aware firewall (pfSense FQDN aliases, Windows dynamic keywords).';
+const COMMENT_MAX = 128; // nftables refuses longer comments
+const ADDR_TYPE: Record<Family, string> = { ipv4: 'ipv4_addr', ipv6: 'ipv6_addr' };
+const MATCH: Record<Family, string> = { ipv4: 'ip', ipv6: 'ip6' };
+const SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
+
+/** Named sets, one per service and family (more if a service has several other ends), shared when equal. */
+class SetBook {
+  readonly sets: NftSet[] = [];
+  private readonly byContent = new Map<string, string>();
+
+  ref(base: string, family: Family, elements: string[]): string {
+    const key = `${family}|${elements.join(',')}`;
+    const known = this.byContent.get(key);
+    if (known) return `@${known}`;
+    let name = `${identifier(base)}_${SUFFIX[family]}`;
+    for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `${identifier(base)}_${n}_${SUFFIX[family]}`;
+    this.sets.push({ name, type: ADDR_TYPE[family], elements });
+    this.byContent.set(key, name);
+    return `@${name}`;
+  }
+}
+
+function portMatch(fr: FamilyRule): string {
+  const { rule } = fr;
+  if (rule.protocol === 'icmp') return fr.family === 'ipv4' ? 'meta l4proto icmp' : 'meta l4proto ipv6-icmp';
+  const ports = rule.ports.map((p) => formatPort(p));
+  return `${rule.protocol} dport ${ports.length === 1 ? ports[0] : `{ ${ports.join(', ')} }`}`;
+}
+
+function ruleLine(fr: FamilyRule, mode: Mode, sets: SetBook): string {
+  const { rule, family } = fr;
+  const m = MATCH[family];
+  const base = rule.remote.peers.length > 0 ? `class_${rule.remote.peers.join('_')}` : `${rule.vendor}_${rule.service}`;
+  const remote = sets.ref(base, family, fr.remote);
+  const parts: string[] = [];
+  if (mode === 'gateway') {
+    const local = sets.ref(`class_${rule.deviceClass}`, family, fr.local);
+    parts.push(rule.direction === 'outbound' ? `${m} saddr ${local} ${m} daddr ${remote}` : `${m} saddr ${remote} ${m} daddr ${local}`);
+  } else {
+    parts.push(rule.direction === 'outbound' ? `${m} daddr ${remote}` : `${m} saddr ${remote}`);
+  }
+  parts.push(portMatch(fr), 'accept', `comment "${safeComment(ruleSummary(rule), COMMENT_MAX)}"`);
+  return parts.join(' ');
+}
+
+function scopeFor(file: OutputFile): string | undefined {
+  return file.scope === 'gateway' ? undefined : file.scope;
+}
+
+function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): NftView {
+  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, NATIVE_HINT);
+  const sets = new SetBook();
+  const chain = (name: string, hook: string, policyWord: string): NftChain => ({ name, hook, priority: o.priority, policy: policyWord, lines: [] });
+  const chains: NftChain[] = [];
+  const leftOutLines = leftOut.map((l) => `# left out ${l.rule.id}: ${commentLine(l.reason)}`);
+
+  if (o.mode === 'host') {
+    const input = chain('input', 'input', o.policy);
+    const output = chain('output', 'output', o.policy);
+    for (const c of [input, output]) {
+      c.lines.push('ct state established,related accept', 'ct state invalid drop');
+      c.lines.push(c === input ? 'iif "lo" accept' : 'oif "lo" accept');
+      // Without neighbour discovery a host with a drop policy loses IPv6 altogether.
+      c.lines.push('meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept');
+    }
+    for (const fr of rules) (fr.rule.direction === 'inbound' ? input : output).lines.push(ruleLine(fr, o.mode, sets));
+    chains.push(input, output);
+    output.lines.push(...leftOutLines);
+  } else {
+    const forward = chain('forward', 'forward', 'accept');
+    forward.lines.push('ct state established,related accept');
+    for (const fr of rules) forward.lines.push(ruleLine(fr, o.mode, sets));
+    forward.lines.push(...leftOutLines);
+    if (o.policy === 'drop') {
+      // Everything else to or from the site's device classes stops here; other traffic is not ours to judge.
+      const site = siteAddresses(policy);
+      for (const family of ['ipv4', 'ipv6'] as Family[]) {
+        if (site[family].length === 0) continue;
+        const ref = sets.ref('site_classes', family, site[family]);
+        forward.lines.push(`${MATCH[family]} saddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
+        forward.lines.push(`${MATCH[family]} daddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
+      }
+    }
+    chains.push(forward);
+  }
+
+  const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (forward hook)';
+  const header = headerLines(policy, nftables.id, [
+    `Holds: ${scopeText}.`,
+    `Apply: nft -f FILE. The file replaces table inet ${o.table} atomically and touches nothing else.`,
+    `Check first: nft -c -f FILE. Remove: nft delete table inet ${o.table}.`,
+    o.policy === 'drop'
+      ? o.mode === 'host'
+        ? 'Policy drop: traffic this table does not allow is dropped on the hooks it registers.'
+        : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic passes this table.'
+      : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
+  ]).map((l) => `# ${commentLine(l)}`);
+
+  return { header, table: o.table, sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)), chains };
+}
+
+export const nftables: Target<NftOptions, NftView> = {
+  id: 'nftables',
+  describe: 'one nft script per host (or one for a gateway) that atomically replaces fwgen\'s own table',
+  apply: 'nft -f FILE (Ansible: validate: nft -c -f %s)',
+  options: {
+    mode: { describe: 'host: input/output hooks, a file per device class; gateway: the forward hook, one file', default: 'host' },
+    table: { describe: 'name of the inet table fwgen owns', default: 'fwgen' },
+    policy: { describe: 'drop: the table is the allowlist; accept: it only accepts', default: 'drop' },
+    priority: { describe: 'base chain priority (0 is filter)', default: 0 },
+  },
+  files(policy, o) {
+    if (o.mode === 'gateway') return [{ path: `${o.table}.nft`, template: 'ruleset.nft.hbs', scope: 'gateway' }];
+    return classesWithRules(policy).map((c) => ({ path: `${c}.nft`, template: 'ruleset.nft.hbs', scope: c }));
+  },
+  check(policy, o) {
+    const diags = new Diagnostics(nftables.id);
+    for (const f of nftables.files(policy, o)) build(policy, o, scopeFor(f), diags);
+    return diags.list();
+  },
+  view(policy, o, file) {
+    return build(policy, o, scopeFor(file), new Diagnostics(nftables.id));
+  },
+};

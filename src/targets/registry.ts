@@ -1,0 +1,10 @@
+import { iptables } from './iptables';
+import { nftables } from './nftables';
+import type { AnyTarget } from './types';
+
+/** Every target fwgen renders, in the order `fwgen targets` lists them. */
+export const targets: AnyTarget[] = [iptables, nftables];
+
+export function targetById(id: string): AnyTarget | undefined {
+  return targets.find((t) => t.id === id);
+}

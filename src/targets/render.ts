@@ -1,0 +1,55 @@
+import Handlebars from 'handlebars';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { templatesDir } from '../paths';
+import type { Policy } from '../policy/types';
+import { resolveOptions } from './common';
+import type { AnyTarget, Diagnostic } from './types';
+
+export interface RenderedFile {
+  /** Relative to the output folder: <profile>/<target>/<file>. */
+  path: string;
+  content: string;
+}
+
+export interface RenderResult {
+  files: RenderedFile[];
+  diagnostics: Diagnostic[];
+}
+
+// Escaping happens in each target's view, per format; HTML escaping here would corrupt it.
+const hbs = Handlebars.create();
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+function template(targetId: string, name: string): Handlebars.TemplateDelegate {
+  const key = `${targetId}/${name}`;
+  let t = compiled.get(key);
+  if (!t) {
+    const text = fs.readFileSync(path.join(templatesDir, targetId, name), 'utf8');
+    t = hbs.compile(text, { noEscape: true, strict: true });
+    compiled.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * Renders one policy for the given targets, in memory. Diagnostics come first: when any is
+ * an error, no file content is produced at all, so nothing partial can be written.
+ */
+export function renderPolicy(policy: Policy, chosen: AnyTarget[], profileTargets: Record<string, Record<string, unknown>>): RenderResult {
+  const diagnostics: Diagnostic[] = [];
+  const plans = chosen.map((target) => {
+    const options = resolveOptions(target.options, profileTargets[target.id], policy);
+    diagnostics.push(...target.check(policy, options));
+    return { target, options };
+  });
+  if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };
+  const files: RenderedFile[] = [];
+  for (const { target, options } of plans) {
+    for (const file of target.files(policy, options)) {
+      const view = target.view(policy, options, file);
+      files.push({ path: path.posix.join(policy.profile.name, target.id, file.path), content: template(target.id, file.template)(view) });
+    }
+  }
+  return { files, diagnostics };
+}

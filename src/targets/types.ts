@@ -1,0 +1,42 @@
+import type { SourceLocation } from '../errors';
+import type { Policy } from '../policy/types';
+
+export type Severity = 'error' | 'warning';
+
+/** Something a target cannot express or must warn about, tied to the rule's catalog line. */
+export interface Diagnostic {
+  severity: Severity;
+  target: string;
+  message: string;
+  loc?: SourceLocation;
+}
+
+export interface OptionInfo<T> {
+  describe: string;
+  /** A fixed default, or one derived from the profile (a group name, say). */
+  default: T | ((policy: Policy) => T);
+}
+
+export type OptionSpec<O> = { [K in keyof O]: OptionInfo<O[K]> };
+
+/** One file a target writes: where (under out/<profile>/<target>/), from which template, for which part. */
+export interface OutputFile {
+  path: string;
+  template: string;
+  /** Which part of the policy the file holds (a device class, an address family, ...). */
+  scope: string;
+}
+
+export interface Target<O, V> {
+  id: string;
+  describe: string;
+  /** How the user applies the files, for the header and `fwgen targets`. */
+  apply: string;
+  options: OptionSpec<O>;
+  files(policy: Policy, o: O): OutputFile[];
+  check(policy: Policy, o: O): Diagnostic[];
+  view(policy: Policy, o: O, file: OutputFile): V;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTarget = Target<any, any>;
