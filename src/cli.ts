@@ -105,7 +105,10 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .command(
       'check',
       'render every shipped example in memory; exit 0 when out/ is current, 2 listing stale files',
-      (y) => withCatalog(y).option('output', { alias: 'o', type: 'string', default: path.join(packageRoot, 'out'), defaultDescription: 'out/ of the fwgen checkout', describe: 'the folder holding the rendered examples' }),
+      (y) =>
+        withCatalog(y)
+          .option('output', { alias: 'o', type: 'string', default: path.join(packageRoot, 'out'), defaultDescription: 'out/ of the fwgen checkout', describe: 'the folder holding the rendered examples' })
+          .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' }),
       run((a, out) => checkCommand(a, out)),
     )
     .demandCommand(1, 'name a command; see fwgen --help')
@@ -163,11 +166,15 @@ function checkCommand(a: Record<string, unknown>, io: Io): number {
     printDiagnostics(bad, io);
     errors += bad.length;
     const owned = targets.map((t) => path.posix.join(result.policy.profile.name, t.id));
+    if (a.update && bad.length === 0) {
+      const summary = writeOutput(a.output as string, result.files, owned);
+      for (const f of [...summary.written, ...summary.removed]) io.err(`updated ${path.join(a.output as string, f)}\n`);
+    }
     stale.push(...staleFiles(a.output as string, result.files, owned));
   }
   if (errors > 0) return EXIT.error;
   if (stale.length > 0) {
-    io.err(`out/ is stale; run: npm run render-examples\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    io.err(`out/ is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;
   }
   io.out(`out/ is current (${exampleProfiles().length} profiles, ${targets.length} targets)\n`);

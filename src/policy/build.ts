@@ -141,6 +141,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     .map((b) => ({
       id: b.id,
       name: catalog.deviceClasses.get(b.id)!.name,
+      os: catalog.deviceClasses.get(b.id)!.os,
       addresses: classAddresses.get(b.id)!,
       interface: b.interface,
     }))

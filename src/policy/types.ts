@@ -55,6 +55,8 @@ export interface Rule {
 export interface BoundClass {
   id: string;
   name: string;
+  /** The operating system the catalog says such devices run: windows, linux, android or any. */
+  os: string;
   addresses: AddressSet;
   interface?: string;
 }

@@ -102,9 +102,17 @@ export function headerLines(policy: Policy, targetId: string, apply: string[]): 
   ];
 }
 
-export function classesWithRules(policy: Policy): string[] {
-  return policy.deviceClasses.map((c) => c.id).filter((id) => policy.rules.some((r) => r.deviceClass === id));
+/** Device classes that have rules, optionally only those whose devices run one of `systems`. */
+export function classesWithRules(policy: Policy, systems?: string[]): string[] {
+  return policy.deviceClasses
+    .filter((c) => !systems || systems.includes(c.os))
+    .map((c) => c.id)
+    .filter((id) => policy.rules.some((r) => r.deviceClass === id));
 }
+
+/** Host firewalls on Linux (iptables, nftables) make sense only where the device can run them. */
+export const LINUX_HOSTS = ['linux', 'any'];
+export const WINDOWS_HOSTS = ['windows', 'any'];
 
 export type Mode = 'host' | 'gateway';
 

@@ -4,6 +4,7 @@ import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
+  LINUX_HOSTS,
   Diagnostics,
   expandForIp,
   headerLines,
@@ -211,7 +212,7 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
     ipsetPrefix: { describe: 'prefix of fwgen\'s ipset names', default: 'fwgen' },
   },
   files(policy, o) {
-    const scopes = o.mode === 'gateway' ? [''] : classesWithRules(policy);
+    const scopes = o.mode === 'gateway' ? [''] : classesWithRules(policy, LINUX_HOSTS);
     const files: OutputFile[] = [];
     for (const s of scopes) {
       const p = s === '' ? '' : `${s}.`;
@@ -224,7 +225,7 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
   },
   check(policy, o) {
     const diags = new Diagnostics(iptables.id);
-    const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy);
+    const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
     for (const s of scopes) build(policy, o, s, diags);
     return diags.list();
   },

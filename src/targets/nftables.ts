@@ -4,6 +4,7 @@ import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
+  LINUX_HOSTS,
   Diagnostics,
   expandForIp,
   headerLines,
@@ -156,7 +157,7 @@ export const nftables: Target<NftOptions, NftView> = {
   },
   files(policy, o) {
     if (o.mode === 'gateway') return [{ path: `${o.table}.nft`, template: 'ruleset.nft.hbs', scope: 'gateway' }];
-    return classesWithRules(policy).map((c) => ({ path: `${c}.nft`, template: 'ruleset.nft.hbs', scope: c }));
+    return classesWithRules(policy, LINUX_HOSTS).map((c) => ({ path: `${c}.nft`, template: 'ruleset.nft.hbs', scope: c }));
   },
   check(policy, o) {
     const diags = new Diagnostics(nftables.id);
