@@ -12,6 +12,11 @@ function printable(text: string): string {
     .trim();
 }
 
+/** One line: control characters (newlines, tabs) become spaces; everything else is kept. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+}
+
 /** Cuts to at most `max` characters, marking the cut. */
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3).trimEnd()}...`;

@@ -1,7 +1,7 @@
 import { hostOrCidr } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
-import { commentLine, psArray, psString } from './escape';
+import { commentLine, oneLine, psArray, psString } from './escape';
 import { classesWithRules, WINDOWS_HOSTS, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
 import type { Target } from './types';
 
@@ -37,7 +37,7 @@ function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnos
   const name = `fwgen-${policy.profile.name}-${rule.id}`;
   const display = `fwgen ${rule.vendorName}: ${rule.serviceName} (${rule.direction}${rule.protocol ? ` ${rule.protocol}` : ''})`;
   const common = [
-    `-DisplayName ${psString(display)}`,
+    `-DisplayName ${psString(oneLine(display))}`,
     `-Group ${psString(o.group)}`,
     `-Direction ${direction}`,
     '-Action Allow',

@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parsePowerShell } from './powershell';
+import { filesOf } from './render-helpers';
+import { awsValidate, cfnLint, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
+
+/**
+ * Declares the tests that put every file of one rendered profile through the real tool
+ * that applies it. `dir` is read when the tests run, so it may be filled in a beforeAll.
+ */
+export function conformanceTests(label: string, dir: () => string): void {
+  describe(`${label}: files pass the tools that apply them`, () => {
+    withTool('nft')('nftables: nft -c -f accepts every file', () => {
+      const files = filesOf(dir(), 'nftables', /\.nft$/);
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) {
+        const r = nftCheck(f);
+        expect({ file: f, ...r }).toEqual({ file: f, ok: true, output: '' });
+      }
+    });
+
+    withTool('iptables')('iptables: ipsets and both restore files load for real in a new namespace', () => {
+      const files = filesOf(dir(), 'iptables', /rules\.v4$/);
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) {
+        const prefix = path.basename(f).replace(/rules\.v4$/, '');
+        const r = iptablesLoad(path.dirname(f), prefix);
+        expect({ file: f, ok: r.ok, output: r.ok ? '' : r.output }).toEqual({ file: f, ok: true, output: '' });
+        // The chains the file declares are in the kernel, with the ACCEPT rules in them.
+        const declared = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]!);
+        for (const chain of declared) expect(r.output).toContain(`-N ${chain}`);
+        const accepts = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('-A ') && l.endsWith('-j ACCEPT')).length;
+        expect(r.output.split('\n').filter((l) => l.startsWith('-A ') && l.endsWith('-j ACCEPT')).length).toBeGreaterThanOrEqual(accepts);
+      }
+    });
+
+    withTool('xmllint')('pfSense: xmllint parses it and pfSense\'s rules hold', () => {
+      const [file] = filesOf(dir(), 'pfsense', /\.xml$/);
+      expect(file).toBeDefined();
+      expect(xmllint(file!)).toEqual({ ok: true, output: '' });
+      expect(pfsenseStructure(fs.readFileSync(file!, 'utf8'))).toEqual([]);
+    });
+
+    test('Windows: the PowerShell grammar parses every script without ERROR or MISSING nodes', async () => {
+      for (const f of filesOf(dir(), 'windows', /\.ps1$/)) {
+        const parsed = await parsePowerShell(fs.readFileSync(f, 'utf8'));
+        expect({ file: f, errors: parsed.errors }).toEqual({ file: f, errors: [] });
+        // Only fwgen's own commands run: nothing a catalog value could have smuggled in.
+        expect(new Set(parsed.commands)).toEqual(new Set(['Get-NetFirewallRule', 'Remove-NetFirewallRule', ...(parsed.commands.includes('New-NetFirewallRule') ? ['New-NetFirewallRule', 'Out-Null'] : [])]));
+      }
+    });
+
+    withTool('botocore')('AWS: botocore validates the IpPermissions against the EC2 model', () => {
+      for (const dirn of ['ingress', 'egress'] as const) {
+        const files = filesOf(dir(), 'aws', new RegExp(`\\.${dirn}\\.json$`));
+        expect(files.length).toBeGreaterThan(0);
+        expect(awsValidate(`ec2-${dirn}`, files)).toEqual({ ok: true, output: '' });
+      }
+    });
+
+    withTool('cfn-lint')('AWS: cfn-lint accepts the CloudFormation template', () => {
+      const [file] = filesOf(dir(), 'aws', /\.cfn\.json$/);
+      expect(file).toBeDefined();
+      expect(cfnLint(file!)).toEqual({ ok: true, output: '' });
+    });
+  });
+}

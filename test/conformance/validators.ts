@@ -1,0 +1,130 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+
+/**
+ * The real tools that apply what fwgen writes. In CI (FWGEN_REQUIRE_VALIDATORS=1) a missing
+ * tool fails the run; on a developer machine without it the test is skipped, saying why.
+ */
+export const required = process.env.FWGEN_REQUIRE_VALIDATORS === '1';
+
+function sh(cmd: string, args: string[], input?: string): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000 });
+}
+
+function works(cmd: string, args: string[]): boolean {
+  const r = sh(cmd, args);
+  return r.error === undefined && r.status === 0;
+}
+
+/** Python with botocore: the machine's python3, else Debian's. */
+export const python = ['python3', '/usr/bin/python3'].find((p) => works(p, ['-c', 'import botocore'])) ?? '';
+
+export const tools: Record<string, boolean> = {
+  nft: works('unshare', ['-Urn', 'nft', '-c', '-f', '/dev/null']),
+  iptables: works('unshare', ['-n', 'iptables-restore', '--version']) && works('unshare', ['-n', 'ipset', 'version']),
+  xmllint: works('xmllint', ['--version']),
+  botocore: python !== '',
+  'cfn-lint': works('cfn-lint', ['--version']),
+};
+
+/** test, or test.skip with a message; or a failing test in CI when the tool is missing. */
+export function withTool(tool: keyof typeof tools): jest.It {
+  if (tools[tool]) return test;
+  if (required) {
+    return ((name: string) =>
+      test(name, () => {
+        throw new Error(`validator '${tool}' is missing but FWGEN_REQUIRE_VALIDATORS=1: .ci/run must install it`);
+      })) as unknown as jest.It;
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`skipping checks that need '${tool}': not installed on this machine`);
+  return test.skip;
+}
+
+export interface Check {
+  ok: boolean;
+  output: string;
+}
+
+function result(r: SpawnSyncReturns<string>): Check {
+  return { ok: r.status === 0 && !r.error, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+export function nftCheck(file: string): Check {
+  return result(sh('unshare', ['-Urn', 'nft', '-c', '-f', file]));
+}
+
+/**
+ * Loads iptables files for real in a network namespace made for this check: ipsets first,
+ * then both restore files with --noflush, then lists what the kernel holds.
+ */
+export function iptablesLoad(dir: string, prefix: string): Check {
+  const q = (f: string) => `'${path.join(dir, f).replace(/'/g, `'\\''`)}'`;
+  const steps: string[] = ['set -e'];
+  if (fs.existsSync(path.join(dir, `${prefix}ipsets`))) steps.push(`ipset -exist restore < ${q(`${prefix}ipsets`)}`);
+  steps.push(`iptables-restore -n < ${q(`${prefix}rules.v4`)}`, `ip6tables-restore -n < ${q(`${prefix}rules.v6`)}`);
+  steps.push('iptables -S', 'ip6tables -S');
+  return result(sh('unshare', ['-n', 'sh', '-c', steps.join('\n')]));
+}
+
+export function xmllint(file: string): Check {
+  return result(sh('xmllint', ['--noout', file]));
+}
+
+export function awsValidate(kind: 'ec2-ingress' | 'ec2-egress' | 'network-firewall-rule-group', files: string[]): Check {
+  return result(sh(python, [path.join(__dirname, 'aws_validate.py'), kind, ...files]));
+}
+
+export function cfnLint(file: string): Check {
+  return result(sh('cfn-lint', ['--format', 'parseable', file]));
+}
+
+/** pfSense's rules for what it accepts, checked on the parsed XML. */
+export function pfsenseStructure(text: string): string[] {
+  const problems: string[] = [];
+  const doc = new XMLParser({ isArray: (name) => ['alias', 'rule'].includes(name), parseTagValue: false }).parse(text);
+  const aliases: Array<Record<string, string>> = doc.pfsense?.aliases?.alias ?? [];
+  const rules: Array<Record<string, any>> = doc.pfsense?.filter?.rule ?? [];
+  const byName = new Map<string, Record<string, string>>();
+  const services = new Set(['http', 'https', 'ssh', 'ftp', 'smtp', 'domain', 'ntp', 'telnet', 'pop3', 'imap']);
+  for (const a of aliases) {
+    const name = String(a.name);
+    if (!/^[A-Za-z0-9_]+$/.test(name)) problems.push(`alias ${name}: characters outside [A-Za-z0-9_]`);
+    if (name.length >= 32) problems.push(`alias ${name}: 32 characters or more`);
+    if (/^[0-9_]+$/.test(name)) problems.push(`alias ${name}: only digits and underscores`);
+    if (name.startsWith('pkg_')) problems.push(`alias ${name}: starts with pkg_`);
+    if (services.has(name.toLowerCase())) problems.push(`alias ${name}: a service name`);
+    if (byName.has(name)) problems.push(`alias ${name}: defined twice`);
+    byName.set(name, a);
+    if (!['host', 'network', 'port'].includes(String(a.type))) problems.push(`alias ${name}: type ${a.type}`);
+    const entries = String(a.address).split(' ');
+    if (entries.some((e) => e.includes('*'))) problems.push(`alias ${name}: holds a wildcard`);
+    if (entries.some((e) => e === '')) problems.push(`alias ${name}: empty entry`);
+    if (String(a.detail ?? '').split('||').length !== entries.length) problems.push(`alias ${name}: detail entries do not match addresses`);
+  }
+  const trackers = new Set<string>();
+  for (const r of rules) {
+    const id = `rule ${r.tracker}`;
+    if (trackers.has(String(r.tracker))) problems.push(`${id}: tracker not unique`);
+    trackers.add(String(r.tracker));
+    if (r.type !== 'pass') problems.push(`${id}: type ${r.type}`);
+    if (!['inet', 'inet6', 'inet46'].includes(r.ipprotocol)) problems.push(`${id}: ipprotocol ${r.ipprotocol}`);
+    if (!['tcp', 'udp', 'tcp/udp', 'icmp'].includes(r.protocol)) problems.push(`${id}: protocol ${r.protocol}`);
+    if (String(r.descr ?? '').includes('\\')) problems.push(`${id}: backslash in descr`);
+    for (const side of ['source', 'destination']) {
+      const end = r[side] ?? {};
+      const keys = Object.keys(end).filter((k) => k !== 'port');
+      if (keys.length !== 1 || !['any', 'address', 'network'].includes(keys[0]!)) problems.push(`${id}: ${side} must have one of any/address/network`);
+      if (end.address !== undefined && !byName.has(String(end.address))) problems.push(`${id}: ${side} alias ${end.address} is not defined`);
+      if (end.address !== undefined && byName.get(String(end.address))?.type === 'port') problems.push(`${id}: ${side} uses a port alias as address`);
+      if (end.port !== undefined) {
+        const p = String(end.port);
+        if (!/^\d{1,5}(-\d{1,5})?$/.test(p) && byName.get(p)?.type !== 'port') problems.push(`${id}: ${side} port ${p}`);
+      }
+      if (end.any !== undefined) problems.push(`${id}: ${side} is any`);
+    }
+  }
+  return problems;
+}
