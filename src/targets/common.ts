@@ -112,6 +112,9 @@ export function classesWithRules(policy: Policy, systems?: string[]): string[] {
 
 /** Host firewalls on Linux (iptables, nftables) make sense only where the device can run them. */
 export const LINUX_HOSTS = ['linux', 'any'];
+
+export const LINUX_NATIVE_HINT =
+  'fwgen resolve pins names; for wildcards and short TTLs use a DNS-aware firewall (pfSense FQDN aliases, Windows dynamic keywords).';
 export const WINDOWS_HOSTS = ['windows', 'any'];
 
 export type Mode = 'host' | 'gateway';

@@ -5,6 +5,7 @@ import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
   LINUX_HOSTS,
+  LINUX_NATIVE_HINT,
   Diagnostics,
   expandForIp,
   headerLines,
@@ -34,7 +35,6 @@ export interface IpsetView {
   sets: Array<{ name: string; family: string; elements: string[] }>;
 }
 
-const NATIVE_HINT = 'fwgen resolve pins names; for wildcards and short TTLs use a DNS-aware firewall (pfSense FQDN aliases, Windows dynamic keywords).';
 const COMMENT_MAX = 240; // the kernel silently cuts comments at 255 bytes
 const MULTIPORT_MAX = 15; // multiport takes 15 ports; a range counts as two
 const IPSET_NAME_MAX = 31;
@@ -138,7 +138,7 @@ interface Built {
 }
 
 function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
-  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, NATIVE_HINT);
+  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, LINUX_NATIVE_HINT);
   const sets = new IpsetBook(o.ipsetPrefix);
   const c = chainNames(o);
   const filePrefix = deviceClass ? `${deviceClass}.` : '';

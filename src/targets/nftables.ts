@@ -5,6 +5,7 @@ import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
   LINUX_HOSTS,
+  LINUX_NATIVE_HINT,
   Diagnostics,
   expandForIp,
   headerLines,
@@ -43,7 +44,6 @@ export interface NftView {
   chains: NftChain[];
 }
 
-const NATIVE_HINT = 'fwgen resolve pins names; for wildcards and short TTLs use a DNS-aware firewall (pfSense FQDN aliases, Windows dynamic keywords).';
 const COMMENT_MAX = 128; // nftables refuses longer comments
 const ADDR_TYPE: Record<Family, string> = { ipv4: 'ipv4_addr', ipv6: 'ipv6_addr' };
 const MATCH: Record<Family, string> = { ipv4: 'ip', ipv6: 'ip6' };
@@ -94,7 +94,7 @@ function scopeFor(file: OutputFile): string | undefined {
 }
 
 function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): NftView {
-  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, NATIVE_HINT);
+  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, LINUX_NATIVE_HINT);
   const sets = new SetBook();
   const chain = (name: string, hook: string, policyWord: string): NftChain => ({ name, hook, priority: o.priority, policy: policyWord, lines: [] });
   const chains: NftChain[] = [];
