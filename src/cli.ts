@@ -10,16 +10,20 @@ import { exampleProfiles, loadSite, validatePaths } from './workspace';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
 import { staleFiles, writeOutput } from './output';
 import { targets } from './targets/registry';
+import { resolveProfile } from './resolve/command';
 import { packageRoot } from './paths';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** stderr is a terminal: progress may be drawn there. */
+  tty?: boolean;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  tty: process.stderr.isTTY === true,
 };
 
 /** Exit codes: 0 done, 1 bad input or failure, 2 out/ is stale (check). */
@@ -90,8 +94,22 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
           .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${targets.map((t) => t.id).join(', ')}` })
           .option('output', { alias: 'o', type: 'string', default: 'out', describe: "output folder, or - for stdout (one file)" })
-          .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' }),
+          .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' })
+          .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' }),
       run((a, out) => renderCommand(a, out)),
+    )
+    .command(
+      'resolve',
+      'look up every host name the profile selects (A and AAAA) and write <profile>.lock.yaml beside it',
+      (y) =>
+        withCatalog(y)
+          .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
+          .option('server', { type: 'string', array: true, describe: 'DNS server IP[:PORT] to ask instead of the system resolver' })
+          .option('timeout', { type: 'number', default: 2000, describe: 'milliseconds per query attempt' })
+          .option('tries', { type: 'number', default: 3, describe: 'attempts per query' })
+          .option('concurrency', { type: 'number', default: 8, describe: 'names looked up at once' })
+          .option('note', { type: 'string', describe: 'a line for the lock header (kept on later runs)' }),
+      run((a, out) => resolveCommand(a, out)),
     )
     .command(
       'targets',
@@ -130,7 +148,7 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
   const chosen = chooseTargets(a.target as string[] | undefined);
   const toStdout = a.output === '-';
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
-  const result = renderSite(a.catalog as string, a.profile as string, chosen);
+  const result = renderSite(a.catalog as string, a.profile as string, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
@@ -154,6 +172,33 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
   for (const f of summary.written) io.err(`wrote ${path.join(a.output as string, f)}\n`);
   for (const f of summary.removed) io.err(`removed ${path.join(a.output as string, f)}\n`);
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
+  return EXIT.ok;
+}
+
+async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<number> {
+  for (const [opt, min] of [['timeout', 1], ['tries', 1], ['concurrency', 1]] as const) {
+    const v = a[opt] as number;
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${opt} takes a whole number of at least ${min}`);
+  }
+  const report = await resolveProfile({
+    catalog: a.catalog as string,
+    profile: a.profile as string,
+    servers: (a.server as string[] | undefined) ?? [],
+    timeoutMs: a.timeout as number,
+    tries: a.tries as number,
+    concurrency: a.concurrency as number,
+    note: a.note as string | undefined,
+    progress: io.tty ? (done, total) => io.err(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
+  });
+  for (const o of report.outcomes) {
+    if (o.status !== 'resolved') io.err(`${o.name}: ${o.message}\n`);
+  }
+  const resolved = report.outcomes.filter((o) => o.status === 'resolved').length;
+  io.err(`wrote ${report.lockFile}: ${resolved} of ${report.outcomes.length} names resolved\n`);
+  if (report.requiredFailures.length > 0) {
+    io.err(`fwgen: required names without fresh addresses: ${report.requiredFailures.join(', ')}\n`);
+    return EXIT.error;
+  }
   return EXIT.ok;
 }
 

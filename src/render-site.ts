@@ -2,6 +2,7 @@ import { formatLocation } from './errors';
 import { buildPolicy } from './policy/build';
 import type { Policy } from './policy/types';
 import { addressBookFor } from './resolve/address-book';
+import { lockableNames, selectionDigest } from './resolve/update-lock';
 import { targetById, targets } from './targets/registry';
 import { renderPolicy, type RenderResult } from './targets/render';
 import type { AnyTarget, Diagnostic } from './targets/types';
@@ -19,10 +20,25 @@ export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
 }
 
 /** Catalog + profile + its lock → rendered files and diagnostics, all in memory. */
-export function renderSite(catalogRoot: string, profileFile: string, chosen: AnyTarget[]): RenderResult & { policy: Policy } {
+export function renderSite(
+  catalogRoot: string,
+  profileFile: string,
+  chosen: AnyTarget[],
+  allowUnresolved = false,
+): RenderResult & { policy: Policy } {
   const { catalog, profile } = loadSite(catalogRoot, profileFile);
-  const policy = buildPolicy(catalog, profile, addressBookFor(profileFile));
-  return { ...renderPolicy(policy, chosen, profile.targets), policy };
+  const book = addressBookFor(profileFile);
+  const policy = buildPolicy(catalog, profile, book, allowUnresolved);
+  const result = renderPolicy(policy, chosen, profile.targets);
+  const digest = selectionDigest(lockableNames(policy));
+  if (book.file && book.selection !== digest) {
+    result.diagnostics.unshift({
+      severity: 'warning',
+      target: 'lock',
+      message: `${book.file} is stale: it was made for another selection (${book.selection}, now ${digest}); run fwgen resolve -p ${profileFile}`,
+    });
+  }
+  return { ...result, policy };
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -44,11 +44,11 @@ function remoteKey(r: Remote): string {
  * protocol; flows between two device classes of the site are mirrored so each side gets
  * its half; rules that differ only in ports are merged; everything sorted.
  */
-export function buildPolicy(catalog: Catalog, profile: Profile, book: AddressBook = emptyAddressBook): Policy {
-  return buildFromSelection(catalog, profile, select(catalog, profile), book);
+export function buildPolicy(catalog: Catalog, profile: Profile, book: AddressBook = emptyAddressBook, allowUnresolved = false): Policy {
+  return buildFromSelection(catalog, profile, select(catalog, profile), book, allowUnresolved);
 }
 
-export function buildFromSelection(catalog: Catalog, profile: Profile, selection: Selection, book: AddressBook): Policy {
+export function buildFromSelection(catalog: Catalog, profile: Profile, selection: Selection, book: AddressBook, allowUnresolved = false): Policy {
   const classAddresses = new Map<string, AddressSet>();
   for (const [id, b] of profile.deviceClasses) classAddresses.set(id, toAddressSet(b.cidrs));
 
@@ -132,6 +132,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       if (found) {
         info.addresses = found.addresses;
         if (found.ttl !== undefined) info.ttl = found.ttl;
+        if (found.stale !== undefined) info.stale = found.stale;
       }
       names.set(name, info);
     }
@@ -163,7 +164,8 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     rules,
     names: new Map([...names].sort(([a], [b]) => a.localeCompare(b))),
     omitted: selection.omitted,
-    locked: book.present,
+    lockFile: book.file,
+    allowUnresolved,
   };
 }
 

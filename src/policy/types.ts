@@ -23,6 +23,8 @@ export interface NameInfo {
   /** Present when the lock holds the name. */
   addresses?: AddressSet;
   ttl?: number;
+  /** The last lookup failed; these addresses are from an earlier one (the lock says why). */
+  stale?: string;
 }
 
 export interface Remote {
@@ -85,14 +87,19 @@ export interface Policy {
   rules: Rule[];
   names: Map<string, NameInfo>;
   omitted: Omission[];
-  /** Whether a lock file supplied the names' addresses. */
-  locked: boolean;
+  /** The lock file that supplied the names' addresses, if any. */
+  lockFile?: string;
+  /** Render leaves rules with unpinned names out (a warning) instead of failing. */
+  allowUnresolved: boolean;
 }
 
 /** Name → addresses, as a lock file records them. The seam between resolving and rendering. */
 export interface AddressBook {
-  lookup(name: string): { addresses: AddressSet; ttl?: number } | undefined;
-  readonly present: boolean;
+  lookup(name: string): { addresses: AddressSet; ttl?: number; stale?: string } | undefined;
+  /** The lock file behind the book; absent when there is none. */
+  readonly file?: string;
+  /** The selection digest the lock was made for. */
+  readonly selection?: string;
 }
 
-export const emptyAddressBook: AddressBook = { lookup: () => undefined, present: false };
+export const emptyAddressBook: AddressBook = { lookup: () => undefined };

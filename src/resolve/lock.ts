@@ -69,12 +69,13 @@ export function readLock(file: string): { lock: Lock; book: AddressBook } {
   const lock: Lock = { profile: String(raw.lock.profile ?? ''), selection: String(raw.lock.selection ?? ''), note: raw.lock.note, names };
   const sets = new Map<string, AddressSet>([...parsed].map(([n, c]) => [n, toAddressSet(c)]));
   const book: AddressBook = {
-    present: true,
+    file: src.file,
+    selection: lock.selection,
     lookup(name) {
       const entry = names.get(name);
       const addresses = sets.get(name);
       if (!entry || !addresses || addresses.ipv4.length + addresses.ipv6.length === 0) return undefined;
-      return { addresses, ttl: entry.ttl };
+      return { addresses, ttl: entry.ttl, stale: entry.stale };
     },
   };
   return { lock, book };

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { Family } from '../policy/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { awsDescription } from './escape';
@@ -149,7 +150,7 @@ function template(policy: Policy, o: AwsOptions): unknown {
         profile: policy.profile.name,
         profileFile: policy.profile.file,
         vendors: policy.vendors.map((v) => `${v.id} (${v.seed})`),
-        addressesForNames: policy.locked ? 'from the profile lock file' : 'none pinned (no lock file); rules that need them are left out',
+        addressesForNames: policy.lockFile ? `pinned in ${path.basename(policy.lockFile)}` : 'none pinned (no lock file); rules that need them are left out',
       },
     },
     Parameters: {

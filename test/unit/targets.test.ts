@@ -74,12 +74,28 @@ describe('target limits', () => {
 });
 
 describe('names without addresses never become "any"', () => {
-  test('the shop example (all host names, no lock) renders no address-less rule in any IP-only target', async () => {
+  function shopWithoutLock(): string {
+    const profile = path.join(tempDir(), 'shop-payxpert-sunmi.yaml');
+    fs.copyFileSync(path.join(repoRoot, 'examples', 'shop-payxpert-sunmi.yaml'), profile);
+    return profile;
+  }
+
+  test('without a lock, a name-only rule is an error that names the name; nothing is written', async () => {
     const out = path.join(tempDir(), 'out');
-    const r = await runInProcess(['render', '-p', path.join(repoRoot, 'examples', 'shop-payxpert-sunmi.yaml'), '-o', out]);
+    const r = await runInProcess(['render', '-p', shopWithoutLock(), '-t', 'nftables', '-o', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /catalog\/vendors\/payxpert\.yaml:26:9: error: \[nftables\] api-pos-default-v4\.payxpert\.com has no addresses: the profile has no lock file\. Run fwgen resolve, or render with --allow-unresolved/,
+    );
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('with --allow-unresolved the shop example (all host names, no lock) renders no address-less rule in any IP-only target', async () => {
+    const out = path.join(tempDir(), 'out');
+    const r = await runInProcess(['render', '-p', shopWithoutLock(), '-o', out, '--allow-unresolved']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/warning: \[iptables\] \*\.central\.payxpert\.com: a wildcard name cannot be pinned/);
-    expect(r.stderr).toMatch(/warning: \[nftables\] api-pos-default-v4\.payxpert\.com has no addresses: the profile has no lock file; left out/);
+    expect(r.stderr).toMatch(/warning: \[nftables\] api-pos-default-v4\.payxpert\.com has no addresses: the profile has no lock file; its rule is left out/);
     const dir = path.join(out, 'shop-payxpert-sunmi');
     const v4 = fs.readFileSync(path.join(dir, 'iptables', 'rules.v4'), 'utf8');
     for (const line of v4.split('\n').filter((l) => l.endsWith('-j ACCEPT') && !l.includes('conntrack'))) expect(line).toMatch(/ -d | --match-set /);

@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import { buildPolicy } from '../policy/build';
+import { loadSite } from '../workspace';
+import { formatLock, lockPathFor, readLock, writeLockAtomically, type Lock } from './lock';
+import { resolveNames } from './resolver';
+import { lockableNames, requiredNames, updateLock, type Outcome } from './update-lock';
+
+export interface ResolveRequest {
+  catalog: string;
+  profile: string;
+  servers: string[];
+  timeoutMs: number;
+  tries: number;
+  concurrency: number;
+  note?: string;
+  progress?: (done: number, total: number) => void;
+}
+
+export interface ResolveReport {
+  lockFile: string;
+  outcomes: Outcome[];
+  /** Required names that got no fresh answer. */
+  requiredFailures: string[];
+}
+
+/** Resolves every concrete name a profile selects and writes its lock file beside it. */
+export async function resolveProfile(req: ResolveRequest): Promise<ResolveReport> {
+  const { catalog, profile } = loadSite(req.catalog, req.profile);
+  const policy = buildPolicy(catalog, profile);
+  const names = lockableNames(policy);
+  const lockFile = lockPathFor(req.profile);
+  const previous: Lock | undefined = fs.existsSync(lockFile) ? readLock(lockFile).lock : undefined;
+  const results = await resolveNames(names, {
+    servers: req.servers,
+    timeoutMs: req.timeoutMs,
+    tries: req.tries,
+    concurrency: req.concurrency,
+    onDone: (_n, done, total) => req.progress?.(done, total),
+  });
+  const server = req.servers.length > 0 ? req.servers.join(' ') : 'system resolver';
+  const note = req.note ?? previous?.note;
+  const { lock, outcomes } = updateLock(profile.name, names, results, previous, server, new Date().toISOString(), note);
+  const header = [
+    `fwgen lock for profile ${profile.name} (${profile.file}), made by fwgen resolve.`,
+    'fwgen render reads addresses from this file only, never from DNS. Review a change here like code:',
+    'a moved address changes what the firewall allows.',
+    ...(note ? [`Note: ${note}`] : []),
+  ];
+  writeLockAtomically(lockFile, formatLock(lock, header));
+  const required = requiredNames(policy);
+  const requiredFailures = outcomes.filter((o) => o.status !== 'resolved' && required.has(o.name)).map((o) => o.name);
+  return { lockFile, outcomes, requiredFailures };
+}
