@@ -29,7 +29,41 @@ export interface AwsView {
   json: string;
 }
 
-const NATIVE_HINT = 'An AWS Network Firewall domain list can match names (TLS SNI, HTTP Host) beside the security group.';
+const NATIVE_HINT = 'network-firewall.rule-group.json matches it by name (TLS SNI, HTTP Host) in an AWS Network Firewall beside the security group.';
+const SNI_PORTS = [80, 443];
+
+/**
+ * The names outbound TCP rules to ports 80 or 443 go to: what a Network Firewall domain list
+ * can see (TLS SNI, HTTP Host). Other names (NTP over UDP, say) need pinned addresses.
+ */
+function domainTargets(policy: Policy, diags: Diagnostics): string[] {
+  const targets = new Set<string>();
+  for (const rule of policy.rules) {
+    if (rule.direction !== 'outbound' || rule.remote.names.length === 0) continue;
+    const web = rule.protocol === 'tcp' && rule.ports.some((p) => SNI_PORTS.some((w) => p.from <= w && w <= p.to));
+    if (!web) {
+      diags.add('warning', `${rule.id}: a Network Firewall domain list sees only TLS SNI and HTTP Host, so ${rule.remote.names.join(', ')} on ${rule.protocol} stay matched by pinned addresses only`, rule);
+      continue;
+    }
+    for (const n of rule.remote.names) targets.add(n.startsWith('*.') ? n.slice(1) : n);
+  }
+  return [...targets].sort();
+}
+
+function ruleGroup(policy: Policy, targets: string[]): unknown {
+  return {
+    RuleGroupName: `fwgen-${policy.profile.name}-domains`,
+    Type: 'STATEFUL',
+    // Each domain is one rule per target type.
+    Capacity: Math.max(100, targets.length * 2),
+    Description: `fwgen: the host names profile ${policy.profile.name} allows out, for TLS SNI and HTTP Host. Generated from ${policy.profile.file}.`.slice(0, 512),
+    RuleGroup: {
+      RulesSource: {
+        RulesSourceList: { Targets: targets, TargetTypes: ['TLS_SNI', 'HTTP_HOST'], GeneratedRulesType: 'ALLOWLIST' },
+      },
+    },
+  };
+}
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
 function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
@@ -164,7 +198,9 @@ function template(policy: Policy, o: AwsOptions): unknown {
 export const aws: Target<AwsOptions, AwsView> = {
   id: 'aws',
   describe: 'IpPermissions JSON per device class for the AWS CLI, and a CloudFormation template with one security group each',
-  apply: 'aws ec2 authorize-security-group-ingress --group-id sg-... --ip-permissions file://CLASS.ingress.json (likewise egress); or deploy security-groups.cfn.json',
+  apply:
+    'aws ec2 authorize-security-group-ingress --group-id sg-... --ip-permissions file://CLASS.ingress.json (likewise egress); or deploy security-groups.cfn.json; ' +
+    'aws network-firewall create-rule-group --cli-input-json file://network-firewall.rule-group.json',
   options: {
     groupName: { describe: 'name prefix (Name tag) of the security groups', default: (p: Policy) => `fwgen-${p.profile.name}` },
     vpcId: { describe: 'default of the template\'s VpcId parameter (empty: asked at deploy time)', default: '' },
@@ -175,15 +211,21 @@ export const aws: Target<AwsOptions, AwsView> = {
       { path: `${c}.ingress.json`, template: 'document.json.hbs', scope: `${c}|ingress` },
       { path: `${c}.egress.json`, template: 'document.json.hbs', scope: `${c}|egress` },
     ]);
-    return [...files, { path: 'security-groups.cfn.json', template: 'document.json.hbs', scope: 'cfn' }];
+    files.push({ path: 'security-groups.cfn.json', template: 'document.json.hbs', scope: 'cfn' });
+    if (domainTargets(policy, new Diagnostics(aws.id)).length > 0) {
+      files.push({ path: 'network-firewall.rule-group.json', template: 'document.json.hbs', scope: 'network-firewall' });
+    }
+    return files;
   },
   check(policy, o) {
     const diags = new Diagnostics(aws.id);
     for (const c of classesWithRules(policy)) checkQuota(policy, c, permissionsFor(policy, c, diags), o, diags);
+    domainTargets(policy, diags);
     return diags.list();
   },
   view(policy, o, file) {
     if (file.scope === 'cfn') return { json: JSON.stringify(template(policy, o), null, 2) };
+    if (file.scope === 'network-firewall') return { json: JSON.stringify(ruleGroup(policy, domainTargets(policy, new Diagnostics(aws.id))), null, 2) };
     const [c, dir] = file.scope.split('|') as [string, 'ingress' | 'egress'];
     return { json: JSON.stringify(stripEmpty(permissionsFor(policy, c, new Diagnostics(aws.id))[dir]), null, 2) };
   },

@@ -38,11 +38,12 @@ export interface IpRemote {
  * pinned for its names. Names that cannot be pinned (wildcards) or are not in the lock
  * are left out and reported; they never widen the rule.
  */
-export function ipRemote(policy: Policy, rule: Rule, diags: Diagnostics, nativeHint: string): IpRemote {
+export function ipRemote(policy: Policy, rule: Rule, diags: Diagnostics, nativeHint: string, namesFollowed = false): IpRemote {
   const parts = [rule.remote.addresses];
   const leftOut: string[] = [];
   for (const name of rule.remote.names) {
     const info = policy.names.get(name)!;
+    if (info.wildcard && namesFollowed) continue; // a DNS-fed set holds what the wildcard resolves to
     if (info.wildcard) {
       diags.add('warning', `${name}: a wildcard name cannot be pinned to addresses; left out. ${nativeHint}`, rule);
       leftOut.push(`${name} (wildcard)`);
@@ -113,8 +114,7 @@ export function classesWithRules(policy: Policy, systems?: string[]): string[] {
 /** Host firewalls on Linux (iptables, nftables) make sense only where the device can run them. */
 export const LINUX_HOSTS = ['linux', 'any'];
 
-export const LINUX_NATIVE_HINT =
-  'fwgen resolve pins names; for wildcards and short TTLs use a DNS-aware firewall (pfSense FQDN aliases, Windows dynamic keywords).';
+
 export const WINDOWS_HOSTS = ['windows', 'any'];
 
 export type Mode = 'host' | 'gateway';
@@ -133,6 +133,14 @@ export interface LeftOut {
   reason: string;
 }
 
+/** A rule whose names a DNS-aware companion (dnsmasq) follows into sets at run time. */
+export interface DnsRule {
+  rule: Rule;
+  family: Family;
+  /** The device class's own addresses (gateway mode); empty in host mode. */
+  local: string[];
+}
+
 /**
  * The rules of one host (a device class) or of a gateway, split by family, ready for an
  * IP-only target. In gateway mode a rule between two device classes appears once: its
@@ -144,9 +152,11 @@ export function expandForIp(
   deviceClass: string | undefined,
   diags: Diagnostics,
   nativeHint: string,
-): { rules: FamilyRule[]; leftOut: LeftOut[] } {
+  namesFollowed = false,
+): { rules: FamilyRule[]; leftOut: LeftOut[]; dnsRules: DnsRule[] } {
   const rules: FamilyRule[] = [];
   const leftOut: LeftOut[] = [];
+  const dnsRules: DnsRule[] = [];
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
   for (const rule of policy.rules) {
     if (deviceClass !== undefined && rule.deviceClass !== deviceClass) continue;
@@ -156,9 +166,16 @@ export function expandForIp(
       leftOut.push({ rule, reason: `program rule (${rule.programs.join(', ')}): Windows only` });
       continue;
     }
-    const remote = ipRemote(policy, rule, diags, nativeHint);
+    if (namesFollowed && rule.remote.names.length > 0) {
+      for (const family of FAMILIES) {
+        const local = mode === 'gateway' ? classes.get(rule.deviceClass)!.addresses[family] : [];
+        if (mode === 'gateway' && local.length === 0) continue;
+        dnsRules.push({ rule, family, local });
+      }
+    }
+    const remote = ipRemote(policy, rule, diags, nativeHint, namesFollowed);
     if (isEmpty(remote.addresses)) {
-      leftOut.push({ rule, reason: `no addresses to match: ${remote.leftOut.join(', ')}` });
+      if (remote.leftOut.length > 0 || !namesFollowed) leftOut.push({ rule, reason: `no addresses to match: ${remote.leftOut.join(', ')}` });
       continue;
     }
     for (const family of FAMILIES) {
@@ -169,7 +186,19 @@ export function expandForIp(
     }
     if (remote.leftOut.length > 0) leftOut.push({ rule, reason: `partly: ${remote.leftOut.join(', ')}` });
   }
-  return { rules, leftOut };
+  return { rules, leftOut, dnsRules };
+}
+
+/** dnsmasq matches a domain and all its subdomains; a wildcard becomes its parent domain. */
+export function dnsmasqDomain(name: string): string {
+  return name.startsWith('*.') ? name.slice(2) : name;
+}
+
+/** The hint for IP-only Linux targets, depending on whether the dnsmasq companion is written. */
+export function linuxHint(dnsmasq: boolean): string {
+  return dnsmasq
+    ? 'The dnsmasq companion file follows the name: it adds each answer to a set as devices resolve it.'
+    : 'Set dnsmasq: true for this target to have a dnsmasq companion follow it, or use pfSense FQDN aliases.';
 }
 
 /** All device-class addresses of the site, for gateway scoping. */

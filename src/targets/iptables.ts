@@ -5,12 +5,14 @@ import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
   LINUX_HOSTS,
-  LINUX_NATIVE_HINT,
+  dnsmasqDomain,
+  linuxHint,
   Diagnostics,
   expandForIp,
   headerLines,
   ruleSummary,
   siteAddresses,
+  type DnsRule,
   type FamilyRule,
   type Mode,
 } from './common';
@@ -22,6 +24,7 @@ export interface IptablesOptions {
   policy: 'drop' | 'accept';
   ipsetThreshold: number;
   ipsetPrefix: string;
+  dnsmasq: boolean;
 }
 
 export interface IptablesView {
@@ -32,7 +35,14 @@ export interface IptablesView {
 
 export interface IpsetView {
   header: string[];
-  sets: Array<{ name: string; family: string; elements: string[] }>;
+  /** create/flush/add lines, in order. */
+  lines: string[];
+}
+
+/** The dnsmasq companion: which answers go into which of fwgen's ipsets. */
+export interface DnsmasqView {
+  header: string[];
+  lines: string[];
 }
 
 const COMMENT_MAX = 240; // the kernel silently cuts comments at 255 bytes
@@ -69,21 +79,22 @@ function portMatch(protocol: string, ports: PortRange[]): string {
 
 /** ipsets shared by equal content; names short enough for the kernel. */
 class IpsetBook {
-  readonly sets: Array<{ name: string; family: Family; elements: string[] }> = [];
+  /** Sets with no elements are filled by dnsmasq at run time. */
+  readonly sets: Array<{ name: string; family: Family; elements?: string[] }> = [];
   private readonly byContent = new Map<string, string>();
 
   constructor(private readonly prefix: string) {}
 
-  name(base: string, family: Family, elements: string[]): string {
-    const key = `${family}|${elements.join(',')}`;
+  name(base: string, family: Family, elements: string[] | undefined, key = `${family}|${elements!.join(',')}`): string {
     const known = this.byContent.get(key);
     if (known) return known;
     const tail = family === 'ipv4' ? '_4' : '_6';
     const stem = identifier(`${this.prefix}_${base}`).toLowerCase();
-    let name = `${stem.slice(0, IPSET_NAME_MAX - tail.length)}${tail}`;
+    const cut = (max: number) => stem.slice(0, max).replace(/_+$/, '');
+    let name = `${cut(IPSET_NAME_MAX - tail.length)}${tail}`;
     for (let n = 2; this.sets.some((s) => s.name === name); n++) {
       const suffix = `_${n}${tail}`;
-      name = `${stem.slice(0, IPSET_NAME_MAX - suffix.length)}${suffix}`;
+      name = `${cut(IPSET_NAME_MAX - suffix.length)}${suffix}`;
     }
     this.sets.push({ name, family, elements });
     this.byContent.set(key, name);
@@ -109,14 +120,26 @@ function chainNames(o: IptablesOptions): Chains {
   return { input: `${o.chainPrefix}-IN`, output: `${o.chainPrefix}-OUT`, forward: `${o.chainPrefix}-FWD` };
 }
 
-function ruleLines(fr: FamilyRule, o: IptablesOptions, sets: IpsetBook, c: Chains): string[] {
+/** The remote side of a DNS-followed rule: one ipset dnsmasq fills, recorded for the companion. */
+function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: Map<string, Set<string>>): string {
+  const { rule, family } = dr;
+  const name = sets.name(`dns_${rule.vendor}_${rule.service}`, family, undefined, `dns|${family}|${rule.remote.names.join(',')}`);
+  for (const n of rule.remote.names) {
+    const d = dnsmasqDomain(n);
+    if (!domains.has(d)) domains.set(d, new Set());
+    domains.get(d)!.add(name);
+  }
+  return `-m set --match-set ${name} ${rule.direction === 'outbound' ? 'dst' : 'src'}`;
+}
+
+function ruleLines(fr: FamilyRule, o: IptablesOptions, sets: IpsetBook, c: Chains, remoteOverride?: string): string[] {
   const { rule, family } = fr;
   const out = rule.direction === 'outbound';
   const remoteBase = rule.remote.peers.length > 0 ? `c_${rule.remote.peers.join('_')}` : `${rule.vendor}_${rule.service}`;
-  const remote = addressMatches(out ? '-d' : '-s', remoteBase, family, fr.remote, o, sets);
+  const remote = remoteOverride ? [remoteOverride] : addressMatches(out ? '-d' : '-s', remoteBase, family, fr.remote, o, sets);
   const local = o.mode === 'gateway' ? addressMatches(out ? '-s' : '-d', `c_${rule.deviceClass}`, family, fr.local, o, sets) : [''];
   const chain = o.mode === 'gateway' ? c.forward : out ? c.output : c.input;
-  const comment = `-m comment --comment "${safeComment(ruleSummary(rule), COMMENT_MAX)}"`;
+  const comment = `-m comment --comment "${safeComment(`${ruleSummary(rule)}${remoteOverride ? ' names via dnsmasq' : ''}`, COMMENT_MAX)}"`;
   const protoMatches =
     rule.protocol === 'icmp'
       ? [family === 'ipv4' ? '-p icmp' : '-p ipv6-icmp']
@@ -135,11 +158,14 @@ function ruleLines(fr: FamilyRule, o: IptablesOptions, sets: IpsetBook, c: Chain
 interface Built {
   rules: Record<Family, IptablesView>;
   ipsets: IpsetView;
+  hasIpsets: boolean;
+  dnsmasq?: DnsmasqView;
 }
 
 function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
-  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, LINUX_NATIVE_HINT);
+  const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new IpsetBook(o.ipsetPrefix);
+  const domains = new Map<string, Set<string>>();
   const c = chainNames(o);
   const filePrefix = deviceClass ? `${deviceClass}.` : '';
   const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (FORWARD)';
@@ -161,6 +187,9 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
       }
     }
     for (const fr of rules.filter((r) => r.family === family)) lines.push(...ruleLines(fr, o, sets, c));
+    for (const dr of dnsRules.filter((r) => r.family === family)) {
+      lines.push(...ruleLines({ rule: dr.rule, family, remote: [], local: dr.local }, o, sets, c, dnsMatch(dr, sets, domains)));
+    }
     for (const l of leftOut) lines.push(`# left out ${l.rule.id}: ${commentLine(l.reason)}`);
     if (o.policy === 'drop') {
       if (o.mode === 'host') for (const chain of chains) lines.push(`-A ${chain} -m comment --comment "fwgen: not allowed" -j DROP`);
@@ -188,19 +217,35 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
     result[family] = { header, chains, lines };
   }
   const ipsetHeader = headerLines(policy, iptables.id, [
-    `Holds: the address groups larger than ${o.ipsetThreshold} that the ${filePrefix}rules.v4/v6 files match with -m set.`,
+    `Holds: the address groups larger than ${o.ipsetThreshold} that the ${filePrefix}rules.v4/v6 files match with -m set,`,
+    'and the empty sets dnsmasq fills from DNS answers (kept across applies; an address expires a day after its last answer).',
     `Apply before the rules: ipset -exist restore < ${filePrefix}ipsets`,
   ]).map((l) => `# ${commentLine(l)}`);
-  return {
-    rules: result,
-    ipsets: {
-      header: ipsetHeader,
-      sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)).map((s) => ({ name: s.name, family: s.family === 'ipv4' ? 'inet' : 'inet6', elements: s.elements })),
-    },
-  };
+  const ipsetLines: string[] = [];
+  for (const set of [...sets.sets].sort((a, b) => a.name.localeCompare(b.name))) {
+    const family = set.family === 'ipv4' ? 'inet' : 'inet6';
+    if (set.elements === undefined) {
+      ipsetLines.push(`create ${set.name} hash:ip family ${family} timeout 86400`);
+      continue;
+    }
+    ipsetLines.push(`create ${set.name} hash:net family ${family}`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`));
+  }
+  const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0 };
+  if (domains.size > 0) {
+    built.dnsmasq = {
+      header: headerLines(policy, iptables.id, [
+        `A dnsmasq companion to ${filePrefix}rules.v4/v6: every answer dnsmasq gives for these names goes into fwgen's ipsets.`,
+        'A line /example.com/ covers example.com and every name under it; that is how wildcards are followed.',
+        `Use: copy to /etc/dnsmasq.d/, make the devices use this dnsmasq as their resolver, and restore ${filePrefix}ipsets first.`,
+        'Check: dnsmasq --test -C FILE.',
+      ]).map((l) => `# ${commentLine(l)}`),
+      lines: [...domains.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([d, names]) => `ipset=/${d}/${[...names].sort().join(',')}`),
+    };
+  }
+  return built;
 }
 
-export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
+export const iptables: Target<IptablesOptions, IptablesView | IpsetView | DnsmasqView> = {
   id: 'iptables',
   describe: 'iptables-restore and ip6tables-restore files with fwgen\'s own chains, plus an ipset file for large groups',
   apply: 'ipset -exist restore < ipsets; iptables-restore -n rules.v4; ip6tables-restore -n rules.v6 (Ansible: validate: iptables-restore --test %s)',
@@ -210,6 +255,7 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
     policy: { describe: 'drop: the chains end in DROP (an allowlist); accept: they only accept', default: 'drop' },
     ipsetThreshold: { describe: 'address groups larger than this go into an ipset', default: 8 },
     ipsetPrefix: { describe: 'prefix of fwgen\'s ipset names', default: 'fwgen' },
+    dnsmasq: { describe: 'write a dnsmasq companion (ipset=) that fills ipsets from DNS answers, wildcards included', default: true },
   },
   files(policy, o) {
     const scopes = o.mode === 'gateway' ? [''] : classesWithRules(policy, LINUX_HOSTS);
@@ -219,7 +265,8 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
       const built = build(policy, o, s === '' ? undefined : s, new Diagnostics(iptables.id));
       files.push({ path: `${p}rules.v4`, template: 'rules.hbs', scope: `${s}|ipv4` });
       files.push({ path: `${p}rules.v6`, template: 'rules.hbs', scope: `${s}|ipv6` });
-      if (built.ipsets.sets.length > 0) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: `${s}|ipsets` });
+      if (built.hasIpsets) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: `${s}|ipsets` });
+      if (built.dnsmasq) files.push({ path: `${p}dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${s}|dnsmasq` });
     }
     return files;
   },
@@ -232,6 +279,8 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView> = {
   view(policy, o, file) {
     const [scope, part] = file.scope.split('|') as [string, string];
     const built = build(policy, o, scope === '' ? undefined : scope, new Diagnostics(iptables.id));
-    return part === 'ipsets' ? built.ipsets : built.rules[part as Family];
+    if (part === 'ipsets') return built.ipsets;
+    if (part === 'dnsmasq') return built.dnsmasq!;
+    return built.rules[part as Family];
   },
 };

@@ -5,12 +5,14 @@ import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
   LINUX_HOSTS,
-  LINUX_NATIVE_HINT,
+  dnsmasqDomain,
+  linuxHint,
   Diagnostics,
   expandForIp,
   headerLines,
   ruleSummary,
   siteAddresses,
+  type DnsRule,
   type FamilyRule,
   type Mode,
 } from './common';
@@ -21,12 +23,22 @@ export interface NftOptions {
   table: string;
   policy: 'drop' | 'accept';
   priority: number;
+  dnsmasq: boolean;
 }
 
 interface NftSet {
   name: string;
   type: string;
-  elements: string[];
+  flags: string;
+  /** Sets filled by dnsmasq forget an address a day after its last answer. */
+  timeout?: string;
+  elements?: string[];
+}
+
+/** The dnsmasq companion: which answers go into which of fwgen's sets. */
+export interface DnsmasqView {
+  header: string[];
+  lines: string[];
 }
 
 interface NftChain {
@@ -60,9 +72,21 @@ class SetBook {
     if (known) return `@${known}`;
     let name = `${identifier(base)}_${SUFFIX[family]}`;
     for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `${identifier(base)}_${n}_${SUFFIX[family]}`;
-    this.sets.push({ name, type: ADDR_TYPE[family], elements });
+    this.sets.push({ name, type: ADDR_TYPE[family], flags: 'interval', elements });
     this.byContent.set(key, name);
     return `@${name}`;
+  }
+
+  /** An empty set that dnsmasq fills with the answers for the rule's names. */
+  dns(base: string, family: Family, names: string[]): string {
+    const key = `dns|${family}|${names.join(',')}`;
+    const known = this.byContent.get(key);
+    if (known) return known;
+    let name = `dns_${identifier(base)}_${SUFFIX[family]}`;
+    for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `dns_${identifier(base)}_${n}_${SUFFIX[family]}`;
+    this.sets.push({ name, type: ADDR_TYPE[family], flags: 'timeout', timeout: '1d' });
+    this.byContent.set(key, name);
+    return name;
   }
 }
 
@@ -89,13 +113,39 @@ function ruleLine(fr: FamilyRule, mode: Mode, sets: SetBook): string {
   return parts.join(' ');
 }
 
-function scopeFor(file: OutputFile): string | undefined {
-  return file.scope === 'gateway' ? undefined : file.scope;
+function dnsRuleLine(dr: DnsRule, mode: Mode, sets: SetBook, domains: Map<string, Set<string>>, table: string): string {
+  const { rule, family } = dr;
+  const m = MATCH[family];
+  const set = sets.dns(`${rule.vendor}_${rule.service}`, family, rule.remote.names);
+  for (const name of rule.remote.names) {
+    const d = dnsmasqDomain(name);
+    if (!domains.has(d)) domains.set(d, new Set());
+    domains.get(d)!.add(`${family === 'ipv4' ? 4 : 6}#inet#${table}#${set}`);
+  }
+  const parts: string[] = [];
+  if (mode === 'gateway') {
+    const local = sets.ref(`class_${rule.deviceClass}`, family, dr.local);
+    parts.push(rule.direction === 'outbound' ? `${m} saddr ${local} ${m} daddr @${set}` : `${m} saddr @${set} ${m} daddr ${local}`);
+  } else {
+    parts.push(rule.direction === 'outbound' ? `${m} daddr @${set}` : `${m} saddr @${set}`);
+  }
+  parts.push(portMatch({ rule, family, remote: [], local: [] }), 'accept', `comment "${safeComment(`${ruleSummary(rule)} names via dnsmasq`, COMMENT_MAX)}"`);
+  return parts.join(' ');
 }
 
-function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): NftView {
-  const { rules, leftOut } = expandForIp(policy, o.mode, deviceClass, diags, LINUX_NATIVE_HINT);
+function scopeFor(file: OutputFile): string | undefined {
+  return file.scope.startsWith('gateway') ? undefined : file.scope.split('|')[0];
+}
+
+interface Built {
+  nft: NftView;
+  dnsmasq?: DnsmasqView;
+}
+
+function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
+  const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new SetBook();
+  const domains = new Map<string, Set<string>>();
   const chain = (name: string, hook: string, policyWord: string): NftChain => ({ name, hook, priority: o.priority, policy: policyWord, lines: [] });
   const chains: NftChain[] = [];
   const leftOutLines = leftOut.map((l) => `# left out ${l.rule.id}: ${commentLine(l.reason)}`);
@@ -110,12 +160,14 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
       c.lines.push('meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept');
     }
     for (const fr of rules) (fr.rule.direction === 'inbound' ? input : output).lines.push(ruleLine(fr, o.mode, sets));
+    for (const dr of dnsRules) (dr.rule.direction === 'inbound' ? input : output).lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table));
     chains.push(input, output);
     output.lines.push(...leftOutLines);
   } else {
     const forward = chain('forward', 'forward', 'accept');
     forward.lines.push('ct state established,related accept');
     for (const fr of rules) forward.lines.push(ruleLine(fr, o.mode, sets));
+    for (const dr of dnsRules) forward.lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table));
     forward.lines.push(...leftOutLines);
     if (o.policy === 'drop') {
       // Everything else to or from the site's device classes stops here; other traffic is not ours to judge.
@@ -142,10 +194,20 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
       : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
   ]).map((l) => `# ${commentLine(l)}`);
 
-  return { header, table: o.table, sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)), chains };
+  const nft = { header, table: o.table, sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)), chains };
+  if (domains.size === 0) return { nft };
+  const file = deviceClass ? `${deviceClass}.nft` : `${o.table}.nft`;
+  const dnsHeader = headerLines(policy, nftables.id, [
+    `A dnsmasq companion to ${file}: every answer dnsmasq gives for these names goes into fwgen's sets in table inet ${o.table}.`,
+    'A line /example.com/ covers example.com and every name under it; that is how wildcards are followed.',
+    `Use: copy to /etc/dnsmasq.d/, make the devices use this dnsmasq as their resolver, and apply ${file} first (it declares the sets).`,
+    'Check: dnsmasq --test -C FILE.',
+  ]).map((l) => `# ${commentLine(l)}`);
+  const lines = [...domains.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([d, targets]) => `nftset=/${d}/${[...targets].sort().join(',')}`);
+  return { nft, dnsmasq: { header: dnsHeader, lines } };
 }
 
-export const nftables: Target<NftOptions, NftView> = {
+export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
   id: 'nftables',
   describe: 'one nft script per host (or one for a gateway) that atomically replaces fwgen\'s own table',
   apply: 'nft -f FILE (Ansible: validate: nft -c -f %s)',
@@ -154,17 +216,25 @@ export const nftables: Target<NftOptions, NftView> = {
     table: { describe: 'name of the inet table fwgen owns', default: 'fwgen' },
     policy: { describe: 'drop: the table is the allowlist; accept: it only accepts', default: 'drop' },
     priority: { describe: 'base chain priority (0 is filter)', default: 0 },
+    dnsmasq: { describe: 'write a dnsmasq companion (nftset=) that fills sets from DNS answers, wildcards included', default: true },
   },
   files(policy, o) {
-    if (o.mode === 'gateway') return [{ path: `${o.table}.nft`, template: 'ruleset.nft.hbs', scope: 'gateway' }];
-    return classesWithRules(policy, LINUX_HOSTS).map((c) => ({ path: `${c}.nft`, template: 'ruleset.nft.hbs', scope: c }));
+    const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
+    return scopes.flatMap((c) => {
+      const base = c ?? o.table;
+      const scope = c ?? 'gateway';
+      const files: OutputFile[] = [{ path: `${base}.nft`, template: 'ruleset.nft.hbs', scope }];
+      if (build(policy, o, c, new Diagnostics(nftables.id)).dnsmasq) files.push({ path: `${base}.dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${scope}|dnsmasq` });
+      return files;
+    });
   },
   check(policy, o) {
     const diags = new Diagnostics(nftables.id);
-    for (const f of nftables.files(policy, o)) build(policy, o, scopeFor(f), diags);
+    for (const f of nftables.files(policy, o)) if (!f.scope.endsWith('|dnsmasq')) build(policy, o, scopeFor(f), diags);
     return diags.list();
   },
   view(policy, o, file) {
-    return build(policy, o, scopeFor(file), new Diagnostics(nftables.id));
+    const built = build(policy, o, scopeFor(file), new Diagnostics(nftables.id));
+    return file.scope.endsWith('|dnsmasq') ? built.dnsmasq! : built.nft;
   },
 };

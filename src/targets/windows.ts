@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostOrCidr } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
@@ -8,6 +9,7 @@ import type { Target } from './types';
 export interface WindowsOptions {
   group: string;
   profiles: string[];
+  dynamicKeywords: boolean;
 }
 
 interface PsRule {
@@ -15,14 +17,34 @@ interface PsRule {
   params: string[];
 }
 
+/** A dynamic keyword address Windows resolves itself; the id is stable for a profile and name. */
+interface Keyword {
+  id: string;
+  keyword: string;
+}
+
 export interface WindowsView {
   header: string[];
   group: string;
+  keywords: Keyword[];
   rules: PsRule[];
   leftOut: string[];
 }
 
-const NATIVE_HINT = 'Windows can follow names itself with dynamic keyword addresses (New-NetFirewallDynamicKeywordAddress -AutoResolve).';
+function hint(o: WindowsOptions): string {
+  return o.dynamicKeywords
+    ? 'Outbound rules follow names through dynamic keyword addresses; inbound ones need the pinned addresses.'
+    : 'Set dynamicKeywords: true for this target to let Windows resolve names itself (New-NetFirewallDynamicKeywordAddress -AutoResolve).';
+}
+
+/** A name-based GUID (RFC 4122 layout, version 5 bits) so re-running the script reuses the same ids. */
+function keywordId(profile: string, name: string): string {
+  const h = createHash('sha256').update(`fwgen|${profile}|${name}`).digest('hex').split('');
+  h[12] = '5';
+  h[16] = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  const x = h.join('');
+  return `{${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}}`;
+}
 const REMOTE_ADDRESS_MAX = 1000; // New-NetFirewallRule takes at most 1000 remote addresses per rule
 const PROTOCOL: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMPv4' };
 
@@ -32,7 +54,7 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnostics, leftOut: string[]): PsRule[] {
+function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnostics, leftOut: string[], keywords: Map<string, Keyword>): PsRule[] {
   const direction = rule.direction === 'inbound' ? 'Inbound' : 'Outbound';
   const name = `fwgen-${policy.profile.name}-${rule.id}`;
   const display = `fwgen ${rule.vendorName}: ${rule.serviceName} (${rule.direction}${rule.protocol ? ` ${rule.protocol}` : ''})`;
@@ -49,36 +71,58 @@ function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnos
       params: [`-Name ${psString(rule.programs.length > 1 ? `${name}.${i + 1}` : name)}`, ...common, `-Program ${psString(program)}`],
     }));
   }
-  const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
-  if (remote.leftOut.length > 0) leftOut.push(`${rule.id}: ${remote.leftOut.join(', ')}`);
-  if (isEmpty(remote.addresses)) return [];
-  const addresses = [...remote.addresses.ipv4, ...remote.addresses.ipv6].map(hostOrCidr);
-  const protocol = [`-Protocol ${PROTOCOL[rule.protocol!]}`];
-  const ports =
+  const protocolParams = [`-Protocol ${PROTOCOL[rule.protocol!]}`];
+  const portParams =
     rule.protocol === 'icmp' ? [] : [`${rule.direction === 'inbound' ? '-LocalPort' : '-RemotePort'} ${psArray(rule.ports.map((p) => formatPort(p)))}`];
+  const calls: PsRule[] = [];
+  let pinned = rule;
+  if (o.dynamicKeywords && rule.direction === 'outbound' && rule.remote.names.length > 0) {
+    const ids = rule.remote.names.map((name) => {
+      const k = keywords.get(name) ?? { id: keywordId(policy.profile.name, name), keyword: name };
+      keywords.set(name, k);
+      return k.id;
+    });
+    calls.push({
+      params: [`-Name ${psString(`${name}.keywords`)}`, ...common, ...protocolParams, ...portParams, `-RemoteDynamicKeywordAddresses ${psArray(ids)}`],
+    });
+    pinned = { ...rule, remote: { ...rule.remote, names: [] } };
+    if (isEmpty(rule.remote.addresses)) return calls;
+  }
+  const remote = ipRemote(policy, pinned, diags, hint(o));
+  if (remote.leftOut.length > 0) leftOut.push(`${rule.id}: ${remote.leftOut.join(', ')}`);
+  if (isEmpty(remote.addresses)) return calls;
+  const addresses = [...remote.addresses.ipv4, ...remote.addresses.ipv6].map(hostOrCidr);
   const parts = chunk(addresses, REMOTE_ADDRESS_MAX);
-  return parts.map((part, i) => ({
+  return calls.concat(parts.map((part, i) => ({
     params: [
       `-Name ${psString(parts.length > 1 ? `${name}.part${i + 1}` : name)}`,
       ...common,
-      ...protocol,
-      ...ports,
+      ...protocolParams,
+      ...portParams,
       `-RemoteAddress ${psArray(part)}`,
       ...rule.programs.map((p) => `-Program ${psString(p)}`),
     ],
-  }));
+  })));
 }
 
 function build(policy: Policy, o: WindowsOptions, deviceClass: string, diags: Diagnostics): WindowsView {
   const rules: PsRule[] = [];
   const leftOut: string[] = [];
-  for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) rules.push(...ruleCalls(policy, rule, o, diags, leftOut));
+  const keywords = new Map<string, Keyword>();
+  for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) rules.push(...ruleCalls(policy, rule, o, diags, leftOut, keywords));
   const header = headerLines(policy, windows.id, [
     `Holds: the Windows Firewall rules of device class ${deviceClass}.`,
     `Apply (elevated PowerShell): .\\${deviceClass}.ps1 ; dry run: .\\${deviceClass}.ps1 -WhatIf`,
     `Idempotent: it first removes every rule of group '${o.group}' and only those, then creates them again.`,
+    ...(keywords.size > 0
+      ? [
+          'Dynamic keyword addresses (outbound rules follow host names, wildcards too) need Windows 10/11 or Windows Server 2022,',
+          'build 20348 or later, with Microsoft Defender network protection on (Set-MpPreference -EnableNetworkProtection Enabled).',
+        ]
+      : []),
   ]).map((l) => `# ${commentLine(l)}`);
-  return { header, group: psString(o.group), rules, leftOut: leftOut.map((l) => `# left out ${commentLine(l)}`) };
+  const kw = [...keywords.values()].sort((a, b) => a.keyword.localeCompare(b.keyword)).map((k) => ({ id: psString(k.id), keyword: psString(k.keyword) }));
+  return { header, group: psString(o.group), keywords: kw, rules, leftOut: leftOut.map((l) => `# left out ${commentLine(l)}`) };
 }
 
 export const windows: Target<WindowsOptions, WindowsView> = {
@@ -88,6 +132,7 @@ export const windows: Target<WindowsOptions, WindowsView> = {
   options: {
     group: { describe: 'the rule group fwgen owns and replaces', default: (p: Policy) => `fwgen ${p.profile.name}` },
     profiles: { describe: 'Windows Firewall profiles the rules apply in', default: ['Any'] },
+    dynamicKeywords: { describe: 'outbound rules match host names through dynamic keyword addresses Windows resolves itself', default: false },
   },
   files: (policy) => classesWithRules(policy, WINDOWS_HOSTS).map((c) => ({ path: `${c}.ps1`, template: 'rules.ps1.hbs', scope: c })),
   check(policy, o) {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parsePowerShell } from './powershell';
 import { filesOf } from './render-helpers';
-import { awsValidate, cfnLint, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
+import { awsValidate, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
 
 /**
  * Declares the tests that put every file of one rendered profile through the real tool
@@ -46,7 +46,16 @@ export function conformanceTests(label: string, dir: () => string): void {
         const parsed = await parsePowerShell(fs.readFileSync(f, 'utf8'));
         expect({ file: f, errors: parsed.errors }).toEqual({ file: f, errors: [] });
         // Only fwgen's own commands run: nothing a catalog value could have smuggled in.
-        expect(new Set(parsed.commands)).toEqual(new Set(['Get-NetFirewallRule', 'Remove-NetFirewallRule', ...(parsed.commands.includes('New-NetFirewallRule') ? ['New-NetFirewallRule', 'Out-Null'] : [])]));
+        const allowed = new Set([
+          'Get-NetFirewallRule',
+          'Remove-NetFirewallRule',
+          'New-NetFirewallRule',
+          'Out-Null',
+          'Remove-NetFirewallDynamicKeywordAddress',
+          'New-NetFirewallDynamicKeywordAddress',
+        ]);
+        expect(parsed.commands.filter((c) => !allowed.has(c))).toEqual([]);
+        expect(parsed.commands.slice(0, 2)).toEqual(['Get-NetFirewallRule', 'Remove-NetFirewallRule']);
       }
     });
 
@@ -56,6 +65,24 @@ export function conformanceTests(label: string, dir: () => string): void {
         expect(files.length).toBeGreaterThan(0);
         expect(awsValidate(`ec2-${dirn}`, files)).toEqual({ ok: true, output: '' });
       }
+    });
+
+    withTool('dnsmasq')('dnsmasq companions: dnsmasq --test accepts them, and every set they fill is declared', () => {
+      for (const f of [...filesOf(dir(), 'nftables', /\.dnsmasq\.conf$/), ...filesOf(dir(), 'iptables', /dnsmasq\.conf$/)]) {
+        expect({ file: f, ...dnsmasqTest(f) }).toEqual({ file: f, ok: true, output: 'dnsmasq: syntax check OK.\n' });
+        const text = fs.readFileSync(f, 'utf8');
+        const declaredIn = f.includes('/nftables/') ? f.replace(/\.dnsmasq\.conf$/, '.nft') : f.replace(/dnsmasq\.conf$/, 'ipsets');
+        const declared = fs.readFileSync(declaredIn, 'utf8');
+        for (const m of text.matchAll(/#(dns_[a-z0-9_]+)/g)) expect(declared).toContain(`set ${m[1]} {`);
+        for (const line of text.split('\n').filter((l) => l.startsWith('ipset='))) {
+          for (const set of line.split('/')[2]!.split(',')) expect(declared).toContain(`create ${set} hash:ip`);
+        }
+      }
+    });
+
+    withTool('botocore')('AWS: botocore validates the Network Firewall rule group against its model', () => {
+      const files = filesOf(dir(), 'aws', /^.*network-firewall\.rule-group\.json$/);
+      if (files.length > 0) expect(awsValidate('network-firewall-rule-group', files)).toEqual({ ok: true, output: '' });
     });
 
     withTool('cfn-lint')('AWS: cfn-lint accepts the CloudFormation template', () => {

@@ -27,6 +27,7 @@ export const tools: Record<string, boolean> = {
   xmllint: works('xmllint', ['--version']),
   botocore: python !== '',
   'cfn-lint': works('cfn-lint', ['--version']),
+  dnsmasq: works('dnsmasq', ['--version']),
 };
 
 /** test, or test.skip with a message; or a failing test in CI when the tool is missing. */
@@ -75,6 +76,10 @@ export function xmllint(file: string): Check {
 
 export function awsValidate(kind: 'ec2-ingress' | 'ec2-egress' | 'network-firewall-rule-group', files: string[]): Check {
   return result(sh(python, [path.join(__dirname, 'aws_validate.py'), kind, ...files]));
+}
+
+export function dnsmasqTest(file: string): Check {
+  return result(sh('dnsmasq', ['--test', '-C', file]));
 }
 
 export function cfnLint(file: string): Check {

@@ -5,6 +5,8 @@
 # Holds: the Windows Firewall rules of device class boh-server.
 # Apply (elevated PowerShell): .\boh-server.ps1 ; dry run: .\boh-server.ps1 -WhatIf
 # Idempotent: it first removes every rule of group 'fwgen eu-restaurant-aloha' and only those, then creates them again.
+# Dynamic keyword addresses (outbound rules follow host names, wildcards too) need Windows 10/11 or Windows Server 2022,
+# build 20348 or later, with Microsoft Defender network protection on (Set-MpPreference -EnableNetworkProtection Enabled).
 #Requires -RunAsAdministrator
 #Requires -Modules NetSecurity
 [CmdletBinding(SupportsShouldProcess = $true)]
@@ -13,6 +15,18 @@ $ErrorActionPreference = 'Stop'
 
 # Remove fwgen's own group only; a bare Remove-NetFirewallRule would delete every rule.
 Get-NetFirewallRule -Group 'fwgen eu-restaurant-aloha' -ErrorAction SilentlyContinue | Remove-NetFirewallRule -WhatIf:$WhatIfPreference
+
+Remove-NetFirewallDynamicKeywordAddress -Id '{83472777-9dec-5b46-9510-82949e2c7e43}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{83472777-9dec-5b46-9510-82949e2c7e43}' -Keyword 'bistro-rouge.eu.myguestaccount.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
+
+Remove-NetFirewallDynamicKeywordAddress -Id '{aa302808-ae2a-5315-8417-332b37e14249}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{aa302808-ae2a-5315-8417-332b37e14249}' -Keyword 'm40213.eu.api.pxsplatform.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
+
+Remove-NetFirewallDynamicKeywordAddress -Id '{6027fd68-8785-579b-bf08-1be602592179}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{6027fd68-8785-579b-bf08-1be602592179}' -Keyword 'm40213.eu.myguestaccout.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
+
+Remove-NetFirewallDynamicKeywordAddress -Id '{905ce744-6a50-5e33-9a4a-129bbcbe1024}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{905ce744-6a50-5e33-9a4a-129bbcbe1024}' -Keyword 'm40213.eu.oltp.pxsplatform.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
     -Name 'fwgen-eu-restaurant-aloha-paytronix.aloha.boh-server.in.tcp' `
@@ -172,7 +186,7 @@ New-NetFirewallRule `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
-    -Name 'fwgen-eu-restaurant-aloha-paytronix.eu-my-guest-account.boh-server.out.tcp' `
+    -Name 'fwgen-eu-restaurant-aloha-paytronix.eu-my-guest-account.boh-server.out.tcp.keywords' `
     -DisplayName 'fwgen Paytronix: My Guest Account (EU) (outbound tcp)' `
     -Group 'fwgen eu-restaurant-aloha' `
     -Direction Outbound `
@@ -181,7 +195,7 @@ New-NetFirewallRule `
     -Description 'paytronix.eu-my-guest-account.boh-server.out.tcp (catalog/vendors/paytronix.yaml:164)' `
     -Protocol TCP `
     -RemotePort @('443') `
-    -RemoteAddress @('198.51.100.17','198.51.100.29','2001:db8:53::11','2001:db8:53::1d') `
+    -RemoteDynamicKeywordAddresses @('{83472777-9dec-5b46-9510-82949e2c7e43}','{6027fd68-8785-579b-bf08-1be602592179}') `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
@@ -198,7 +212,7 @@ New-NetFirewallRule `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
-    -Name 'fwgen-eu-restaurant-aloha-paytronix.eu-pos-transactional.boh-server.out.tcp' `
+    -Name 'fwgen-eu-restaurant-aloha-paytronix.eu-pos-transactional.boh-server.out.tcp.keywords' `
     -DisplayName 'fwgen Paytronix: POS Transactional Server (EU) (outbound tcp)' `
     -Group 'fwgen eu-restaurant-aloha' `
     -Direction Outbound `
@@ -207,7 +221,7 @@ New-NetFirewallRule `
     -Description 'paytronix.eu-pos-transactional.boh-server.out.tcp (catalog/vendors/paytronix.yaml:131)' `
     -Protocol TCP `
     -RemotePort @('443') `
-    -RemoteAddress @('203.0.113.30','2001:db8:53::1e') `
+    -RemoteDynamicKeywordAddresses @('{905ce744-6a50-5e33-9a4a-129bbcbe1024}') `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
@@ -224,7 +238,7 @@ New-NetFirewallRule `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
-    -Name 'fwgen-eu-restaurant-aloha-paytronix.eu-rest-integrations.boh-server.out.tcp' `
+    -Name 'fwgen-eu-restaurant-aloha-paytronix.eu-rest-integrations.boh-server.out.tcp.keywords' `
     -DisplayName 'fwgen Paytronix: REST Integrations (EU) (outbound tcp)' `
     -Group 'fwgen eu-restaurant-aloha' `
     -Direction Outbound `
@@ -233,6 +247,6 @@ New-NetFirewallRule `
     -Description 'paytronix.eu-rest-integrations.boh-server.out.tcp (catalog/vendors/paytronix.yaml:153)' `
     -Protocol TCP `
     -RemotePort @('443') `
-    -RemoteAddress @('192.0.2.28','2001:db8:53::1c') `
+    -RemoteDynamicKeywordAddresses @('{aa302808-ae2a-5315-8417-332b37e14249}') `
     -WhatIf:$WhatIfPreference | Out-Null
 
