@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { formatLocation } from '../errors';
 import { parseKnown, toAddressSet, type AddressSet, type Family } from '../policy/addresses';
 import type { Policy, Rule } from '../policy/types';
+import { commentLine } from './escape';
 import type { Diagnostic, OptionSpec } from './types';
 
 /** Below this TTL (seconds) pinned addresses go stale between two renders. */
@@ -189,9 +190,39 @@ export function expandForIp(
   return { rules, leftOut, dnsRules };
 }
 
-/** dnsmasq matches a domain and all its subdomains; a wildcard becomes its parent domain. */
-export function dnsmasqDomain(name: string): string {
-  return name.startsWith('*.') ? name.slice(2) : name;
+/**
+ * What a dnsmasq companion says: for each domain, the sets its answers go into. dnsmasq
+ * matches a domain and all its subdomains, so a wildcard becomes its parent domain.
+ */
+export class CompanionDomains {
+  private readonly sets = new Map<string, Set<string>>();
+
+  add(names: string[], set: string): void {
+    for (const name of names) {
+      const domain = name.startsWith('*.') ? name.slice(2) : name;
+      if (!this.sets.has(domain)) this.sets.set(domain, new Set());
+      this.sets.get(domain)!.add(set);
+    }
+  }
+
+  get size(): number {
+    return this.sets.size;
+  }
+
+  /** One line per domain, `directive=/domain/set,set`, sorted. */
+  lines(directive: 'nftset' | 'ipset'): string[] {
+    return [...this.sets.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([d, sets]) => `${directive}=/${d}/${[...sets].sort().join(',')}`);
+  }
+}
+
+/** The header of a dnsmasq companion file, as comment lines. */
+export function companionHeader(policy: Policy, targetId: string, rulesFile: string, setsFile: string): string[] {
+  return headerLines(policy, targetId, [
+    `A dnsmasq companion to ${rulesFile}: every answer dnsmasq gives for these names goes into fwgen's sets.`,
+    'A line /example.com/ covers example.com and every name under it; that is how wildcards are followed.',
+    `Use: copy to /etc/dnsmasq.d/, make the devices use this dnsmasq as their resolver, and apply ${setsFile} first (it declares the sets).`,
+    'Check: dnsmasq --test -C FILE.',
+  ]).map((l) => `# ${commentLine(l)}`);
 }
 
 /** The hint for IP-only Linux targets, depending on whether the dnsmasq companion is written. */

@@ -5,7 +5,8 @@ import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
   LINUX_HOSTS,
-  dnsmasqDomain,
+  companionHeader,
+  CompanionDomains,
   linuxHint,
   Diagnostics,
   expandForIp,
@@ -121,14 +122,10 @@ function chainNames(o: IptablesOptions): Chains {
 }
 
 /** The remote side of a DNS-followed rule: one ipset dnsmasq fills, recorded for the companion. */
-function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: Map<string, Set<string>>): string {
+function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: CompanionDomains): string {
   const { rule, family } = dr;
   const name = sets.name(`dns_${rule.vendor}_${rule.service}`, family, undefined, `dns|${family}|${rule.remote.names.join(',')}`);
-  for (const n of rule.remote.names) {
-    const d = dnsmasqDomain(n);
-    if (!domains.has(d)) domains.set(d, new Set());
-    domains.get(d)!.add(name);
-  }
+  domains.add(rule.remote.names, name);
   return `-m set --match-set ${name} ${rule.direction === 'outbound' ? 'dst' : 'src'}`;
 }
 
@@ -165,7 +162,7 @@ interface Built {
 function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
   const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new IpsetBook(o.ipsetPrefix);
-  const domains = new Map<string, Set<string>>();
+  const domains = new CompanionDomains();
   const c = chainNames(o);
   const filePrefix = deviceClass ? `${deviceClass}.` : '';
   const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (FORWARD)';
@@ -233,13 +230,8 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
   const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0 };
   if (domains.size > 0) {
     built.dnsmasq = {
-      header: headerLines(policy, iptables.id, [
-        `A dnsmasq companion to ${filePrefix}rules.v4/v6: every answer dnsmasq gives for these names goes into fwgen's ipsets.`,
-        'A line /example.com/ covers example.com and every name under it; that is how wildcards are followed.',
-        `Use: copy to /etc/dnsmasq.d/, make the devices use this dnsmasq as their resolver, and restore ${filePrefix}ipsets first.`,
-        'Check: dnsmasq --test -C FILE.',
-      ]).map((l) => `# ${commentLine(l)}`),
-      lines: [...domains.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([d, names]) => `ipset=/${d}/${[...names].sort().join(',')}`),
+      header: companionHeader(policy, iptables.id, `${filePrefix}rules.v4/v6`, `${filePrefix}ipsets`),
+      lines: domains.lines('ipset'),
     };
   }
   return built;

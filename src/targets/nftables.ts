@@ -5,7 +5,8 @@ import { commentLine, identifier, safeComment } from './escape';
 import {
   classesWithRules,
   LINUX_HOSTS,
-  dnsmasqDomain,
+  companionHeader,
+  CompanionDomains,
   linuxHint,
   Diagnostics,
   expandForIp,
@@ -113,15 +114,11 @@ function ruleLine(fr: FamilyRule, mode: Mode, sets: SetBook): string {
   return parts.join(' ');
 }
 
-function dnsRuleLine(dr: DnsRule, mode: Mode, sets: SetBook, domains: Map<string, Set<string>>, table: string): string {
+function dnsRuleLine(dr: DnsRule, mode: Mode, sets: SetBook, domains: CompanionDomains, table: string): string {
   const { rule, family } = dr;
   const m = MATCH[family];
   const set = sets.dns(`${rule.vendor}_${rule.service}`, family, rule.remote.names);
-  for (const name of rule.remote.names) {
-    const d = dnsmasqDomain(name);
-    if (!domains.has(d)) domains.set(d, new Set());
-    domains.get(d)!.add(`${family === 'ipv4' ? 4 : 6}#inet#${table}#${set}`);
-  }
+  domains.add(rule.remote.names, `${family === 'ipv4' ? 4 : 6}#inet#${table}#${set}`);
   const parts: string[] = [];
   if (mode === 'gateway') {
     const local = sets.ref(`class_${rule.deviceClass}`, family, dr.local);
@@ -145,7 +142,7 @@ interface Built {
 function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
   const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new SetBook();
-  const domains = new Map<string, Set<string>>();
+  const domains = new CompanionDomains();
   const chain = (name: string, hook: string, policyWord: string): NftChain => ({ name, hook, priority: o.priority, policy: policyWord, lines: [] });
   const chains: NftChain[] = [];
   const leftOutLines = leftOut.map((l) => `# left out ${l.rule.id}: ${commentLine(l.reason)}`);
@@ -197,14 +194,7 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
   const nft = { header, table: o.table, sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)), chains };
   if (domains.size === 0) return { nft };
   const file = deviceClass ? `${deviceClass}.nft` : `${o.table}.nft`;
-  const dnsHeader = headerLines(policy, nftables.id, [
-    `A dnsmasq companion to ${file}: every answer dnsmasq gives for these names goes into fwgen's sets in table inet ${o.table}.`,
-    'A line /example.com/ covers example.com and every name under it; that is how wildcards are followed.',
-    `Use: copy to /etc/dnsmasq.d/, make the devices use this dnsmasq as their resolver, and apply ${file} first (it declares the sets).`,
-    'Check: dnsmasq --test -C FILE.',
-  ]).map((l) => `# ${commentLine(l)}`);
-  const lines = [...domains.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([d, targets]) => `nftset=/${d}/${[...targets].sort().join(',')}`);
-  return { nft, dnsmasq: { header: dnsHeader, lines } };
+  return { nft, dnsmasq: { header: companionHeader(policy, nftables.id, file, file), lines: domains.lines('nftset') } };
 }
 
 export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
