@@ -15,8 +15,6 @@ export interface AddressSet {
   ipv6: string[];
 }
 
-export const emptyAddressSet = (): AddressSet => ({ ipv4: [], ipv6: [] });
-
 const BITS: Record<Family, number> = { ipv4: 32, ipv6: 128 };
 
 function familyOf(addr: ipaddr.IPv4 | ipaddr.IPv6): Family {
@@ -140,10 +138,6 @@ export function parseKnown(texts: string[]): Cidr[] {
     if (isCidrError(c)) throw new Error(`internal: invalid canonical CIDR ${t}`);
     return c;
   });
-}
-
-export function unionSets(...sets: AddressSet[]): AddressSet {
-  return toAddressSet(parseKnown(sets.flatMap((s) => [...s.ipv4, ...s.ipv6])));
 }
 
 /** A single host prints without its /32 or /128, as admins write it. */

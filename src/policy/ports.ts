@@ -26,10 +26,6 @@ export function formatPorts(ranges: PortRange[], sep = '-'): string {
   return ranges.map((r) => formatPort(r, sep)).join(',');
 }
 
-export function samePorts(a: PortRange[], b: PortRange[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.from === b[i]!.from && r.to === b[i]!.to);
-}
-
 /** "3478-3481" or "443" or 443 → a range, or an error message. */
 export function parsePort(value: string | number): PortRange | { error: string } {
   const text = String(value);

@@ -1,4 +1,4 @@
-import type { Binding, Profile, VariableValue } from '../catalog/profile';
+import type { Profile, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
 import type { Cidr } from './addresses';
@@ -150,6 +150,3 @@ export function select(catalog: Catalog, profile: Profile): Selection {
   return selection;
 }
 
-export function bindingOf(profile: Profile, id: string): Binding {
-  return profile.deviceClasses.get(id)!;
-}

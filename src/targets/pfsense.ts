@@ -3,7 +3,7 @@ import { hostOrCidr, type Family } from '../policy/addresses';
 import { formatPort, type PortRange } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { identifier, pfsenseDescr, xml, xmlComment } from './escape';
-import { Diagnostics, headerLines, LOW_TTL, programOnly, ruleSummary } from './common';
+import { Diagnostics, headerLines, LOW_TTL, programOnly } from './common';
 import type { Target } from './types';
 
 export interface PfsenseOptions {
@@ -92,7 +92,7 @@ function build(policy: Policy, o: PfsenseOptions, diags: Diagnostics): PfsenseVi
     const entries = [...c.addresses.ipv4, ...c.addresses.ipv6].map((a) => ({ value: hostOrCidr(a), detail: `device class ${c.id}` }));
     return aliases.add(`c_${c.id}`, entries.some((e) => e.value.includes('/')) ? 'network' : 'host', entries, `fwgen device class ${c.name}`);
   };
-  const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<RuleView, 'tracker' | 'protocol'> }>();
+  const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<RuleView, 'tracker' | 'protocol' | 'descr'> }>();
 
   for (const rule of policy.rules) {
     if (rule.direction === 'inbound' && rule.remote.peers.length > 0) continue; // its outbound mirror matches the same traffic
@@ -148,7 +148,6 @@ function build(policy: Policy, o: PfsenseOptions, diags: Diagnostics): PfsenseVi
       ipprotocol,
       source: { address: outbound ? localAlias : remoteAlias },
       destination: { address: outbound ? remoteAlias : localAlias, port },
-      descr: pfsenseDescr(ruleSummary(rule)),
     };
     // tcp and udp halves of one flow become one tcp/udp rule, as pfSense writes it.
     const key = JSON.stringify([view.interface, view.ipprotocol, view.source, view.destination]);
@@ -160,7 +159,10 @@ function build(policy: Policy, o: PfsenseOptions, diags: Diagnostics): PfsenseVi
   const rules: RuleView[] = [...merged.entries()].map(([key, m]) => {
     const protos = [...m.protocols].sort();
     const protocol = protos.length === 2 && protos.includes('tcp') && protos.includes('udp') ? 'tcp/udp' : protos[0]!;
-    return { ...m.view, protocol, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
+    // Described after the merge, so a tcp/udp rule does not carry its tcp half's id.
+    const o0 = m.rule.origins[0]!.loc;
+    const descr = pfsenseDescr(`${m.rule.vendor}/${m.rule.service} ${m.rule.deviceClass} ${m.rule.direction} ${protocol} (${o0.file}:${o0.line})`);
+    return { ...m.view, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
   });
 
   const header = headerLines(policy, pfsense.id, [

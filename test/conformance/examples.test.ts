@@ -8,5 +8,6 @@ for (const profile of exampleProfiles()) {
   beforeAll(() => {
     dir = renderToTemp(profile).dir;
   });
-  conformanceTests(path.basename(profile, '.yaml'), () => dir);
+  // Every example has outbound web traffic to host names, so each gets a Network Firewall rule group.
+  conformanceTests(path.basename(profile, '.yaml'), () => dir, { networkFirewall: true });
 }
