@@ -16,6 +16,8 @@ import type {
   VariableKind,
   Vendor,
 } from './types';
+import { SITE_VENDOR } from './site-ids';
+import { checkVariable } from './variable-value';
 import type { YamlSource } from './yaml-source';
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
@@ -140,9 +142,13 @@ function loadVendor(src: YamlSource, catalog: Catalog, issues: IssueList): void 
     } else if (v.pattern !== undefined) {
       found.push(src.issue([...at, 'pattern'], `only name variables take a pattern; ${kind} values are checked as ${kind}`));
     }
+    if (v.default !== undefined) variable.default = checkVariable(kind, variable.pattern, v.default, [...at, 'default'], src, found);
     vendor.variables.set(name, variable);
   }
 
+  if (vendor.id === SITE_VENDOR) {
+    found.push(src.issue(['vendor', 'id'], `'${SITE_VENDOR}' is reserved for a profile's own flows; give the vendor another id`));
+  }
   const firstSeen = new Map<string, number>();
   raw.services.forEach((s: Raw, si: number) => {
     const sPath = ['services', si];
@@ -168,6 +174,7 @@ function loadVendor(src: YamlSource, catalog: Catalog, issues: IssueList): void 
       regions: s.regions,
       environments: s.environments,
       notes: s.notes ?? [],
+      cite: s.cite,
       flows: [],
       origin: src.locate(sPath),
     };
@@ -208,7 +215,8 @@ function variableRef(
   return m[1];
 }
 
-function loadFlow(
+/** One flow in the catalog grammar; also used for the site flows of a profile. */
+export function loadFlow(
   f: Raw,
   at: Array<string | number>,
   index: number,
@@ -293,6 +301,7 @@ function loadFlow(
     maxTtl: f.maxTtl,
     incomplete: f.incomplete,
     notes: f.notes ?? [],
+    cite: f.cite,
     origin: src.locate(at),
     path: at,
   };

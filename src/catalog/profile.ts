@@ -1,16 +1,13 @@
 import { InputError, IssueList, type LocatedIssue, type SourceLocation } from '../errors';
 import { isCidrError, parseCidr, type Cidr } from '../policy/addresses';
-import { parsePort, type PortRange } from '../policy/ports';
 import { readYaml } from './read-file';
 import { validateAgainst } from './schema';
-import type { Catalog } from './types';
+import { siteVendor } from './site';
+import type { Catalog, Vendor } from './types';
+import { checkVariable, type VariableValue } from './variable-value';
 import type { YamlSource } from './yaml-source';
 
-/** A profile variable's value, already checked against the vendor's declaration. */
-export type VariableValue =
-  | { kind: 'name'; value: string; origin: SourceLocation }
-  | { kind: 'addresses'; value: Cidr[]; origin: SourceLocation }
-  | { kind: 'ports'; value: PortRange[]; origin: SourceLocation };
+export type { VariableValue } from './variable-value';
 
 export interface ProfileVendor {
   id: string;
@@ -33,9 +30,12 @@ export interface Profile {
   description?: string;
   file: string;
   region: string;
-  environment: string;
+  /** One or more vendor environments (production, test). */
+  environments: string[];
   vendors: Map<string, ProfileVendor>;
   deviceClasses: Map<string, Binding>;
+  /** The site's own flows and its resolvers, as the vendor `site`. */
+  site: Vendor;
   targets: Record<string, Record<string, unknown>>;
   source: YamlSource;
 }
@@ -50,17 +50,8 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
   const issues = new IssueList();
   const found: LocatedIssue[] = [];
 
-  const profile: Profile = {
-    name: raw.profile.name,
-    description: raw.profile.description,
-    file: src.file,
-    region: raw.region,
-    environment: raw.environment,
-    vendors: new Map(),
-    deviceClasses: new Map(),
-    targets: raw.targets ?? {},
-    source: src,
-  };
+  const vendors = new Map<string, ProfileVendor>();
+  const deviceClasses = new Map<string, Binding>();
 
   for (const [id, given] of Object.entries<Raw | null>(raw.vendors)) {
     const v: Raw = given ?? {};
@@ -91,7 +82,7 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
       const checked = checkVariable(decl.kind, decl.pattern, value, vAt, src, found);
       if (checked) variables.set(name, checked);
     }
-    profile.vendors.set(id, { id, include: v.include ?? [], exclude: v.exclude ?? [], variables, origin: src.locate(at, true) });
+    vendors.set(id, { id, include: v.include ?? [], exclude: v.exclude ?? [], variables, origin: src.locate(at, true) });
   }
 
   for (const [id, b] of Object.entries<Raw>(raw.deviceClasses)) {
@@ -100,56 +91,35 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
       found.push(src.issue(at, `unknown device class '${id}' (known: ${[...catalog.deviceClasses.keys()].join(', ')})`, true));
       continue;
     }
-    const cidrs: Cidr[] = [];
-    b.addresses.forEach((a: string, i: number) => {
-      const c = parseCidr(a);
-      if (isCidrError(c)) found.push(src.issue([...at, 'addresses', i], c.error));
-      else cidrs.push(c);
-    });
-    profile.deviceClasses.set(id, { id, cidrs, interface: b.interface, description: b.description, origin: src.locate(at, true) });
+    const cidrs = cidrsAt(b.addresses, [...at, 'addresses'], src, found);
+    deviceClasses.set(id, { id, cidrs, interface: b.interface, description: b.description, origin: src.locate(at, true) });
   }
+
+  const resolvers = cidrsAt(raw.resolvers ?? [], ['resolvers'], src, found);
+  const site = siteVendor(raw, raw.profile.name, [...deviceClasses.values()], resolvers, catalog, src, found);
 
   issues.addAll(found);
   issues.throwIfAny();
-  return profile;
+  return {
+    name: raw.profile.name,
+    description: raw.profile.description,
+    file: src.file,
+    region: raw.region,
+    environments: [raw.environment].flat(),
+    vendors,
+    deviceClasses,
+    site,
+    targets: raw.targets ?? {},
+    source: src,
+  };
 }
 
-function checkVariable(
-  kind: string,
-  pattern: RegExp | undefined,
-  value: unknown,
-  at: Array<string | number>,
-  src: YamlSource,
-  found: LocatedIssue[],
-): VariableValue | undefined {
-  const origin = src.locate(at);
-  const items = Array.isArray(value) ? value : [value];
-  if (kind === 'name') {
-    if (Array.isArray(value)) {
-      found.push(src.issue(at, `takes one value, not a list`));
-      return undefined;
-    }
-    const text = String(value);
-    if (pattern && !pattern.test(text)) {
-      found.push(src.issue(at, `${JSON.stringify(text)} does not match the vendor's pattern ${pattern.source.slice(4, -2)}`));
-      return undefined;
-    }
-    return { kind: 'name', value: text, origin };
-  }
-  if (kind === 'addresses') {
-    const cidrs: Cidr[] = [];
-    items.forEach((item, i) => {
-      const c = parseCidr(String(item));
-      if (isCidrError(c)) found.push(src.issue(Array.isArray(value) ? [...at, i] : at, c.error));
-      else cidrs.push(c);
-    });
-    return cidrs.length === items.length ? { kind: 'addresses', value: cidrs, origin } : undefined;
-  }
-  const ranges: PortRange[] = [];
-  items.forEach((item, i) => {
-    const r = parsePort(item as string | number);
-    if ('error' in r) found.push(src.issue(Array.isArray(value) ? [...at, i] : at, r.error));
-    else ranges.push(r);
+function cidrsAt(texts: string[], at: Array<string | number>, src: YamlSource, found: LocatedIssue[]): Cidr[] {
+  const cidrs: Cidr[] = [];
+  texts.forEach((a, i) => {
+    const c = parseCidr(a);
+    if (isCidrError(c)) found.push(src.issue([...at, i], c.error));
+    else cidrs.push(c);
   });
-  return ranges.length === items.length ? { kind: 'ports', value: ranges, origin } : undefined;
+  return cidrs;
 }

@@ -1,6 +1,7 @@
 import type { SourceLocation } from '../errors';
 import type { Cidr } from '../policy/addresses';
 import type { PortRange } from '../policy/ports';
+import type { VariableValue } from './variable-value';
 
 export type Requirement = 'required' | 'optional' | 'conditional';
 export type Direction = 'outbound' | 'inbound' | 'both';
@@ -30,6 +31,8 @@ export interface Variable {
   kind: VariableKind;
   description: string;
   pattern?: RegExp;
+  /** Used when the profile does not set the variable. */
+  default?: VariableValue;
   origin: SourceLocation;
 }
 
@@ -52,6 +55,8 @@ export interface Flow {
   maxTtl?: number;
   incomplete?: string;
   notes: string[];
+  /** Where on the vendor page the flow comes from, when narrower than its service's cite. */
+  cite?: string;
   origin: SourceLocation;
   /** Path of the flow inside its file, for messages about it. */
   path: Array<string | number>;
@@ -68,15 +73,19 @@ export interface Service {
   regions?: string[];
   environments?: string[];
   notes: string[];
+  /** Where on the vendor page the service comes from: section, table, row. */
+  cite?: string;
   flows: Flow[];
   origin: SourceLocation;
 }
 
+/** The page a vendor file was transcribed from, as a reader can find it. */
 export interface VendorSource {
   title: string;
   url?: string;
-  seed: string;
   date?: string;
+  /** Internal traceability only (which transcription the file was checked against); never shown. */
+  seed?: string;
 }
 
 export interface Vendor {

@@ -1,4 +1,6 @@
 import type { Profile } from '../catalog/profile';
+import { citeSource } from '../catalog/cite';
+import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
 import { toAddressSet, type AddressSet } from './addresses';
 import { mergePorts, type PortRange } from './ports';
@@ -153,13 +155,13 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       name: profile.name,
       file: profile.file,
       region: profile.region,
-      environment: profile.environment,
+      environments: profile.environments,
       description: profile.description,
     },
-    vendors: [...new Set(rules.map((r) => r.vendor))].sort().map((id) => {
-      const v = catalog.vendors.get(id)!;
-      return { id, name: v.name, seed: v.source.seed, title: v.source.title };
-    }),
+    vendors: [...new Map(selection.flows.map((s) => [s.vendor.id, s.vendor]))]
+      .filter(([id]) => rules.some((r) => r.vendor === id))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, v]) => ({ id, name: v.name, title: v.source.title, citation: id === SITE_VENDOR ? v.source.title : citeSource(v.source) })),
     deviceClasses,
     rules,
     names: new Map([...names].sort(([a], [b]) => a.localeCompare(b))),

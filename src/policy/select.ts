@@ -1,4 +1,4 @@
-import type { Profile, VariableValue } from '../catalog/profile';
+import type { Profile, ProfileVendor, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
 import type { Cidr } from './addresses';
@@ -40,8 +40,8 @@ function serviceExclusion(service: Service, profile: Profile, include: string[],
   if (service.regions && !service.regions.includes(profile.region)) {
     return `for region ${service.regions.join(', ')}; the site is in ${profile.region}`;
   }
-  if (service.environments && !service.environments.includes(profile.environment)) {
-    return `for environment ${service.environments.join(', ')}; the site is ${profile.environment}`;
+  if (service.environments && !service.environments.some((e) => profile.environments.includes(e))) {
+    return `for environment ${service.environments.join(', ')}; the site uses ${profile.environments.join(', ')}`;
   }
   if (exclude.includes(service.id)) return `excluded by the profile`;
   if (service.requirement === 'optional' && !include.includes(service.id)) {
@@ -66,8 +66,14 @@ export function select(catalog: Catalog, profile: Profile): Selection {
   const src = profile.source;
   const reported = new Set<string>();
 
-  for (const [vendorId, pv] of [...profile.vendors].sort(([a], [b]) => a.localeCompare(b))) {
-    const vendor = catalog.vendors.get(vendorId)!;
+  const chosen = [...profile.vendors]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, pv]) => ({ vendor: catalog.vendors.get(id)!, pv }));
+  // The site's own flows come last and are always selected (all required, classes bound).
+  const siteChoice: ProfileVendor = { id: profile.site.id, include: [], exclude: [], variables: new Map(), origin: profile.site.origin };
+  chosen.push({ vendor: profile.site, pv: siteChoice });
+
+  for (const { vendor, pv } of chosen) {
     for (const service of vendor.services) {
       const why = serviceExclusion(service, profile, pv.include, pv.exclude);
       if (why) {
@@ -97,7 +103,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
           continue;
         }
         const values = (name: string): VariableValue | undefined => {
-          const v = pv.variables.get(name);
+          const v = pv.variables.get(name) ?? vendor.variables.get(name)!.default;
           if (!v && !reported.has(`${vendor.id}/${name}`)) {
             reported.add(`${vendor.id}/${name}`);
             const decl = vendor.variables.get(name)!;

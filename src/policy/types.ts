@@ -75,13 +75,14 @@ export interface Omission {
 export interface PolicyVendor {
   id: string;
   name: string;
-  seed: string;
   title: string;
+  /** How a reader finds the page the rules come from: title, the URL the page gives, its date. */
+  citation: string;
 }
 
 export interface Policy {
-  profile: { name: string; file: string; region: string; environment: string; description?: string };
-  /** The vendors the rules come from, with the page each was transcribed from. */
+  profile: { name: string; file: string; region: string; environments: string[]; description?: string };
+  /** The vendors the rules come from, with the page each was transcribed from; `site` for the profile's own flows. */
   vendors: PolicyVendor[];
   deviceClasses: BoundClass[];
   rules: Rule[];

@@ -1,4 +1,5 @@
 import type { Profile } from '../catalog/profile';
+import { SITE_VENDOR } from '../catalog/site-ids';
 import { formatLocation } from '../errors';
 import { hostOrCidr, toAddressSet } from '../policy/addresses';
 import { formatPorts } from '../policy/ports';
@@ -9,7 +10,7 @@ export function explainSelection(profile: Profile, selection: Selection): string
   const out: string[] = [];
   out.push(`Profile ${profile.name} (${profile.file})`);
   if (profile.description) out.push(`  ${profile.description}`);
-  out.push(`  region ${profile.region}, environment ${profile.environment}`);
+  out.push(`  region ${profile.region}, environment ${profile.environments.join(' + ')}`);
   out.push('');
   out.push('Device classes at this site:');
   for (const b of [...profile.deviceClasses.values()].sort((a, b) => a.id.localeCompare(b.id))) {
@@ -21,9 +22,11 @@ export function explainSelection(profile: Profile, selection: Selection): string
   out.push(`Selected (${selection.services.length} services, ${selection.flows.length} flows):`);
   for (const { vendor, service, classes } of selection.services) {
     const why =
-      service.requirement === 'required'
-        ? 'required'
-        : `${service.requirement}, included by the profile${service.condition ? ` (${service.condition})` : ''}`;
+      vendor.id === SITE_VENDOR
+        ? `the site's own, ${formatLocation(service.origin)}`
+        : service.requirement === 'required'
+          ? 'required'
+          : `${service.requirement}, included by the profile${service.condition ? ` (${service.condition})` : ''}`;
     out.push(`  ${vendor.id}/${service.id}: ${service.name} [${why}] on ${classes.join(', ')}`);
     for (const f of selection.flows.filter((s) => s.service === service && s.vendor === vendor)) {
       const ends = [

@@ -24,7 +24,8 @@ export interface FlowRow {
   maxTtl: number | null;
   incomplete: string | null;
   notes: string[];
-  source: { file: string; line: number; col: number; seed: string; title: string; url: string | null };
+  /** Where the flow is written (catalog or profile) and where a reader finds it on the vendor's page. */
+  source: { file: string; line: number; col: number; title: string; url: string | null; date: string | null; cite: string | null };
 }
 
 function row(vendor: Vendor, service: Service, flow: Flow, override?: Partial<FlowRow>): FlowRow {
@@ -53,9 +54,10 @@ function row(vendor: Vendor, service: Service, flow: Flow, override?: Partial<Fl
       file: flow.origin.file,
       line: flow.origin.line,
       col: flow.origin.col,
-      seed: vendor.source.seed,
       title: vendor.source.title,
       url: vendor.source.url ?? null,
+      date: vendor.source.date ?? null,
+      cite: flow.cite ?? service.cite ?? null,
     },
     ...override,
   };

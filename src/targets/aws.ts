@@ -183,7 +183,7 @@ function template(policy: Policy, o: AwsOptions): unknown {
       fwgen: {
         profile: policy.profile.name,
         profileFile: policy.profile.file,
-        vendors: policy.vendors.map((v) => `${v.id} (${v.seed})`),
+        vendors: policy.vendors.map((v) => `${v.id}: ${v.citation}`),
         addressesForNames: policy.lockFile ? `pinned in ${path.basename(policy.lockFile)}` : 'none pinned (no lock file); rules that need them are left out',
       },
     },
