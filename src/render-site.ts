@@ -1,5 +1,6 @@
 import { formatLocation } from './errors';
 import { buildPolicy } from './policy/build';
+import { classesWithoutDns } from './policy/dns-reach';
 import type { Policy } from './policy/types';
 import { addressBookFor } from './resolve/address-book';
 import { lockableNames, selectionDigest } from './resolve/update-lock';
@@ -36,6 +37,14 @@ export function renderSite(
       severity: 'warning',
       target: 'lock',
       message: `${book.file} is stale: it was made for another selection (${book.selection}, now ${digest}); run fwgen resolve -p ${profileFile}`,
+    });
+  }
+  for (const gap of classesWithoutDns(policy)) {
+    result.diagnostics.unshift({
+      severity: 'warning',
+      target: 'policy',
+      message: `device class ${gap.deviceClass} reaches host names (${gap.names.join(', ')}) but no rule lets it query DNS; add the site's resolvers to the profile (resolvers: [...])`,
+      loc: gap.rule.origins[0]!.loc,
     });
   }
   return { ...result, policy };

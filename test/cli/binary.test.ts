@@ -29,7 +29,7 @@ describe('fwgen binary', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      'site.yaml:3:9: region: "mars" is not one of: north-america, eu, china\nfwgen: 1 problem; nothing was written\n',
+      'site.yaml:3:9: region: "mars" is not one of: north-america, latin-america, eu, europe-other, middle-east-africa, asia-pacific, china\nfwgen: 1 problem; nothing was written\n',
     );
   });
 

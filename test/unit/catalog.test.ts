@@ -14,7 +14,7 @@ const pages: Record<string, { domains?: string[]; addresses?: string[]; ports?: 
     domains: [
       'api-pos-default-v4.payxpert.com', 'api-prox-default-v4.payxpert.com', 'payxpress-soft-mpos.firebaseio.com', 'dns.google',
       'connect2.payxpert.com', 'stats.payxpert.com', 'payxpress-apm.appspot.com', 'payxpress-soft-mpos.appspot.com',
-      '*.central.payxpert.com', 'api.eu.sunmi.com', 'apk.cdn.eu.sunmi.com', 'ota.cdn.eu.sunmi.com', 'file.cdn.eu.sunmi.com',
+      '*.central.payxpert.com', 'central.payxpert.com', 'api.eu.sunmi.com', 'apk.cdn.eu.sunmi.com', 'ota.cdn.eu.sunmi.com', 'file.cdn.eu.sunmi.com',
       'pic.cdn.eu.sunmi.com', 'iot-mqtts.eu.sunmi.com', 'api.sunmi.com', 'pool.ntp.org', 'europe.pool.ntp.org', 'uk.pool.ntp.org',
       'fr.pool.ntp.org', 'it.pool.ntp.org', 'de.pool.ntp.org', 'at.pool.ntp.org', 'pl.pool.ntp.org', 'ntp1.inrim.it',
       'ntp.obspm.fr', 'ptbtime1.ptb.de', 'gstatic.com', 'www.qualcomm.cn', 'www.google.com', 'connectivitycheck.gstatic.com',
@@ -58,7 +58,12 @@ describe('the shipped catalog', () => {
     for (const a of expected.addresses ?? []) expect(all((r) => r.addresses)).toContain(a);
     for (const p of expected.programs ?? []) expect(all((r) => r.programs)).toContain(p);
     for (const l of expected.lists ?? []) expect(all((r) => r.lists)).toContain(l);
-    const ports = all((r) => r.ports.flatMap(expandPortText));
+    // A port the page calls configurable is a variable whose default is the page's value.
+    const withDefault = (vendor: string, text: string): string[] => {
+      const v = /^\{(.+)\}$/.exec(text) && catalog.vendors.get(vendor)!.variables.get(text.slice(1, -1))!.default;
+      return v && v.kind === 'ports' ? v.value.map((p) => `${p.from}-${p.to}`) : [text];
+    };
+    const ports = all((r) => r.ports.flatMap((p) => withDefault(r.vendor, p)).flatMap(expandPortText));
     for (const p of expected.ports ?? []) expect(ports).toContain(p);
   });
 
@@ -76,7 +81,6 @@ describe('the shipped catalog', () => {
         'payment-gateway/confirmation-emails',
         'paytronix/na-my-guest-account',
         'paytronix/eu-merchant-portal',
-        'secure-trading/dns-servers',
       ]),
     );
   });
@@ -86,11 +90,64 @@ describe('the shipped catalog', () => {
     expect(row.notes.join(' ')).toMatch(/myguestaccout/);
   });
 
+  test('Secure Trading DNS servers are required (seed 003 line 36: "must"), their stripped addresses a variable', () => {
+    const row = rows.find((r) => r.vendor === 'secure-trading' && r.service === 'dns-servers')!;
+    expect(row.requirement).toBe('required');
+    expect(row.incomplete).toBeNull();
+    expect(row.addresses).toEqual(['{dns_servers}']);
+    expect(row.protocol).toBe('tcp/udp');
+    expect(row.ports).toEqual(['53']);
+  });
+
+  test('PayXpert row 4 lists central.payxpert.com itself besides its subdomains (seed 001 line 202)', () => {
+    const row = rows.find((r) => r.vendor === 'payxpert' && r.service === 'backoffice-central')!;
+    expect(row.domains).toEqual(['*.central.payxpert.com', 'central.payxpert.com']);
+  });
+
+  test('the SUNMI label patterns and the pos-terminal reading are explained, not rendered', () => {
+    const notes = catalog.vendors.get('payxpert')!.notes.join(' ');
+    expect(notes).toMatch(/"\*eu\.sunmi\.com" and "\*api\.sunmi\.com"/);
+    expect(notes).toMatch(/cannot match part of a label|can match part of a label/);
+    expect(notes).toMatch(/pos-terminal is this reading, not a word of the page/);
+    expect(rows.flatMap((r) => r.domains).filter((d) => /\*[^.]/.test(d))).toEqual([]);
+  });
+
+  test('the Aloha port the page calls configurable is a variable with the page default', () => {
+    const pxc = catalog.vendors.get('paytronix')!.variables.get('pxc_port')!;
+    expect(pxc.default).toMatchObject({ kind: 'ports', value: [{ from: 9090, to: 9090 }] });
+    expect(rows.filter((r) => r.service === 'aloha').flatMap((r) => r.ports)).not.toContain('9090');
+  });
+
+  test('every service and flow cites where a reader finds it on the vendor page', () => {
+    for (const r of rows) {
+      expect(r.source.title.length).toBeGreaterThan(0);
+      expect(r.source.cite).toEqual(expect.any(String));
+      expect(r.source.url !== null || r.source.date !== null || /no URL/.test(catalog.vendors.get(r.vendor)!.notes.join(' '))).toBe(true);
+      expect(JSON.stringify(r.source)).not.toMatch(/seed|\.txt/);
+    }
+  });
+
+  test('nothing a user reads points at our own transcriptions of the pages', () => {
+    const root = path.resolve(__dirname, '../..');
+    const texts = [
+      fs.readFileSync(path.join(root, 'README.md'), 'utf8'),
+      ...fs.readdirSync(path.join(root, 'catalog/schema')).map((f) => fs.readFileSync(path.join(root, 'catalog/schema', f), 'utf8')),
+      ...walk(path.join(root, 'out')).map((f) => fs.readFileSync(f, 'utf8')),
+    ];
+    for (const t of texts) {
+      expect(t).not.toMatch(/shared\/seeds|[0-9]{3}_[0-9a-f]{16}\.txt/);
+    }
+  });
+
   test('Secure Trading names carry the vendor TTL', () => {
     const row = rows.find((r) => r.vendor === 'secure-trading' && r.service === 'web-services')!;
     expect(row.maxTtl).toBe(60);
   });
 });
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
 
 function expandPortText(text: string): string[] {
   const m = /^(\d+)-(\d+)$/.exec(text);
