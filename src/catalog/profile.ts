@@ -50,6 +50,10 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
   const issues = new IssueList();
   const found: LocatedIssue[] = [];
 
+  if ((raw.environment === undefined) === (raw.environments === undefined)) {
+    const both = raw.environment !== undefined;
+    found.push(src.issue(both ? ['environments'] : [], both ? `write environment or environments, not both` : `missing required field 'environment'`, both));
+  }
   const vendors = new Map<string, ProfileVendor>();
   const deviceClasses = new Map<string, Binding>();
 
@@ -105,7 +109,7 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
     description: raw.profile.description,
     file: src.file,
     region: raw.region,
-    environments: [raw.environment].flat(),
+    environments: [raw.environment ?? raw.environments].flat(),
     vendors,
     deviceClasses,
     site,

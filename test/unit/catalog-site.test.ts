@@ -167,11 +167,13 @@ describe('regions, environments and variable defaults', () => {
   });
 
   test('a profile may select production and the test environment together', () => {
-    const file = copy('eu-restaurant-aloha.yaml', (s) => s.replace('environment: production', 'environment: [production, test]'));
-    const services = new Set(buildPolicy(catalog, loadProfile(file, catalog)).rules.map((r) => r.service));
-    expect(services).toContain('eu-pos-transactional');
-    expect(services).toContain('eu-test-pos-transactional');
-    expect(services).toContain('eu-test-rest-integrations');
+    for (const written of ['environment: [production, test]', 'environments: [production, test]']) {
+      const file = copy('eu-restaurant-aloha.yaml', (s) => s.replace('environment: production', written));
+      const services = new Set(buildPolicy(catalog, loadProfile(file, catalog)).rules.map((r) => r.service));
+      expect(services).toContain('eu-pos-transactional');
+      expect(services).toContain('eu-test-pos-transactional');
+      expect(services).toContain('eu-test-rest-integrations');
+    }
   });
 
   test('the catalog default applies (Paytronix 9090) and a profile overrides it without touching the catalog', () => {
@@ -247,6 +249,16 @@ const broken: Array<{ name: string; profile?: string; vendor?: string; expected:
     name: 'a resolver that is not an address',
     profile: siteProfile.replace('resolvers: [10.0.9.53, 192.0.2.53]', 'resolvers: [10.0.9.53, dns.example]'),
     expected: "profile.yaml:14:24: resolvers[1]: 'dns.example' is not a valid IP address",
+  },
+  {
+    name: 'no environment',
+    profile: siteProfile.replace('environment: production\n', ''),
+    expected: "profile.yaml:1:1: (document): missing required field 'environment'",
+  },
+  {
+    name: 'environment and environments together',
+    profile: siteProfile.replace('environment: production\n', 'environment: production\nenvironments: [test]\n'),
+    expected: 'profile.yaml:5:1: environments: write environment or environments, not both',
   },
   {
     name: 'an unknown region',
