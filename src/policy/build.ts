@@ -91,7 +91,8 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
   for (const d of drafts) {
     const { vendor, service, flow } = d.sel;
     const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', remoteKey(d.remote), flow.programs.join('|')].join('\u0000');
-    const origin = { vendor: vendor.id, service: service.id, flow: flow.index, loc: flow.origin };
+    const cite = flow.cite ?? service.cite;
+    const origin = { vendor: vendor.id, service: service.id, flow: flow.index, loc: flow.origin, ...(cite ? { cite } : {}) };
     const existing = merged.get(key);
     if (existing) {
       existing.ports = mergePorts([...existing.ports, ...d.ports]);

@@ -12,6 +12,8 @@ export interface RuleOrigin {
   service: string;
   flow: number;
   loc: SourceLocation;
+  /** Where on the vendor's page the flow is (section, table, row), when the catalog says. */
+  cite?: string;
 }
 
 /** What a name turned into, from the lock file (never from DNS at render time). */

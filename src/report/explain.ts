@@ -1,4 +1,5 @@
 import type { Profile } from '../catalog/profile';
+import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import { formatLocation } from '../errors';
 import { hostOrCidr, toAddressSet } from '../policy/addresses';
@@ -28,6 +29,7 @@ export function explainSelection(profile: Profile, selection: Selection): string
           ? 'required'
           : `${service.requirement}, included by the profile${service.condition ? ` (${service.condition})` : ''}`;
     out.push(`  ${vendor.id}/${service.id}: ${service.name} [${why}] on ${classes.join(', ')}`);
+    if (service.cite) out.push(`    from ${citeSource(vendor.source)}: ${service.cite}`);
     for (const f of selection.flows.filter((s) => s.service === service && s.vendor === vendor)) {
       const ends = [
         ...f.domains,

@@ -10,18 +10,7 @@ import { lockableNames } from '../../src/resolve/update-lock';
 import { catalogRoot, examplesRoot, minimalProfile, minimalVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
 
 /** A site with two classes, its own flows and a resolver inside one of the classes. */
-const siteProfile = `profile:
-  name: acme-site
-region: eu
-environment: production
-vendors:
-  acme:
-    variables:
-      mid: "42"
-deviceClasses:
-  pos-terminal:
-    addresses: [10.0.0.0/24, "2001:db8:10::/64"]
-  dns-resolver:
+const siteProfile = `${minimalProfile.replace('[10.0.0.0/24]', '[10.0.0.0/24, "2001:db8:10::/64"]')}  dns-resolver:
     addresses: [10.0.9.53]
 resolvers: [10.0.9.53, 192.0.2.53]
 flows:
