@@ -6,7 +6,10 @@ import { buildPolicy } from '../../src/policy/build';
 import { classesWithoutDns } from '../../src/policy/dns-reach';
 import { formatPorts } from '../../src/policy/ports';
 import type { Policy, Rule } from '../../src/policy/types';
+import { readLock, lockPathFor } from '../../src/resolve/lock';
 import { lockableNames } from '../../src/resolve/update-lock';
+import { required } from '../conformance/validators';
+import { dnsmasqAvailable, startDnsmasq } from '../dns/dnsmasq';
 import { catalogRoot, examplesRoot, minimalProfile, minimalVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
 
 /** A site with two classes, its own flows and a resolver inside one of the classes. */
@@ -281,5 +284,28 @@ describe('broken site flows and resolvers name file, line, column and field', ()
     const r = await runInProcess(['validate', '--catalog', root, file], root);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+const withDns = dnsmasqAvailable || required ? describe : describe.skip;
+if (!dnsmasqAvailable && !required) console.warn("skipping the site-flow resolve test: dnsmasq (Debian's dnsmasq-base) is not installed");
+
+withDns('fwgen resolve looks up the names of site flows too', () => {
+  test('the lock holds the site name beside the vendor name, and render pins it', async () => {
+    if (!dnsmasqAvailable) throw new Error('dnsmasq is missing but FWGEN_REQUIRE_VALIDATORS=1: .ci/run must install dnsmasq-base');
+    const dns = await startDnsmasq([
+      { name: 'm42.acme.example', ipv4: ['192.0.2.1'], ttl: 3600 },
+      { name: 'updates.acme.example', ipv4: ['198.51.100.8'], ipv6: ['2001:db8::8'], ttl: 3600 },
+    ]);
+    try {
+      const { root, file } = site();
+      const r = await runInProcess(['resolve', '--catalog', root, '-p', file, '--server', dns.address, '--timeout', '1000', '--tries', '1']);
+      expect(r.stderr).toBe(`wrote ${lockPathFor(file)}: 2 of 2 names resolved\n`);
+      expect([...readLock(lockPathFor(file)).lock.names.keys()]).toEqual(['m42.acme.example', 'updates.acme.example']);
+      const nft = await runInProcess(['render', '--catalog', root, '-p', file, '-t', 'nftables', '-o', '-', '--only', 'pos-terminal.nft']);
+      expect(nft.stdout).toMatch(/198\.51\.100\.8/);
+    } finally {
+      await dns.stop();
+    }
   });
 });
