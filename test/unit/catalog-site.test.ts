@@ -228,6 +228,11 @@ const broken: Array<{ name: string; profile?: string; vendor?: string; expected:
     expected: 'profile.yaml:34:15: flows[2].domains[0]: "m{mid}.acme.example" does not match the pattern ^(\\*\\.)?([a-z0-9_-]+\\.)+[a-z0-9-]+$',
   },
   {
+    name: 'site flow with a variable for addresses',
+    profile: siteProfile.replace('addresses: [192.0.2.0/28]', 'addresses: ["{admins}"]'),
+    expected: 'profile.yaml:22:17: flows[0].addresses[0]: "{admins}" does not match the pattern ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$',
+  },
+  {
     name: 'site flow taking the reserved id',
     profile: siteProfile.replace('  - id: customers', '  - id: resolvers'),
     expected: "profile.yaml:23:9: flows[1].id: 'resolvers' is reserved for the rules made from resolvers:; give the flow another id",
