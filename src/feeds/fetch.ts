@@ -46,6 +46,7 @@ async function once(url: string, dispatcher: Dispatcher, timeoutMs: number): Pro
     const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `the body did not arrive within ${timeoutMs} ms` : e.message;
     return { text: '', retry: true, error: why };
   }
+  text = text.replace(/^\uFEFF/, '');
   if (!res.ok) return { text: '', retry: RETRYABLE.has(res.status), error: `HTTP ${res.status} ${res.statusText}`.trim() };
   if (looksLikeHtml(text, res.headers.get('content-type') ?? '')) {
     return { text: '', retry: false, error: 'the server sent an HTML page, not the feed (a login, captive portal or error page?)' };

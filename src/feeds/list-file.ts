@@ -6,6 +6,7 @@ import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import type { YamlSource } from '../catalog/yaml-source';
 import { InputError, type LocatedIssue } from '../errors';
+import { isCidrError, parseCidr } from '../policy/addresses';
 import { formats } from './formats';
 import type { FeedFilter, FeedFormat, FeedSpec } from './types';
 
@@ -68,6 +69,10 @@ export function readListFiles(catalogRoot: string): ListFile[] {
       continue;
     }
     const raw = src.data as Raw;
+    (raw.addresses as string[]).forEach((a, i) => {
+      const c = parseCidr(a);
+      if (isCidrError(c)) issues.push(src.issue(['addresses', i], c.error));
+    });
     const feed = feedOf(raw.list.feed, src);
     if (feed) issues.push(...feedIssues(feed, src));
     out.push({ path: path.resolve(file), src, text: fs.readFileSync(file, 'utf8'), id: raw.list.id, addresses: raw.addresses, feed });
