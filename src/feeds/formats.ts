@@ -74,48 +74,51 @@ const cloudflare: FormatSpec = {
   },
 };
 
-const aws: FormatSpec = {
-  id: 'aws',
-  describe: 'AWS ip-ranges.json (prefixes, ipv6_prefixes; filter by service, region, networkBorderGroup)',
-  filterKeys: { service: 'service', region: 'region', networkBorderGroup: 'network_border_group' },
-  fetchUrls: (urls) => urls,
-  parse(bodies, filter) {
-    const prefixes: string[] = [];
-    const tokens: Array<string | undefined> = [];
-    const dates: Array<string | undefined> = [];
-    for (const body of bodies) {
-      const doc = json(body);
-      tokens.push(stringAt(doc, 'syncToken'));
-      dates.push(stringAt(doc, 'createDate'));
-      const entries = [...arrayAt(doc, 'prefixes', body), ...arrayAt(doc, 'ipv6_prefixes', body, true)];
-      entries.forEach((e, i) => {
-        if (matches(e, filter, this.filterKeys)) prefixes.push(prefixField(e, ['ip_prefix', 'ipv6_prefix'], body, i));
-      });
-    }
-    return { prefixes, version: single(tokens, 'syncToken'), published: single(dates, 'createDate') };
-  },
-};
+/** Where a JSON prefix feed (AWS, Google) keeps its entries, their prefix and its own serial and date. */
+interface PrefixFeedShape {
+  /** Arrays of entries; the optional ones may be missing. */
+  arrays: Array<{ key: string; optional?: boolean }>;
+  prefixFields: string[];
+  date: string;
+}
 
-const google: FormatSpec = {
-  id: 'google',
-  describe: 'Google goog.json or cloud.json (prefixes with ipv4Prefix/ipv6Prefix; cloud.json filters by scope, service)',
-  filterKeys: { scope: 'scope', service: 'service' },
-  fetchUrls: (urls) => urls,
-  parse(bodies, filter) {
-    const prefixes: string[] = [];
-    const tokens: Array<string | undefined> = [];
-    const dates: Array<string | undefined> = [];
-    for (const body of bodies) {
-      const doc = json(body);
-      tokens.push(stringAt(doc, 'syncToken'));
-      dates.push(stringAt(doc, 'creationTime'));
-      arrayAt(doc, 'prefixes', body).forEach((e, i) => {
-        if (matches(e, filter, this.filterKeys)) prefixes.push(prefixField(e, ['ipv4Prefix', 'ipv6Prefix'], body, i));
-      });
-    }
-    return { prefixes, version: single(tokens, 'syncToken'), published: single(dates, 'creationTime') };
-  },
-};
+function prefixFeed(id: FeedFormat, describe: string, filterKeys: Record<string, string>, shape: PrefixFeedShape): FormatSpec {
+  return {
+    id,
+    describe,
+    filterKeys,
+    fetchUrls: (urls) => urls,
+    parse(bodies, filter) {
+      const prefixes: string[] = [];
+      const tokens: Array<string | undefined> = [];
+      const dates: Array<string | undefined> = [];
+      for (const body of bodies) {
+        const doc = json(body);
+        tokens.push(stringAt(doc, 'syncToken'));
+        dates.push(stringAt(doc, shape.date));
+        const entries = shape.arrays.flatMap((a) => arrayAt(doc, a.key, body, a.optional));
+        entries.forEach((e, i) => {
+          if (matches(e, filter, filterKeys)) prefixes.push(prefixField(e, shape.prefixFields, body, i));
+        });
+      }
+      return { prefixes, version: single(tokens, 'syncToken'), published: single(dates, shape.date) };
+    },
+  };
+}
+
+const aws = prefixFeed(
+  'aws',
+  'AWS ip-ranges.json (prefixes, ipv6_prefixes; filter by service, region, networkBorderGroup)',
+  { service: 'service', region: 'region', networkBorderGroup: 'network_border_group' },
+  { arrays: [{ key: 'prefixes' }, { key: 'ipv6_prefixes', optional: true }], prefixFields: ['ip_prefix', 'ipv6_prefix'], date: 'createDate' },
+);
+
+const google = prefixFeed(
+  'google',
+  'Google goog.json or cloud.json (prefixes with ipv4Prefix/ipv6Prefix; cloud.json filters by scope, service)',
+  { scope: 'scope', service: 'service' },
+  { arrays: [{ key: 'prefixes' }], prefixFields: ['ipv4Prefix', 'ipv6Prefix'], date: 'creationTime' },
+);
 
 /** The version web method sits beside the endpoints method: /endpoints/<instance> → /version/<instance>. */
 export function m365VersionUrl(endpointsUrl: string): string {
