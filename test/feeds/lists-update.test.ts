@@ -1,7 +1,8 @@
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { catalogRoot, runInProcess, tempDir } from '../helpers';
+import { catalogRoot, repoRoot, runInProcess, tempDir } from '../helpers';
 import { fixtureRoutes, startFeedServer, startProxy, type FeedServer, type Route } from './server';
 
 /** Test lists beside the shipped ones: one per format and filter kind. */
@@ -344,6 +345,33 @@ describe('proxies from the environment', () => {
       expect(proxy.requests).toEqual([]);
     } finally {
       await proxy.close();
+    }
+  });
+
+  test('HTTPS_PROXY tunnels an https feed with CONNECT (the real binary, trusting a test CA)', async () => {
+    if (!fs.existsSync(path.join(repoRoot, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build`');
+    const dir = tempDir('fwgen-tls-');
+    const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=feeds.invalid', '-addext', 'subjectAltName=DNS:feeds.invalid'], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`openssl (Debian's openssl, installed by .ci/run) failed: ${made.stderr}${made.error ?? ''}`);
+    const tls = await startFeedServer('', { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') });
+    const proxy = await startProxy(tls.port);
+    try {
+      const root = catalogCopy(false);
+      const env: NodeJS.ProcessEnv = { ...process.env, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: cert };
+      for (const v of ['HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']) delete env[v];
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fwgen.js'), 'lists', 'update', 'cloudflare', '--catalog', root, '--source-base', 'https://feeds.invalid', '--tries', '1'], { env });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const status = await new Promise<number | null>((done) => child.on('close', done));
+      expect(stderr).toContain('cloudflare: unchanged');
+      expect(status).toBe(0);
+      // One tunnel per connection; undici may keep one open for both documents.
+      expect(new Set(proxy.requests)).toEqual(new Set(['CONNECT feeds.invalid:443']));
+      expect(tls.hits).toEqual(['/ips-v4', '/ips-v6']);
+    } finally {
+      await proxy.close();
+      await tls.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -40,11 +41,11 @@ export interface FeedServer {
   close(): Promise<void>;
 }
 
-/** An HTTP server on loopback that serves the routes; anything else is a 404. */
-export async function startFeedServer(prefix = ''): Promise<FeedServer> {
+/** An HTTP server on loopback (HTTPS with `tls`) that serves the routes; anything else is a 404. */
+export async function startFeedServer(prefix = '', tls?: { cert: string; key: string }): Promise<FeedServer> {
   const state: FeedServer = { base: '', port: 0, hits: [], routes: fixtureRoutes(), close: async () => undefined };
   const counts = new WeakMap<object, number>(); // per route object: a new route starts from its first answer
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     state.hits.push(`${url.pathname}${url.search}`);
     const key = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
@@ -62,11 +63,12 @@ export async function startFeedServer(prefix = ''): Promise<FeedServer> {
     };
     if (route.delayMs) setTimeout(send, route.delayMs);
     else send();
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const port = (server.address() as AddressInfo).port;
   state.port = port;
-  state.base = `http://127.0.0.1:${port}`;
+  state.base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   state.close = () =>
     new Promise((done) => {
       server.closeAllConnections();
