@@ -12,6 +12,11 @@ import { staleFiles, writeOutput } from './output';
 import { targets } from './targets/registry';
 import { resolveProfile } from './resolve/command';
 import { packageRoot } from './paths';
+import { randomUUID } from 'node:crypto';
+import { listsUpdateOptions } from './feeds/command';
+import { httpFetcher } from './feeds/fetch';
+import { formatUpdateReport } from './feeds/report';
+import { UnknownListError, updateLists } from './feeds/update';
 
 export interface Io {
   out(text: string): void;
@@ -129,6 +134,16 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' }),
       run((a, out) => checkCommand(a, out)),
     )
+    .command('lists', 'keep the catalog\'s published address lists current', (y) =>
+      y
+        .command(
+          'update [lists..]',
+          'fetch the feeds the list files name and rewrite the lists (and generated vendor files) whose content changed',
+          (yy) => listsUpdateOptions(withCatalog(yy)),
+          run((a, out) => listsUpdateCommand(a, out)),
+        )
+        .demandCommand(1, 'name a lists command: update'),
+    )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()
     .help()
@@ -200,6 +215,37 @@ async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<numbe
     return EXIT.error;
   }
   return EXIT.ok;
+}
+
+async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<number> {
+  for (const opt of ['timeout', 'tries'] as const) {
+    const v = a[opt] as number;
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${opt} takes a whole number of at least 1`);
+  }
+  const base = a.sourceBase as string | undefined;
+  if (base !== undefined && !/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError(`--source-base takes an http:// or https:// URL, not '${base}'`);
+  const { fetcher, close } = httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base });
+  try {
+    const report = await updateLists({
+      catalog: a.catalog as string,
+      lists: (a.lists as string[] | undefined) ?? [],
+      acceptShrink: a.acceptShrink as boolean,
+      today: new Date().toISOString().slice(0, 10),
+      requestId: randomUUID(),
+      fetcher,
+    });
+    if (report.outcomes.length === 0) {
+      io.err('no list in the catalog names a feed (list.feed); nothing to update\n');
+      return EXIT.ok;
+    }
+    io.err(formatUpdateReport(report));
+    return report.outcomes.some((o) => o.status === 'refused') ? EXIT.error : EXIT.ok;
+  } catch (err) {
+    if (err instanceof UnknownListError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    await close();
+  }
 }
 
 function checkCommand(a: Record<string, unknown>, io: Io): number {

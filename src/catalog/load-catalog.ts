@@ -99,6 +99,10 @@ function loadList(src: YamlSource, catalog: Catalog, issues: IssueList): void {
     addresses: [],
     origin: src.locate(['list']),
   };
+  const feed = raw.list.feed;
+  if (feed) {
+    list.feed = { format: feed.format, urls: feed.urls, version: feed.version, published: feed.published, fetched: feed.fetched, digest: feed.digest, vendor: feed.vendor };
+  }
   raw.addresses.forEach((text: string, i: number) => {
     const c = parseCidr(text);
     if (isCidrError(c)) issues.addAll([src.issue(['addresses', i], c.error)]);

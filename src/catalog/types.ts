@@ -16,6 +16,22 @@ export interface DeviceClass {
   origin: SourceLocation;
 }
 
+/** The published feed a list is kept from (fwgen lists update), with what the last update recorded. */
+export interface AddressListFeed {
+  format: string;
+  urls: string[];
+  /** The feed's own version or serial (AWS/Google syncToken, Microsoft 365 version). */
+  version?: string;
+  /** When the feed says it was published (AWS createDate, Google creationTime). */
+  published?: string;
+  /** The day the addresses were fetched (YYYY-MM-DD). */
+  fetched?: string;
+  /** sha256 of the addresses, one a line. */
+  digest?: string;
+  /** The vendor file the update generates from the same feed. */
+  vendor?: string;
+}
+
 export interface AddressList {
   id: string;
   name: string;
@@ -23,6 +39,7 @@ export interface AddressList {
   recorded: string;
   notes: string[];
   addresses: Cidr[];
+  feed?: AddressListFeed;
   origin: SourceLocation;
 }
 

@@ -19,7 +19,7 @@ describe('fwgen binary', () => {
 
   test('validate passes on the shipped catalog and examples', () => {
     const r = runBinary(['validate']);
-    expect(r).toEqual({ status: 0, stdout: 'ok: 5 vendors, 1 address lists, 9 device classes, 3 profiles\n', stderr: '' });
+    expect(r).toEqual({ status: 0, stdout: 'ok: 6 vendors, 2 address lists, 9 device classes, 3 profiles\n', stderr: '' });
   });
 
   test('validate reports a broken profile on stderr with its location and exits 1', () => {
@@ -47,7 +47,7 @@ describe('fwgen binary', () => {
     const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const keys = ['vendor', 'service', 'requirement', 'deviceClasses', 'regions', 'environments', 'direction', 'protocol', 'ports', 'domains', 'addresses', 'lists', 'programs', 'source'];
     for (const row of rows) for (const k of keys) expect(row).toHaveProperty(k);
-    expect(new Set(rows.map((r) => r.vendor))).toEqual(new Set(['excoinz', 'payment-gateway', 'paytronix', 'payxpert', 'secure-trading']));
+    expect(new Set(rows.map((r) => r.vendor))).toEqual(new Set(['excoinz', 'microsoft-365', 'payment-gateway', 'paytronix', 'payxpert', 'secure-trading']));
   });
 
   test('list prints a table for people', () => {

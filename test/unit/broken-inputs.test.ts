@@ -113,7 +113,7 @@ describe('broken inputs name file, line, column and field', () => {
     fs.writeFileSync(path.join(root, 'profile.yaml'), minimalProfile);
     const r = await runInProcess(['validate', '--catalog', root, path.join(root, 'profile.yaml')], root);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('ok: 1 vendors, 1 address lists, 9 device classes, 1 profiles\n');
+    expect(r.stdout).toBe('ok: 1 vendors, 2 address lists, 9 device classes, 1 profiles\n');
     expect(r.status).toBe(0);
   });
 });

@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+export const fixturesDir = path.join(__dirname, 'fixtures');
+
+/** What the test server answers on one path. */
+export interface Route {
+  status?: number;
+  body: string;
+  type?: string;
+  /** Wait this long before answering (a feed that hangs). */
+  delayMs?: number;
+}
+
+/** Each fixture under the path its real feed has, so --source-base keeps the path. */
+export function fixtureRoutes(): Record<string, Route> {
+  const read = (f: string) => fs.readFileSync(path.join(fixturesDir, f), 'utf8');
+  const json = (f: string): Route => ({ body: read(f), type: 'application/json' });
+  return {
+    '/ips-v4': { body: read('cloudflare/ips-v4'), type: 'text/plain' },
+    '/ips-v6': { body: read('cloudflare/ips-v6'), type: 'text/plain' },
+    '/ip-ranges.json': json('aws/ip-ranges.json'),
+    '/ipranges/goog.json': json('google/goog.json'),
+    '/ipranges/cloud.json': json('google/cloud.json'),
+    '/endpoints/worldwide': json('microsoft-365/endpoints-worldwide.json'),
+    '/version/worldwide': json('microsoft-365/version-worldwide.json'),
+  };
+}
+
+export interface FeedServer {
+  base: string;
+  port: number;
+  /** Paths asked for, in order (query strings kept). */
+  hits: string[];
+  /** Routes by path; tests change them between runs. A route may be a list: one answer per request, the last repeated. */
+  routes: Record<string, Route | Route[]>;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on loopback (HTTPS with `tls`) that serves the routes; anything else is a 404. */
+export async function startFeedServer(prefix = '', tls?: { cert: string; key: string }): Promise<FeedServer> {
+  const state: FeedServer = { base: '', port: 0, hits: [], routes: fixtureRoutes(), close: async () => undefined };
+  const counts = new WeakMap<object, number>(); // per route object: a new route starts from its first answer
+  const handler: http.RequestListener = (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    state.hits.push(`${url.pathname}${url.search}`);
+    const key = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
+    const r = state.routes[key];
+    const n = r ? (counts.get(r) ?? 0) : 0;
+    if (r) counts.set(r, n + 1);
+    const route = Array.isArray(r) ? r[Math.min(n, r.length - 1)] : r;
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const send = () => {
+      if (res.destroyed) return;
+      res.writeHead(route.status ?? 200, { 'content-type': route.type ?? 'text/plain' }).end(route.body);
+    };
+    if (route.delayMs) setTimeout(send, route.delayMs);
+    else send();
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  state.port = port;
+  state.base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  state.close = () =>
+    new Promise((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    });
+  return state;
+}
+
+export interface Proxy {
+  url: string;
+  /** What clients asked the proxy for: "CONNECT host:port" or "GET absolute-url". */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A forward proxy on loopback that sends every request to `upstreamPort` on loopback,
+ * whatever host the client named: a feed host that exists nowhere is reached only through it.
+ * It tunnels CONNECT (what undici's proxy agent uses) and forwards absolute-form requests.
+ */
+export async function startProxy(upstreamPort: number): Promise<Proxy> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url ?? '/');
+    const up = http.request({ host: '127.0.0.1', port: upstreamPort, path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  const tunnels = new Set<net.Socket>();
+  server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    requests.push(`CONNECT ${req.url}`);
+    tunnels.add(socket);
+    const up = net.connect(upstreamPort, '127.0.0.1', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((done) => {
+        for (const t of tunnels) t.destroy();
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
