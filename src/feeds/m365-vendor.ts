@@ -73,6 +73,7 @@ function flowsOf(e: M365Endpoint): { flows: Record<string, unknown>[]; usesTenan
     if (domains.length > 0) flow.domains = domains;
     if (addresses.length > 0) flow.addresses = addresses;
     flow.notes = notes;
+    flow.cite = `endpoint set ${e.id} (serviceArea ${e.serviceArea})`;
     flows.push(flow);
   }
   return { flows, usesTenant: domains.some((d) => d.includes('{tenant}')) };
@@ -103,6 +104,7 @@ export function vendorDocument(input: VendorInput): { services: Record<string, u
       requirement: first.required ? 'required' : 'optional',
       vendorSays: `serviceArea ${first.serviceArea}, required: ${first.required}`,
       deviceClasses: ['back-office-pc'],
+      cite: `serviceArea ${first.serviceArea}, endpoint sets ${sets.map((e) => e.id).join(', ')}`,
       notes: [`Endpoint sets ${sets.map((e) => e.id).join(', ')} of the service area ${first.serviceArea}.`],
       flows,
     });
@@ -135,7 +137,6 @@ export function recordedVendorDigest(text: string): string | undefined {
 export function vendorText(input: VendorInput): { text: string; digest: string } {
   const content = vendorDocument(input);
   const digest = vendorDigest(content);
-  const host = new URL(input.feedUrl).hostname;
   const body = {
     vendor: {
       id: input.vendorId,
@@ -143,7 +144,6 @@ export function vendorText(input: VendorInput): { text: string; digest: string }
       source: {
         title: 'Microsoft 365 IP Address and URL web service: endpoints',
         url: input.feedUrl,
-        seed: host,
         date: `version ${input.version}`,
       },
       notes: [
