@@ -121,7 +121,7 @@ describe('render and check from the CLI', () => {
     const many = await runInProcess(['render', '-p', p, '-t', 'nftables', '-o', '-']);
     expect(many.status).toBe(1);
     expect(many.stderr).toContain(
-      'this target writes 3 files here (dns-resolver.nft, ecommerce-web-server.nft, ecommerce-web-server.dnsmasq.conf); pick one with --only',
+      'this target writes 2 files here (dns-resolver.nft, ecommerce-web-server.nft); pick one with --only',
     );
     const one = await runInProcess(['render', '-p', p, '-t', 'nftables', '-o', '-', '--only', 'ecommerce-web-server.nft']);
     expect(one.status).toBe(0);
