@@ -55,9 +55,16 @@ export function conformanceTests(label: string, dir: () => string, expect_: { ne
           'Out-Null',
           'Remove-NetFirewallDynamicKeywordAddress',
           'New-NetFirewallDynamicKeywordAddress',
+          'Set-NetFirewallProfile',
         ]);
         expect(parsed.commands.filter((c) => !allowed.has(c))).toEqual([]);
         expect(parsed.commands.slice(0, 2)).toEqual(['Get-NetFirewallRule', 'Remove-NetFirewallRule']);
+        // With policy drop (the default) the default actions become Block, after every allow rule exists.
+        const text = fs.readFileSync(f, 'utf8');
+        if (/^# Policy drop:/m.test(text)) {
+          expect(parsed.commands[parsed.commands.length - 1]).toBe('Set-NetFirewallProfile');
+          expect(text).toMatch(/^Set-NetFirewallProfile -Profile @\([^)]+\) -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:\$WhatIfPreference$/m);
+        }
       }
     });
 

@@ -92,7 +92,14 @@ describe('names without addresses never become "any"', () => {
 
   test('with --allow-unresolved the shop example (all host names, no lock) renders no address-less rule in any IP-only target', async () => {
     const out = path.join(tempDir(), 'out');
-    const r = await runInProcess(['render', '-p', shopWithoutLock(), '-o', out, '--allow-unresolved']);
+    const profile = shopWithoutLock();
+    // Every AWS rule is a name: with all of them left out the security groups would allow nothing.
+    const all = await runInProcess(['render', '-p', profile, '-o', out, '--allow-unresolved']);
+    expect(all.status).toBe(1);
+    expect(all.stderr).toMatch(/error: \[aws\] the aws output holds no allow rule .*every rule was left out.*targets\.aws\.allowEmpty: true/);
+    expect(fs.existsSync(out)).toBe(false);
+    fs.appendFileSync(profile, '  aws:\n    allowEmpty: true\n');
+    const r = await runInProcess(['render', '-p', profile, '-o', out, '--allow-unresolved']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/warning: \[aws\] \*\.central\.payxpert\.com: a wildcard name cannot be pinned/);
     expect(r.stderr).toMatch(/warning: \[nftables\] api-pos-default-v4\.payxpert\.com has no addresses: the profile has no lock file; its rule is left out/);

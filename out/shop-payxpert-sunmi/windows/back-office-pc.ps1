@@ -5,6 +5,12 @@
 # Holds: the Windows Firewall rules of device class back-office-pc.
 # Apply (elevated PowerShell): .\back-office-pc.ps1 ; dry run: .\back-office-pc.ps1 -WhatIf
 # Idempotent: it first removes every rule of group 'fwgen shop-payxpert-sunmi' and only those, then creates them again.
+# Policy drop: after creating the rules it sets DefaultInboundAction and DefaultOutboundAction to Block (and turns the firewall on)
+# for the profiles Domain, Private, Public, so traffic no enabled rule allows is blocked. Windows' own enabled rules (Core Networking:
+# DHCP, the DNS client, IPv6 neighbour discovery) and rules of other groups still allow what they allow. Loopback is never filtered.
+# Undo (back to Windows' defaults): Set-NetFirewallProfile -Profile Domain,Private,Public -DefaultInboundAction Block -DefaultOutboundAction Allow
+# Dynamic keyword addresses (outbound rules follow host names, wildcards too) need Windows 10/11 or Windows Server 2022,
+# build 20348 or later, with Microsoft Defender network protection on (Set-MpPreference -EnableNetworkProtection Enabled).
 #Requires -RunAsAdministrator
 #Requires -Modules NetSecurity
 [CmdletBinding(SupportsShouldProcess = $true)]
@@ -14,4 +20,22 @@ $ErrorActionPreference = 'Stop'
 # Remove fwgen's own group only; a bare Remove-NetFirewallRule would delete every rule.
 Get-NetFirewallRule -Group 'fwgen shop-payxpert-sunmi' -ErrorAction SilentlyContinue | Remove-NetFirewallRule -WhatIf:$WhatIfPreference
 
-# left out payxpert.backoffice-central.back-office-pc.out.tcp: *.central.payxpert.com (wildcard)
+Remove-NetFirewallDynamicKeywordAddress -Id '{fd2204b4-5e4a-5609-8e56-0febf763683a}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{fd2204b4-5e4a-5609-8e56-0febf763683a}' -Keyword '*.central.payxpert.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
+
+New-NetFirewallRule `
+    -Name 'fwgen-shop-payxpert-sunmi-payxpert.backoffice-central.back-office-pc.out.tcp.keywords' `
+    -DisplayName 'fwgen PayXpert: PayXpress Backoffice - Central (outbound tcp)' `
+    -Group 'fwgen shop-payxpert-sunmi' `
+    -Direction Outbound `
+    -Action Allow `
+    -Profile 'Any' `
+    -Description 'payxpert.backoffice-central.back-office-pc.out.tcp (catalog/vendors/payxpert.yaml:77)' `
+    -Protocol TCP `
+    -RemotePort @('443') `
+    -RemoteDynamicKeywordAddresses @('{fd2204b4-5e4a-5609-8e56-0febf763683a}') `
+    -WhatIf:$WhatIfPreference | Out-Null
+
+
+# Policy drop: set last, so the allow rules above are in place before anything is blocked.
+Set-NetFirewallProfile -Profile @('Domain','Private','Public') -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:$WhatIfPreference
