@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { renderSite } from '../../src/render-site';
 import { targetById } from '../../src/targets/registry';
 import { writeOutput } from '../../src/output';
-import { tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, tempCatalog, tempDir } from '../helpers';
 import { required, tools } from './validators';
 
 /**
@@ -22,12 +22,7 @@ const it_ = canRun
     : test.skip;
 
 function vendor(ntp: string, apex: boolean): string {
-  return `vendor:
-  id: acme
-  name: Acme
-  source: { title: Acme page, seed: test.txt }
-services:
-  - id: api
+  return acmeVendor(`  - id: api
     name: Acme API
     requirement: required
     deviceClasses: [back-office-pc]
@@ -45,7 +40,7 @@ services:
         protocol: udp
         ports: [123]
         addresses: [${ntp}]
-`;
+`);
 }
 
 const LOCK = `lock:
@@ -62,20 +57,7 @@ names:
 `;
 
 function profile(mode: string): string {
-  return `profile:
-  name: acme-site
-region: eu
-environment: production
-vendors:
-  acme: {}
-deviceClasses:
-  back-office-pc:
-    addresses: [10.0.0.0/24]
-    interface: lan0
-targets:
-  nftables: { mode: ${mode} }
-  iptables: { mode: ${mode} }
-`;
+  return acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan0\n', `  nftables: { mode: ${mode} }\n  iptables: { mode: ${mode} }\n`);
 }
 
 /** Renders the synthetic site for one target; returns the folder and the diagnostics. */

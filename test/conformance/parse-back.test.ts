@@ -5,7 +5,8 @@ import { classesWithRules, resolveOptions, WINDOWS_HOSTS } from '../../src/targe
 import { targets } from '../../src/targets/registry';
 import { windows, type WindowsOptions } from '../../src/targets/windows';
 import { loadSite, exampleProfiles } from '../../src/workspace';
-import { catalogRoot, tempCatalog } from '../helpers';
+import { acmeProfile, acmeVendor, catalogRoot, tempCatalog } from '../helpers';
+import type { Policy } from '../../src/policy/types';
 import {
   awsPermissionsCoverage,
   cfnCoverage,
@@ -26,12 +27,7 @@ import {
  */
 
 function synthetic(): string {
-  const vendor = `vendor:
-  id: acme
-  name: Acme
-  source: { title: Acme page, seed: test.txt }
-services:
-  - id: web
+  const vendor = acmeVendor(`  - id: web
     name: Acme web
     requirement: required
     deviceClasses: [back-office-pc, boh-server]
@@ -70,25 +66,11 @@ services:
         protocol: tcp
         ports: [5000]
         peers: [back-office-pc]
-`;
+`);
   const root = tempCatalog({ 'acme.yaml': vendor });
   fs.writeFileSync(
     path.join(root, 'site.yaml'),
-    `profile:
-  name: acme-site
-region: eu
-environment: production
-vendors:
-  acme: {}
-deviceClasses:
-  back-office-pc:
-    addresses: [10.0.0.0/24, "2001:db8:10::/64"]
-  boh-server:
-    addresses: [10.0.1.10]
-targets:
-  windows:
-    dynamicKeywords: true
-`,
+    acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24, "2001:db8:10::/64"]\n  boh-server:\n    addresses: [10.0.1.10]\n', '  windows:\n    dynamicKeywords: true\n'),
   );
   fs.writeFileSync(
     path.join(root, 'site.lock.yaml'),
@@ -116,19 +98,22 @@ function render(c: (typeof cases)[number]) {
   return { policy: result.policy, files, profile: loadSite(c.catalog, c.profile).profile };
 }
 
+/** pfSense: names as FQDN aliases, only the families the class has, no inbound mirror of a class-to-class rule. */
+function pfsenseExpected(policy: Policy): string[] {
+  const classes = new Map(policy.deviceClasses.map((d) => [d.id, d]));
+  return expectedCoverage(
+    policy,
+    (r) => r.protocol !== undefined && !(r.direction === 'inbound' && r.remote.peers.length > 0),
+    () => 'fqdn',
+    (r) => (['ipv4', 'ipv6'] as const).filter((f) => classes.get(r.deviceClass)!.addresses[f].length > 0),
+  ).lines();
+}
+
 describe.each(cases)('$label: files read back allow what the policy says', (c) => {
   const { policy, files, profile } = render(c);
 
   test('pfSense config.xml', () => {
-    const xml = files.get('pfsense/config.xml')!;
-    const classes = new Map(policy.deviceClasses.map((d) => [d.id, d]));
-    const expected = expectedCoverage(
-      policy,
-      (r) => r.protocol !== undefined && !(r.direction === 'inbound' && r.remote.peers.length > 0),
-      () => 'fqdn',
-      (r) => (['ipv4', 'ipv6'] as const).filter((f) => classes.get(r.deviceClass)!.addresses[f].length > 0),
-    );
-    expect(pfsenseCoverage(xml, policy).lines()).toEqual(expected.lines());
+    expect(pfsenseCoverage(files.get('pfsense/config.xml')!, policy).lines()).toEqual(pfsenseExpected(policy));
   });
 
   test('Windows scripts (through the PowerShell parser)', async () => {
@@ -180,13 +165,7 @@ test('the synthetic site exercises what the comparison is for', () => {
 test('the comparison catches a widened port, an extra address and a missing rule', async () => {
   const c = cases[cases.length - 1]!;
   const { policy, files } = render(c);
-  const classes = new Map(policy.deviceClasses.map((d) => [d.id, d]));
-  const pfExpected = expectedCoverage(
-    policy,
-    (r) => r.protocol !== undefined && !(r.direction === 'inbound' && r.remote.peers.length > 0),
-    () => 'fqdn',
-    (r) => (['ipv4', 'ipv6'] as const).filter((f) => classes.get(r.deviceClass)!.addresses[f].length > 0),
-  ).lines();
+  const pfExpected = pfsenseExpected(policy);
   const xml = files.get('pfsense/config.xml')!;
   expect(xml).toContain('<port>123</port>');
   expect(pfsenseCoverage(xml.replace('<port>123</port>', '<port>120-130</port>'), policy).lines()).not.toEqual(pfExpected);

@@ -1,20 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runInProcess, tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
 
 /** A vendor with one service; `requirement: optional` services are selected only when included. */
 function vendor(requirement: string, flows: string): string {
-  return `vendor:
-  id: acme
-  name: Acme
-  source: { title: Acme page, seed: test.txt }
-services:
-  - id: api
+  return acmeVendor(`  - id: api
     name: Acme API
     requirement: ${requirement}
     deviceClasses: [back-office-pc]
     flows:
-${flows}`;
+${flows}`);
 }
 
 const WEB = `      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [192.0.2.1, "2001:db8::1"]\n`;
@@ -22,10 +17,7 @@ const WEB = `      - direction: outbound\n        protocol: tcp\n        ports: 
 function site(o: { requirement?: string; flows?: string; classes?: string; targets?: string } = {}): { profile: string; out: string } {
   const catalog = tempCatalog({ 'acme.yaml': vendor(o.requirement ?? 'required', o.flows ?? WEB) });
   const profile = path.join(catalog, 'site.yaml');
-  fs.writeFileSync(
-    profile,
-    `profile:\n  name: acme-site\nregion: eu\nenvironment: production\nvendors:\n  acme: {}\ndeviceClasses:\n${o.classes ?? '  back-office-pc:\n    addresses: [10.0.0.0/24]\n'}${o.targets ? `targets:\n${o.targets}` : ''}`,
-  );
+  fs.writeFileSync(profile, acmeProfile(o.classes ?? '  back-office-pc:\n    addresses: [10.0.0.0/24]\n', o.targets));
   return { profile, out: path.join(tempDir(), 'out') };
 }
 

@@ -1,20 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { minimalProfile, repoRoot, runInProcess, tempCatalog, tempDir } from '../helpers';
+import { acmeVendor, minimalProfile, repoRoot, runInProcess, tempCatalog, tempDir } from '../helpers';
 import { iptablesLoad, withTool } from '../conformance/validators';
 
 function vendorWith(flow: string): string {
-  return `vendor:
-  id: acme
-  name: Acme
-  source: { title: Acme page, seed: test.txt }
-services:
-  - id: api
+  return acmeVendor(`  - id: api
     name: Acme API
     requirement: required
     deviceClasses: [pos-terminal]
     flows:
-${flow}`;
+${flow}`);
 }
 
 function addresses(n: number, base = 10): string {
