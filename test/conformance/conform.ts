@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parsePowerShell } from './powershell';
 import { filesOf } from './render-helpers';
-import { awsValidate, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
+import { awsValidate, networkFirewallProblems, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
 
 /**
  * Declares the tests that put every file of one rendered profile through the real tool
@@ -92,7 +92,10 @@ export function conformanceTests(label: string, dir: () => string, expect_: { ne
     withTool('botocore')('AWS: botocore validates the Network Firewall rule group against its model', () => {
       const files = filesOf(dir(), 'aws', /network-firewall\.rule-group\.json$/);
       expect(files.length).toBe(expect_.networkFirewall ? 1 : 0);
-      if (files.length > 0) expect(awsValidate('network-firewall-rule-group', files)).toEqual({ ok: true, output: '' });
+      if (files.length > 0) {
+        expect(awsValidate('network-firewall-rule-group', files)).toEqual({ ok: true, output: '' });
+        expect(networkFirewallProblems(JSON.parse(fs.readFileSync(files[0]!, 'utf8')))).toEqual([]);
+      }
     });
 
     withTool('cfn-lint')('AWS: cfn-lint accepts the CloudFormation template', () => {
