@@ -229,7 +229,7 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
 
 export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
   id: 'nftables',
-  describe: 'one nft script per host (or one for a gateway) that atomically replaces fwgen\'s own table',
+  describe: 'one nft script per host (or one for a gateway) that replaces fwgen\'s chains and static sets in one transaction, keeping what dnsmasq put in its sets',
   apply: 'nft -f FILE (Ansible: validate: nft -c -f %s)',
   options: {
     mode: { describe: 'host: input/output hooks, a file per device class; gateway: the forward hook, one file', default: 'host' },
