@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePowerShell } from './powershell';
+import { parsePowerShell, psCommands } from './powershell';
 import { filesOf } from './render-helpers';
 import { awsValidate, networkFirewallProblems, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
 
@@ -59,8 +59,13 @@ export function conformanceTests(label: string, dir: () => string, expect_: { ne
         ]);
         expect(parsed.commands.filter((c) => !allowed.has(c))).toEqual([]);
         expect(parsed.commands.slice(0, 2)).toEqual(['Get-NetFirewallRule', 'Remove-NetFirewallRule']);
-        // With policy drop (the default) the default actions become Block, after every allow rule exists.
+        // -WhatIf reaches every command that changes something, so a dry run changes nothing.
         const text = fs.readFileSync(f, 'utf8');
+        for (const c of await psCommands(text)) {
+          if (c.name === 'Get-NetFirewallRule' || c.name === 'Out-Null') continue;
+          expect({ command: c.name, whatIf: c.params.WhatIf }).toEqual({ command: c.name, whatIf: ['$WhatIfPreference'] });
+        }
+        // With policy drop (the default) the default actions become Block, after every allow rule exists.
         if (/^# Policy drop:/m.test(text)) {
           expect(parsed.commands[parsed.commands.length - 1]).toBe('Set-NetFirewallProfile');
           expect(text).toMatch(/^Set-NetFirewallProfile -Profile @\([^)]+\) -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:\$WhatIfPreference$/m);
