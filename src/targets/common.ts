@@ -156,8 +156,9 @@ export function expandForIp(
   diags: Diagnostics,
   nativeHint: string,
   namesFollowed = false,
-): { rules: FamilyRule[]; leftOut: LeftOut[]; dnsRules: DnsRule[] } {
+): { rules: FamilyRule[]; leftOut: LeftOut[]; dnsRules: DnsRule[]; pinned: string[] } {
   const rules: FamilyRule[] = [];
+  const pinned = new Set<string>();
   const leftOut: LeftOut[] = [];
   const dnsRules: DnsRule[] = [];
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
@@ -178,6 +179,7 @@ export function expandForIp(
       }
     }
     const remote = ipRemote(policy, rule, diags, nativeHint, namesFollowed);
+    for (const n of rule.remote.names) if (!policy.names.get(n)!.wildcard && policy.names.get(n)!.addresses) pinned.add(n);
     if (isEmpty(remote.addresses)) {
       if (remote.leftOut.length > 0 || !namesFollowed || wildcards.length === 0) leftOut.push({ rule, reason: `no addresses to match: ${remote.leftOut.join(', ')}` });
       continue;
@@ -190,7 +192,18 @@ export function expandForIp(
     }
     if (remote.leftOut.length > 0) leftOut.push({ rule, reason: `partly: ${remote.leftOut.join(', ')}` });
   }
-  return { rules, leftOut, dnsRules };
+  return { rules, leftOut, dnsRules, pinned: [...pinned].sort() };
+}
+
+/**
+ * With a dnsmasq companion, exact names are still pinned: a companion line for them would
+ * admit every subdomain. The rules file and a warning say so, with the names.
+ */
+export function pinnedNote(pinned: string[], dnsmasq: boolean, diags: Diagnostics): string[] {
+  if (!dnsmasq || pinned.length === 0) return [];
+  const text = `exact host names are matched by the addresses pinned in the lock, not followed by the dnsmasq companion (its line for a name admits every name under it too): ${pinned.join(', ')}; run fwgen resolve and render again when they move`;
+  diags.add('warning', text);
+  return [`Names: ${text}.`];
 }
 
 /**

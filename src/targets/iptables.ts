@@ -8,6 +8,7 @@ import {
   companionHeader,
   CompanionDomains,
   linuxHint,
+  pinnedNote,
   Diagnostics,
   allowEmptyOption,
   ipv6DropInterfaces,
@@ -169,13 +170,14 @@ interface Built {
 }
 
 function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
-  const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
+  const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new IpsetBook(o.ipsetPrefix);
   const domains = new CompanionDomains();
   const c = chainNames(o);
   const filePrefix = deviceClass ? `${deviceClass}.` : '';
   const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (FORWARD)';
   const result = {} as Record<Family, IptablesView>;
+  const names = pinnedNote(pinned, o.dnsmasq, diags);
   const v6 = o.mode === 'gateway' && o.policy === 'drop' ? ipv6DropInterfaces(policy, iptables.id, o.unfilteredIpv6, diags) : { interfaces: [], header: [] };
   for (const family of ['ipv4', 'ipv6'] as Family[]) {
     const tool = TOOL[family];
@@ -226,6 +228,7 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
           : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD.'
         : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
       ...(family === 'ipv6' ? v6.header : []),
+      ...names,
     ]).map((l) => `# ${commentLine(l)}`);
     result[family] = { header, chains, lines };
   }

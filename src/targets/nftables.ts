@@ -8,6 +8,7 @@ import {
   companionHeader,
   CompanionDomains,
   linuxHint,
+  pinnedNote,
   Diagnostics,
   allowEmptyOption,
   ipv6DropInterfaces,
@@ -158,12 +159,13 @@ interface Built {
 const OWN_CHAINS = ['forward', 'input', 'output'];
 
 function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
-  const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
+  const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new SetBook();
   const domains = new CompanionDomains();
   const chain = (name: string, hook: string, policyWord: string): NftChain => ({ name, hook, priority: o.priority, policy: policyWord, lines: [] });
   const chains: NftChain[] = [];
   const leftOutLines = leftOut.map((l) => `# left out ${l.rule.id}: ${commentLine(l.reason)}`);
+  const names = pinnedNote(pinned, o.dnsmasq, diags);
   const v6 = o.mode === 'gateway' && o.policy === 'drop' ? ipv6DropInterfaces(policy, nftables.id, o.unfilteredIpv6, diags) : { interfaces: [], header: [] };
 
   if (o.mode === 'host') {
@@ -211,6 +213,7 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
     'A static set an earlier file declared and this one does not stays behind, unused by any rule.',
     `Check first: nft -c -f FILE. Remove: nft delete table inet ${o.table}.`,
     ...v6.header,
+    ...names,
     o.policy === 'drop'
       ? o.mode === 'host'
         ? 'Policy drop: traffic this table does not allow is dropped on the hooks it registers.'

@@ -125,6 +125,9 @@ describe('the dnsmasq companions admit what the catalog names, in a real dnsmasq
     expect(text.split('\n').filter((l) => l.startsWith('nftset='))).toEqual(['nftset=/wild.acme.test/4#inet#fwgen#dns_acme_api_v4,6#inet#fwgen#dns_acme_api_v6']);
     expect(text).toContain('Reach wider than the catalog: /wild.acme.test/ also admits wild.acme.test itself');
     expect(warnings.some((w) => w.includes('also admits wild.acme.test itself'))).toBe(true);
+    // The exact name is pinned, and the rules file and a warning say so.
+    expect(fs.readFileSync(nft, 'utf8')).toMatch(/^# Names: exact host names are matched by the addresses pinned in the lock, not followed by the dnsmasq companion .*: exact\.acme\.test;/m);
+    expect(warnings.some((w) => w.startsWith('exact host names are matched by the addresses pinned') && w.includes('exact.acme.test'))).toBe(true);
     const out = inNamespace(`nft -f '${nft}'\n${lookupsThroughCompanion(companion)}\necho DNS; nft list set inet fwgen dns_acme_api_v4\necho STATIC; nft list set inet fwgen acme_api_v4`);
     const [, dns, pinned] = out.split(/^(?:DNS|STATIC)$/m);
     // The apex is the documented reach of /x/; the exact name's subdomain and other names stay out.
