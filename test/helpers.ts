@@ -91,3 +91,25 @@ deviceClasses:
   pos-terminal:
     addresses: [10.0.0.0/24]
 `;
+
+/** A vendor file for vendor acme holding the given `services:` items (YAML, indented as list items). */
+export function acmeVendor(services: string): string {
+  return `vendor:
+  id: acme
+  name: Acme
+  source: { title: Acme page, seed: test.txt }
+services:
+${services}`;
+}
+
+/** A profile for site acme-site selecting vendor acme, with the given deviceClasses and targets bodies. */
+export function acmeProfile(deviceClasses: string, targets = ''): string {
+  return `profile:
+  name: acme-site
+region: eu
+environment: production
+vendors:
+  acme: {}
+deviceClasses:
+${deviceClasses}${targets ? `targets:\n${targets}` : ''}`;
+}

@@ -140,6 +140,8 @@ export interface DnsRule {
   family: Family;
   /** The device class's own addresses (gateway mode); empty in host mode. */
   local: string[];
+  /** The wildcard names dnsmasq follows; the rule's exact names are pinned from the lock. */
+  names: string[];
 }
 
 /**
@@ -154,8 +156,9 @@ export function expandForIp(
   diags: Diagnostics,
   nativeHint: string,
   namesFollowed = false,
-): { rules: FamilyRule[]; leftOut: LeftOut[]; dnsRules: DnsRule[] } {
+): { rules: FamilyRule[]; leftOut: LeftOut[]; dnsRules: DnsRule[]; pinned: string[] } {
   const rules: FamilyRule[] = [];
+  const pinned = new Set<string>();
   const leftOut: LeftOut[] = [];
   const dnsRules: DnsRule[] = [];
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
@@ -167,16 +170,18 @@ export function expandForIp(
       leftOut.push({ rule, reason: `program rule (${rule.programs.join(', ')}): Windows only` });
       continue;
     }
-    if (namesFollowed && rule.remote.names.length > 0) {
+    const wildcards = rule.remote.names.filter((n) => policy.names.get(n)!.wildcard);
+    if (namesFollowed && wildcards.length > 0) {
       for (const family of FAMILIES) {
         const local = mode === 'gateway' ? classes.get(rule.deviceClass)!.addresses[family] : [];
         if (mode === 'gateway' && local.length === 0) continue;
-        dnsRules.push({ rule, family, local });
+        dnsRules.push({ rule, family, local, names: wildcards });
       }
     }
     const remote = ipRemote(policy, rule, diags, nativeHint, namesFollowed);
+    for (const n of rule.remote.names) if (!policy.names.get(n)!.wildcard && policy.names.get(n)!.addresses) pinned.add(n);
     if (isEmpty(remote.addresses)) {
-      if (remote.leftOut.length > 0 || !namesFollowed) leftOut.push({ rule, reason: `no addresses to match: ${remote.leftOut.join(', ')}` });
+      if (remote.leftOut.length > 0 || !namesFollowed || wildcards.length === 0) leftOut.push({ rule, reason: `no addresses to match: ${remote.leftOut.join(', ')}` });
       continue;
     }
     for (const family of FAMILIES) {
@@ -187,19 +192,42 @@ export function expandForIp(
     }
     if (remote.leftOut.length > 0) leftOut.push({ rule, reason: `partly: ${remote.leftOut.join(', ')}` });
   }
-  return { rules, leftOut, dnsRules };
+  return { rules, leftOut, dnsRules, pinned: [...pinned].sort() };
 }
 
 /**
- * What a dnsmasq companion says: for each domain, the sets its answers go into. dnsmasq
- * matches a domain and all its subdomains, so a wildcard becomes its parent domain.
+ * With a dnsmasq companion, exact names are still pinned: a companion line for them would
+ * admit every subdomain. The rules file and a warning say so, with the names.
+ */
+export function pinnedNote(pinned: string[], dnsmasq: boolean, diags: Diagnostics): string[] {
+  if (!dnsmasq || pinned.length === 0) return [];
+  const text = `exact host names are matched by the addresses pinned in the lock, not followed by the dnsmasq companion (its line for a name admits every name under it too): ${pinned.join(', ')}; run fwgen resolve and render again when they move`;
+  diags.add('warning', text);
+  return [`Names: ${text}.`];
+}
+
+/**
+ * What a dnsmasq companion says: for each wildcard, the sets its answers go into.
+ *
+ * dnsmasq 2.90 matches an ipset=/nftset= domain as that name and every name under it (its
+ * subdomains-only form /*.x/ works for --server and --address, not for sets: such a line
+ * fills nothing). So exact names are never followed (a line for them would admit every
+ * subdomain too); they are pinned from the lock. A wildcard *.x becomes /x/, which also
+ * admits x itself: exact only when the catalog lists x beside *.x, else a warning says so.
  */
 export class CompanionDomains {
   private readonly sets = new Map<string, Set<string>>();
+  /** Domains whose line admits the apex the catalog did not name. */
+  readonly apexWidened = new Set<string>();
 
-  add(names: string[], set: string): void {
+  add(rule: Rule, names: string[], set: string, diags: Diagnostics): void {
     for (const name of names) {
-      const domain = name.startsWith('*.') ? name.slice(2) : name;
+      if (!name.startsWith('*.')) continue;
+      const domain = name.slice(2);
+      if (!rule.remote.names.includes(domain)) {
+        this.apexWidened.add(domain);
+        diags.add('warning', `${name}: the dnsmasq companion line /${domain}/ also admits ${domain} itself (dnsmasq 2.90 cannot fill a set from subdomains only); list ${domain} in the catalog if it is meant, or use pfSense or AWS Network Firewall for an exact match`, rule);
+      }
       if (!this.sets.has(domain)) this.sets.set(domain, new Set());
       this.sets.get(domain)!.add(set);
     }
@@ -213,13 +241,21 @@ export class CompanionDomains {
   lines(directive: 'nftset' | 'ipset'): string[] {
     return [...this.sets.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([d, sets]) => `${directive}=/${d}/${[...sets].sort().join(',')}`);
   }
+
+  /** The header lines that say what the lines admit beyond the catalog. */
+  reach(): string[] {
+    return [...this.apexWidened].sort().map((d) => `Reach wider than the catalog: /${d}/ also admits ${d} itself (the catalog names only *.${d}).`);
+  }
 }
 
 /** The header of a dnsmasq companion file, as comment lines. */
-export function companionHeader(policy: Policy, targetId: string, rulesFile: string, setsFile: string): string[] {
+export function companionHeader(policy: Policy, targetId: string, rulesFile: string, setsFile: string, domains: CompanionDomains): string[] {
   return headerLines(policy, targetId, [
-    `A dnsmasq companion to ${rulesFile}: every answer dnsmasq gives for these names goes into fwgen's sets.`,
-    'A line /example.com/ covers example.com and every name under it; that is how wildcards are followed.',
+    `A dnsmasq companion to ${rulesFile}: every answer dnsmasq gives for these wildcard names goes into fwgen's sets.`,
+    'A line /example.com/ covers example.com and every name under it (dnsmasq 2.90 has no subdomains-only form for sets),',
+    'so only wildcards *.example.com are followed here. Exact names are not: a line for them would admit their subdomains too;',
+    `their addresses are pinned from the lock file in ${rulesFile} instead (run fwgen resolve and render again when they move).`,
+    ...domains.reach(),
     `Use: copy to /etc/dnsmasq.d/, make the devices use this dnsmasq as their resolver, and apply ${setsFile} first (it declares the sets).`,
     'Check: dnsmasq --test -C FILE.',
   ]).map((l) => `# ${commentLine(l)}`);
@@ -228,11 +264,67 @@ export function companionHeader(policy: Policy, targetId: string, rulesFile: str
 /** The hint for IP-only Linux targets, depending on whether the dnsmasq companion is written. */
 export function linuxHint(dnsmasq: boolean): string {
   return dnsmasq
-    ? 'The dnsmasq companion file follows the name: it adds each answer to a set as devices resolve it.'
+    ? 'The dnsmasq companion file follows wildcards only (a line for an exact name would admit its subdomains too): pin exact names from a fresh lock, or use pfSense FQDN aliases.'
     : 'Set dnsmasq: true for this target to have a dnsmasq companion follow it, or use pfSense FQDN aliases.';
 }
 
 /** All device-class addresses of the site, for gateway scoping. */
 export function siteAddresses(policy: Policy): AddressSet {
   return toAddressSet(parseKnown(policy.deviceClasses.flatMap((c) => [...c.addresses.ipv4, ...c.addresses.ipv6])));
+}
+
+/** The option every target has: an output with no allow rule is refused unless the profile says it is meant. */
+export const allowEmptyOption = {
+  describe: 'accept an output that holds no allow rule (a selection that yields nothing, or whose rules were all left out); refused otherwise',
+  default: false,
+};
+
+/**
+ * A file that allows nothing, applied with a default drop, locks the devices out (or, for
+ * pfSense, wipes the sections it restores). Left-out rules count as none.
+ */
+export function refuseEmpty(diags: Diagnostics, target: string, allowEmpty: boolean, what: string, allowRules: number, effect: string): void {
+  if (allowRules > 0 || allowEmpty) return;
+  diags.add('error', `${what} holds no allow rule (nothing selected for it, or every rule was left out); applying it would ${effect}. Set targets.${target}.allowEmpty: true in the profile if that is meant`);
+}
+
+export const unfilteredIpv6Option = {
+  describe: 'gateway mode: forward the IPv6 traffic of device classes without IPv6 prefixes unfiltered (loudly); by default it is dropped on their interface',
+  default: false,
+};
+
+/**
+ * Gateway mode: a device class without IPv6 prefixes cannot be matched by address, so its
+ * IPv6 is dropped on its interface (after the accept rules, so classes with prefixes on the
+ * same interface keep what they are allowed). Without an interface there is nothing to match
+ * it by: an error, unless the profile turns the drop off, which is then said out loud.
+ * Returns the interfaces to drop forwarded IPv6 on, sorted.
+ */
+export function ipv6DropInterfaces(policy: Policy, target: string, unfiltered: boolean, diags: Diagnostics): { interfaces: string[]; header: string[] } {
+  const bare = policy.deviceClasses.filter((c) => c.addresses.ipv6.length === 0);
+  if (bare.length === 0) return { interfaces: [], header: [] };
+  const ids = bare.map((c) => c.id).join(', ');
+  if (unfiltered) {
+    const text = `IPv6 of device classes without IPv6 prefixes (${ids}) is forwarded UNFILTERED: targets.${target}.unfilteredIpv6 is true`;
+    diags.add('warning', text);
+    return { interfaces: [], header: [`WARNING: ${text}.`] };
+  }
+  for (const c of bare.filter((x) => x.interface === undefined)) {
+    diags.add('error', `device class ${c.id} has no IPv6 prefixes and no interface, so its IPv6 cannot be told apart and would be forwarded unfiltered; give it its IPv6 prefixes or its interface in the profile, or set targets.${target}.unfilteredIpv6: true`);
+  }
+  const interfaces = [...new Set(bare.flatMap((c) => (c.interface ? [c.interface] : [])))].sort();
+  return {
+    interfaces,
+    header: interfaces.length ? [`IPv6: device classes without IPv6 prefixes (${ids}) have their forwarded IPv6 dropped on ${interfaces.join(', ')}.`] : [],
+  };
+}
+
+/**
+ * A target with no file to write: an error when the selection yields no rule at all, a
+ * warning when the rules are for devices this target does not fit (Windows-only, say).
+ */
+export function refuseNoFiles(diags: Diagnostics, policy: Policy, target: string, allowEmpty: boolean, why: string): void {
+  if (allowEmpty) return;
+  if (policy.rules.length === 0) refuseEmpty(diags, target, false, `the ${target} output`, 0, 'leave the devices without the flows the profile is for');
+  else diags.add('warning', `nothing to write for ${target}: ${why}`);
 }

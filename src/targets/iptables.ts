@@ -8,7 +8,13 @@ import {
   companionHeader,
   CompanionDomains,
   linuxHint,
+  pinnedNote,
   Diagnostics,
+  allowEmptyOption,
+  ipv6DropInterfaces,
+  refuseEmpty,
+  refuseNoFiles,
+  unfilteredIpv6Option,
   expandForIp,
   headerLines,
   ruleSummary,
@@ -26,6 +32,8 @@ export interface IptablesOptions {
   ipsetThreshold: number;
   ipsetPrefix: string;
   dnsmasq: boolean;
+  unfilteredIpv6: boolean;
+  allowEmpty: boolean;
 }
 
 export interface IptablesView {
@@ -122,10 +130,10 @@ function chainNames(o: IptablesOptions): Chains {
 }
 
 /** The remote side of a DNS-followed rule: one ipset dnsmasq fills, recorded for the companion. */
-function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: CompanionDomains): string {
+function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: CompanionDomains, diags: Diagnostics): string {
   const { rule, family } = dr;
-  const name = sets.name(`dns_${rule.vendor}_${rule.service}`, family, undefined, `dns|${family}|${rule.remote.names.join(',')}`);
-  domains.add(rule.remote.names, name);
+  const name = sets.name(`dns_${rule.vendor}_${rule.service}`, family, undefined, `dns|${family}|${dr.names.join(',')}`);
+  domains.add(rule, dr.names, name, diags);
   return `-m set --match-set ${name} ${rule.direction === 'outbound' ? 'dst' : 'src'}`;
 }
 
@@ -157,16 +165,20 @@ interface Built {
   ipsets: IpsetView;
   hasIpsets: boolean;
   dnsmasq?: DnsmasqView;
+  /** Accept rules from the policy, both families (not counting conntrack, loopback, neighbour discovery). */
+  allowRules: number;
 }
 
 function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
-  const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
+  const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new IpsetBook(o.ipsetPrefix);
   const domains = new CompanionDomains();
   const c = chainNames(o);
   const filePrefix = deviceClass ? `${deviceClass}.` : '';
   const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (FORWARD)';
   const result = {} as Record<Family, IptablesView>;
+  const names = pinnedNote(pinned, o.dnsmasq, diags);
+  const v6 = o.mode === 'gateway' && o.policy === 'drop' ? ipv6DropInterfaces(policy, iptables.id, o.unfilteredIpv6, diags) : { interfaces: [], header: [] };
   for (const family of ['ipv4', 'ipv6'] as Family[]) {
     const tool = TOOL[family];
     const chains = o.mode === 'gateway' ? [c.forward] : [c.input, c.output];
@@ -185,7 +197,7 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
     }
     for (const fr of rules.filter((r) => r.family === family)) lines.push(...ruleLines(fr, o, sets, c));
     for (const dr of dnsRules.filter((r) => r.family === family)) {
-      lines.push(...ruleLines({ rule: dr.rule, family, remote: [], local: dr.local }, o, sets, c, dnsMatch(dr, sets, domains)));
+      lines.push(...ruleLines({ rule: dr.rule, family, remote: [], local: dr.local }, o, sets, c, dnsMatch(dr, sets, domains, diags)));
     }
     for (const l of leftOut) lines.push(`# left out ${l.rule.id}: ${commentLine(l.reason)}`);
     if (o.policy === 'drop') {
@@ -194,6 +206,11 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
         const site = siteAddresses(policy)[family];
         for (const m of addressMatches('-s', 'site', family, site, o, sets)) lines.push(`-A ${c.forward} ${m} -m comment --comment "fwgen: not allowed for the site device classes" -j DROP`);
         for (const m of addressMatches('-d', 'site', family, site, o, sets)) lines.push(`-A ${c.forward} ${m} -m comment --comment "fwgen: not allowed for the site device classes" -j DROP`);
+        if (family === 'ipv6') {
+          for (const ifname of v6.interfaces) {
+            for (const flag of ['-i', '-o']) lines.push(`-A ${c.forward} ${flag} ${ifname} -m comment --comment "fwgen: IPv6 of device classes without IPv6 prefixes" -j DROP`);
+          }
+        }
       }
     }
     const jumps =
@@ -210,6 +227,8 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
           ? 'Policy drop: the chains end in DROP, so what they do not allow is dropped.'
           : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD.'
         : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
+      ...(family === 'ipv6' ? v6.header : []),
+      ...names,
     ]).map((l) => `# ${commentLine(l)}`);
     result[family] = { header, chains, lines };
   }
@@ -227,10 +246,11 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
     }
     ipsetLines.push(`create ${set.name} hash:net family ${family}`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`));
   }
-  const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0 };
+  const allowRules = rules.length + dnsRules.length;
+  const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0, allowRules };
   if (domains.size > 0) {
     built.dnsmasq = {
-      header: companionHeader(policy, iptables.id, `${filePrefix}rules.v4/v6`, `${filePrefix}ipsets`),
+      header: companionHeader(policy, iptables.id, `${filePrefix}rules.v4/v6`, `${filePrefix}ipsets`, domains),
       lines: domains.lines('ipset'),
     };
   }
@@ -247,7 +267,9 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView | Dnsmas
     policy: { describe: 'drop: the chains end in DROP (an allowlist); accept: they only accept', default: 'drop' },
     ipsetThreshold: { describe: 'address groups larger than this go into an ipset', default: 8 },
     ipsetPrefix: { describe: 'prefix of fwgen\'s ipset names', default: 'fwgen' },
-    dnsmasq: { describe: 'write a dnsmasq companion (ipset=) that fills ipsets from DNS answers, wildcards included', default: true },
+    dnsmasq: { describe: 'write a dnsmasq companion (ipset=) that fills ipsets from the DNS answers for wildcard names', default: true },
+    unfilteredIpv6: unfilteredIpv6Option,
+    allowEmpty: allowEmptyOption,
   },
   files(policy, o) {
     const scopes = o.mode === 'gateway' ? [''] : classesWithRules(policy, LINUX_HOSTS);
@@ -265,7 +287,12 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView | Dnsmas
   check(policy, o) {
     const diags = new Diagnostics(iptables.id);
     const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
-    for (const s of scopes) build(policy, o, s, diags);
+    for (const s of scopes) {
+      const built = build(policy, o, s, diags);
+      const what = `iptables ${s ? `${s}.` : ''}rules.v4/v6`;
+      refuseEmpty(diags, iptables.id, o.allowEmpty, what, built.allowRules, o.mode === 'host' ? 'drop all but established and loopback traffic of the host' : 'drop all forwarded traffic of the site device classes');
+    }
+    if (scopes.length === 0) refuseNoFiles(diags, policy, iptables.id, o.allowEmpty, 'no device class with rules runs Linux');
     return diags.list();
   },
   view(policy, o, file) {

@@ -8,7 +8,13 @@ import {
   companionHeader,
   CompanionDomains,
   linuxHint,
+  pinnedNote,
   Diagnostics,
+  allowEmptyOption,
+  ipv6DropInterfaces,
+  refuseEmpty,
+  refuseNoFiles,
+  unfilteredIpv6Option,
   expandForIp,
   headerLines,
   ruleSummary,
@@ -25,6 +31,8 @@ export interface NftOptions {
   policy: 'drop' | 'accept';
   priority: number;
   dnsmasq: boolean;
+  unfilteredIpv6: boolean;
+  allowEmpty: boolean;
 }
 
 interface NftSet {
@@ -53,6 +61,10 @@ interface NftChain {
 export interface NftView {
   header: string[];
   table: string;
+  /** fwgen's chains, deleted before they are declared again (a hook or policy may change). */
+  ownChains: string[];
+  /** The static sets, deleted before they are declared again with exactly their new elements. */
+  staticSets: Array<{ name: string; type: string; flags: string }>;
   sets: NftSet[];
   chains: NftChain[];
 }
@@ -71,8 +83,10 @@ class SetBook {
     const key = `${family}|${elements.join(',')}`;
     const known = this.byContent.get(key);
     if (known) return `@${known}`;
-    let name = `${identifier(base)}_${SUFFIX[family]}`;
-    for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `${identifier(base)}_${n}_${SUFFIX[family]}`;
+    // The dns_ prefix belongs to the sets dnsmasq fills: a static set never takes it.
+    const stem = identifier(base).replace(/^dns_/, 's_dns_');
+    let name = `${stem}_${SUFFIX[family]}`;
+    for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `${stem}_${n}_${SUFFIX[family]}`;
     this.sets.push({ name, type: ADDR_TYPE[family], flags: 'interval', elements });
     this.byContent.set(key, name);
     return `@${name}`;
@@ -114,11 +128,11 @@ function ruleLine(fr: FamilyRule, mode: Mode, sets: SetBook): string {
   return parts.join(' ');
 }
 
-function dnsRuleLine(dr: DnsRule, mode: Mode, sets: SetBook, domains: CompanionDomains, table: string): string {
+function dnsRuleLine(dr: DnsRule, mode: Mode, sets: SetBook, domains: CompanionDomains, table: string, diags: Diagnostics): string {
   const { rule, family } = dr;
   const m = MATCH[family];
-  const set = sets.dns(`${rule.vendor}_${rule.service}`, family, rule.remote.names);
-  domains.add(rule.remote.names, `${family === 'ipv4' ? 4 : 6}#inet#${table}#${set}`);
+  const set = sets.dns(`${rule.vendor}_${rule.service}`, family, dr.names);
+  domains.add(rule, dr.names, `${family === 'ipv4' ? 4 : 6}#inet#${table}#${set}`, diags);
   const parts: string[] = [];
   if (mode === 'gateway') {
     const local = sets.ref(`class_${rule.deviceClass}`, family, dr.local);
@@ -137,15 +151,22 @@ function scopeFor(file: OutputFile): string | undefined {
 interface Built {
   nft: NftView;
   dnsmasq?: DnsmasqView;
+  /** Accept rules from the policy (not counting conntrack, loopback, neighbour discovery). */
+  allowRules: number;
 }
 
+/** Every chain fwgen may have declared in its table, in any mode. */
+const OWN_CHAINS = ['forward', 'input', 'output'];
+
 function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
-  const { rules, leftOut, dnsRules } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
+  const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new SetBook();
   const domains = new CompanionDomains();
   const chain = (name: string, hook: string, policyWord: string): NftChain => ({ name, hook, priority: o.priority, policy: policyWord, lines: [] });
   const chains: NftChain[] = [];
   const leftOutLines = leftOut.map((l) => `# left out ${l.rule.id}: ${commentLine(l.reason)}`);
+  const names = pinnedNote(pinned, o.dnsmasq, diags);
+  const v6 = o.mode === 'gateway' && o.policy === 'drop' ? ipv6DropInterfaces(policy, nftables.id, o.unfilteredIpv6, diags) : { interfaces: [], header: [] };
 
   if (o.mode === 'host') {
     const input = chain('input', 'input', o.policy);
@@ -157,14 +178,14 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
       c.lines.push('meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept');
     }
     for (const fr of rules) (fr.rule.direction === 'inbound' ? input : output).lines.push(ruleLine(fr, o.mode, sets));
-    for (const dr of dnsRules) (dr.rule.direction === 'inbound' ? input : output).lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table));
+    for (const dr of dnsRules) (dr.rule.direction === 'inbound' ? input : output).lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table, diags));
     chains.push(input, output);
     output.lines.push(...leftOutLines);
   } else {
     const forward = chain('forward', 'forward', 'accept');
     forward.lines.push('ct state established,related accept');
     for (const fr of rules) forward.lines.push(ruleLine(fr, o.mode, sets));
-    for (const dr of dnsRules) forward.lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table));
+    for (const dr of dnsRules) forward.lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table, diags));
     forward.lines.push(...leftOutLines);
     if (o.policy === 'drop') {
       // Everything else to or from the site's device classes stops here; other traffic is not ours to judge.
@@ -175,6 +196,10 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
         forward.lines.push(`${MATCH[family]} saddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
         forward.lines.push(`${MATCH[family]} daddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
       }
+      for (const ifname of v6.interfaces) {
+        forward.lines.push(`meta nfproto ipv6 iifname "${ifname}" drop comment "fwgen: IPv6 of device classes without IPv6 prefixes"`);
+        forward.lines.push(`meta nfproto ipv6 oifname "${ifname}" drop comment "fwgen: IPv6 of device classes without IPv6 prefixes"`);
+      }
     }
     chains.push(forward);
   }
@@ -182,8 +207,13 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
   const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (forward hook)';
   const header = headerLines(policy, nftables.id, [
     `Holds: ${scopeText}.`,
-    `Apply: nft -f FILE. The file replaces table inet ${o.table} atomically and touches nothing else.`,
+    `Apply: nft -f FILE, in one transaction; it touches nothing outside table inet ${o.table}.`,
+    'Re-apply keeps the table: its chains and static sets are deleted and declared again (static sets hold exactly the',
+    'elements below), while the dns_ sets are only declared, so what dnsmasq has put in them stays.',
+    'A static set an earlier file declared and this one does not stays behind, unused by any rule.',
     `Check first: nft -c -f FILE. Remove: nft delete table inet ${o.table}.`,
+    ...v6.header,
+    ...names,
     o.policy === 'drop'
       ? o.mode === 'host'
         ? 'Policy drop: traffic this table does not allow is dropped on the hooks it registers.'
@@ -191,22 +221,27 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
       : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
   ]).map((l) => `# ${commentLine(l)}`);
 
-  const nft = { header, table: o.table, sets: [...sets.sets].sort((a, b) => a.name.localeCompare(b.name)), chains };
-  if (domains.size === 0) return { nft };
+  const sorted = [...sets.sets].sort((a, b) => a.name.localeCompare(b.name));
+  const staticSets = sorted.filter((x) => x.elements !== undefined).map(({ name, type, flags }) => ({ name, type, flags }));
+  const nft = { header, table: o.table, ownChains: OWN_CHAINS, staticSets, sets: sorted, chains };
+  const allowRules = rules.length + dnsRules.length;
+  if (domains.size === 0) return { nft, allowRules };
   const file = deviceClass ? `${deviceClass}.nft` : `${o.table}.nft`;
-  return { nft, dnsmasq: { header: companionHeader(policy, nftables.id, file, file), lines: domains.lines('nftset') } };
+  return { nft, allowRules, dnsmasq: { header: companionHeader(policy, nftables.id, file, file, domains), lines: domains.lines('nftset') } };
 }
 
 export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
   id: 'nftables',
-  describe: 'one nft script per host (or one for a gateway) that atomically replaces fwgen\'s own table',
+  describe: 'one nft script per host (or one for a gateway) that replaces fwgen\'s chains and static sets in one transaction, keeping what dnsmasq put in its sets',
   apply: 'nft -f FILE (Ansible: validate: nft -c -f %s)',
   options: {
     mode: { describe: 'host: input/output hooks, a file per device class; gateway: the forward hook, one file', default: 'host' },
     table: { describe: 'name of the inet table fwgen owns', default: 'fwgen' },
     policy: { describe: 'drop: the table is the allowlist; accept: it only accepts', default: 'drop' },
     priority: { describe: 'base chain priority (0 is filter)', default: 0 },
-    dnsmasq: { describe: 'write a dnsmasq companion (nftset=) that fills sets from DNS answers, wildcards included', default: true },
+    dnsmasq: { describe: 'write a dnsmasq companion (nftset=) that fills sets from the DNS answers for wildcard names', default: true },
+    unfilteredIpv6: unfilteredIpv6Option,
+    allowEmpty: allowEmptyOption,
   },
   files(policy, o) {
     const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
@@ -220,7 +255,12 @@ export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
   },
   check(policy, o) {
     const diags = new Diagnostics(nftables.id);
-    for (const f of nftables.files(policy, o)) if (!f.scope.endsWith('|dnsmasq')) build(policy, o, scopeFor(f), diags);
+    for (const f of nftables.files(policy, o)) {
+      if (f.scope.endsWith('|dnsmasq')) continue;
+      const built = build(policy, o, scopeFor(f), diags);
+      refuseEmpty(diags, nftables.id, o.allowEmpty, `nftables ${f.path}`, built.allowRules, o.mode === 'host' ? 'drop all but established and loopback traffic of the host' : 'drop all forwarded traffic of the site device classes');
+    }
+    if (nftables.files(policy, o).length === 0) refuseNoFiles(diags, policy, nftables.id, o.allowEmpty, 'no device class with rules runs Linux');
     return diags.list();
   },
   view(policy, o, file) {

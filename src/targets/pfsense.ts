@@ -3,7 +3,7 @@ import { hostOrCidr, type Family } from '../policy/addresses';
 import { formatPort, type PortRange } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { identifier, pfsenseDescr, xml, xmlComment } from './escape';
-import { Diagnostics, headerLines, LOW_TTL, programOnly } from './common';
+import { allowEmptyOption, Diagnostics, headerLines, LOW_TTL, programOnly, refuseEmpty } from './common';
 import type { Target } from './types';
 
 export interface PfsenseOptions {
@@ -11,6 +11,7 @@ export interface PfsenseOptions {
   wanInterface: string;
   aliasPrefix: string;
   trackerBase: number;
+  allowEmpty: boolean;
 }
 
 interface AliasView {
@@ -165,7 +166,15 @@ function build(policy: Policy, o: PfsenseOptions, diags: Diagnostics): PfsenseVi
     return { ...m.view, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
   });
 
+  const empty = [
+    ...(aliases.aliases.length === 0 ? ['aliases'] : []),
+    ...(rules.length === 0 ? ['filter'] : []),
+  ];
   const header = headerLines(policy, pfsense.id, [
+    ...(empty.length > 0
+      // Named without angle brackets: pfSense looks for the tag anywhere in the file, comments included.
+      ? [`This file has no ${empty.join(' and no ')} section: it holds nothing for it, and pfSense refuses to restore an area whose section is missing instead of emptying it.`]
+      : []),
     'Apply: Diagnostics > Backup & Restore > Restore, area "Aliases" with this file, then area "Firewall Rules".',
     'Restoring an area REPLACES that whole section on the firewall: every alias, or every rule, that is not in this file is removed.',
     'After the restore, LAN traffic from the device classes that these rules do not pass meets pfSense\'s default deny.',
@@ -183,11 +192,13 @@ export const pfsense: Target<PfsenseOptions, PfsenseView> = {
     wanInterface: { describe: 'pfSense interface inbound vendor traffic arrives on', default: 'wan' },
     aliasPrefix: { describe: 'prefix of fwgen\'s alias names', default: 'fwgen' },
     trackerBase: { describe: 'lowest rule tracker number; trackers are derived from the rule and stable', default: 1_700_000_000 },
+    allowEmpty: allowEmptyOption,
   },
   files: () => [{ path: 'config.xml', template: 'config.xml.hbs', scope: 'all' }],
   check(policy, o) {
     const diags = new Diagnostics(pfsense.id);
-    build(policy, o, diags);
+    const view = build(policy, o, diags);
+    refuseEmpty(diags, pfsense.id, o.allowEmpty, 'pfsense config.xml', view.rules.length, 'empty the Firewall Rules of pfSense when restored');
     return diags.list();
   },
   view: (policy, o) => build(policy, o, new Diagnostics(pfsense.id)),

@@ -3,13 +3,15 @@ import { hostOrCidr } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { commentLine, oneLine, psArray, psString } from './escape';
-import { classesWithRules, WINDOWS_HOSTS, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
+import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, WINDOWS_HOSTS, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
 import type { Target } from './types';
 
 export interface WindowsOptions {
   group: string;
   profiles: string[];
   dynamicKeywords: boolean;
+  policy: 'drop' | 'accept';
+  allowEmpty: boolean;
 }
 
 interface PsRule {
@@ -29,6 +31,13 @@ export interface WindowsView {
   keywords: Keyword[];
   rules: PsRule[];
   leftOut: string[];
+  /** With policy drop: the profiles whose default actions become Block, quoted. */
+  blockProfiles?: string;
+}
+
+/** Set-NetFirewallProfile names profiles one by one; New-NetFirewallRule's 'Any' means all three. */
+function profileNames(o: WindowsOptions): string[] {
+  return o.profiles.includes('Any') ? ['Domain', 'Private', 'Public'] : [...o.profiles].sort();
 }
 
 function hint(o: WindowsOptions): string {
@@ -109,11 +118,33 @@ function build(policy: Policy, o: WindowsOptions, deviceClass: string, diags: Di
   const rules: PsRule[] = [];
   const leftOut: string[] = [];
   const keywords = new Map<string, Keyword>();
-  for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) rules.push(...ruleCalls(policy, rule, o, diags, leftOut, keywords));
+  const classRules = policy.rules.filter((r) => r.deviceClass === deviceClass);
+  for (const rule of classRules) rules.push(...ruleCalls(policy, rule, o, diags, leftOut, keywords));
+  refuseEmpty(diags, windows.id, o.allowEmpty, `windows ${deviceClass}.ps1`, rules.length, o.policy === 'drop' ? 'block all traffic of the host but what other rules allow' : 'add nothing');
+  const profiles = profileNames(o);
+  const outbound = rules.length > 0 && classRules.some((r) => r.direction === 'outbound');
+  const policyLines =
+    o.policy === 'drop'
+      ? [
+          `Policy drop: after creating the rules it sets DefaultInboundAction and DefaultOutboundAction to Block (and turns the firewall on)`,
+          `for the profiles ${profiles.join(', ')}, so traffic no enabled rule allows is blocked. Windows' own enabled rules (Core Networking:`,
+          'DHCP, the DNS client, IPv6 neighbour discovery) and rules of other groups still allow what they allow. Loopback is never filtered.',
+          `Undo (back to Windows' defaults): Set-NetFirewallProfile -Profile ${profiles.join(',')} -DefaultInboundAction Block -DefaultOutboundAction Allow`,
+        ]
+      : [
+          'Policy accept: the default actions of the profiles are left as they are.',
+          ...(outbound
+            ? [`WARNING: with Windows' default DefaultOutboundAction Allow the outbound Allow rules below restrict nothing; set targets.windows.policy: drop to enforce them.`]
+            : []),
+        ];
+  if (o.policy === 'accept' && outbound) {
+    diags.add('warning', `${deviceClass}.ps1: policy accept leaves DefaultOutboundAction as it is (Allow by default), so its outbound Allow rules restrict nothing; set targets.windows.policy: drop to enforce them`);
+  }
   const header = headerLines(policy, windows.id, [
     `Holds: the Windows Firewall rules of device class ${deviceClass}.`,
     `Apply (elevated PowerShell): .\\${deviceClass}.ps1 ; dry run: .\\${deviceClass}.ps1 -WhatIf`,
     `Idempotent: it first removes every rule of group '${o.group}' and only those, then creates them again.`,
+    ...policyLines,
     ...(keywords.size > 0
       ? [
           'Dynamic keyword addresses (outbound rules follow host names, wildcards too) need Windows 10/11 or Windows Server 2022,',
@@ -122,7 +153,14 @@ function build(policy: Policy, o: WindowsOptions, deviceClass: string, diags: Di
       : []),
   ]).map((l) => `# ${commentLine(l)}`);
   const kw = [...keywords.values()].sort((a, b) => a.keyword.localeCompare(b.keyword)).map((k) => ({ id: psString(k.id), keyword: psString(k.keyword) }));
-  return { header, group: psString(o.group), keywords: kw, rules, leftOut: leftOut.map((l) => `# left out ${commentLine(l)}`) };
+  return {
+    header,
+    group: psString(o.group),
+    keywords: kw,
+    rules,
+    leftOut: leftOut.map((l) => `# left out ${commentLine(l)}`),
+    ...(o.policy === 'drop' ? { blockProfiles: psArray(profiles) } : {}),
+  };
 }
 
 export const windows: Target<WindowsOptions, WindowsView> = {
@@ -133,11 +171,15 @@ export const windows: Target<WindowsOptions, WindowsView> = {
     group: { describe: 'the rule group fwgen owns and replaces', default: (p: Policy) => `fwgen ${p.profile.name}` },
     profiles: { describe: 'Windows Firewall profiles the rules apply in', default: ['Any'] },
     dynamicKeywords: { describe: 'outbound rules match host names through dynamic keyword addresses Windows resolves itself', default: false },
+    policy: { describe: 'drop: the script sets the default inbound and outbound action of its profiles to Block; accept: it leaves them (outbound rules then restrict nothing)', default: 'drop' },
+    allowEmpty: allowEmptyOption,
   },
   files: (policy) => classesWithRules(policy, WINDOWS_HOSTS).map((c) => ({ path: `${c}.ps1`, template: 'rules.ps1.hbs', scope: c })),
   check(policy, o) {
     const diags = new Diagnostics(windows.id);
-    for (const c of classesWithRules(policy, WINDOWS_HOSTS)) build(policy, o, c, diags);
+    const classes = classesWithRules(policy, WINDOWS_HOSTS);
+    for (const c of classes) build(policy, o, c, diags);
+    if (classes.length === 0) refuseNoFiles(diags, policy, windows.id, o.allowEmpty, 'no device class with rules runs Windows');
     return diags.list();
   },
   view: (policy, o, file) => build(policy, o, file.scope, new Diagnostics(windows.id)),

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePowerShell } from './powershell';
+import { parsePowerShell, psCommands } from './powershell';
 import { filesOf } from './render-helpers';
-import { awsValidate, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
+import { awsValidate, networkFirewallProblems, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
 
 /**
  * Declares the tests that put every file of one rendered profile through the real tool
@@ -55,9 +55,21 @@ export function conformanceTests(label: string, dir: () => string, expect_: { ne
           'Out-Null',
           'Remove-NetFirewallDynamicKeywordAddress',
           'New-NetFirewallDynamicKeywordAddress',
+          'Set-NetFirewallProfile',
         ]);
         expect(parsed.commands.filter((c) => !allowed.has(c))).toEqual([]);
         expect(parsed.commands.slice(0, 2)).toEqual(['Get-NetFirewallRule', 'Remove-NetFirewallRule']);
+        // -WhatIf reaches every command that changes something, so a dry run changes nothing.
+        const text = fs.readFileSync(f, 'utf8');
+        for (const c of await psCommands(text)) {
+          if (c.name === 'Get-NetFirewallRule' || c.name === 'Out-Null') continue;
+          expect({ command: c.name, whatIf: c.params.WhatIf }).toEqual({ command: c.name, whatIf: ['$WhatIfPreference'] });
+        }
+        // With policy drop (the default) the default actions become Block, after every allow rule exists.
+        if (/^# Policy drop:/m.test(text)) {
+          expect(parsed.commands[parsed.commands.length - 1]).toBe('Set-NetFirewallProfile');
+          expect(text).toMatch(/^Set-NetFirewallProfile -Profile @\([^)]+\) -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:\$WhatIfPreference$/m);
+        }
       }
     });
 
@@ -85,7 +97,10 @@ export function conformanceTests(label: string, dir: () => string, expect_: { ne
     withTool('botocore')('AWS: botocore validates the Network Firewall rule group against its model', () => {
       const files = filesOf(dir(), 'aws', /network-firewall\.rule-group\.json$/);
       expect(files.length).toBe(expect_.networkFirewall ? 1 : 0);
-      if (files.length > 0) expect(awsValidate('network-firewall-rule-group', files)).toEqual({ ok: true, output: '' });
+      if (files.length > 0) {
+        expect(awsValidate('network-firewall-rule-group', files)).toEqual({ ok: true, output: '' });
+        expect(networkFirewallProblems(JSON.parse(fs.readFileSync(files[0]!, 'utf8')))).toEqual([]);
+      }
     });
 
     withTool('cfn-lint')('AWS: cfn-lint accepts the CloudFormation template', () => {

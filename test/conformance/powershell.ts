@@ -41,3 +41,42 @@ export async function parsePowerShell(text: string): Promise<PsParse> {
   });
   return result;
 }
+
+export interface PsCommand {
+  name: string;
+  /** Parameter name (without the dash) → its values: string literals unquoted, bare words as written. */
+  params: Record<string, string[]>;
+}
+
+function values(node: Node): string[] {
+  const out: string[] = [];
+  walk(node, (n) => {
+    if (n.type === 'verbatim_string_characters') out.push(n.text.slice(1, -1).replace(/''/g, "'"));
+    else if (n.type === 'generic_token' || n.type === 'variable') out.push(n.text);
+  });
+  return out;
+}
+
+/** Every command of a script with its parameters, read from the parse tree. */
+export async function psCommands(text: string): Promise<PsCommand[]> {
+  const tree = (await powershell()).parse(text)!;
+  const commands: PsCommand[] = [];
+  walk(tree.rootNode, (n) => {
+    if (n.type !== 'command') return;
+    const name = n.children.find((c) => c?.type === 'command_name')?.text ?? '';
+    const params: Record<string, string[]> = {};
+    const elements = n.children.find((c) => c?.type === 'command_elements');
+    let current: string | undefined;
+    for (const c of elements?.children ?? []) {
+      if (!c || c.type === 'command_argument_sep') continue;
+      if (c.type === 'command_parameter') {
+        current = c.text.replace(/^-/, '').replace(/:$/, '');
+        params[current] = [];
+      } else if (current !== undefined) {
+        params[current]!.push(...values(c));
+      }
+    }
+    commands.push({ name, params });
+  });
+  return commands;
+}

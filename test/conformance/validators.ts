@@ -133,3 +133,29 @@ export function pfsenseStructure(text: string): string[] {
   }
   return problems;
 }
+
+/**
+ * What botocore's model does not check in a Network Firewall rule group: variable names
+ * (pattern and 32 characters), every $VARIABLE a rule uses defined, unique sids, and rules of
+ * the one shape fwgen writes (action, app protocol, source, destination, port, options).
+ */
+export function networkFirewallProblems(group: any): string[] {
+  const problems: string[] = [];
+  const vars = Object.keys(group.RuleGroup?.RuleVariables?.IPSets ?? {});
+  for (const v of vars) if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(v) || v.length > 32) problems.push(`variable ${v}: not a valid name`);
+  const sids = new Set<string>();
+  for (const line of String(group.RuleGroup?.RulesSource?.RulesString ?? '').split('\n')) {
+    const m = /^(pass|drop) (tls|http) (\$[A-Za-z0-9_]+) any -> (\$[A-Za-z0-9_]+) (\d+) \((.*)\)$/.exec(line);
+    if (!m) {
+      problems.push(`rule not in fwgen's shape: ${line}`);
+      continue;
+    }
+    for (const v of [m[3]!, m[4]!]) if (!['$HOME_NET', '$EXTERNAL_NET'].includes(v) && !vars.includes(v.slice(1))) problems.push(`${v} is not defined: ${line}`);
+    const sid = /(?:^|; )sid:(\d+);/.exec(m[6]!)?.[1];
+    if (!sid || sids.has(sid)) problems.push(`sid missing or not unique: ${line}`);
+    if (sid) sids.add(sid);
+    // Options are `key:value;` or `key;`, with no stray quote or semicolon inside a quoted value.
+    if (!/^(?:[a-z_.]+(?::(?:"[^"\\;]*"|[^";]+))?; ?)+$/.test(`${m[6]!};`.replace(/;;$/, ';'))) problems.push(`options do not parse: ${line}`);
+  }
+  return problems;
+}

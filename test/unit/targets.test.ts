@@ -1,20 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { minimalProfile, repoRoot, runInProcess, tempCatalog, tempDir } from '../helpers';
+import { acmeVendor, minimalProfile, repoRoot, runInProcess, tempCatalog, tempDir } from '../helpers';
 import { iptablesLoad, withTool } from '../conformance/validators';
 
 function vendorWith(flow: string): string {
-  return `vendor:
-  id: acme
-  name: Acme
-  source: { title: Acme page, seed: test.txt }
-services:
-  - id: api
+  return acmeVendor(`  - id: api
     name: Acme API
     requirement: required
     deviceClasses: [pos-terminal]
     flows:
-${flow}`;
+${flow}`);
 }
 
 function addresses(n: number, base = 10): string {
@@ -94,7 +89,14 @@ describe('names without addresses never become "any"', () => {
 
   test('with --allow-unresolved the shop example (all host names, no lock) renders no address-less rule in any IP-only target', async () => {
     const out = path.join(tempDir(), 'out');
-    const r = await runInProcess(['render', '-p', shopWithoutLock(), '-o', out, '--allow-unresolved']);
+    const profile = shopWithoutLock();
+    // Every AWS rule is a name: with all of them left out the security groups would allow nothing.
+    const all = await runInProcess(['render', '-p', profile, '-o', out, '--allow-unresolved']);
+    expect(all.status).toBe(1);
+    expect(all.stderr).toMatch(/error: \[aws\] the aws output holds no allow rule .*every rule was left out.*targets\.aws\.allowEmpty: true/);
+    expect(fs.existsSync(out)).toBe(false);
+    fs.appendFileSync(profile, '  aws:\n    allowEmpty: true\n');
+    const r = await runInProcess(['render', '-p', profile, '-o', out, '--allow-unresolved']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/warning: \[aws\] \*\.central\.payxpert\.com: a wildcard name cannot be pinned/);
     expect(r.stderr).toMatch(/warning: \[nftables\] api-pos-default-v4\.payxpert\.com has no addresses: the profile has no lock file; its rule is left out/);
@@ -123,7 +125,7 @@ describe('render and check from the CLI', () => {
     const many = await runInProcess(['render', '-p', p, '-t', 'nftables', '-o', '-']);
     expect(many.status).toBe(1);
     expect(many.stderr).toContain(
-      'this target writes 3 files here (dns-resolver.nft, ecommerce-web-server.nft, ecommerce-web-server.dnsmasq.conf); pick one with --only',
+      'this target writes 2 files here (dns-resolver.nft, ecommerce-web-server.nft); pick one with --only',
     );
     const one = await runInProcess(['render', '-p', p, '-t', 'nftables', '-o', '-', '--only', 'ecommerce-web-server.nft']);
     expect(one.status).toBe(0);

@@ -5,6 +5,10 @@
 # Holds: the Windows Firewall rules of device class dns-resolver.
 # Apply (elevated PowerShell): .\dns-resolver.ps1 ; dry run: .\dns-resolver.ps1 -WhatIf
 # Idempotent: it first removes every rule of group 'fwgen ecommerce-web' and only those, then creates them again.
+# Policy drop: after creating the rules it sets DefaultInboundAction and DefaultOutboundAction to Block (and turns the firewall on)
+# for the profiles Domain, Private, Public, so traffic no enabled rule allows is blocked. Windows' own enabled rules (Core Networking:
+# DHCP, the DNS client, IPv6 neighbour discovery) and rules of other groups still allow what they allow. Loopback is never filtered.
+# Undo (back to Windows' defaults): Set-NetFirewallProfile -Profile Domain,Private,Public -DefaultInboundAction Block -DefaultOutboundAction Allow
 #Requires -RunAsAdministrator
 #Requires -Modules NetSecurity
 [CmdletBinding(SupportsShouldProcess = $true)]
@@ -92,3 +96,6 @@ New-NetFirewallRule `
     -RemoteAddress @('0.0.0.0/0','::/0') `
     -WhatIf:$WhatIfPreference | Out-Null
 
+
+# Policy drop: set last, so the allow rules above are in place before anything is blocked.
+Set-NetFirewallProfile -Profile @('Domain','Private','Public') -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:$WhatIfPreference

@@ -5,6 +5,10 @@
 # Holds: the Windows Firewall rules of device class boh-server.
 # Apply (elevated PowerShell): .\boh-server.ps1 ; dry run: .\boh-server.ps1 -WhatIf
 # Idempotent: it first removes every rule of group 'fwgen eu-restaurant-aloha' and only those, then creates them again.
+# Policy drop: after creating the rules it sets DefaultInboundAction and DefaultOutboundAction to Block (and turns the firewall on)
+# for the profiles Domain, Private, so traffic no enabled rule allows is blocked. Windows' own enabled rules (Core Networking:
+# DHCP, the DNS client, IPv6 neighbour discovery) and rules of other groups still allow what they allow. Loopback is never filtered.
+# Undo (back to Windows' defaults): Set-NetFirewallProfile -Profile Domain,Private -DefaultInboundAction Block -DefaultOutboundAction Allow
 # Dynamic keyword addresses (outbound rules follow host names, wildcards too) need Windows 10/11 or Windows Server 2022,
 # build 20348 or later, with Microsoft Defender network protection on (Set-MpPreference -EnableNetworkProtection Enabled).
 #Requires -RunAsAdministrator
@@ -276,3 +280,6 @@ New-NetFirewallRule `
     -RemoteAddress @('192.0.2.53','2001:db8:5353::53') `
     -WhatIf:$WhatIfPreference | Out-Null
 
+
+# Policy drop: set last, so the allow rules above are in place before anything is blocked.
+Set-NetFirewallProfile -Profile @('Domain','Private') -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:$WhatIfPreference

@@ -5,6 +5,12 @@
 # Holds: the Windows Firewall rules of device class back-office-pc.
 # Apply (elevated PowerShell): .\back-office-pc.ps1 ; dry run: .\back-office-pc.ps1 -WhatIf
 # Idempotent: it first removes every rule of group 'fwgen shop-payxpert-sunmi' and only those, then creates them again.
+# Policy drop: after creating the rules it sets DefaultInboundAction and DefaultOutboundAction to Block (and turns the firewall on)
+# for the profiles Domain, Private, Public, so traffic no enabled rule allows is blocked. Windows' own enabled rules (Core Networking:
+# DHCP, the DNS client, IPv6 neighbour discovery) and rules of other groups still allow what they allow. Loopback is never filtered.
+# Undo (back to Windows' defaults): Set-NetFirewallProfile -Profile Domain,Private,Public -DefaultInboundAction Block -DefaultOutboundAction Allow
+# Dynamic keyword addresses (outbound rules follow host names, wildcards too) need Windows 10/11 or Windows Server 2022,
+# build 20348 or later, with Microsoft Defender network protection on (Set-MpPreference -EnableNetworkProtection Enabled).
 #Requires -RunAsAdministrator
 #Requires -Modules NetSecurity
 [CmdletBinding(SupportsShouldProcess = $true)]
@@ -14,8 +20,14 @@ $ErrorActionPreference = 'Stop'
 # Remove fwgen's own group only; a bare Remove-NetFirewallRule would delete every rule.
 Get-NetFirewallRule -Group 'fwgen shop-payxpert-sunmi' -ErrorAction SilentlyContinue | Remove-NetFirewallRule -WhatIf:$WhatIfPreference
 
+Remove-NetFirewallDynamicKeywordAddress -Id '{fd2204b4-5e4a-5609-8e56-0febf763683a}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{fd2204b4-5e4a-5609-8e56-0febf763683a}' -Keyword '*.central.payxpert.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
+
+Remove-NetFirewallDynamicKeywordAddress -Id '{89d20c14-7a68-5a30-9c55-cd6b55a9f96d}' -ErrorAction SilentlyContinue -WhatIf:$WhatIfPreference
+New-NetFirewallDynamicKeywordAddress -Id '{89d20c14-7a68-5a30-9c55-cd6b55a9f96d}' -Keyword 'central.payxpert.com' -AutoResolve $true -WhatIf:$WhatIfPreference | Out-Null
+
 New-NetFirewallRule `
-    -Name 'fwgen-shop-payxpert-sunmi-payxpert.backoffice-central.back-office-pc.out.tcp' `
+    -Name 'fwgen-shop-payxpert-sunmi-payxpert.backoffice-central.back-office-pc.out.tcp.keywords' `
     -DisplayName 'fwgen PayXpert: PayXpress Backoffice - Central (outbound tcp)' `
     -Group 'fwgen shop-payxpert-sunmi' `
     -Direction Outbound `
@@ -24,7 +36,7 @@ New-NetFirewallRule `
     -Description 'payxpert.backoffice-central.back-office-pc.out.tcp (catalog/vendors/payxpert.yaml:84)' `
     -Protocol TCP `
     -RemotePort @('443') `
-    -RemoteAddress @('203.0.113.18','2001:db8:53::12') `
+    -RemoteDynamicKeywordAddresses @('{fd2204b4-5e4a-5609-8e56-0febf763683a}','{89d20c14-7a68-5a30-9c55-cd6b55a9f96d}') `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
@@ -53,4 +65,6 @@ New-NetFirewallRule `
     -RemoteAddress @('192.0.2.53','192.0.2.54') `
     -WhatIf:$WhatIfPreference | Out-Null
 
-# left out payxpert.backoffice-central.back-office-pc.out.tcp: *.central.payxpert.com (wildcard)
+
+# Policy drop: set last, so the allow rules above are in place before anything is blocked.
+Set-NetFirewallProfile -Profile @('Domain','Private','Public') -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Block -WhatIf:$WhatIfPreference
