@@ -155,6 +155,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       region: profile.region,
       environment: profile.environment,
       description: profile.description,
+      targets: profile.targets,
     },
     vendors: [...new Set(rules.map((r) => r.vendor))].sort().map((id) => {
       const v = catalog.vendors.get(id)!;

@@ -80,7 +80,15 @@ export interface PolicyVendor {
 }
 
 export interface Policy {
-  profile: { name: string; file: string; region: string; environment: string; description?: string };
+  profile: {
+    name: string;
+    file: string;
+    region: string;
+    environment: string;
+    description?: string;
+    /** Per-target options as the profile gives them (the ansible target reads its siblings'). */
+    targets?: Record<string, Record<string, unknown>>;
+  };
   /** The vendors the rules come from, with the page each was transcribed from. */
   vendors: PolicyVendor[];
   deviceClasses: BoundClass[];
