@@ -250,7 +250,10 @@ export function siteInventory(policy: Policy, o: AnsibleOptions, siteDir: string
     // A class the catalog says may run either system is a Linux host unless `hosts` names it for Windows.
     const classes = Object.keys(p.windows.fwgen_windows as object).filter((c) => !p.linux?.scopes[c] || o.hosts[`windows:${c}`]);
     const groups = Object.fromEntries(
-      classes.map((c) => [groupName(site, c, 'windows'), { hosts: hostsOf(`windows:${c}`, single(c)), vars: { fwgen_scope: c, ansible_connection: 'winrm' } }]),
+      classes.map((c) => [
+        groupName(site, c, 'windows'),
+        { hosts: hostsOf(`windows:${c}`, p.linux?.scopes[c] ? [] : (o.hosts[c] ?? single(c))), vars: { fwgen_scope: c, ansible_connection: 'winrm' } },
+      ]),
     );
     if (classes.length > 0) children[groupName(site, 'windows')] = { children: groups };
   }
