@@ -369,8 +369,16 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
     if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation']!.template, scope: 'play|aws-cloudformation' });
     return files.sort((a, b) => a.path.localeCompare(b.path));
   },
-  check() {
-    return [];
+  check(policy, o) {
+    // The vars embed what the other targets would render: what stops them stops these too,
+    // even when only this target is rendered.
+    const siblings: Array<Target<unknown, unknown>> = [o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>;
+    return siblings.flatMap((t) =>
+      t
+        .check(policy, siblingOptions(policy, t))
+        .filter((d) => d.severity === 'error')
+        .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${t.id} files this target installs)` })),
+    );
   },
   view(policy, o, file) {
     const p = parts(policy, o);

@@ -68,4 +68,15 @@ describe('fwgen inventory', () => {
     expect(r.stderr).toMatch(/site\.yaml:\d+:\d+: targets\.ansible\.linux/);
     expect(fs.readdirSync(out)).toEqual([]);
   });
+
+  test('render -t ansible alone stops on what stops the files it installs (a name without addresses)', async () => {
+    const dir = tempDir('fwgen-inventory-');
+    const profile = path.join(dir, 'shop-payxpert-sunmi.yaml');
+    fs.copyFileSync(path.join(examplesRoot, 'shop-payxpert-sunmi.yaml'), profile); // no lock beside it
+    const out = path.join(dir, 'out');
+    const r = await runInProcess(['render', '-p', profile, '-t', 'ansible', '-o', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/payxpert\.yaml:\d+:\d+: error: \[ansible\] api-pos-default-v4\.payxpert\.com has no addresses.*\(the nftables files this target installs\)/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
 });
