@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { listFiles } from '../../src/output';
+import { parsePowerShell } from '../conformance/powershell';
 import { examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
 import { collectionsPath, exampleNames, playbook, withAnsible } from './harness';
 
@@ -125,6 +126,15 @@ describe('module vars against the argument specs', () => {
       }
     }
     expect(items).toBeGreaterThan(0);
+  });
+
+  test('Windows: the purge script parses and removes only rules of fwgen\'s group', async () => {
+    const play = parse(fs.readFileSync(path.join(out, 'eu-restaurant-aloha/ansible/windows.yml'), 'utf8')) as Array<{ tasks: Array<Record<string, { script?: string }>> }>;
+    const purge = play[0]!.tasks.map((t) => t['ansible.windows.win_powershell']?.script).find((x) => x?.includes('Remove-NetFirewallRule'))!;
+    const ps = await parsePowerShell(purge);
+    expect(ps.errors).toEqual([]);
+    expect(ps.commands).toEqual(['Get-NetFirewallRule', 'Where-Object', 'Remove-NetFirewallRule']);
+    expect(purge).toMatch(/Get-NetFirewallRule -Group \$Group /);
   });
 
   test('pfSense: aliases and rules fit pfsense_aggregate\'s documented options (test fixture)', () => {
