@@ -17,6 +17,7 @@ import { listsUpdateOptions } from './feeds/command';
 import { httpFetcher } from './feeds/fetch';
 import { formatUpdateReport } from './feeds/report';
 import { UnknownListError, updateLists } from './feeds/update';
+import { fleetFiles } from './targets/ansible';
 
 export interface Io {
   out(text: string): void;
@@ -144,6 +145,17 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
         )
         .demandCommand(1, 'name a lists command: update'),
     )
+    .command(
+      'inventory',
+      'render several sites and write one Ansible inventory and playbook over all of them',
+      (y) =>
+        withCatalog(y)
+          .option('profile', { alias: 'p', type: 'string', array: true, demandOption: true, describe: 'site profiles (repeat)' })
+          .option('output', { alias: 'o', type: 'string', default: 'out', describe: 'output folder: <site>/<target>/ per site, inventory.yml and site.yml on top' })
+          .example('$0 inventory -p shop-a.yaml -p shop-b.yaml', 'render both sites into out/ and write out/inventory.yml and out/site.yml')
+          .example('ansible-playbook -i out/inventory.yml out/site.yml --limit shop_a --check --diff', 'then: a dry run of one site'),
+      run((a, out) => inventoryCommand(a, out)),
+    )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()
     .help()
@@ -269,6 +281,27 @@ function checkCommand(a: Record<string, unknown>, io: Io): number {
     return EXIT.stale;
   }
   io.out(`out/ is current (${exampleProfiles().length} profiles, ${targets.length} targets)\n`);
+  return EXIT.ok;
+}
+
+/** Renders every site for every target and writes the fleet's inventory and playbook beside them. */
+function inventoryCommand(a: Record<string, unknown>, io: Io): number {
+  const sites = (a.profile as string[]).map((p) => renderSite(a.catalog as string, p, targets));
+  const diagnostics = sites.flatMap((s) => s.diagnostics);
+  printDiagnostics(diagnostics, io);
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
+    return EXIT.error;
+  }
+  const names = sites.map((s) => s.policy.profile.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new UsageError(`two profiles are named ${dup}; sites in one inventory need distinct names`);
+  const files = [...sites.flatMap((s) => s.files), ...fleetFiles(sites.map((s) => s.policy))];
+  const owned = names.flatMap((n) => targets.map((t) => path.posix.join(n, t.id)));
+  const summary = writeOutput(a.output as string, files, owned);
+  io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
+  io.out(`${path.join(a.output as string, 'inventory.yml')}\n${path.join(a.output as string, 'site.yml')}\n`);
   return EXIT.ok;
 }
 

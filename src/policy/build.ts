@@ -158,6 +158,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       region: profile.region,
       environments: profile.environments,
       description: profile.description,
+      targets: profile.targets,
     },
     vendors: [...new Map(selection.flows.map((s) => [s.vendor.id, s.vendor]))]
       .filter(([id]) => rules.some((r) => r.vendor === id))

@@ -83,7 +83,15 @@ export interface PolicyVendor {
 }
 
 export interface Policy {
-  profile: { name: string; file: string; region: string; environments: string[]; description?: string };
+  profile: {
+    name: string;
+    file: string;
+    region: string;
+    environments: string[];
+    description?: string;
+    /** Per-target options as the profile gives them (the ansible target reads its siblings'). */
+    targets?: Record<string, Record<string, unknown>>;
+  };
   /** The vendors the rules come from, with the page each was transcribed from; `site` for the profile's own flows. */
   vendors: PolicyVendor[];
   deviceClasses: BoundClass[];

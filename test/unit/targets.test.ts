@@ -135,7 +135,7 @@ describe('render and check from the CLI', () => {
   test('an unknown target is named', async () => {
     const r = await runInProcess(['render', '-p', path.join(repoRoot, 'examples', 'ecommerce-web.yaml'), '-t', 'junos']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("unknown target 'junos' (known: iptables, nftables, pfsense, windows, aws)");
+    expect(r.stderr).toContain("unknown target 'junos' (known: iptables, nftables, pfsense, windows, aws, ansible)");
   });
 
   test('render writes only what changed, and removes what it no longer produces', async () => {
@@ -153,7 +153,7 @@ describe('render and check from the CLI', () => {
     const out = path.join(tempDir(), 'out');
     fs.cpSync(path.join(repoRoot, 'out'), out, { recursive: true });
     const ok = await runInProcess(['check', '-o', out]);
-    expect(ok).toEqual({ status: 0, stdout: 'out/ is current (3 profiles, 5 targets)\n', stderr: '' });
+    expect(ok).toEqual({ status: 0, stdout: 'out/ is current (3 profiles, 6 targets)\n', stderr: '' });
     fs.appendFileSync(path.join(out, 'ecommerce-web', 'pfsense', 'config.xml'), '<!-- hand edit -->\n');
     fs.rmSync(path.join(out, 'eu-restaurant-aloha', 'windows', 'boh-server.ps1'));
     const stale = await runInProcess(['check', '-o', out]);
