@@ -1,4 +1,5 @@
 import { formatLocation } from './errors';
+import { escapeUnsafe } from './unsafe-chars';
 import { buildPolicy } from './policy/build';
 import type { Policy } from './policy/types';
 import { addressBookFor } from './resolve/address-book';
@@ -30,6 +31,7 @@ export function renderSite(
   const book = addressBookFor(profileFile);
   const policy = buildPolicy(catalog, profile, book, allowUnresolved);
   const result = renderPolicy(policy, chosen, profile.targets);
+  result.diagnostics.unshift(...policyDiagnostics(policy));
   const digest = selectionDigest(lockableNames(policy));
   if (book.file && book.selection !== digest) {
     result.diagnostics.unshift({
@@ -41,6 +43,11 @@ export function renderSite(
   return { ...result, policy };
 }
 
+/** The policy's own warnings (explicit "any"), as diagnostics printed before the targets'. */
+export function policyDiagnostics(policy: Pick<Policy, 'warnings'>): Diagnostic[] {
+  return policy.warnings.map((w) => ({ severity: 'warning', target: 'policy', message: w.message, loc: w.loc }));
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.severity}: [${d.target}] ${d.message}`;
+  return `${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.severity}: [${d.target}] ${escapeUnsafe(d.message)}`;
 }

@@ -8,6 +8,7 @@ import type { Catalog } from './catalog/types';
 import { InputError, sortIssues, type LocatedIssue } from './errors';
 import { examplesDir } from './paths';
 import { buildPolicy } from './policy/build';
+import type { PolicyWarning } from './policy/types';
 
 export type FileKind = 'vendor' | 'profile' | 'list' | 'device-classes' | 'lock' | 'unknown';
 
@@ -51,6 +52,8 @@ export interface ValidationReport {
   lists: number;
   deviceClasses: number;
   profiles: number;
+  /** The profiles' policy warnings (explicit "any"), to print on stderr. */
+  warnings: PolicyWarning[];
 }
 
 /**
@@ -85,6 +88,7 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
       else throw err;
     }
   }
+  const warnings: PolicyWarning[] = [];
   let catalog: Catalog | undefined;
   try {
     catalog = loadCatalog(catalogRoot, extraVendors);
@@ -95,7 +99,7 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
   if (catalog) {
     for (const file of profiles) {
       try {
-        buildPolicy(catalog, loadProfile(file, catalog));
+        warnings.push(...buildPolicy(catalog, loadProfile(file, catalog)).warnings);
       } catch (err) {
         if (err instanceof InputError) issues.push(...err.issues);
         else throw err;
@@ -108,6 +112,7 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
     lists: catalog!.lists.size,
     deviceClasses: catalog!.deviceClasses.size,
     profiles: profiles.length,
+    warnings,
   };
 }
 

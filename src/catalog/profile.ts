@@ -1,6 +1,7 @@
 import { InputError, IssueList, type LocatedIssue, type SourceLocation } from '../errors';
 import { isCidrError, parseCidr, type Cidr } from '../policy/addresses';
 import { parsePort, type PortRange } from '../policy/ports';
+import { MAX_NAME_VALUE, type NamePattern } from './pattern';
 import { readYaml } from './read-file';
 import { validateAgainst } from './schema';
 import type { Catalog } from './types';
@@ -116,7 +117,7 @@ export function loadProfile(file: string, catalog: Catalog): Profile {
 
 function checkVariable(
   kind: string,
-  pattern: RegExp | undefined,
+  pattern: NamePattern | undefined,
   value: unknown,
   at: Array<string | number>,
   src: YamlSource,
@@ -130,8 +131,12 @@ function checkVariable(
       return undefined;
     }
     const text = String(value);
-    if (pattern && !pattern.test(text)) {
-      found.push(src.issue(at, `${JSON.stringify(text)} does not match the vendor's pattern ${pattern.source.slice(4, -2)}`));
+    if (text.length > MAX_NAME_VALUE) {
+      found.push(src.issue(at, `the value is ${text.length} characters long; a name has at most ${MAX_NAME_VALUE}`));
+      return undefined;
+    }
+    if (pattern && !pattern.matches(text)) {
+      found.push(src.issue(at, `${JSON.stringify(text)} does not match the vendor's pattern ${pattern.source}`));
       return undefined;
     }
     return { kind: 'name', value: text, origin };

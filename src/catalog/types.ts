@@ -1,6 +1,7 @@
 import type { SourceLocation } from '../errors';
 import type { Cidr } from '../policy/addresses';
 import type { PortRange } from '../policy/ports';
+import type { NamePattern } from './pattern';
 
 export type Requirement = 'required' | 'optional' | 'conditional';
 export type Direction = 'outbound' | 'inbound' | 'both';
@@ -29,7 +30,7 @@ export interface Variable {
   name: string;
   kind: VariableKind;
   description: string;
-  pattern?: RegExp;
+  pattern?: NamePattern;
   origin: SourceLocation;
 }
 

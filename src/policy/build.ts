@@ -1,6 +1,7 @@
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { toAddressSet, type AddressSet } from './addresses';
+import { checkRules, explicitAnyWarnings } from './checks';
 import { mergePorts, type PortRange } from './ports';
 import { select, type SelectedFlow, type Selection } from './select';
 import {
@@ -138,6 +139,9 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     }
   }
 
+  checkRules(rules);
+  const sortedNames = new Map([...names].sort(([a], [b]) => a.localeCompare(b)));
+
   const deviceClasses: BoundClass[] = [...profile.deviceClasses.values()]
     .map((b) => ({
       id: b.id,
@@ -162,8 +166,9 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     }),
     deviceClasses,
     rules,
-    names: new Map([...names].sort(([a], [b]) => a.localeCompare(b))),
+    names: sortedNames,
     omitted: selection.omitted,
+    warnings: explicitAnyWarnings(rules, catalog, profile, sortedNames),
     lockFile: book.file,
     allowUnresolved,
   };
