@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Family } from '../policy/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { awsDescription } from './escape';
-import { classesWithRules, Diagnostics, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
+import { classesWithRules, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
 import type { Target } from './types';
 
 export interface AwsOptions {
@@ -79,15 +79,23 @@ function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics)
     const description = awsDescription(ruleSummary(rule));
     const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
     for (const r of ranges) {
-      const key = `${rule.direction}|${rule.protocol}|${r.from}|${r.to}`;
-      let perm = index.get(key);
-      if (!perm) {
-        perm = { IpProtocol: rule.protocol!, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
-        index.set(key, perm);
-        out[DIRECTION[rule.direction]].push(perm);
+      // ICMP for IPv6 is its own protocol (58) in a security group; "icmp" with IPv6 ranges means nothing.
+      for (const family of FAMILIES) {
+        const cidrs = remote.addresses[family];
+        if (cidrs.length === 0) continue;
+        const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
+        const key = `${rule.direction}|${protocol}|${r.from}|${r.to}`;
+        let perm = index.get(key);
+        if (!perm) {
+          perm = { IpProtocol: protocol, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
+          index.set(key, perm);
+          out[DIRECTION[rule.direction]].push(perm);
+        }
+        for (const c of cidrs) {
+          if (family === 'ipv4' && !perm.IpRanges.some((x) => x.CidrIp === c)) perm.IpRanges.push({ CidrIp: c, Description: description });
+          if (family === 'ipv6' && !perm.Ipv6Ranges.some((x) => x.CidrIpv6 === c)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
+        }
       }
-      for (const c of remote.addresses.ipv4) if (!perm.IpRanges.some((x) => x.CidrIp === c)) perm.IpRanges.push({ CidrIp: c, Description: description });
-      for (const c of remote.addresses.ipv6) if (!perm.Ipv6Ranges.some((x) => x.CidrIpv6 === c)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
     }
   }
   for (const list of [out.ingress, out.egress]) {
