@@ -140,7 +140,9 @@ function cfnEntries(perms: Permission[], dir: 'ingress' | 'egress'): unknown[] {
   const entries: unknown[] = [];
   for (const p of perms) {
     for (const r of p.IpRanges) entries.push({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, CidrIp: r.CidrIp, Description: r.Description });
-    for (const r of p.Ipv6Ranges) entries.push({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, CidrIpv6: r.CidrIpv6, Description: r.Description });
+    // ICMPv6 has no ports and CloudFormation warns when the template gives some.
+    const ports = p.IpProtocol === 'icmpv6' ? {} : { FromPort: p.FromPort, ToPort: p.ToPort };
+    for (const r of p.Ipv6Ranges) entries.push({ IpProtocol: p.IpProtocol, ...ports, CidrIpv6: r.CidrIpv6, Description: r.Description });
   }
   if (dir === 'egress' && entries.length === 0) {
     entries.push({ IpProtocol: '-1', CidrIp: '127.0.0.1/32', Description: 'fwgen: no egress is allowed; this replaces the default allow-all rule' });

@@ -1,0 +1,34 @@
+/**
+ * The shape of a rendered file with the text a catalog or profile supplied taken out:
+ * quoted strings, comments and descriptions become placeholders. Two renders that differ
+ * only in such text must have the same shape, or a value changed what the file does.
+ */
+const PS_QUOTE = `['\u2018\u2019\u201a\u201b]`;
+const PS_STRING = new RegExp(`${PS_QUOTE}(?:[^'\u2018\u2019\u201a\u201b]|${PS_QUOTE}{2})*${PS_QUOTE}`, 'g');
+const C_STRING = /"(?:[^"\\\n]|\\.)*"/g;
+
+function lines(text: string, strings: RegExp): string {
+  return text
+    .split('\n')
+    .map((l) => (l.trimStart().startsWith('#') ? '#' : l.replace(strings, 'S')))
+    .join('\n');
+}
+
+function blankDescriptions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(blankDescriptions);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /Description$/.test(k) && typeof v === 'string' ? 'S' : blankDescriptions(v)]));
+  }
+  return value;
+}
+
+export function shapeOf(file: string, text: string): string {
+  if (file.endsWith('.json')) return JSON.stringify(blankDescriptions(JSON.parse(text)), null, 1);
+  if (file.endsWith('.xml')) {
+    return text
+      .replace(/<!--[\s\S]*?-->/g, '<!---->')
+      .replace(/<(descr|detail)>[^<]*<\/\1>/g, '<$1/>');
+  }
+  if (file.endsWith('.ps1')) return lines(text, PS_STRING);
+  return lines(text, C_STRING);
+}
