@@ -40,7 +40,7 @@ export class FileError extends Error {
     readonly file: string,
     message: string,
   ) {
-    super(`${file}: ${message}`);
+    super(escapeUnsafe(`${file}: ${message}`));
     this.name = 'FileError';
   }
 }

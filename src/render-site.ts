@@ -15,7 +15,7 @@ export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
   if (!ids || ids.length === 0) return targets;
   return ids.map((id) => {
     const t = targetById(id);
-    if (!t) throw new UnknownTargetError(`unknown target '${id}' (known: ${targets.map((x) => x.id).join(', ')})`);
+    if (!t) throw new UnknownTargetError(`unknown target '${escapeUnsafe(id)}' (known: ${targets.map((x) => x.id).join(', ')})`);
     return t;
   });
 }
