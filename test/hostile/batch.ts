@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { python } from '../conformance/validators';
@@ -39,8 +40,12 @@ export function nftAll(files: string[], scratch: string): Promise<string> {
   return sh('unshare', ['-Urn', 'sh', '-c', LOOP('nft -c -f "$f"'), 'sh', ...groups]);
 }
 
-export function dnsmasqAll(files: string[]): Promise<string> {
-  return files.length ? sh('sh', ['-c', LOOP('dnsmasq --test -C "$f"'), 'sh', ...files]) : none;
+/** One dnsmasq --test over a file that pulls in the others with conf-file=; errors name the file and line. */
+export function dnsmasqAll(files: string[], scratch: string): Promise<string> {
+  if (files.length === 0) return none;
+  const all = path.join(scratch, 'dnsmasq-batch.conf');
+  fs.writeFileSync(all, files.map((f) => `conf-file=${f}\n`).join(''));
+  return sh('sh', ['-c', 'out=$(dnsmasq --test -C "$1" 2>&1) || echo "$out"', 'sh', all]);
 }
 
 /** Loads each folder's ipsets and restore files for real, cleaning the namespace in between. */
@@ -63,6 +68,17 @@ export function awsAll(kind: 'ec2-ingress' | 'ec2-egress' | 'network-firewall-ru
 
 export function cfnLintAll(files: string[]): Promise<string> {
   return files.length ? sh('cfn-lint', ['--format', 'parseable', ...files]) : none;
+}
+
+/** Files with the same content as an earlier one say nothing new to a validator. */
+export function distinct(files: string[], key: (f: string) => string = (f) => fs.readFileSync(f, 'utf8')): string[] {
+  const seen = new Set<string>();
+  return files.filter((f) => {
+    const digest = createHash('sha256').update(key(f)).digest('hex');
+    if (seen.has(digest)) return false;
+    seen.add(digest);
+    return true;
+  });
 }
 
 /** Every file under `dir` whose name matches. */

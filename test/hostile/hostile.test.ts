@@ -10,14 +10,14 @@ import { codePoint } from '../../src/unsafe-chars';
 import { parsePowerShell } from '../conformance/powershell';
 import { pfsenseStructure, required, tools } from '../conformance/validators';
 import { catalogRoot, tempDir } from '../helpers';
-import { awsAll, cfnLintAll, dnsmasqAll, findFiles, iptablesAll, nftAll, xmllintAll } from './batch';
+import { awsAll, cfnLintAll, distinct, dnsmasqAll, findFiles, iptablesAll, nftAll, xmllintAll } from './batch';
 import { deviceClassesYaml, FIELDS, hostileTexts, lockYaml, looseName, plainTexts, profileYaml, UNSAFE, vendorYaml, type Texts } from './inputs';
 import { shapeOf } from './structure';
 
 /** Generated cases per property; CI runs the default, FWGEN_HOSTILE_RUNS=5000 digs deeper. */
 const RUNS = Number(process.env.FWGEN_HOSTILE_RUNS ?? 200);
 /** cfn-lint takes seconds per call: it sees the control and a sample of the hostile templates. */
-const CFN_SAMPLE = Math.min(RUNS, 4);
+const CFN_SAMPLE = Math.min(RUNS, 3);
 
 const root = tempDir('fwgen-hostile-');
 let caseNo = 0;
@@ -50,7 +50,11 @@ const shapes = (r: { files: RenderedFile[]; dir: string }) => new Map(r.files.ma
 
 /** Every rendered file of every case through the tool that applies it, batched and in parallel. */
 async function realTools(outDirs: string[], scratch: string): Promise<Record<string, string>> {
-  const all = (re: RegExp) => outDirs.flatMap((d) => findFiles(d, re));
+  const all = (re: RegExp) => distinct(outDirs.flatMap((d) => findFiles(d, re)));
+  const iptablesDirs = distinct(
+    outDirs.flatMap((d) => findFiles(d, /^rules\.v4$/)).map(path.dirname),
+    (d) => ['ipsets', 'rules.v4', 'rules.v6'].map((f) => (fs.existsSync(path.join(d, f)) ? fs.readFileSync(path.join(d, f), 'utf8') : '')).join('\0'),
+  );
   const has = (tool: keyof typeof tools): boolean => {
     if (tools[tool]) return true;
     if (required) throw new Error(`validator '${tool}' is missing but FWGEN_REQUIRE_VALIDATORS=1: .ci/run must install it`);
@@ -58,8 +62,8 @@ async function realTools(outDirs: string[], scratch: string): Promise<Record<str
   };
   const checks: Record<string, Promise<string>> = {
     nft: has('nft') ? nftAll(all(/\.nft$/), scratch) : Promise.resolve(''),
-    iptables: has('iptables') ? iptablesAll(all(/^rules\.v4$/).map(path.dirname)) : Promise.resolve(''),
-    dnsmasq: has('dnsmasq') ? dnsmasqAll(all(/dnsmasq\.conf$/)) : Promise.resolve(''),
+    iptables: has('iptables') ? iptablesAll(iptablesDirs) : Promise.resolve(''),
+    dnsmasq: has('dnsmasq') ? dnsmasqAll(all(/dnsmasq\.conf$/), scratch) : Promise.resolve(''),
     xmllint: has('xmllint') ? xmllintAll(all(/\.xml$/)) : Promise.resolve(''),
     ingress: has('botocore') ? awsAll('ec2-ingress', all(/\.ingress\.json$/)) : Promise.resolve(''),
     egress: has('botocore') ? awsAll('ec2-egress', all(/\.egress\.json$/)) : Promise.resolve(''),
