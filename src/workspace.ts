@@ -9,6 +9,7 @@ import { InputError, sortIssues, type LocatedIssue } from './errors';
 import { examplesDir } from './paths';
 import { buildPolicy } from './policy/build';
 import type { PolicyWarning } from './policy/types';
+import { addressBookFor } from './resolve/address-book';
 
 export type FileKind = 'vendor' | 'profile' | 'list' | 'device-classes' | 'lock' | 'unknown';
 
@@ -99,7 +100,8 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
   if (catalog) {
     for (const file of profiles) {
       try {
-        warnings.push(...buildPolicy(catalog, loadProfile(file, catalog)).warnings);
+        // The lock beside the profile is input too: its addresses are checked like any other.
+        warnings.push(...buildPolicy(catalog, loadProfile(file, catalog), addressBookFor(file)).warnings);
       } catch (err) {
         if (err instanceof InputError) issues.push(...err.issues);
         else throw err;

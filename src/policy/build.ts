@@ -168,7 +168,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     rules,
     names: sortedNames,
     omitted: selection.omitted,
-    warnings: explicitAnyWarnings(rules, catalog, profile, sortedNames),
+    warnings: explicitAnyWarnings(rules, catalog, profile, sortedNames, book.file),
     lockFile: book.file,
     allowUnresolved,
   };

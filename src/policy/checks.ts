@@ -56,7 +56,7 @@ function describeRule(rule: Rule): string {
  * device class, or the lock file that pinned a name to it; a rule built elsewhere (a site's
  * own flow) is named by its own origin.
  */
-export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Profile, names: Map<string, NameInfo>): PolicyWarning[] {
+export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Profile, names: Map<string, NameInfo>, lockFile = 'the lock file'): PolicyWarning[] {
   const out = new Map<string, PolicyWarning>();
   const warn = (loc: SourceLocation, message: string): void => {
     out.set(`${formatLocation(loc)}|${message}`, { loc, message });
@@ -103,7 +103,7 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
     for (const name of rule.remote.names) {
       const pinned = names.get(name)?.addresses;
       for (const net of [...(pinned?.ipv4 ?? []), ...(pinned?.ipv6 ?? [])].filter(isAnyNetwork)) {
-        warn(rule.origins[0]!.loc, `the lock file pins ${name} to any address (${net}): ${what}`);
+        warn(rule.origins[0]!.loc, `${lockFile} pins ${name} to any address (${net}): ${what}`);
       }
     }
     if (allPorts) {

@@ -138,7 +138,8 @@ describe('3. addresses are plain dotted decimal or IPv6, everywhere', () => {
     });
     const inList = await runInProcess(['validate', '--catalog', root], root);
     const inLock = await render(minimalVendor, minimalProfile, lockFor('m42.acme.example', [bad]));
-    for (const r of [inCatalog, inProfile, inBinding, inList, inLock]) {
+    const lockValidated = await validate(minimalVendor, minimalProfile, lockFor('m42.acme.example', [bad]));
+    for (const r of [inCatalog, inProfile, inBinding, inList, inLock, lockValidated]) {
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`'${bad}' is not a valid`);
     }
@@ -162,12 +163,13 @@ describe('4. "any" is never silent, and a malformed reference is an error', () =
         expect.stringMatching(/^profile\.yaml:\d+:\d+: warning: \[policy\] variable 'gw' gives acme\/api \(vendors\/acme\.yaml:\d+:9\) any address \(::\/0\)/),
         expect.stringMatching(/^profile\.yaml:\d+:\d+: warning: \[policy\] variable 'more' makes .* allow every port/),
         expect.stringMatching(/warning: \[policy\] allows every port \(1-65535\)/),
-        expect.stringMatching(/warning: \[policy\] the lock file pins m42\.acme\.example to any address \(0\.0\.0\.0\/0\)/),
+        expect.stringMatching(/warning: \[policy\] profile\.lock\.yaml pins m42\.acme\.example to any address \(0\.0\.0\.0\/0\)/),
       ]),
     );
-    const valid = await validate(v, p);
+    const valid = await validate(v, p, lockFor('m42.acme.example', ['0.0.0.0/0']));
     expect(valid.status).toBe(0);
     expect(valid.stderr).toContain('warning: [policy] the catalog flow acme/api allows any address (0.0.0.0/0)');
+    expect(valid.stderr).toContain('warning: [policy] profile.lock.yaml pins m42.acme.example to any address (0.0.0.0/0)');
   });
 
   test.each([
