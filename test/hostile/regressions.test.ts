@@ -200,6 +200,15 @@ describe('5. ICMP per family; unsafe characters refused and escaped', () => {
     expect(calls.filter((c) => c.includes('ICMPv6')).length).toBe(1);
   });
 
+  test('Windows: an ICMP rule on names Windows resolves itself is made for both families', () => {
+    const v = minimalVendor.replace('        protocol: tcp\n        ports: [443]\n', '        protocol: icmp\n');
+    const s = site(v, minimalProfile + 'targets:\n  windows:\n    dynamicKeywords: true\n');
+    const result = renderSite(s.root, s.profile, targets.filter((t) => t.id === 'windows'));
+    const ps1 = result.files.find((f) => f.path.endsWith('pos-terminal.ps1'))!.content;
+    const calls = ps1.split('New-NetFirewallRule').slice(1).filter((c) => c.includes('-RemoteDynamicKeywordAddresses'));
+    expect(calls.map((c) => /-Protocol (\S+)/.exec(c)![1]).sort()).toEqual(['ICMPv4', 'ICMPv6']);
+  });
+
   test('AWS: icmpv6 for IPv6 ranges, icmp for IPv4 ones', () => {
     const s = site(icmp, minimalProfile);
     const result = renderSite(s.root, s.profile, targets.filter((t) => t.id === 'aws'));
