@@ -43,8 +43,14 @@ export const looseName = fc.oneof(
   fc.array(fc.constantFrom('a', 'z', '0', '9', '-', '.', '*', '_', '/', '#', ' ', ':', 'é', '\\', '$'), { minLength: 1, maxLength: 12 }).map((c) => c.join('')),
 );
 
+/** A string from the characters a profile's schema allows for a target option (a group name). */
+const fromCharset = (chars: string, max: number) =>
+  fc.array(fc.constantFrom(...chars.split('')), { minLength: 1, maxLength: max }).map((c) => c.join('')).filter((x) => x.trim().length > 0);
+
 /** The free-text and name fields of the generated catalog and profile. */
 export interface Texts {
+  windowsGroup: string;
+  awsGroupName: string;
   vendorName: string;
   title: string;
   vendorNotes: string;
@@ -72,11 +78,18 @@ const TEXT_FIELDS = [
 ] as const;
 export const FIELDS = [...LINE_FIELDS, ...TEXT_FIELDS];
 
-export const plainTexts: Texts = Object.fromEntries(FIELDS.map((f) => [f, f === 'program' ? 'Acme\\pos.exe' : `plain ${f}`])) as unknown as Texts;
+export const plainTexts: Texts = {
+  ...(Object.fromEntries(FIELDS.map((f) => [f, f === 'program' ? 'Acme\\pos.exe' : `plain ${f}`])) as unknown as Texts),
+  windowsGroup: 'fwgen hostile',
+  awsGroupName: 'fwgen-hostile',
+};
 
-export const hostileTexts: fc.Arbitrary<Texts> = fc.record(
-  Object.fromEntries([...LINE_FIELDS.map((f) => [f, hostileLine]), ...TEXT_FIELDS.map((f) => [f, hostileText])]) as Record<keyof Texts, fc.Arbitrary<string>>,
-);
+export const hostileTexts: fc.Arbitrary<Texts> = fc.record({
+  ...(Object.fromEntries([...LINE_FIELDS.map((f) => [f, hostileLine]), ...TEXT_FIELDS.map((f) => [f, hostileText])]) as Record<(typeof FIELDS)[number], fc.Arbitrary<string>>),
+  // Everything the profile schema lets through for these options.
+  windowsGroup: fromCharset('Aa0 _.-', 64),
+  awsGroupName: fromCharset('Aa0 ._:/()#,@[]+=&;{}!$*-', 200),
+});
 
 const q = (s: string): string => JSON.stringify(s); // YAML reads JSON strings as they are
 
@@ -173,6 +186,11 @@ deviceClasses:
   boh-server:
     addresses: [10.0.1.10]
     description: ${q(t.bindingDescription)}
+targets:
+  windows:
+    group: ${q(t.windowsGroup)}
+  aws:
+    groupName: ${q(t.awsGroupName)}
 `;
 }
 

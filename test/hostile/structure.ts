@@ -17,7 +17,10 @@ function lines(text: string, strings: RegExp): string {
 function blankDescriptions(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(blankDescriptions);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /Description$/.test(k) && typeof v === 'string' ? 'S' : blankDescriptions(v)]));
+    const tag = (value as { Key?: unknown }).Key === 'Name'; // a Name tag carries the profile's group name
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, (/Description$/.test(k) || (tag && k === 'Value')) && typeof v === 'string' ? 'S' : blankDescriptions(v)]),
+    );
   }
   return value;
 }
