@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkRules } from '../../src/policy/checks';
@@ -70,6 +71,17 @@ describe('1. host names built from variables are host names, whatever the patter
     const r = await validate(minimalVendor.replace('m{mid}.acme.example', 'M{mid}.acme.example'), minimalProfile);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('services[0].flows[0].domains[0]');
+  });
+
+  test('whatever the validator accepts holds nothing but labels, dots and one leading "*."', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '.', '*', '_', '/', '#', ' ', '\n', ':', '%', 'é'), maxLength: 30 }), (name) => {
+        if (hostNameProblem(name) === undefined) {
+          expect(name).toMatch(/^(\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('the one validator: names, wildcards, lengths', () => {
