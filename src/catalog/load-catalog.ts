@@ -23,7 +23,6 @@ import type { YamlSource } from './yaml-source';
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
 
-
 /**
  * Reads a catalog folder: device-classes.yaml, lists/*.yaml, vendors/*.yaml. Every file is
  * checked against its schema and then for what a schema cannot say (references between
@@ -193,8 +192,8 @@ function checkClasses(ids: string[], at: Array<string | number>, catalog: Catalo
 
 /**
  * An address or port item that mentions a variable: it must be exactly one well-formed
- * reference to a declared variable of the right kind. Returns the variable's name, or
- * undefined (with an issue) when the item is malformed; 'literal' when it mentions none.
+ * reference to a declared variable of the right kind. Returns the variable's name, null
+ * when the item mentions none, or undefined (with an issue) when it is malformed.
  */
 function variableItem(
   text: string,
@@ -203,13 +202,13 @@ function variableItem(
   vendor: Vendor,
   src: YamlSource,
   found: LocatedIssue[],
-): string | 'literal' | undefined {
+): string | null | undefined {
   const refs = referencesIn(text);
   if ('error' in refs) {
     found.push(src.issue(at, refs.error));
     return undefined;
   }
-  if (refs.names.length === 0) return 'literal';
+  if (refs.names.length === 0) return null;
   const name = wholeReference(text);
   if (!name) {
     found.push(src.issue(at, `'${text}': a variable must be the whole item, like "{${refs.names[0]}}"`));
@@ -236,7 +235,7 @@ function loadFlow(
     const pAt = [...at, 'ports', i];
     const name = variableItem(String(p), 'ports', pAt, vendor, src, found);
     if (name === undefined) return;
-    if (name !== 'literal') {
+    if (name !== null) {
       ports.push({ variable: name });
       return;
     }
@@ -250,7 +249,7 @@ function loadFlow(
     const aAt = [...at, 'addresses', i];
     const name = variableItem(a, 'addresses', aAt, vendor, src, found);
     if (name === undefined) return;
-    if (name !== 'literal') {
+    if (name !== null) {
       addresses.push({ variable: name });
       return;
     }
