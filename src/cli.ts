@@ -7,7 +7,7 @@ import { catalogRows, formatTable, selectionRows } from './report/flows';
 import { loadCatalog } from './catalog/load-catalog';
 import * as path from 'node:path';
 import { exampleProfiles, loadSite, validatePaths } from './workspace';
-import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
+import { chooseTargets, formatDiagnostic, policyDiagnostics, renderSite, UnknownTargetError } from './render-site';
 import { staleFiles, writeOutput } from './output';
 import { targets } from './targets/registry';
 import { resolveProfile } from './resolve/command';
@@ -57,6 +57,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       (y) => withCatalog(y).positional('paths', { type: 'string', array: true, describe: 'files or folders to check' }),
       run((a, out) => {
         const report = validatePaths(a.catalog as string, (a.paths as string[] | undefined) ?? []);
+        printDiagnostics(policyDiagnostics(report), out);
         out.out(
           `ok: ${report.vendors} vendors, ${report.lists} address lists, ${report.deviceClasses} device classes, ${report.profiles} profiles\n`,
         );
@@ -266,6 +267,7 @@ function checkCommand(a: Record<string, unknown>, io: Io): number {
   for (const profile of exampleProfiles()) {
     const result = renderSite(a.catalog as string, profile, targets);
     const bad = result.diagnostics.filter((d) => d.severity === 'error');
+    printDiagnostics(policyDiagnostics(result.policy), io);
     printDiagnostics(bad, io);
     errors += bad.length;
     const owned = targets.map((t) => path.posix.join(result.policy.profile.name, t.id));

@@ -1,3 +1,5 @@
+import { escapeUnsafe } from './unsafe-chars';
+
 /** A place in an input file, 1-based, as editors and compilers print it. */
 export interface SourceLocation {
   file: string;
@@ -13,12 +15,12 @@ export interface LocatedIssue {
 }
 
 export function formatLocation(loc: SourceLocation): string {
-  return `${loc.file}:${loc.line}:${loc.col}`;
+  return escapeUnsafe(`${loc.file}:${loc.line}:${loc.col}`);
 }
 
 export function formatIssue(issue: LocatedIssue): string {
   const field = issue.field === '' ? '(document)' : issue.field;
-  return `${formatLocation(issue.loc)}: ${field}: ${issue.message}`;
+  return `${formatLocation(issue.loc)}: ${escapeUnsafe(field)}: ${escapeUnsafe(issue.message)}`;
 }
 
 /** Bad input. Carries every problem found, so a user fixes them in one pass. */
@@ -38,7 +40,7 @@ export class FileError extends Error {
     readonly file: string,
     message: string,
   ) {
-    super(`${file}: ${message}`);
+    super(escapeUnsafe(`${file}: ${message}`));
     this.name = 'FileError';
   }
 }

@@ -1,4 +1,5 @@
 import { formatLocation } from './errors';
+import { escapeUnsafe } from './unsafe-chars';
 import { buildPolicy } from './policy/build';
 import { classesWithoutDns } from './policy/dns-reach';
 import type { Policy } from './policy/types';
@@ -15,7 +16,7 @@ export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
   if (!ids || ids.length === 0) return targets;
   return ids.map((id) => {
     const t = targetById(id);
-    if (!t) throw new UnknownTargetError(`unknown target '${id}' (known: ${targets.map((x) => x.id).join(', ')})`);
+    if (!t) throw new UnknownTargetError(`unknown target '${escapeUnsafe(id)}' (known: ${targets.map((x) => x.id).join(', ')})`);
     return t;
   });
 }
@@ -31,6 +32,7 @@ export function renderSite(
   const book = addressBookFor(profileFile);
   const policy = buildPolicy(catalog, profile, book, allowUnresolved);
   const result = renderPolicy(policy, chosen, profile.targets);
+  result.diagnostics.unshift(...policyDiagnostics(policy));
   const digest = selectionDigest(lockableNames(policy));
   if (book.file && book.selection !== digest) {
     result.diagnostics.unshift({
@@ -50,6 +52,11 @@ export function renderSite(
   return { ...result, policy };
 }
 
+/** The policy's own warnings (explicit "any"), as diagnostics printed before the targets'. */
+export function policyDiagnostics(policy: Pick<Policy, 'warnings'>): Diagnostic[] {
+  return policy.warnings.map((w) => ({ severity: 'warning', target: 'policy', message: w.message, loc: w.loc }));
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.severity}: [${d.target}] ${d.message}`;
+  return `${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.severity}: [${d.target}] ${escapeUnsafe(d.message)}`;
 }

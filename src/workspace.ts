@@ -8,6 +8,8 @@ import type { Catalog } from './catalog/types';
 import { InputError, sortIssues, type LocatedIssue } from './errors';
 import { examplesDir } from './paths';
 import { buildPolicy } from './policy/build';
+import type { PolicyWarning } from './policy/types';
+import { addressBookFor } from './resolve/address-book';
 
 export type FileKind = 'vendor' | 'profile' | 'list' | 'device-classes' | 'lock' | 'unknown';
 
@@ -51,6 +53,8 @@ export interface ValidationReport {
   lists: number;
   deviceClasses: number;
   profiles: number;
+  /** The profiles' policy warnings (explicit "any"), to print on stderr. */
+  warnings: PolicyWarning[];
 }
 
 /**
@@ -85,6 +89,7 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
       else throw err;
     }
   }
+  const warnings: PolicyWarning[] = [];
   let catalog: Catalog | undefined;
   try {
     catalog = loadCatalog(catalogRoot, extraVendors);
@@ -95,7 +100,8 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
   if (catalog) {
     for (const file of profiles) {
       try {
-        buildPolicy(catalog, loadProfile(file, catalog));
+        // The lock beside the profile is input too: its addresses are checked like any other.
+        warnings.push(...buildPolicy(catalog, loadProfile(file, catalog), addressBookFor(file)).warnings);
       } catch (err) {
         if (err instanceof InputError) issues.push(...err.issues);
         else throw err;
@@ -108,6 +114,7 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
     lists: catalog!.lists.size,
     deviceClasses: catalog!.deviceClasses.size,
     profiles: profiles.length,
+    warnings,
   };
 }
 

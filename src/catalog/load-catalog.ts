@@ -1,7 +1,10 @@
 import * as path from 'node:path';
-import { InputError, IssueList, type LocatedIssue } from '../errors';
+import { fieldPath, InputError, IssueList, type LocatedIssue } from '../errors';
 import { isCidrError, parseCidr } from '../policy/addresses';
+import { hostNameProblem } from '../policy/host-names';
 import { parsePort } from '../policy/ports';
+import { expandReferences, referencesIn, wholeReference } from '../policy/references';
+import { compilePattern } from './pattern';
 import { readYaml, yamlFilesIn } from './read-file';
 import { validateAgainst } from './schema';
 import type {
@@ -21,9 +24,6 @@ import { checkVariable } from './variable-value';
 import type { YamlSource } from './yaml-source';
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
-
-const VARIABLE_REF = /^\{([a-z][a-z0-9_]*)\}$/;
-const VARIABLE_IN_NAME = /\{([^}]*)\}/g;
 
 /**
  * Reads a catalog folder: device-classes.yaml, lists/*.yaml, vendors/*.yaml. Every file is
@@ -137,11 +137,9 @@ function loadVendor(src: YamlSource, catalog: Catalog, issues: IssueList): void 
     if (kind === 'name') {
       if (v.pattern === undefined) found.push(src.issue(at, `a name variable needs a pattern its values must match`, true));
       else {
-        try {
-          variable.pattern = new RegExp(`^(?:${v.pattern})$`);
-        } catch (err) {
-          found.push(src.issue([...at, 'pattern'], `not a valid regular expression: ${(err as Error).message}`));
-        }
+        const compiled = compilePattern(v.pattern);
+        if ('error' in compiled) found.push(src.issue([...at, 'pattern'], compiled.error));
+        else variable.pattern = compiled;
       }
     } else if (v.pattern !== undefined) {
       found.push(src.issue([...at, 'pattern'], `only name variables take a pattern; ${kind} values are checked as ${kind}`));
@@ -203,20 +201,34 @@ function checkClasses(ids: string[], at: Array<string | number>, catalog: Catalo
   });
 }
 
-function variableRef(
+/**
+ * An address or port item that mentions a variable: it must be exactly one well-formed
+ * reference to a declared variable of the right kind. Returns the variable's name, null
+ * when the item mentions none, or undefined (with an issue) when it is malformed.
+ */
+function variableItem(
   text: string,
   kind: VariableKind,
   at: Array<string | number>,
   vendor: Vendor,
   src: YamlSource,
   found: LocatedIssue[],
-): string | undefined {
-  const m = VARIABLE_REF.exec(text);
-  if (!m) return undefined;
-  const v = vendor.variables.get(m[1]!);
-  if (!v) found.push(src.issue(at, `undefined variable '${m[1]}' (declare it under variables)`));
-  else if (v.kind !== kind) found.push(src.issue(at, `variable '${m[1]}' is a ${v.kind} variable; ${kind} are expected here`));
-  return m[1];
+): string | null | undefined {
+  const refs = referencesIn(text);
+  if ('error' in refs) {
+    found.push(src.issue(at, refs.error));
+    return undefined;
+  }
+  if (refs.names.length === 0) return null;
+  const name = wholeReference(text);
+  if (!name) {
+    found.push(src.issue(at, `'${text}': a variable must be the whole item, like "{${refs.names[0]}}"`));
+    return undefined;
+  }
+  const v = vendor.variables.get(name);
+  if (!v) found.push(src.issue(at, `undefined variable '${name}' (declare it under variables)`));
+  else if (v.kind !== kind) found.push(src.issue(at, `variable '${name}' is a ${v.kind} variable; ${kind} are expected here`));
+  return name;
 }
 
 /** One flow in the catalog grammar; also used for the site flows of a profile. */
@@ -233,9 +245,10 @@ export function loadFlow(
   const ports: PortItem[] = [];
   (f.ports ?? []).forEach((p: string | number, i: number) => {
     const pAt = [...at, 'ports', i];
-    if (typeof p === 'string' && p.startsWith('{')) {
-      const name = variableRef(p, 'ports', pAt, vendor, src, found);
-      if (name) ports.push({ variable: name });
+    const name = variableItem(String(p), 'ports', pAt, vendor, src, found);
+    if (name === undefined) return;
+    if (name !== null) {
+      ports.push({ variable: name });
       return;
     }
     const r = parsePort(p);
@@ -246,9 +259,10 @@ export function loadFlow(
   const addresses: AddressItem[] = [];
   (f.addresses ?? []).forEach((a: string, i: number) => {
     const aAt = [...at, 'addresses', i];
-    if (a.startsWith('{')) {
-      const name = variableRef(a, 'addresses', aAt, vendor, src, found);
-      if (name) addresses.push({ variable: name });
+    const name = variableItem(a, 'addresses', aAt, vendor, src, found);
+    if (name === undefined) return;
+    if (name !== null) {
+      addresses.push({ variable: name });
       return;
     }
     const c = parseCidr(a);
@@ -257,11 +271,20 @@ export function loadFlow(
   });
 
   (f.domains ?? []).forEach((d: string, i: number) => {
-    for (const m of d.matchAll(VARIABLE_IN_NAME)) {
-      const v = vendor.variables.get(m[1]!);
-      if (!v) found.push(src.issue([...at, 'domains', i], `undefined variable '${m[1]}' (declare it under variables)`));
-      else if (v.kind !== 'name') found.push(src.issue([...at, 'domains', i], `variable '${m[1]}' is a ${v.kind} variable; only name variables go into host names`));
+    const dAt = [...at, 'domains', i];
+    const refs = referencesIn(d);
+    if ('error' in refs) {
+      found.push(src.issue(dAt, refs.error));
+      return;
     }
+    for (const name of refs.names) {
+      const v = vendor.variables.get(name);
+      if (!v) found.push(src.issue(dAt, `undefined variable '${name}' (declare it under variables)`));
+      else if (v.kind !== 'name') found.push(src.issue(dAt, `variable '${name}' is a ${v.kind} variable; only name variables go into host names`));
+    }
+    // Each variable stands for at least one label; what is around it must already be a name.
+    const why = hostNameProblem(expandReferences(d, () => 'x')!);
+    if (why) found.push(src.issue(dAt, `'${d}' is not a host name: ${why}`));
   });
   (f.lists ?? []).forEach((id: string, i: number) => {
     if (!catalog.lists.has(id)) found.push(src.issue([...at, 'lists', i], `unknown address list '${id}' (add catalog/lists/${id}.yaml)`));
@@ -283,6 +306,15 @@ export function loadFlow(
     found.push(src.issue([...at, 'protocol'], `a ${f.protocol} flow needs ports (fwgen never opens every port)`));
   }
   if (f.ports && !f.protocol) found.push(src.issue([...at, 'ports'], `ports need a protocol`));
+  if (hasEnd && !f.protocol && !f.ports && f.incomplete === undefined) {
+    // Without a protocol a rule matches programs only; the other end would be dropped and the
+    // programs allowed everywhere, wider than the flow says.
+    found.push({
+      loc: src.locate(at),
+      field: fieldPath([...at, 'protocol']),
+      message: `missing: the flow names its other end (domains, addresses, lists or peers) but no protocol; give protocol and ports${programs.length ? ', or drop the other end to allow the programs as such' : ''}`,
+    });
+  }
   if (!hasEnd && f.incomplete === undefined) {
     if (programs.length === 0) {
       found.push(src.issue(at, `the flow names no other end (domains, addresses, lists or peers) and is not marked incomplete`));

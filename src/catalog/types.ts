@@ -2,6 +2,7 @@ import type { SourceLocation } from '../errors';
 import type { Cidr } from '../policy/addresses';
 import type { PortRange } from '../policy/ports';
 import type { VariableValue } from './variable-value';
+import type { NamePattern } from './pattern';
 
 export type Requirement = 'required' | 'optional' | 'conditional';
 export type Direction = 'outbound' | 'inbound' | 'both';
@@ -47,7 +48,7 @@ export interface Variable {
   name: string;
   kind: VariableKind;
   description: string;
-  pattern?: RegExp;
+  pattern?: NamePattern;
   /** Used when the profile does not set the variable. */
   default?: VariableValue;
   origin: SourceLocation;

@@ -1,6 +1,7 @@
 import type { LocatedIssue, SourceLocation } from '../errors';
 import { isCidrError, parseCidr, type Cidr } from '../policy/addresses';
 import { parsePort, type PortRange } from '../policy/ports';
+import { MAX_NAME_VALUE, type NamePattern } from './pattern';
 import type { VariableKind } from './types';
 import type { YamlSource } from './yaml-source';
 
@@ -13,7 +14,7 @@ export type VariableValue =
 /** Checks a raw YAML value against a variable's kind (and pattern); problems go to `found`. */
 export function checkVariable(
   kind: VariableKind,
-  pattern: RegExp | undefined,
+  pattern: NamePattern | undefined,
   value: unknown,
   at: Array<string | number>,
   src: YamlSource,
@@ -27,8 +28,12 @@ export function checkVariable(
       return undefined;
     }
     const text = String(value);
-    if (pattern && !pattern.test(text)) {
-      found.push(src.issue(at, `${JSON.stringify(text)} does not match the vendor's pattern ${pattern.source.slice(4, -2)}`));
+    if (text.length > MAX_NAME_VALUE) {
+      found.push(src.issue(at, `the value is ${text.length} characters long; a name has at most ${MAX_NAME_VALUE}`));
+      return undefined;
+    }
+    if (pattern && !pattern.matches(text)) {
+      found.push(src.issue(at, `${JSON.stringify(text)} does not match the vendor's pattern ${pattern.source}`));
       return undefined;
     }
     return { kind: 'name', value: text, origin };

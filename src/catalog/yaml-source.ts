@@ -1,4 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { unsafeTextIssues } from './text-check';
 import { fieldPath, InputError, type LocatedIssue, type SourceLocation } from '../errors';
 
 type PathPart = string | number;
@@ -25,6 +26,8 @@ export class YamlSource {
       });
       throw new InputError(issues);
     }
+    const unsafe = unsafeTextIssues(file, doc, lines);
+    if (unsafe.length > 0) throw new InputError(unsafe);
     return new YamlSource(file, doc, lines, doc.toJS({ maxAliasCount: 100 }));
   }
 

@@ -25,32 +25,73 @@ function canonical(addr: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): string {
   return `${addr.toString()}/${prefix}`;
 }
 
+const DOTTED_PART = /^(?:0|[1-9][0-9]{0,2})$/;
+
+/**
+ * Why `text` is not an IPv4 address in plain dotted decimal, or undefined when it is.
+ * Other spellings (010.020.000.010, 0xa.0.0.1, 10.1) are read differently by different
+ * tools (inet_aton takes 010 as octal 8), so an address must mean the same thing everywhere.
+ */
+function dottedDecimalProblem(text: string): string | undefined {
+  const parts = text.split('.');
+  if (/[^0-9.]/.test(text) && !parts.some((p) => /^0x[0-9a-f]+$/i.test(p))) return 'an IPv4 address is four decimal numbers a.b.c.d';
+  if (parts.some((p) => /^0x/i.test(p))) return 'hexadecimal parts (0x...) are not accepted; write the address in dotted decimal';
+  if (parts.length !== 4) {
+    return `has ${parts.length} part${parts.length === 1 ? '' : 's'}; an IPv4 address is four decimal numbers a.b.c.d (short forms like 10.1 are not accepted)`;
+  }
+  for (const p of parts) {
+    if (!/^[0-9]+$/.test(p)) return `'${p}' is not a decimal number`;
+    if (!DOTTED_PART.test(p)) return `'${p}' has a leading zero, which some tools read as octal (010 is 8); write it without`;
+    if (Number(p) > 255) return `'${p}' is more than 255`;
+  }
+  return undefined;
+}
+
+/** Why `text` is not a plain IPv6 address, or undefined when it is. */
+function ipv6Problem(text: string): string | undefined {
+  if (text.includes('%')) return 'IPv6 zone ids (%eth0) name an interface of one machine and are not accepted in rules';
+  const embedded = /:([^:]*\.[^:]*)$/.exec(text);
+  if (embedded) {
+    const why = dottedDecimalProblem(embedded[1]!);
+    if (why) return `its embedded IPv4 part ${why}`;
+  }
+  return ipaddr.IPv6.isValid(text) ? undefined : 'not a valid IPv6 address';
+}
+
+/** The one address parser: plain dotted-decimal IPv4 or plain IPv6, else why not. */
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | { error: string } {
+  const why = text.includes(':') ? ipv6Problem(text) : dottedDecimalProblem(text);
+  return why ? { error: why } : ipaddr.parse(text);
+}
+
 /**
  * Parses an address or CIDR. Host bits must be zero: "10.0.0.1/24" is almost always a
  * typo for a host or for 10.0.0.0/24, and guessing which would widen or narrow a rule.
  */
 export function parseCidr(text: string): Cidr | { error: string } {
   const trimmed = text.trim();
-  try {
-    if (trimmed.includes('/')) {
-      if (!ipaddr.isValidCIDR(trimmed)) return { error: `'${text}' is not a valid CIDR` };
-      const [addr, prefix] = ipaddr.parseCIDR(trimmed);
-      const network =
-        addr.kind() === 'ipv4'
-          ? ipaddr.IPv4.networkAddressFromCIDR(trimmed)
-          : ipaddr.IPv6.networkAddressFromCIDR(trimmed);
-      if (network.toString() !== addr.toString()) {
-        return { error: `'${text}' has host bits set; the network is ${canonical(network, prefix)}` };
-      }
-      return { family: familyOf(addr), address: addr, prefix, text: canonical(addr, prefix) };
-    }
-    if (!ipaddr.isValid(trimmed)) return { error: `'${text}' is not a valid IP address` };
-    const addr = ipaddr.parse(trimmed);
-    const prefix = BITS[familyOf(addr)];
-    return { family: familyOf(addr), address: addr, prefix, text: canonical(addr, prefix) };
-  } catch {
-    return { error: `'${text}' is not a valid IP address or CIDR` };
+  const slash = trimmed.indexOf('/');
+  const addrText = slash < 0 ? trimmed : trimmed.slice(0, slash);
+  const addr = parseAddress(addrText);
+  if ('error' in addr) return { error: `'${text}' is not a valid IP address: ${addr.error}` };
+  const family = familyOf(addr);
+  if (slash < 0) return { family, address: addr, prefix: BITS[family], text: canonical(addr, BITS[family]) };
+  const prefixText = trimmed.slice(slash + 1);
+  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(prefixText) || Number(prefixText) > BITS[family]) {
+    return { error: `'${text}' is not a valid CIDR: the prefix length must be a number from 0 to ${BITS[family]}` };
   }
+  const prefix = Number(prefixText);
+  const cidr = `${addr.toString()}/${prefix}`;
+  const network = family === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  if (network.toString() !== addr.toString()) {
+    return { error: `'${text}' has host bits set; the network is ${canonical(network, prefix)}` };
+  }
+  return { family, address: addr, prefix, text: canonical(addr, prefix) };
+}
+
+/** Whether a canonical network is the whole of its family: 0.0.0.0/0 or ::/0. */
+export function isAnyNetwork(text: string): boolean {
+  return text === '0.0.0.0/0' || text === '::/0';
 }
 
 export function isCidrError(v: Cidr | { error: string }): v is { error: string } {

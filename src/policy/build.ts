@@ -3,6 +3,7 @@ import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
 import { toAddressSet, type AddressSet } from './addresses';
+import { checkRules, explicitAnyWarnings } from './checks';
 import { mergePorts, type PortRange } from './ports';
 import { select, type SelectedFlow, type Selection } from './select';
 import {
@@ -141,6 +142,9 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     }
   }
 
+  checkRules(rules);
+  const sortedNames = new Map([...names].sort(([a], [b]) => a.localeCompare(b)));
+
   const deviceClasses: BoundClass[] = [...profile.deviceClasses.values()]
     .map((b) => ({
       id: b.id,
@@ -166,8 +170,9 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       .map(([id, v]) => ({ id, name: v.name, title: v.source.title, citation: id === SITE_VENDOR ? v.source.title : citeSource(v.source) })),
     deviceClasses,
     rules,
-    names: new Map([...names].sort(([a], [b]) => a.localeCompare(b))),
+    names: sortedNames,
     omitted: selection.omitted,
+    warnings: explicitAnyWarnings(rules, catalog, profile, sortedNames, book.file),
     lockFile: book.file,
     allowUnresolved,
   };

@@ -2,6 +2,8 @@ import type { Profile, ProfileVendor, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
 import type { Cidr } from './addresses';
+import { hostNameProblem } from './host-names';
+import { expandReferences } from './references';
 import type { PortRange } from './ports';
 import type { Omission } from './types';
 
@@ -119,16 +121,27 @@ export function select(catalog: Catalog, profile: Profile): Selection {
         };
         const domains: string[] = [];
         for (const d of flow.domains) {
-          let ok = true;
-          const expanded = d.replace(/\{([a-z][a-z0-9_]*)\}/g, (_m, name: string) => {
+          const used: string[] = [];
+          const expanded = expandReferences(d, (name) => {
             const v = values(name);
-            if (!v || v.kind !== 'name') {
-              ok = false;
-              return '';
-            }
+            if (!v || v.kind !== 'name') return undefined;
+            used.push(name);
             return v.value.toLowerCase();
           });
-          if (ok) domains.push(expanded);
+          if (expanded === undefined) continue;
+          // The vendor's pattern may be loose; whatever it let through must still be a name.
+          const why = hostNameProblem(expanded);
+          if (why) {
+            const at = used.length > 0 ? ['vendors', vendor.id, 'variables', used[0]!] : ['vendors', vendor.id];
+            issues.addAll([
+              src.issue(
+                at,
+                `${vendor.id}/${service.id} (${formatLocation(flow.origin)}) turns '${d}' into '${expanded}', which is not a host name: ${why}`,
+              ),
+            ]);
+            continue;
+          }
+          domains.push(expanded);
         }
         const addresses: Cidr[] = [];
         for (const a of flow.addresses) {

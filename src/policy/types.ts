@@ -82,6 +82,12 @@ export interface PolicyVendor {
   citation: string;
 }
 
+/** Something a user wrote that fwgen renders as asked but that deserves a second look. */
+export interface PolicyWarning {
+  loc: SourceLocation;
+  message: string;
+}
+
 export interface Policy {
   profile: {
     name: string;
@@ -98,6 +104,11 @@ export interface Policy {
   rules: Rule[];
   names: Map<string, NameInfo>;
   omitted: Omission[];
+  /**
+   * Explicit "any" (0.0.0.0/0, ::/0, every port) from the catalog, the profile or the lock,
+   * each at the place it was written; sorted by location. Every command prints them.
+   */
+  warnings: PolicyWarning[];
   /** The lock file that supplied the names' addresses, if any. */
   lockFile?: string;
   /** Render leaves rules with unpinned names out (a warning) instead of failing. */

@@ -3,7 +3,7 @@ import type { Family } from '../policy/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { formatPort } from '../policy/ports';
 import { awsDescription, identifier } from './escape';
-import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
+import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
 import type { Target } from './types';
 
 export interface AwsOptions {
@@ -159,15 +159,23 @@ function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics)
     const description = awsDescription(ruleSummary(rule));
     const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
     for (const r of ranges) {
-      const key = `${rule.direction}|${rule.protocol}|${r.from}|${r.to}`;
-      let perm = index.get(key);
-      if (!perm) {
-        perm = { IpProtocol: rule.protocol!, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
-        index.set(key, perm);
-        out[DIRECTION[rule.direction]].push(perm);
+      // ICMP for IPv6 is its own protocol (58) in a security group; "icmp" with IPv6 ranges means nothing.
+      for (const family of FAMILIES) {
+        const cidrs = remote.addresses[family];
+        if (cidrs.length === 0) continue;
+        const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
+        const key = `${rule.direction}|${protocol}|${r.from}|${r.to}`;
+        let perm = index.get(key);
+        if (!perm) {
+          perm = { IpProtocol: protocol, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
+          index.set(key, perm);
+          out[DIRECTION[rule.direction]].push(perm);
+        }
+        for (const c of cidrs) {
+          if (family === 'ipv4' && !perm.IpRanges.some((x) => x.CidrIp === c)) perm.IpRanges.push({ CidrIp: c, Description: description });
+          if (family === 'ipv6' && !perm.Ipv6Ranges.some((x) => x.CidrIpv6 === c)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
+        }
       }
-      for (const c of remote.addresses.ipv4) if (!perm.IpRanges.some((x) => x.CidrIp === c)) perm.IpRanges.push({ CidrIp: c, Description: description });
-      for (const c of remote.addresses.ipv6) if (!perm.Ipv6Ranges.some((x) => x.CidrIpv6 === c)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
     }
   }
   for (const list of [out.ingress, out.egress]) {
@@ -212,7 +220,9 @@ function cfnEntries(perms: Permission[], dir: 'ingress' | 'egress'): unknown[] {
   const entries: unknown[] = [];
   for (const p of perms) {
     for (const r of p.IpRanges) entries.push({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, CidrIp: r.CidrIp, Description: r.Description });
-    for (const r of p.Ipv6Ranges) entries.push({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, CidrIpv6: r.CidrIpv6, Description: r.Description });
+    // ICMPv6 has no ports and CloudFormation warns when the template gives some.
+    const ports = p.IpProtocol === 'icmpv6' ? {} : { FromPort: p.FromPort, ToPort: p.ToPort };
+    for (const r of p.Ipv6Ranges) entries.push({ IpProtocol: p.IpProtocol, ...ports, CidrIpv6: r.CidrIpv6, Description: r.Description });
   }
   if (dir === 'egress' && entries.length === 0) {
     entries.push({ IpProtocol: '-1', CidrIp: '127.0.0.1/32', Description: 'fwgen: no egress is allowed; this replaces the default allow-all rule' });

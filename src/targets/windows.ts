@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { hostOrCidr } from '../policy/addresses';
+import { hostOrCidr, type Family } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { commentLine, oneLine, psArray, psString } from './escape';
-import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, WINDOWS_HOSTS, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
+import { allowEmptyOption, classesWithRules, FAMILIES, refuseEmpty, refuseNoFiles, WINDOWS_HOSTS, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
 import type { Target } from './types';
 
 export interface WindowsOptions {
@@ -55,7 +55,9 @@ function keywordId(profile: string, name: string): string {
   return `{${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}}`;
 }
 const REMOTE_ADDRESS_MAX = 1000; // New-NetFirewallRule takes at most 1000 remote addresses per rule
-const PROTOCOL: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMPv4' };
+const PROTOCOL: Record<string, string> = { tcp: 'TCP', udp: 'UDP' };
+/** Windows matches ICMP per family: ICMPv4 for IPv4 remotes, ICMPv6 for IPv6 ones. */
+const ICMP: Record<Family, string> = { ipv4: 'ICMPv4', ipv6: 'ICMPv6' };
 
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -80,7 +82,8 @@ function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnos
       params: [`-Name ${psString(rule.programs.length > 1 ? `${name}.${i + 1}` : name)}`, ...common, `-Program ${psString(program)}`],
     }));
   }
-  const protocolParams = [`-Protocol ${PROTOCOL[rule.protocol!]}`];
+  const icmp = rule.protocol === 'icmp';
+  const protocolParams = icmp ? [] : [`-Protocol ${PROTOCOL[rule.protocol!]}`];
   const portParams =
     rule.protocol === 'icmp' ? [] : [`${rule.direction === 'inbound' ? '-LocalPort' : '-RemotePort'} ${psArray(rule.ports.map((p) => formatPort(p)))}`];
   const calls: PsRule[] = [];
@@ -91,27 +94,38 @@ function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnos
       keywords.set(name, k);
       return k.id;
     });
-    calls.push({
-      params: [`-Name ${psString(`${name}.keywords`)}`, ...common, ...protocolParams, ...portParams, `-RemoteDynamicKeywordAddresses ${psArray(ids)}`],
-    });
+    // A name may answer in both families, so an ICMP rule on names is made for each.
+    for (const [suffix, protocol] of icmp ? FAMILIES.map((f) => [`.${ICMP[f].toLowerCase()}`, [`-Protocol ${ICMP[f]}`]] as const) : [['', protocolParams] as const]) {
+      calls.push({
+        params: [`-Name ${psString(`${name}.keywords${suffix}`)}`, ...common, ...protocol, ...portParams, `-RemoteDynamicKeywordAddresses ${psArray(ids)}`],
+      });
+    }
     pinned = { ...rule, remote: { ...rule.remote, names: [] } };
     if (isEmpty(rule.remote.addresses)) return calls;
   }
   const remote = ipRemote(policy, pinned, diags, hint(o));
   if (remote.leftOut.length > 0) leftOut.push(`${rule.id}: ${remote.leftOut.join(', ')}`);
   if (isEmpty(remote.addresses)) return calls;
-  const addresses = [...remote.addresses.ipv4, ...remote.addresses.ipv6].map(hostOrCidr);
-  const parts = chunk(addresses, REMOTE_ADDRESS_MAX);
-  return calls.concat(parts.map((part, i) => ({
-    params: [
-      `-Name ${psString(parts.length > 1 ? `${name}.part${i + 1}` : name)}`,
-      ...common,
-      ...protocolParams,
-      ...portParams,
-      `-RemoteAddress ${psArray(part)}`,
-      ...rule.programs.map((p) => `-Program ${psString(p)}`),
-    ],
-  })));
+  const families = FAMILIES.filter((f) => remote.addresses[f].length > 0);
+  const groups = icmp
+    ? families.map((f) => ({ suffix: families.length > 1 ? `.${ICMP[f].toLowerCase()}` : '', protocol: [`-Protocol ${ICMP[f]}`], addresses: remote.addresses[f] }))
+    : [{ suffix: '', protocol: protocolParams, addresses: [...remote.addresses.ipv4, ...remote.addresses.ipv6] }];
+  for (const g of groups) {
+    const parts = chunk(g.addresses.map(hostOrCidr), REMOTE_ADDRESS_MAX);
+    calls.push(
+      ...parts.map((part, i) => ({
+        params: [
+          `-Name ${psString(`${name}${g.suffix}${parts.length > 1 ? `.part${i + 1}` : ''}`)}`,
+          ...common,
+          ...g.protocol,
+          ...portParams,
+          `-RemoteAddress ${psArray(part)}`,
+          ...rule.programs.map((p) => `-Program ${psString(p)}`),
+        ],
+      })),
+    );
+  }
+  return calls;
 }
 
 function build(policy: Policy, o: WindowsOptions, deviceClass: string, diags: Diagnostics): WindowsView {

@@ -19,7 +19,10 @@ describe('fwgen binary', () => {
 
   test('validate passes on the shipped catalog and examples', () => {
     const r = runBinary(['validate']);
-    expect(r).toEqual({ status: 0, stdout: 'ok: 6 vendors, 2 address lists, 9 device classes, 3 profiles\n', stderr: '' });
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: 'ok: 6 vendors, 2 address lists, 9 device classes, 3 profiles\n' });
+    // The e-commerce example opens HTTPS and upstream DNS to any address on purpose: named, never silent.
+    expect(r.stderr).toContain('examples/ecommerce-web.yaml:43:5: warning: [policy] allows any address (0.0.0.0/0)');
+    for (const line of r.stderr.trimEnd().split('\n')) expect(line).toMatch(/^examples\/ecommerce-web\.yaml:\d+:\d+: warning: \[policy\] allows any address/);
   });
 
   test('validate reports a broken profile on stderr with its location and exits 1', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePowerShell, psCommands } from './powershell';
+import { FWGEN_PS_COMMANDS, parsePowerShell, psCommands } from './powershell';
 import { filesOf } from './render-helpers';
 import { awsValidate, networkFirewallProblems, cfnLint, dnsmasqTest, iptablesLoad, nftCheck, pfsenseStructure, withTool, xmllint } from './validators';
 
@@ -48,16 +48,7 @@ export function conformanceTests(label: string, dir: () => string, expect_: { ne
         const parsed = await parsePowerShell(fs.readFileSync(f, 'utf8'));
         expect({ file: f, errors: parsed.errors }).toEqual({ file: f, errors: [] });
         // Only fwgen's own commands run: nothing a catalog value could have smuggled in.
-        const allowed = new Set([
-          'Get-NetFirewallRule',
-          'Remove-NetFirewallRule',
-          'New-NetFirewallRule',
-          'Out-Null',
-          'Remove-NetFirewallDynamicKeywordAddress',
-          'New-NetFirewallDynamicKeywordAddress',
-          'Set-NetFirewallProfile',
-        ]);
-        expect(parsed.commands.filter((c) => !allowed.has(c))).toEqual([]);
+        expect(parsed.commands.filter((c) => !FWGEN_PS_COMMANDS.has(c))).toEqual([]);
         expect(parsed.commands.slice(0, 2)).toEqual(['Get-NetFirewallRule', 'Remove-NetFirewallRule']);
         // -WhatIf reaches every command that changes something, so a dry run changes nothing.
         const text = fs.readFileSync(f, 'utf8');

@@ -80,3 +80,14 @@ export async function psCommands(text: string): Promise<PsCommand[]> {
   });
   return commands;
 }
+
+/** The only commands fwgen's scripts run: anything else was smuggled in by a catalog value. */
+export const FWGEN_PS_COMMANDS = new Set([
+  'Get-NetFirewallRule',
+  'Remove-NetFirewallRule',
+  'New-NetFirewallRule',
+  'Out-Null',
+  'Remove-NetFirewallDynamicKeywordAddress',
+  'New-NetFirewallDynamicKeywordAddress',
+  'Set-NetFirewallProfile',
+]);

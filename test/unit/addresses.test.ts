@@ -72,12 +72,46 @@ describe('aggregate', () => {
 
 describe('parseCidr', () => {
   test.each([
-    ['10.0.0.0/33', "'10.0.0.0/33' is not a valid CIDR"],
+    ['10.0.0.0/33', "'10.0.0.0/33' is not a valid CIDR: the prefix length must be a number from 0 to 32"],
+    ['10.0.0.0/08', "'10.0.0.0/08' is not a valid CIDR: the prefix length must be a number from 0 to 32"],
     ['10.0.0.1/24', "'10.0.0.1/24' has host bits set; the network is 10.0.0.0/24"],
-    ['300.1.1.1', "'300.1.1.1' is not a valid IP address"],
-    ['example.com', "'example.com' is not a valid IP address"],
+    ['300.1.1.1', "'300.1.1.1' is not a valid IP address: '300' is more than 255"],
+    ['example.com', "'example.com' is not a valid IP address: an IPv4 address is four decimal numbers a.b.c.d"],
+    // Spellings inet_aton reads differently from a reader: never reinterpreted.
+    ['010.020.000.010', "'010.020.000.010' is not a valid IP address: '010' has a leading zero, which some tools read as octal (010 is 8); write it without"],
+    ['10.0.0.01', "'10.0.0.01' is not a valid IP address: '01' has a leading zero, which some tools read as octal (010 is 8); write it without"],
+    ['0xa.0.0.1', "'0xa.0.0.1' is not a valid IP address: hexadecimal parts (0x...) are not accepted; write the address in dotted decimal"],
+    ['0x0a000001', "'0x0a000001' is not a valid IP address: hexadecimal parts (0x...) are not accepted; write the address in dotted decimal"],
+    ['10.1', "'10.1' is not a valid IP address: has 2 parts; an IPv4 address is four decimal numbers a.b.c.d (short forms like 10.1 are not accepted)"],
+    ['167772161', "'167772161' is not a valid IP address: has 1 part; an IPv4 address is four decimal numbers a.b.c.d (short forms like 10.1 are not accepted)"],
+    ['fe80::1%eth0', "'fe80::1%eth0' is not a valid IP address: IPv6 zone ids (%eth0) name an interface of one machine and are not accepted in rules"],
+    ['::ffff:010.0.0.1', "'::ffff:010.0.0.1' is not a valid IP address: its embedded IPv4 part '010' has a leading zero, which some tools read as octal (010 is 8); write it without"],
+    ['a ::/0 b', "'a ::/0 b' is not a valid IP address: not a valid IPv6 address"],
   ])('%s is refused', (text, message) => {
     expect(parseCidr(text)).toEqual({ error: message });
+  });
+
+  test('accepts plain dotted decimal and IPv6, with or without a prefix', () => {
+    expect(['0.0.0.0/0', '10.0.0.0/8', '192.0.2.1', '255.255.255.255', '::/0', '2001:db8::/32', '::ffff:192.0.2.1'].map((t) => cidr(t).text)).toEqual([
+      '0.0.0.0/0',
+      '10.0.0.0/8',
+      '192.0.2.1/32',
+      '255.255.255.255/32',
+      '::/0',
+      '2001:db8::/32',
+      '::ffff:c000:201/128',
+    ]);
+  });
+
+  test('every valid dotted quad is accepted and reads back the same; a zero-padded part is refused', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 3 }), (parts, pad) => {
+        const text = parts.join('.');
+        expect(cidr(text).text).toBe(`${text}/32`);
+        const padded = parts.map((p, i) => (i === pad ? `0${p}` : String(p))).join('.');
+        expect(isCidrError(parseCidr(padded))).toBe(true);
+      }),
+    );
   });
 
   test('canonicalises IPv6', () => {

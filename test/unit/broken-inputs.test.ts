@@ -39,7 +39,7 @@ const cases: Case[] = [
   {
     name: 'bad CIDR',
     vendor: minimalVendor.replace('domains: ["m{mid}.acme.example"]', 'addresses: [10.0.0.0/33]'),
-    expected: "vendors/acme.yaml:20:21: services[0].flows[0].addresses[0]: '10.0.0.0/33' is not a valid CIDR",
+    expected: "vendors/acme.yaml:20:21: services[0].flows[0].addresses[0]: '10.0.0.0/33' is not a valid CIDR: the prefix length must be a number from 0 to 32",
   },
   {
     name: 'CIDR with host bits',
@@ -92,7 +92,7 @@ const cases: Case[] = [
   {
     name: 'profile with a bad address',
     profile: minimalProfile.replace('10.0.0.0/24', '10.0.0.300'),
-    expected: "profile.yaml:11:17: deviceClasses.pos-terminal.addresses[0]: '10.0.0.300' is not a valid IP address",
+    expected: "profile.yaml:11:17: deviceClasses.pos-terminal.addresses[0]: '10.0.0.300' is not a valid IP address: '300' is more than 255",
   },
 ];
 

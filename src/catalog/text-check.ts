@@ -1,0 +1,55 @@
+import { isPair, isScalar, isSeq, visit, type Document, type LineCounter } from 'yaml';
+import { fieldPath, type LocatedIssue } from '../errors';
+import { codePoint, UNSAFE_CHARS } from '../unsafe-chars';
+
+/**
+ * Fields of free text that may span lines (a note, a description). Everything else reaches
+ * a single line of some output (a rule name, a host name, a comment) and takes no newline.
+ */
+const MULTILINE_FIELDS = new Set(['description', 'notes', 'purpose', 'condition', 'vendorSays', 'incomplete', 'note']);
+
+const WHY: Array<[RegExp, string]> = [
+  [/[\u0000-\u001f\u007f-\u009f]/u, 'a control character'],
+  [/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u, 'a bidirectional-text control, which shows the text in another order than tools read it'],
+  [/[\u200b-\u200d\u2060\ufeff]/u, 'a zero-width character, invisible in review'],
+  [/[\u2028\u2029]/u, 'a Unicode line separator'],
+];
+
+/**
+ * One walk over a parsed YAML document: every key and string value is checked for
+ * characters that could hide text from a reviewer or break the line they are printed in.
+ */
+export function unsafeTextIssues(file: string, doc: Document.Parsed, lines: LineCounter): LocatedIssue[] {
+  const issues: LocatedIssue[] = [];
+  visit(doc, {
+    Scalar(_key, node, ancestors) {
+      if (typeof node.value !== 'string') return;
+      const path: Array<string | number> = [];
+      let isKey = false;
+      const chain = [...ancestors, node];
+      for (let i = 0; i < chain.length - 1; i++) {
+        const a = chain[i];
+        const next = chain[i + 1];
+        if (isPair(a)) {
+          if (a.key === next) isKey = true;
+          if (isScalar(a.key)) path.push(String(a.key.value));
+        } else if (isSeq(a)) {
+          path.push(a.items.indexOf(next as never));
+        }
+      }
+      const text = node.value;
+      const multiline = !isKey && path.some((p) => typeof p === 'string' && MULTILINE_FIELDS.has(p));
+      const unsafe = new RegExp(UNSAFE_CHARS.source, 'u').exec(text) ?? (!multiline ? /\n/.exec(text) : null);
+      if (!unsafe) return;
+      const ch = unsafe[0];
+      const what = ch === '\n' ? 'a line break, allowed only in free text (descriptions and notes)' : (WHY.find(([re]) => re.test(ch))?.[1] ?? 'a character that is not allowed');
+      const pos = lines.linePos(node.range?.[0] ?? 0);
+      issues.push({
+        loc: { file, line: pos.line, col: pos.col },
+        field: fieldPath(path),
+        message: `${isKey ? 'the key' : 'the value'} holds ${codePoint(ch)} (${what}) at character ${unsafe.index + 1}; remove it`,
+      });
+    },
+  });
+  return issues;
+}

@@ -1,0 +1,127 @@
+import type { Profile } from '../catalog/profile';
+import type { Catalog } from '../catalog/types';
+import { formatLocation, InputError, sortIssues, type LocatedIssue, type SourceLocation } from '../errors';
+import { isAnyNetwork, isCidrError, parseCidr } from './addresses';
+import { hostNameProblem } from './host-names';
+import { formatPorts } from './ports';
+import type { NameInfo, PolicyWarning, Rule } from './types';
+
+function ruleIssue(rule: Rule, message: string): LocatedIssue {
+  return { loc: rule.origins[0]!.loc, field: `rule ${rule.id}`, message };
+}
+
+/**
+ * The last gate before any target sees a rule, whatever built it (catalog flows, a site's
+ * own flows, a lock): every name is a host name, every network a plain address, every
+ * port a port, and a rule without a protocol (a program rule) has no other end it would
+ * silently drop. Nothing here trusts a vendor's pattern or an earlier check.
+ */
+export function checkRules(rules: Rule[]): void {
+  const issues: LocatedIssue[] = [];
+  for (const rule of rules) {
+    for (const name of rule.remote.names) {
+      const why = hostNameProblem(name);
+      if (why) issues.push(ruleIssue(rule, `'${name}' is not a host name: ${why}`));
+    }
+    for (const text of [...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6]) {
+      const c = parseCidr(text);
+      if (isCidrError(c)) issues.push(ruleIssue(rule, c.error));
+      else if (c.text !== text) issues.push(ruleIssue(rule, `'${text}' is not written canonically (${c.text})`));
+    }
+    for (const p of rule.ports) {
+      if (!Number.isInteger(p.from) || !Number.isInteger(p.to) || p.from < 1 || p.to > 65535 || p.from > p.to) {
+        issues.push(ruleIssue(rule, `${JSON.stringify(p)} is not a port or port range within 1-65535`));
+      }
+    }
+    if (rule.protocol === undefined) {
+      const r = rule.remote;
+      if (r.names.length + r.addresses.ipv4.length + r.addresses.ipv6.length + r.lists.length + r.peers.length > 0 || rule.ports.length > 0) {
+        issues.push(ruleIssue(rule, `no protocol, but an other end or ports: as a program rule it would allow any address and port; give the protocol`));
+      } else if (rule.programs.length === 0) {
+        issues.push(ruleIssue(rule, `no protocol and no program: the rule would match everything`));
+      }
+    }
+  }
+  if (issues.length > 0) throw new InputError(sortIssues(issues));
+}
+
+function describeRule(rule: Rule): string {
+  const ports = rule.protocol && rule.protocol !== 'icmp' ? ` ${formatPorts(rule.ports)}` : '';
+  return `${rule.deviceClass} ${rule.direction} ${rule.protocol ?? 'program'}${ports} (rule ${rule.id})`;
+}
+
+/**
+ * Warnings for every explicit "any" that reaches a rule: 0.0.0.0/0, ::/0 or all ports. Each
+ * names where the value was written: the catalog flow or list, the profile's variable or
+ * device class, or the lock file that pinned a name to it; a rule built elsewhere (a site's
+ * own flow) is named by its own origin.
+ */
+export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Profile, names: Map<string, NameInfo>, lockFile = 'the lock file'): PolicyWarning[] {
+  const out = new Map<string, PolicyWarning>();
+  const warn = (loc: SourceLocation, message: string): void => {
+    out.set(`${formatLocation(loc)}|${message}`, { loc, message });
+  };
+  for (const rule of rules) {
+    const what = describeRule(rule);
+    const anyNets = [...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6].filter(isAnyNetwork);
+    const allPorts = rule.protocol !== undefined && rule.protocol !== 'icmp' && rule.ports.length === 1 && rule.ports[0]!.from === 1 && rule.ports[0]!.to === 65535;
+    for (const net of anyNets) {
+      let located = false;
+      for (const o of rule.origins) {
+        const vendor = catalog.vendors.get(o.vendor);
+        const flow = vendor?.services.find((s) => s.id === o.service)?.flows[o.flow];
+        if (!vendor || !flow) continue;
+        for (const item of flow.addresses) {
+          if ('cidr' in item && item.cidr.text === net) {
+            warn(flow.origin, `the catalog flow ${o.vendor}/${o.service} allows any address (${net}): ${what}`);
+            located = true;
+          } else if ('variable' in item) {
+            const v = profile.vendors.get(o.vendor)?.variables.get(item.variable);
+            if (v?.kind === 'addresses' && v.value.some((c) => c.text === net)) {
+              warn(v.origin, `variable '${item.variable}' gives ${o.vendor}/${o.service} (${formatLocation(flow.origin)}) any address (${net}): ${what}`);
+              located = true;
+            }
+          }
+        }
+        for (const id of flow.lists) {
+          const list = catalog.lists.get(id);
+          if (list?.addresses.some((c) => c.text === net)) {
+            warn(list.origin, `address list '${id}' holds any address (${net}), used by ${o.vendor}/${o.service} (${formatLocation(flow.origin)}): ${what}`);
+            located = true;
+          }
+        }
+      }
+      for (const peer of rule.remote.peers) {
+        const b = profile.deviceClasses.get(peer);
+        if (b?.cidrs.some((c) => c.text === net)) {
+          warn(b.origin, `device class '${peer}' is bound to any address (${net}), the other end of ${what}`);
+          located = true;
+        }
+      }
+      if (!located) for (const o of rule.origins) warn(o.loc, `allows any address (${net}): ${what}`);
+    }
+    for (const name of rule.remote.names) {
+      const pinned = names.get(name)?.addresses;
+      for (const net of [...(pinned?.ipv4 ?? []), ...(pinned?.ipv6 ?? [])].filter(isAnyNetwork)) {
+        warn(rule.origins[0]!.loc, `${lockFile} pins ${name} to any address (${net}): ${what}`);
+      }
+    }
+    if (allPorts) {
+      const portVariables = rule.origins.flatMap((o) => {
+        const flow = catalog.vendors.get(o.vendor)?.services.find((s) => s.id === o.service)?.flows[o.flow];
+        return (flow?.ports ?? []).flatMap((p) => ('variable' in p ? [{ vendor: o.vendor, name: p.variable }] : []));
+      });
+      for (const { vendor, name } of portVariables) {
+        const v = profile.vendors.get(vendor)?.variables.get(name);
+        if (v) warn(v.origin, `variable '${name}' makes ${what} allow every port (1-65535)`);
+      }
+      for (const o of rule.origins) warn(o.loc, `allows every port (1-65535): ${what}`);
+    }
+  }
+  for (const b of profile.deviceClasses.values()) {
+    for (const c of b.cidrs.filter((x) => isAnyNetwork(x.text))) warn(b.origin, `device class '${b.id}' is bound to any address (${c.text})`);
+  }
+  return [...out.values()].sort(
+    (a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col || a.message.localeCompare(b.message),
+  );
+}
