@@ -93,6 +93,7 @@ export function writeOutput(root: string, files: RenderedFile[], ownedDirs: stri
       committed
         ? `the render was interrupted after it was committed; the next fwgen run into ${displayPath(root)} completes it`
         : `nothing in ${displayPath(root)} was changed`,
+      root,
     );
   } finally {
     release?.();

@@ -22,10 +22,10 @@ const REASONS: Record<string, string> = {
  * Turns an error from the file system into one line naming the path. Anything that is not
  * an errno error (a bug) is passed through untouched, so it still shows as internal.
  */
-export function fileSystemError(err: unknown, what: string): unknown {
+export function fileSystemError(err: unknown, consequence: string, fallbackPath: string): unknown {
   const e = err as NodeJS.ErrnoException;
   if (err instanceof FileError || typeof e?.code !== 'string' || !e.syscall) return err;
-  const where = e.path ?? '';
+  const where = e.path ?? fallbackPath;
   const reason = REASONS[e.code] ?? (e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*$/, '') || e.code);
-  return new FileError(where ? displayPath(where) : what, `cannot write: ${reason} (${e.code}); ${what}`);
+  return new FileError(displayPath(where), `cannot write: ${reason} (${e.code}); ${consequence}`);
 }

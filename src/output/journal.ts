@@ -49,13 +49,19 @@ export function makeStage(root: string): string {
 /** Writes one file under the stage, flushed to disk before the journal can name it. */
 export function stageFile(stage: string, rel: string, content: string): void {
   const file = path.join(stage, rel);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const fd = fs.openSync(file, 'w');
   try {
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, 'w');
+    try {
+      fs.writeFileSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    // Name the file the user asked for, not its place in the stage.
+    (err as NodeJS.ErrnoException).path = path.join(path.dirname(stage), rel);
+    throw err;
   }
 }
 

@@ -51,7 +51,7 @@ export async function resolveProfile(req: ResolveRequest): Promise<ResolveReport
   try {
     writeLockAtomically(lockFile, formatLock(lock, header));
   } catch (err) {
-    throw fileSystemError(err, `${displayPath(lockFile)} was left as it was`);
+    throw fileSystemError(err, `${displayPath(lockFile)} was left as it was`, lockFile);
   }
   const required = requiredNames(policy);
   const requiredFailures = outcomes.filter((o) => o.status !== 'resolved' && required.has(o.name)).map((o) => o.name);
