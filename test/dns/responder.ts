@@ -12,6 +12,8 @@ export type Reply =
   /** Sets TC over UDP with no answers, so the client must retry over TCP. */
   | { truncate: true; answers: Array<{ type: 'A' | 'AAAA'; data: string; ttl?: number }> };
 
+const RCODES = { SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
+
 export type Behaviour = (name: string, type: string) => Reply;
 
 /**
@@ -28,7 +30,8 @@ export async function startResponder(behave: Behaviour, opts: { tcp?: boolean } 
     const reply = behave(q.name.toLowerCase(), q.type);
     if ('drop' in reply) return undefined;
     const base = { id: query.id, type: 'response' as const, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: [q] };
-    if ('rcode' in reply) return dnsPacket.encode({ ...base, rcode: reply.rcode } as dnsPacket.Packet);
+    // dns-packet takes the response code as the low four bits of the flags
+    if ('rcode' in reply) return dnsPacket.encode({ ...base, flags: base.flags | RCODES[reply.rcode] } as dnsPacket.Packet);
     const answers = reply.answers.map((a) => ({ type: a.type, name: ('name' in a && a.name) || q.name, ttl: a.ttl ?? 300, class: 'IN' as const, data: a.data }));
     if ('truncate' in reply && !overTcp) {
       return dnsPacket.encode({ ...base, flags: base.flags | dnsPacket.TRUNCATED_RESPONSE, answers: [] } as dnsPacket.Packet);
