@@ -8,7 +8,7 @@ import { loadCatalog } from './catalog/load-catalog';
 import * as path from 'node:path';
 import { exampleProfiles, loadSite, validatePaths } from './workspace';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
-import { staleFiles, writeOutput } from './output';
+import { checkOutputFolder, staleFiles, writeOutput } from './output';
 import { targets } from './targets/registry';
 import { resolveProfile } from './resolve/command';
 import { packageRoot } from './paths';
@@ -148,7 +148,9 @@ class UsageError extends Error {}
 function checkWholeNumbers(a: Record<string, unknown>, limits: ReadonlyArray<readonly [string, number]>): void {
   for (const [opt, min] of limits) {
     const v = a[opt] as number;
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${opt} takes a whole number of at least ${min} (got '${String(a[opt])}')`);
+    if (!Number.isInteger(v) || v < min) {
+      throw new UsageError(`--${opt} takes a whole number of at least ${min}${Number.isFinite(v) ? ` (got ${v})` : ''}`);
+    }
   }
 }
 
@@ -178,6 +180,7 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
   checkWholeNumbers(a, [['wait', 0]]);
   if (typeof a.output !== 'string' || a.output === '') throw new UsageError('--output takes a folder, or - for stdout');
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
+  if (!toStdout) checkOutputFolder(a.output as string);
   const result = renderSite(a.catalog as string, a.profile as string, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;

@@ -5,7 +5,7 @@ import { displayPath } from './paths';
 import type { RenderedFile } from './targets/render';
 import { fileSystemError } from './output/fs-errors';
 import { lockFolder, removeDeadLockTemps } from './output/folder-lock';
-import { applyJournal, commitJournal, makeStage, recoverFolder, stageFile, type Journal } from './output/journal';
+import { applyJournal, commitJournal, makeFolder, makeStage, recoverFolder, stageFile, type Journal } from './output/journal';
 
 export interface WriteSummary {
   written: string[];
@@ -30,11 +30,20 @@ function checkRelative(rel: string): void {
   }
 }
 
-/** Creates the output folder, or says plainly why it cannot be one. */
-function ensureFolder(root: string): void {
-  const st = fs.statSync(root, { throwIfNoEntry: false });
+/** Says plainly when the output cannot be a folder, before any work is done. */
+export function checkOutputFolder(root: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(root, { throwIfNoEntry: false });
+  } catch (err) {
+    throw fileSystemError(err, 'nothing was written', root);
+  }
   if (st && !st.isDirectory()) throw new FileError(displayPath(root), 'the output must be a folder, and this is a file (use --output - for stdout)');
-  fs.mkdirSync(root, { recursive: true });
+}
+
+function ensureFolder(root: string): void {
+  checkOutputFolder(root);
+  makeFolder(path.resolve(root));
 }
 
 function sameContent(file: string, content: string): boolean {

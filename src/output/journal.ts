@@ -42,6 +42,22 @@ function fsyncPath(p: string): void {
   }
 }
 
+/**
+ * mkdir -p that cannot spin: node's recursive mkdir loops forever where mkdir says ENOENT
+ * under a parent that exists (e.g. under /proc).
+ */
+export function makeFolder(dir: string): void {
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (st?.isDirectory()) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeFolder(parent);
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw err;
+  }
+}
+
 export function makeStage(root: string): string {
   return fs.mkdtempSync(path.join(root, STAGE_PREFIX));
 }
@@ -50,7 +66,7 @@ export function makeStage(root: string): string {
 export function stageFile(stage: string, rel: string, content: string): void {
   const file = path.join(stage, rel);
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeFolder(path.dirname(file));
     const fd = fs.openSync(file, 'w');
     try {
       fs.writeFileSync(fd, content);
@@ -87,7 +103,7 @@ export function applyJournal(root: string, journal: Journal): void {
     const from = path.join(stage, rel);
     if (!fs.existsSync(from)) continue;
     const to = path.join(root, rel);
-    fs.mkdirSync(path.dirname(to), { recursive: true });
+    makeFolder(path.dirname(to));
     if (fs.lstatSync(to, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(to, { recursive: true });
     fs.renameSync(from, to);
   }
