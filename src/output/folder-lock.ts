@@ -7,7 +7,7 @@ import { displayPath } from '../paths';
 /** The lock of an output folder: created whole (link of a finished file) or not at all. */
 export const LOCK_NAME = '.fwgen.lock';
 
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
   since: string;
@@ -27,7 +27,7 @@ function parseHolder(text: string): Holder | undefined {
 }
 
 /** A holder on this machine whose process is gone. Other hosts cannot be checked: alive. */
-function isDead(h: Holder): boolean {
+export function isDead(h: Holder): boolean {
   if (h.host !== os.hostname()) return false;
   if (h.pid === process.pid) return true;
   try {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Document } from 'yaml';
 import { readYaml } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import { InputError, type LocatedIssue } from '../errors';
+import { isDead } from '../output/folder-lock';
 import { isCidrError, parseCidr, toAddressSet, type AddressSet, type Cidr } from '../policy/addresses';
 import type { AddressBook } from '../policy/types';
 
@@ -180,6 +182,12 @@ export function formatLock(lock: Lock, headerComment: string[]): string {
 /** Writes the lock through a temporary file and a rename, so a reader never sees half of it. */
 export function writeLockAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
+  // what a resolve killed between writing and renaming left behind
+  const prefix = `${path.basename(file)}.tmp-`;
+  for (const name of fs.readdirSync(path.dirname(file))) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
+    if (Number.isInteger(pid) && isDead({ pid, host: os.hostname(), since: '' })) fs.rmSync(path.join(path.dirname(file), name), { force: true });
+  }
   try {
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../src/errors';
-import { formatLock, readLock, type Lock } from '../../src/resolve/lock';
+import { formatLock, readLock, writeLockAtomically, type Lock } from '../../src/resolve/lock';
+import { spawnSync } from 'node:child_process';
 import { examplesRoot, minimalProfile, minimalVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
 
 /** The lock reader: schema with locations, a digest that refuses a file cut short, no TypeError. */
@@ -85,6 +86,17 @@ describe('lock file', () => {
     // At a line end too, where the YAML is still well formed.
     const lines = text.split('\n');
     for (let n = 1; n < lines.length - 1; n++) expect(read(lines.slice(0, n).join('\n') + '\n')).toBeInstanceOf(InputError);
+  });
+
+  test('writing a lock removes what a killed resolve left, not what a running one is writing', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'site.lock.yaml');
+    const dead = spawnSync('true').pid;
+    fs.writeFileSync(`${file}.tmp-${dead}`, 'half a lock');
+    fs.writeFileSync(`${file}.tmp-${process.ppid}`, 'being written');
+    writeLockAtomically(file, text);
+    expect(fs.readdirSync(dir).sort()).toEqual(['site.lock.yaml', `site.lock.yaml.tmp-${process.ppid}`]);
+    expect(read(text)).toEqual(sample);
   });
 
   test('a lock of an earlier version says to resolve again', () => {
