@@ -128,7 +128,11 @@ export function lockFolder(root: string, waitMs: number): () => void {
     sleep(100);
   }
   return () => {
-    if (readText(file)?.trim() === mine) fs.rmSync(file, { force: true });
+    try {
+      if (readText(file)?.trim() === mine) fs.rmSync(file, { force: true });
+    } catch {
+      // a lock that cannot be removed names a process that is about to exit: the next run takes it over
+    }
   };
 }
 

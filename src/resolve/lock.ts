@@ -65,15 +65,8 @@ function digestOf(data: { lock: Record<string, unknown>; names: unknown }): stri
   return `sha256:${createHash('sha256').update(canonical({ lock: header, names: data.names })).digest('hex')}`;
 }
 
-interface RawEntry {
-  ipv4: string[];
-  ipv6: string[];
-  ttl?: number;
-  cnames: string[];
-  server: string;
-  resolvedAt: string;
-  stale?: Partial<Record<Family, string>>;
-}
+/** The entry as the file holds it: the same fields, the stale map only when set. */
+type RawEntry = LockEntry;
 interface RawLock {
   lock: { version: number; profile: string; selection: string; note?: string; digest: string };
   names: Record<string, RawEntry>;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lockPathFor, readLock } from '../../src/resolve/lock';
-import { minimalVendor, runInProcess, tempCatalog } from '../helpers';
+import { minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
 import { startResponder, type Behaviour } from '../dns/responder';
 
 /**
@@ -10,18 +10,6 @@ import { startResponder, type Behaviour } from '../dns/responder';
  * refused. Each family keeps its last good addresses, marked stale, and says so.
  */
 const vendor = minimalVendor.replace('        domains: ["m{mid}.acme.example"]\n', '        domains: ["m{mid}.acme.example", "other.acme.example"]\n');
-const profile = `profile:
-  name: acme-site
-region: eu
-environment: production
-vendors:
-  acme:
-    variables: { mid: "42" }
-deviceClasses:
-  pos-terminal:
-    addresses: [10.0.0.0/24]
-`;
-
 const good: Behaviour = (name, type) => {
   if (type === 'A') return { answers: [{ type: 'A', data: name.startsWith('m42') ? '192.0.2.1' : '192.0.2.9', ttl: 600 }] };
   if (type === 'AAAA') return { answers: [{ type: 'AAAA', data: name.startsWith('m42') ? '2001:db8::1' : '2001:db8::9', ttl: 600 }] };
@@ -38,7 +26,7 @@ describe('fwgen resolve when one address family fails', () => {
   beforeEach(async () => {
     site = tempCatalog({ 'acme.yaml': vendor });
     profileFile = path.join(site, 'site.yaml');
-    fs.writeFileSync(profileFile, profile);
+    fs.writeFileSync(profileFile, minimalProfile);
     const dns = await startResponder(good);
     try {
       const r = await resolve(dns.address);
