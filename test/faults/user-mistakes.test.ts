@@ -24,6 +24,7 @@ describe('user mistakes get a message, not a stack trace', () => {
     ['a YAML alias bomb (validate)', ['validate', '--catalog', site, bomb], /^\S*bomb\.yaml:2:\d+: \(document\): YAML: aliases expand to too many values/],
     ['a YAML alias bomb (render)', ['render', '--catalog', site, '-p', bomb], /^\S*bomb\.yaml:2:\d+: \(document\): YAML: aliases expand to too many values/],
     ['--output naming a file', [...render, '--output', notAFolder], /^\S*a-file\.txt: the output must be a folder, and this is a file \(use --output - for stdout\)$/],
+    ['--output under a file (ENOTDIR)', [...render, '--output', path.join(notAFolder, 'out')], /^\S*a-file\.txt\/out: cannot write: a part of this path is a file, not a folder \(ENOTDIR\); nothing was written$/],
     ['--output empty', [...render, '--output', ''], /^fwgen: --output takes a folder, or - for stdout$/],
     ['--wait below zero', [...render, '--wait', '-1'], /^fwgen: --wait takes a whole number of at least 0/],
     ['--server not-an-ip', [...resolve, '--server', 'not-an-ip'], /^fwgen: --server 'not-an-ip' is not an IP address/],
@@ -47,6 +48,20 @@ describe('user mistakes get a message, not a stack trace', () => {
     expect(r.stderr.split('\n')[0]).toMatch(first);
     expect(r.status).toBe(1);
     expect(fs.existsSync(path.join(site, 'out'))).toBe(false);
+  });
+
+  test('a file where a target folder goes: one line, nothing written, and the next run is not stuck', () => {
+    const out = path.join(site, 'blocked');
+    fs.mkdirSync(path.join(out, 'acme-site'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'acme-site', 'nftables'), 'a file, not a folder');
+    const r = runBinary([...render, '-o', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l && !/warning/.test(l))).toEqual([
+      expect.stringMatching(/blocked\/acme-site\/nftables\/pos-terminal\.nft: cannot write: a part of this path is a file, not a folder \(ENOTDIR\); nothing in \S+blocked was changed$/),
+    ]);
+    expect(fs.readdirSync(out)).toEqual(['acme-site']);
+    fs.rmSync(path.join(out, 'acme-site', 'nftables'));
+    expect(runBinary([...render, '-o', out]).status).toBe(0);
   });
 
   test('--output - as two words works like -o -', () => {
