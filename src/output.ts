@@ -5,7 +5,7 @@ import { displayPath } from './paths';
 import type { RenderedFile } from './targets/render';
 import { fileSystemError } from './output/fs-errors';
 import { lockFolder, removeDeadLockTemps } from './output/folder-lock';
-import { applyJournal, commitJournal, makeFolder, makeStage, recoverFolder, stageFile, type Journal } from './output/journal';
+import { applyJournal, commitJournal, isBookkeeping, makeFolder, makeStage, recoverFolder, stageFile, type Journal } from './output/journal';
 
 export interface WriteSummary {
   written: string[];
@@ -25,7 +25,7 @@ const LEGACY_TEMP = /\.fwgen-tmp-\d+$/;
 
 function checkRelative(rel: string): void {
   const parts = rel.split('/');
-  if (path.isAbsolute(rel) || parts.includes('..') || parts.includes('') || parts.some((p) => p.startsWith('.fwgen'))) {
+  if (path.isAbsolute(rel) || parts.includes('..') || parts.includes('') || parts.some(isBookkeeping)) {
     throw new Error(`refusing to write outside the output folder: ${rel}`);
   }
 }
@@ -79,7 +79,7 @@ export function writeOutput(root: string, files: RenderedFile[], ownedDirs: stri
     for (const dir of ownedDirs) {
       for (const file of listFiles(path.join(root, dir))) {
         const rel = path.relative(root, file).split(path.sep).join('/');
-        if (produced.has(rel)) continue;
+        if (produced.has(rel) || isBookkeeping(rel.split('/')[0]!)) continue;
         journal.remove.push(rel);
         if (!LEGACY_TEMP.test(rel)) summary.removed.push(rel);
       }

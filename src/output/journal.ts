@@ -84,14 +84,19 @@ export function stageFile(stage: string, rel: string, content: string): void {
 /** The commit point: after this returns, the new set is what the folder will hold. */
 export function commitJournal(root: string, journal: Journal): void {
   const tmp = path.join(root, `${JOURNAL_NAME}.tmp-${process.pid}`);
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeFileSync(fd, JSON.stringify(journal) + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, JSON.stringify(journal) + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path.join(root, JOURNAL_NAME));
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, path.join(root, JOURNAL_NAME));
   fsyncPath(root);
 }
 
