@@ -103,6 +103,16 @@ describe('lock file', () => {
     expect(messages(text.replace('version: 2', 'version: 1'))[0]).toMatch(/lock\.version: lock version 1 was written by an earlier fwgen; delete this file and run fwgen resolve again$/);
   });
 
+  test('validate checks a lock file named on the command line', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'good.lock.yaml'), text);
+    fs.writeFileSync(path.join(dir, 'bad.lock.yaml'), text.replace('ipv4:\n      - 192.0.2.1\n      - 192.0.2.2\n', 'ipv4: 192.0.2.1\n'));
+    expect((await runInProcess(['validate', path.join(dir, 'good.lock.yaml')])).status).toBe(0);
+    const bad = await runInProcess(['validate', path.join(dir, 'bad.lock.yaml')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.lock\.yaml:\d+:\d+: names\.m42\.acme\.example\.ipv4: "192\.0\.2\.1" must be of type array\n/);
+  });
+
   test('render reports a broken lock as file:line:col, exit 1, nothing written', async () => {
     const site = tempCatalog({ 'acme.yaml': minimalVendor });
     const profile = path.join(site, 'site.yaml');
