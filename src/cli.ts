@@ -8,7 +8,7 @@ import { loadCatalog } from './catalog/load-catalog';
 import * as path from 'node:path';
 import { exampleProfiles, loadSite, validatePaths } from './workspace';
 import { chooseTargets, formatDiagnostic, policyDiagnostics, renderSite, UnknownTargetError } from './render-site';
-import { staleFiles, writeOutput } from './output';
+import { checkOutputFolder, staleFiles, writeOutput } from './output';
 import { targets } from './targets/registry';
 import { resolveProfile } from './resolve/command';
 import { packageRoot } from './paths';
@@ -18,6 +18,7 @@ import { httpFetcher } from './feeds/fetch';
 import { formatUpdateReport } from './feeds/report';
 import { UnknownListError, updateLists } from './feeds/update';
 import { fleetFiles } from './targets/ansible';
+import { serverProblem } from './resolve/servers';
 
 export interface Io {
   out(text: string): void;
@@ -102,7 +103,9 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${targets.map((t) => t.id).join(', ')}` })
           .option('output', { alias: 'o', type: 'string', default: 'out', describe: "output folder, or - for stdout (one file)" })
           .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' })
-          .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' }),
+          .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
+          .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
+          .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/'),
       run((a, out) => renderCommand(a, out)),
     )
     .command(
@@ -133,7 +136,8 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       (y) =>
         withCatalog(y)
           .option('output', { alias: 'o', type: 'string', default: path.join(packageRoot, 'out'), defaultDescription: 'out/ of the fwgen checkout', describe: 'the folder holding the rendered examples' })
-          .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' }),
+          .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' })
+          .option('wait', { type: 'number', default: 30, describe: 'with --update: seconds to wait while another fwgen run writes into the same output folder' }),
       run((a, out) => checkCommand(a, out)),
     )
     .command('lists', 'keep the catalog\'s published address lists current', (y) =>
@@ -168,6 +172,32 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
 
 class UsageError extends Error {}
 
+/** Options that take a whole number: NaN (from yargs) or a fraction is a usage error. */
+function checkWholeNumbers(a: Record<string, unknown>, limits: ReadonlyArray<readonly [string, number]>): void {
+  for (const [opt, min] of limits) {
+    const v = a[opt] as number;
+    if (!Number.isInteger(v) || v < min) {
+      throw new UsageError(`--${opt} takes a whole number of at least ${min}${Number.isFinite(v) ? ` (got ${v})` : ''}`);
+    }
+  }
+}
+
+/** A line in the lock's header and a YAML value: printable text only. */
+function checkNote(note: unknown): void {
+  if (note === undefined) return;
+  if (typeof note !== 'string' || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(note)) {
+    throw new UsageError('--note takes one line of text, without newlines or other control characters');
+  }
+}
+
+function reportSummary(summary: ReturnType<typeof writeOutput>, root: string, io: Io, verb: string): void {
+  if (summary.completedInterrupted !== undefined) {
+    io.err(`completed the interrupted render of fwgen pid ${summary.completedInterrupted} in ${root} first\n`);
+  }
+  for (const f of summary.written) io.err(`${verb} ${path.join(root, f)}\n`);
+  for (const f of summary.removed) io.err(`removed ${path.join(root, f)}\n`);
+}
+
 function printDiagnostics(diags: ReturnType<typeof renderSite>['diagnostics'], io: Io): void {
   for (const d of diags) io.err(formatDiagnostic(d) + '\n');
 }
@@ -175,7 +205,10 @@ function printDiagnostics(diags: ReturnType<typeof renderSite>['diagnostics'], i
 function renderCommand(a: Record<string, unknown>, io: Io): number {
   const chosen = chooseTargets(a.target as string[] | undefined);
   const toStdout = a.output === '-';
+  checkWholeNumbers(a, [['wait', 0]]);
+  if (typeof a.output !== 'string' || a.output === '') throw new UsageError('--output takes a folder, or - for stdout');
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
+  if (!toStdout) checkOutputFolder(a.output as string);
   const result = renderSite(a.catalog as string, a.profile as string, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
@@ -196,18 +229,19 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
     return EXIT.ok;
   }
   const owned = chosen.map((t) => path.posix.join(result.policy.profile.name, t.id));
-  const summary = writeOutput(a.output as string, result.files, owned);
-  for (const f of summary.written) io.err(`wrote ${path.join(a.output as string, f)}\n`);
-  for (const f of summary.removed) io.err(`removed ${path.join(a.output as string, f)}\n`);
+  const summary = writeOutput(a.output as string, result.files, owned, { waitMs: (a.wait as number) * 1000 });
+  reportSummary(summary, a.output as string, io, 'wrote');
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
   return EXIT.ok;
 }
 
 async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<number> {
-  for (const [opt, min] of [['timeout', 1], ['tries', 1], ['concurrency', 1]] as const) {
-    const v = a[opt] as number;
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${opt} takes a whole number of at least ${min}`);
+  checkWholeNumbers(a, [['timeout', 1], ['tries', 1], ['concurrency', 1]]);
+  for (const s of (a.server as string[] | undefined) ?? []) {
+    const problem = serverProblem(String(s));
+    if (problem) throw new UsageError(`--server ${problem}`);
   }
+  checkNote(a.note);
   const report = await resolveProfile({
     catalog: a.catalog as string,
     profile: a.profile as string,
@@ -262,6 +296,7 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
 }
 
 function checkCommand(a: Record<string, unknown>, io: Io): number {
+  checkWholeNumbers(a, [['wait', 0]]);
   const stale: string[] = [];
   let errors = 0;
   for (const profile of exampleProfiles()) {
@@ -272,8 +307,8 @@ function checkCommand(a: Record<string, unknown>, io: Io): number {
     errors += bad.length;
     const owned = targets.map((t) => path.posix.join(result.policy.profile.name, t.id));
     if (a.update && bad.length === 0) {
-      const summary = writeOutput(a.output as string, result.files, owned);
-      for (const f of [...summary.written, ...summary.removed]) io.err(`updated ${path.join(a.output as string, f)}\n`);
+      const summary = writeOutput(a.output as string, result.files, owned, { waitMs: (a.wait as number) * 1000 });
+      reportSummary(summary, a.output as string, io, 'updated');
     }
     stale.push(...staleFiles(a.output as string, result.files, owned));
   }
@@ -331,7 +366,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }).fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
-    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
+    await parser.parseAsync(joinDashValue(argv), {}, (_err, _argv, output) => {
       if (output) helpText = output;
     });
     if (pending === undefined) {
@@ -346,6 +381,24 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }
     return reportError(err, io);
   }
+}
+
+/**
+ * `--output -` as two words: the parser takes a lone '-' for a positional, so the pair is
+ * joined into `--output=-` (the form it reads as the option's value) before parsing.
+ */
+function joinDashValue(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...out, ...argv.slice(i)];
+    if ((argv[i] === '--output' || argv[i] === '-o') && argv[i + 1] === '-') {
+      out.push('--output=-');
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
 }
 
 function reportError(err: unknown, io: Io): number {

@@ -10,6 +10,7 @@ import { examplesDir } from './paths';
 import { buildPolicy } from './policy/build';
 import type { PolicyWarning } from './policy/types';
 import { addressBookFor } from './resolve/address-book';
+import { readLock } from './resolve/lock';
 
 export type FileKind = 'vendor' | 'profile' | 'list' | 'device-classes' | 'lock' | 'unknown';
 
@@ -81,6 +82,7 @@ export function validatePaths(catalogRoot: string, paths: string[]): ValidationR
       if (kind === 'vendor') extraVendors.push(file);
       else if (kind === 'profile') profiles.push(file);
       else if (kind === 'list' || kind === 'device-classes') issues.push(...validateAgainst(kind, src));
+      else if (kind === 'lock') readLock(file);
       else if (kind === 'unknown') {
         issues.push(src.issue([], `not a vendor, profile, list or device-class file (no 'vendor', 'profile', 'list' or 'deviceClasses' key)`));
       }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { FileError } from '../errors';
+import { describeCode } from '../fs-reasons';
 import { displayPath } from '../paths';
 import { YamlSource } from './yaml-source';
 
@@ -8,7 +9,7 @@ export function readYaml(file: string): YamlSource {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new FileError(displayPath(file), `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new FileError(displayPath(file), `cannot read: ${describeCode((err as NodeJS.ErrnoException).code)}`);
   }
   return YamlSource.parse(displayPath(file), text);
 }

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { unsafeTextIssues } from './text-check';
 import { fieldPath, InputError, type LocatedIssue, type SourceLocation } from '../errors';
 
@@ -28,7 +28,7 @@ export class YamlSource {
     }
     const unsafe = unsafeTextIssues(file, doc, lines);
     if (unsafe.length > 0) throw new InputError(unsafe);
-    return new YamlSource(file, doc, lines, doc.toJS({ maxAliasCount: 100 }));
+    return new YamlSource(file, doc, lines, toData(file, doc, lines));
   }
 
   /** Position of the value at path; with key=true, of its key (for "unknown field" messages). */
@@ -65,6 +65,28 @@ export class YamlSource {
 
   issue(path: ReadonlyArray<PathPart>, message: string, key = false): LocatedIssue {
     return { loc: this.locate(path, key), field: fieldPath(path), message };
+  }
+}
+
+/**
+ * The plain data of a document. Aliases that expand past a bound (a "billion laughs" file)
+ * are refused at the first alias rather than expanded.
+ */
+function toData(file: string, doc: Document.Parsed, lines: LineCounter): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const pos = lines.linePos(offset);
+    const message = 'YAML: aliases expand to too many values (more than 100 per alias); write the values out instead';
+    throw new InputError([{ loc: { file, line: pos.line, col: pos.col }, field: '', message }]);
   }
 }
 

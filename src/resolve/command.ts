@@ -3,6 +3,8 @@ import { buildPolicy } from '../policy/build';
 import { loadSite } from '../workspace';
 import { formatLock, lockPathFor, readLock, writeLockAtomically, type Lock } from './lock';
 import { resolveNames } from './resolver';
+import { fileSystemError } from '../output/fs-errors';
+import { displayPath } from '../paths';
 import { lockableNames, requiredNames, updateLock, type Outcome } from './update-lock';
 
 export interface ResolveRequest {
@@ -46,7 +48,11 @@ export async function resolveProfile(req: ResolveRequest): Promise<ResolveReport
     'a moved address changes what the firewall allows.',
     ...(note ? [`Note: ${note}`] : []),
   ];
-  writeLockAtomically(lockFile, formatLock(lock, header));
+  try {
+    writeLockAtomically(lockFile, formatLock(lock, header));
+  } catch (err) {
+    throw fileSystemError(err, `${displayPath(lockFile)} was left as it was`, lockFile);
+  }
   const required = requiredNames(policy);
   const requiredFailures = outcomes.filter((o) => o.status !== 'resolved' && required.has(o.name)).map((o) => o.name);
   return { lockFile, outcomes, requiredFailures };

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import * as net from 'node:net';
 
 export interface ResolveOptions {
   /** "IP" or "IP:PORT" ("[v6]:PORT"); empty means the system's resolvers. */
@@ -17,6 +18,11 @@ export interface NameResult {
   cnames: string[];
   /** Why no address came back (NXDOMAIN, timeout, SERVFAIL, ...); absent on success. */
   error?: string;
+  /**
+   * A family whose lookup failed (SERVFAIL, timeout, ...) while the other answered: its
+   * addresses are unknown, not absent. A family with no record (NODATA) is an answer.
+   */
+  familyErrors: { ipv4?: string; ipv6?: string };
   /** Worth saying but not a failure: "no AAAA record". */
   notes: string[];
 }
@@ -59,30 +65,86 @@ async function cnameChain(resolver: Resolver, name: string): Promise<string[]> {
   return chain;
 }
 
-async function lookup(resolver: Resolver, name: string): Promise<NameResult> {
+type Settled = Awaited<ReturnType<typeof settle<RecordWithTtl[]>>>;
+
+/**
+ * The smallest TTL of the answers. Node gives TTLs for the first 256 records of an answer
+ * only (the rest come back without one), so records without a TTL are skipped rather than
+ * turning the minimum into NaN.
+ */
+export function minTtl(records: ReadonlyArray<{ ttl?: unknown }>): number | undefined {
+  let min: number | undefined;
+  for (const r of records) {
+    if (typeof r.ttl === 'number' && Number.isFinite(r.ttl) && r.ttl >= 0 && (min === undefined || r.ttl < min)) min = r.ttl;
+  }
+  return min;
+}
+
+/**
+ * node reports "connection refused" both when the server is not there and when its answer
+ * was truncated (too large for UDP) and the retry over TCP was refused. A small query over
+ * UDP and a TCP connect tell the two apart.
+ */
+async function explainRefused(server: string | undefined): Promise<string | undefined> {
+  if (!server) return undefined;
+  const probe = new Resolver({ timeout: 1000, tries: 1 });
+  probe.setServers([server]);
+  const udp = await settle(probe.resolveSoa('.'));
+  if (!udp.ok && (udp.code === 'ECONNREFUSED' || udp.code === 'ETIMEOUT')) return undefined;
+  const { host, port } = hostAndPort(server);
+  const tcpRefused = await new Promise<boolean>((resolve) => {
+    const sock = net.connect({ host, port, timeout: 1000 });
+    sock.once('connect', () => (sock.destroy(), resolve(false)));
+    sock.once('timeout', () => (sock.destroy(), resolve(false)));
+    sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
+  return tcpRefused ? 'answer truncated (too large for UDP) and the retry over TCP was refused' : undefined;
+}
+
+/** Splits a server as node's resolver lists it: "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6. */
+function hostAndPort(server: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+  if (bracketed) return { host: bracketed[1]!, port: Number(bracketed[2] ?? 53) };
+  const colons = server.split(':').length - 1;
+  if (colons === 1) return { host: server.split(':')[0]!, port: Number(server.split(':')[1]) };
+  return { host: server, port: 53 };
+}
+
+async function lookup(resolver: Resolver, name: string, servers: string[]): Promise<NameResult> {
   const [a, aaaa, cnames] = await Promise.all([
     settle<RecordWithTtl[]>(resolver.resolve4(name, { ttl: true })),
     settle<RecordWithTtl[]>(resolver.resolve6(name, { ttl: true })),
     cnameChain(resolver, name),
   ]);
-  const result: NameResult = { name, ipv4: [], ipv6: [], cnames, notes: [] };
-  const ttls: number[] = [];
-  if (a.ok) {
-    result.ipv4 = [...new Set(a.value.map((r) => r.address))].sort();
-    ttls.push(...a.value.map((r) => r.ttl));
+  for (const r of [a, aaaa]) {
+    if (!r.ok && r.code === 'ECONNREFUSED') {
+      const why = await explainRefused(servers[0]);
+      if (why) r.why = why;
+    }
   }
-  if (aaaa.ok) {
-    result.ipv6 = [...new Set(aaaa.value.map((r) => r.address))].sort();
-    ttls.push(...aaaa.value.map((r) => r.ttl));
-  }
-  if (ttls.length > 0) result.ttl = Math.min(...ttls);
-  if (result.ipv4.length + result.ipv6.length === 0) {
-    const failures = [a, aaaa].filter((r): r is { ok: false; code: string; why: string } => !r.ok);
-    const hard = failures.find((f) => f.code !== 'ENODATA');
-    result.error = hard ? hard.why : 'no A or AAAA record';
-  } else {
-    if (!a.ok) result.notes.push(a.code === 'ENODATA' ? 'no A record' : `A lookup: ${a.why}`);
-    if (!aaaa.ok) result.notes.push(aaaa.code === 'ENODATA' ? 'no AAAA record' : `AAAA lookup: ${aaaa.why}`);
+  const result: NameResult = { name, ipv4: [], ipv6: [], cnames, familyErrors: {}, notes: [] };
+  const answered: RecordWithTtl[] = [];
+  const family = (r: Settled, fam: 'ipv4' | 'ipv6', type: string) => {
+    if (r.ok) {
+      result[fam] = [...new Set(r.value.map((x) => x.address))].sort();
+      answered.push(...r.value);
+    } else if (r.code === 'ENODATA') {
+      result.notes.push(`no ${type} record`);
+    } else {
+      result.familyErrors[fam] = r.why;
+    }
+  };
+  family(a, 'ipv4', 'A');
+  family(aaaa, 'ipv6', 'AAAA');
+  result.ttl = minTtl(answered);
+  // A name-level failure when neither family said anything definite, or both said "none":
+  // the earlier lock is kept whole. Otherwise each family stands on its own answer.
+  const failed = [a, aaaa].filter((r): r is { ok: false; code: string; why: string } => !r.ok && r.code !== 'ENODATA');
+  const nodata = [a, aaaa].filter((r) => !r.ok && r.code === 'ENODATA');
+  if (failed.length === 2 || nodata.length === 2) {
+    result.error = failed[0]?.why ?? 'no A or AAAA record';
+    result.familyErrors = {};
+    result.notes = [];
   }
   return result;
 }
@@ -100,7 +162,7 @@ export async function resolveNames(names: string[], o: ResolveOptions): Promise<
   const worker = async () => {
     while (next < names.length) {
       const i = next++;
-      results[i] = await lookup(resolver, names[i]!);
+      results[i] = await lookup(resolver, names[i]!, resolver.getServers());
       done++;
       o.onDone?.(names[i]!, done, names.length);
     }

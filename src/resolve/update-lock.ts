@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Policy } from '../policy/types';
-import type { Lock, LockEntry } from './lock';
+import { FAMILIES, type Family, type Lock, type LockEntry } from './lock';
 import type { NameResult } from './resolver';
 
 /** The names a lock must hold for a policy: every concrete (non-wildcard) host name, sorted. */
@@ -20,13 +20,23 @@ export function selectionDigest(names: string[]): string {
 
 export interface Outcome {
   name: string;
-  status: 'resolved' | 'kept-stale' | 'failed';
+  status: 'resolved' | 'partly-stale' | 'kept-stale' | 'failed';
   message: string;
+}
+
+const LABEL: Record<Family, string> = { ipv4: 'A', ipv6: 'AAAA' };
+
+/** "addresses from T": when the kept addresses were last fresh. */
+function freshSince(old: LockEntry, fam: Family): string {
+  const mark = old.stale?.[fam];
+  return mark ? mark.replace(/^.*; addresses from /, '') : old.resolvedAt;
 }
 
 /**
  * The new lock from fresh answers and the previous lock. A failed lookup never erases what
- * an earlier lock held: those addresses are kept and marked stale, with the reason.
+ * an earlier lock held: a whole-name failure keeps the entry, a failure of one family (A
+ * answers, AAAA gets SERVFAIL) keeps that family's addresses; either is marked stale per
+ * family, with the reason. "No record" (NODATA) is an answer and replaces what was there.
  */
 export function updateLock(
   profile: string,
@@ -40,19 +50,44 @@ export function updateLock(
   const entries = new Map<string, LockEntry>();
   const outcomes: Outcome[] = [];
   for (const r of results) {
-    if (!r.error) {
-      entries.set(r.name, { ipv4: r.ipv4, ipv6: r.ipv6, ttl: r.ttl, cnames: r.cnames, server, resolvedAt: now });
-      const extra = r.notes.length ? ` (${r.notes.join(', ')})` : '';
-      outcomes.push({ name: r.name, status: 'resolved', message: `${r.ipv4.length + r.ipv6.length} addresses, TTL ${r.ttl}s${extra}` });
+    const old = previous?.names.get(r.name);
+    if (r.error) {
+      if (old && old.ipv4.length + old.ipv6.length > 0) {
+        const stale = Object.fromEntries(FAMILIES.filter((f) => old[f].length > 0).map((f) => [f, `${r.error} at ${now}; addresses from ${freshSince(old, f)}`]));
+        const since = [...new Set(FAMILIES.filter((f) => old[f].length > 0).map((f) => freshSince(old, f)))].join(', ');
+        entries.set(r.name, { ...old, stale });
+        outcomes.push({ name: r.name, status: 'kept-stale', message: `${r.error}; kept ${old.ipv4.length + old.ipv6.length} addresses from ${since}, marked stale` });
+      } else {
+        outcomes.push({ name: r.name, status: 'failed', message: `${r.error}; no earlier addresses to keep` });
+      }
       continue;
     }
-    const old = previous?.names.get(r.name);
-    if (old && old.ipv4.length + old.ipv6.length > 0) {
-      const since = old.stale ? old.stale.replace(/^.*; addresses from /, '') : old.resolvedAt;
-      entries.set(r.name, { ...old, stale: `${r.error} at ${now}; addresses from ${since}` });
-      outcomes.push({ name: r.name, status: 'kept-stale', message: `${r.error}; kept ${old.ipv4.length + old.ipv6.length} addresses from ${since}, marked stale` });
+    const entry: LockEntry = { ipv4: r.ipv4, ipv6: r.ipv6, ttl: r.ttl, cnames: r.cnames, server, resolvedAt: now };
+    const said: string[] = [];
+    for (const fam of FAMILIES) {
+      const why = r.familyErrors[fam];
+      if (!why) continue;
+      const kept = old?.[fam] ?? [];
+      if (kept.length > 0) {
+        entry[fam] = kept;
+        entry.stale = { ...entry.stale, [fam]: `${LABEL[fam]} lookup: ${why} at ${now}; addresses from ${freshSince(old!, fam)}` };
+        if (old!.ttl !== undefined) entry.ttl = Math.min(entry.ttl ?? Infinity, old!.ttl);
+        said.push(`${LABEL[fam]} lookup: ${why}; kept ${kept.length} ${fam === 'ipv4' ? 'IPv4' : 'IPv6'} address${kept.length === 1 ? '' : 'es'} from ${freshSince(old!, fam)}, marked stale`);
+      } else {
+        said.push(`${LABEL[fam]} lookup: ${why}; no earlier ${fam === 'ipv4' ? 'IPv4' : 'IPv6'} addresses to keep`);
+      }
+    }
+    const count = entry.ipv4.length + entry.ipv6.length;
+    if (count === 0) {
+      outcomes.push({ name: r.name, status: 'failed', message: said.join('; ') });
+      continue;
+    }
+    entries.set(r.name, entry);
+    if (said.length > 0) {
+      outcomes.push({ name: r.name, status: 'partly-stale', message: said.join('; ') });
     } else {
-      outcomes.push({ name: r.name, status: 'failed', message: `${r.error}; no earlier addresses to keep` });
+      const extra = r.notes.length ? ` (${r.notes.join(', ')})` : '';
+      outcomes.push({ name: r.name, status: 'resolved', message: `${count} addresses, TTL ${entry.ttl ?? 'unknown'}s${extra}` });
     }
   }
   return { lock: { profile, selection: selectionDigest(names), note, names: entries }, outcomes };

@@ -53,6 +53,9 @@ export async function startDnsmasq(records: DnsRecord[], nxdomain: string[] = []
     }
     const v4 = r.ipv4 ?? [];
     const v6 = r.ipv6 ?? [];
+    // Without an upstream dnsmasq REFUSES the family a name has no record of; marking the
+    // name local makes that a NODATA answer, as an authoritative server gives.
+    if (v4.length === 0 || v6.length === 0) args.push(`--local=/${r.name}/`);
     for (let i = 0; i < Math.max(v4.length, v6.length); i++) {
       args.push(`--host-record=${r.name},${v4[i] ?? ''}${v6[i] !== undefined ? `,${v6[i]}` : ''}${r.ttl !== undefined ? `,${r.ttl}` : ''}`.replace(/,,/g, ','));
     }

@@ -96,7 +96,10 @@ maybe('fwgen resolve against a DNS server on loopback', () => {
       expect(r.stderr).toContain('m42.acme.example: NXDOMAIN; kept 3 addresses from ');
       expect(r.stderr).toContain('fwgen: required names without fresh addresses: m42.acme.example\n');
       const { lock } = readLock(lockPathFor(path.join(site, 'site.yaml')));
-      expect(lock.names.get('gone.acme.example')).toMatchObject({ ipv4: ['203.0.113.77'], stale: expect.stringMatching(/^NXDOMAIN at .*; addresses from /) });
+      expect(lock.names.get('gone.acme.example')).toMatchObject({
+        ipv4: ['203.0.113.77'],
+        stale: { ipv4: expect.stringMatching(/^NXDOMAIN at .*; addresses from /), ipv6: expect.stringMatching(/^NXDOMAIN at /) },
+      });
       expect(lock.names.get('fast.acme.example')!.stale).toBeUndefined();
       // Render still uses the kept addresses and says they are stale.
       const out = await runInProcess(['render', '--catalog', site, '-p', path.join(site, 'site.yaml'), '-t', 'nftables', '-o', '-', '--only', 'pos-terminal.nft']);
