@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run, type Io } from '../src/cli';
+import { formatLock } from '../src/resolve/lock';
 
 export const repoRoot = path.resolve(__dirname, '..');
 export const catalogRoot = path.join(repoRoot, 'catalog');
@@ -112,4 +113,25 @@ vendors:
   acme: {}
 deviceClasses:
 ${deviceClasses}${targets ? `targets:\n${targets}` : ''}`;
+}
+
+/** What a test lock pins for one name; the rest of the entry is filled with fixed values. */
+export interface TestLockEntry {
+  ipv4?: string[];
+  ipv6?: string[];
+  ttl?: number;
+}
+
+/**
+ * A lock file as fwgen writes it (current version, digest over the content), pinning the
+ * given names. Values are not checked here: a test may pin a malformed address on purpose.
+ */
+export function lockText(profile: string, entries: Record<string, TestLockEntry>): string {
+  const names = new Map(
+    Object.entries(entries).map(([name, e]) => [
+      name,
+      { ipv4: e.ipv4 ?? [], ipv6: e.ipv6 ?? [], ttl: e.ttl ?? 3600, cnames: [], server: '127.0.0.1:53', resolvedAt: '2026-01-01T00:00:00.000Z' },
+    ]),
+  );
+  return formatLock({ profile, selection: 'sha256:0000000000000000', names }, ['A test lock.']);
 }

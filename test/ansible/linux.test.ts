@@ -21,11 +21,19 @@ interface Site {
 /** Renders an example with the Linux target chosen and localhost as the host of its first Linux scope. */
 function site(name: string, linux: 'nftables' | 'iptables'): Site {
   const out = tempDir('fwgen-ansible-out-');
-  const first = renderExample(name, out, (doc) => doc.setIn(['targets', 'ansible'], { linux }));
+  // Every address set in ipsets, however small, so the play has sets to install and validate against.
+  const ipsets = (doc: Parameters<Parameters<typeof renderExample>[2] & object>[0]) => linux === 'iptables' && doc.setIn(['targets', 'iptables', 'ipsetThreshold'], 1);
+  const first = renderExample(name, out, (doc) => {
+    ipsets(doc);
+    doc.setIn(['targets', 'ansible'], { linux });
+  });
   const vars = parse(fs.readFileSync(path.join(first, 'ansible/vars/linux.yml'), 'utf8')) as { fwgen_linux: Record<string, Site['files']> };
   // The scope with the most to install (ipsets, a dnsmasq companion) exercises the most.
   const scope = Object.keys(vars.fwgen_linux).sort((a, b) => Object.keys(vars.fwgen_linux[b]!).length - Object.keys(vars.fwgen_linux[a]!).length)[0]!;
-  const dir = renderExample(name, out, (doc) => doc.setIn(['targets', 'ansible'], { linux, hosts: { [scope]: ['localhost'] } }));
+  const dir = renderExample(name, out, (doc) => {
+    ipsets(doc);
+    doc.setIn(['targets', 'ansible'], { linux, hosts: { [scope]: ['localhost'] } });
+  });
   return { dir, scope, files: vars.fwgen_linux[scope]! };
 }
 

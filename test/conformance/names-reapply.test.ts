@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { renderSite } from '../../src/render-site';
 import { targetById } from '../../src/targets/registry';
 import { writeOutput } from '../../src/output';
-import { acmeProfile, acmeVendor, tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, lockText, tempCatalog, tempDir } from '../helpers';
 import { required, tools } from './validators';
 
 /**
@@ -43,18 +43,10 @@ function vendor(ntp: string, apex: boolean): string {
 `);
 }
 
-const LOCK = `lock:
-  version: 1
-  profile: acme-site
-  selection: sha256:0000000000000000
-names:
-  exact.acme.test:
-    ipv4: [192.0.2.10]
-    ttl: 3600
-  wild.acme.test:
-    ipv4: [192.0.2.20]
-    ttl: 3600
-`;
+const LOCK = lockText('acme-site', {
+  'exact.acme.test': { ipv4: ['192.0.2.10'] },
+  'wild.acme.test': { ipv4: ['192.0.2.20'] },
+});
 
 function profile(mode: string): string {
   return acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan0\n', `  nftables: { mode: ${mode} }\n  iptables: { mode: ${mode} }\n`);

@@ -5,7 +5,7 @@ import { classesWithRules, resolveOptions, WINDOWS_HOSTS } from '../../src/targe
 import { targets } from '../../src/targets/registry';
 import { windows, type WindowsOptions } from '../../src/targets/windows';
 import { loadSite, exampleProfiles } from '../../src/workspace';
-import { acmeProfile, acmeVendor, catalogRoot, tempCatalog } from '../helpers';
+import { acmeProfile, acmeVendor, catalogRoot, lockText, tempCatalog } from '../helpers';
 import type { Policy } from '../../src/policy/types';
 import {
   awsPermissionsCoverage,
@@ -74,14 +74,10 @@ function synthetic(): string {
   );
   fs.writeFileSync(
     path.join(root, 'site.lock.yaml'),
-    `lock:
-  version: 1
-  profile: acme-site
-  selection: sha256:0000000000000000
-names:
-  www.acme.test: { ipv4: [192.0.2.80], ipv6: ["2001:db8:53::50"], ttl: 3600 }
-  api.acme.test: { ipv4: [192.0.2.81, 192.0.2.82], ttl: 3600 }
-`,
+    lockText('acme-site', {
+      'www.acme.test': { ipv4: ['192.0.2.80'], ipv6: ['2001:db8:53::50'] },
+      'api.acme.test': { ipv4: ['192.0.2.81', '192.0.2.82'] },
+    }),
   );
   return root;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { minimalProfile, minimalVendor, runBinary, tempCatalog } from '../helpers';
+import { lockText, minimalProfile, minimalVendor, runBinary, tempCatalog } from '../helpers';
 
 /**
  * Every user mistake: one clear line (plus, for usage errors, where to look), exit 1,
@@ -10,6 +10,8 @@ describe('user mistakes get a message, not a stack trace', () => {
   const site = tempCatalog({ 'acme.yaml': minimalVendor });
   const profile = path.join(site, 'site.yaml');
   fs.writeFileSync(profile, minimalProfile);
+  // Its names pinned, so the render has rules to write and fails only where a test makes it.
+  fs.writeFileSync(path.join(site, 'site.lock.yaml'), lockText('acme-site', { 'm42.acme.example': { ipv4: ['192.0.2.1'] } }));
   const notAFolder = path.join(site, 'a-file.txt');
   fs.writeFileSync(notAFolder, 'not a folder');
   const bomb = path.join(site, 'bomb.yaml');

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { lockText, type TestLockEntry } from '../helpers';
 
 /**
  * Fragments that mean something in one of the formats fwgen writes or the shells that
@@ -196,18 +197,7 @@ targets:
 
 /** A lock pinning every name the profile selects, so every rule renders. */
 export function lockYaml(host: string): string {
-  const entry = (name: string, n: number) => `  ${q(name)}:
-    ipv4: [192.0.2.${n}]
-    ipv6: ["2001:db8:53::${n}"]
-    ttl: 3600
-    cnames: []
-    server: 127.0.0.1:53
-    resolvedAt: 2026-01-01T00:00:00.000Z
-`;
-  return `lock:
-  version: 1
-  profile: hostile
-  selection: sha256:0000000000000000
-names:
-${entry('ntp.acme.example', 1)}${host === 'ntp.acme.example' ? '' : entry(host.toLowerCase(), 2)}`;
+  const entries: Record<string, TestLockEntry> = { 'ntp.acme.example': { ipv4: ['192.0.2.1'], ipv6: ['2001:db8:53::1'] } };
+  if (host !== 'ntp.acme.example') entries[host.toLowerCase()] = { ipv4: ['192.0.2.2'], ipv6: ['2001:db8:53::2'] };
+  return lockText('hostile', entries);
 }

@@ -6,7 +6,7 @@ import { hostNameProblem } from '../../src/policy/host-names';
 import type { Rule } from '../../src/policy/types';
 import { renderSite } from '../../src/render-site';
 import { targets } from '../../src/targets/registry';
-import { minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
+import { lockText, minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
 
 /** A catalog with the given vendor and a profile beside it (and its lock, if given). */
 function site(vendor: string, profile: string, lock?: string): { root: string; profile: string } {
@@ -30,20 +30,7 @@ const loose = (pattern: string) => minimalVendor.replace('pattern: "[0-9]+"', `p
 const withMid = (value: string) => minimalProfile.replace('mid: "42"', `mid: ${JSON.stringify(value)}`);
 
 function lockFor(name: string, ipv4: string[], ipv6: string[] = []): string {
-  const list = (xs: string[]) => (xs.length ? '\n' + xs.map((x) => `      - ${JSON.stringify(x)}`).join('\n') : ' []');
-  return `lock:
-  version: 1
-  profile: acme-site
-  selection: sha256:0000000000000000
-names:
-  ${name}:
-    ipv4:${list(ipv4)}
-    ipv6:${list(ipv6)}
-    ttl: 3600
-    cnames: []
-    server: 127.0.0.1:53
-    resolvedAt: 2026-01-01T00:00:00.000Z
-`;
+  return lockText('acme-site', { [name]: { ipv4, ipv6 } });
 }
 
 describe('1. host names built from variables are host names, whatever the pattern lets through', () => {
