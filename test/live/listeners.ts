@@ -1,0 +1,66 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import * as ts from 'typescript';
+import { tempDir } from '../helpers';
+import type { AgentRequest, ListenAnswer, ProbeAnswer, Proto } from './agent';
+
+let compiled: string | undefined;
+
+/** agent.ts as JavaScript that `node` runs inside a namespace; compiled once per process. */
+function agentScript(): string {
+  if (compiled) return compiled;
+  const source = fs.readFileSync(path.join(__dirname, 'agent.ts'), 'utf8');
+  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  compiled = path.join(tempDir('fwgen-live-agent-'), 'agent.js');
+  fs.writeFileSync(compiled, js);
+  return compiled;
+}
+
+type Pending = (a: ListenAnswer & ProbeAnswer) => void;
+type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** The echo listeners of one namespace and the sender of the probes that start there. */
+export class Agent {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  private stderr = '';
+
+  constructor(readonly ns: string) {
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, agentScript()], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d) => (this.stderr += d.toString()));
+    readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const a = JSON.parse(line) as ListenAnswer & ProbeAnswer;
+      this.pending.get(a.id)?.(a);
+      this.pending.delete(a.id);
+    });
+    this.child.on('exit', (code) => {
+      for (const p of this.pending.values()) p({ id: 0, errors: [`agent in ${ns} exited (${code}): ${this.stderr}`], passed: false, detail: `agent exited: ${this.stderr}` });
+      this.pending.clear();
+    });
+  }
+
+  private request(body: Body<AgentRequest>): Promise<ListenAnswer & ProbeAnswer> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.child.stdin.write(`${JSON.stringify({ ...body, id })}\n`);
+    });
+  }
+
+  async listen(tcp: Array<[string, number]>, udp: Array<[string, number]>): Promise<void> {
+    const a = await this.request({ op: 'listen', tcp, udp });
+    if (a.errors.length > 0) throw new Error(`listeners in ${this.ns}: ${a.errors.join('; ')}`);
+  }
+
+  async probe(proto: Proto, src: string, dst: string, port: number, timeout: number): Promise<ProbeAnswer> {
+    return this.request({ op: 'probe', proto, src, dst, port, timeout });
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    this.child.kill();
+  }
+}
