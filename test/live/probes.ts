@@ -21,6 +21,8 @@ export interface Probe {
   expect: 'pass' | 'drop';
   /** Which flow or which forbidden category produced it. */
   why: string;
+  /** The policy rule an allowed flow probe stands for. */
+  rule?: string;
 }
 
 /** Where the harness puts an address: a device-class namespace or the vendor ("internet") side. */
@@ -208,7 +210,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
   const layout = layoutFor(policy, mode);
   const model = new PolicyModel(policy, mode, enforcing, layout.lanOnly);
   const probes = new Map<string, Probe>();
-  const add = (proto: Proto, src: string, dst: string, port: number, why: string) => {
+  const add = (proto: Proto, src: string, dst: string, port: number, why: string, rule?: string) => {
     if (port < 0 || port > 65535 || (proto !== 'icmp' && port === 0)) return;
     if (!layout.places.has(src) || !layout.places.has(dst) || src === dst) return;
     const from = layout.places.get(src)!;
@@ -216,7 +218,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
     if (from.kind === to.kind && (from.kind === 'vendor' || (to.kind === 'class' && from.kind === 'class' && from.id === to.id))) return;
     const key = `${proto} ${src} ${dst} ${port}`;
     if (probes.has(key)) return;
-    probes.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why });
+    probes.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why, ...(rule ? { rule } : {}) });
   };
   const reps = (id: string, f: Family) => (layout.classAddresses.get(id) ?? []).filter((a) => familyOf(a) === f && !layout.lanOnly.has(a));
 
@@ -243,7 +245,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
         for (const remote of remotes) {
           for (const port of samplePorts(rule)) {
             const [s, d] = pair(local, remote);
-            add(proto, s, d, port, `flow ${rule.id}`);
+            add(proto, s, d, port, `flow ${rule.id}`, rule.id);
             if (proto !== 'icmp') {
               add(proto, s, d, port - 1, `neighbouring port of ${rule.id}`);
               add(proto, s, d, port + 1, `neighbouring port of ${rule.id}`);
