@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
 import * as net from 'node:net';
 import * as readline from 'node:readline';
 
@@ -16,7 +17,8 @@ export type Proto = 'tcp' | 'udp' | 'icmp';
 
 export type AgentRequest =
   | { id: number; op: 'listen'; tcp: Array<[string, number]>; udp: Array<[string, number]> }
-  | { id: number; op: 'probe'; proto: Proto; src: string; dst: string; port: number; timeout: number };
+  | { id: number; op: 'probe'; proto: Proto; src: string; dst: string; port: number; timeout: number }
+  | { id: number; op: 'lookup'; src: string; server: string; name: string; family: 'ipv4' | 'ipv6' };
 
 export interface ListenAnswer {
   id: number;
@@ -30,7 +32,14 @@ export interface ProbeAnswer {
   detail: string;
 }
 
-function answer(a: ListenAnswer | ProbeAnswer): void {
+export interface LookupAnswer {
+  id: number;
+  addresses: string[];
+  /** The resolver's error code (ENOTFOUND, ETIMEOUT, ...) when the lookup failed. */
+  error?: string;
+}
+
+function answer(a: ListenAnswer | ProbeAnswer | LookupAnswer): void {
   process.stdout.write(`${JSON.stringify(a)}\n`);
 }
 
@@ -106,7 +115,24 @@ function probeIcmp(src: string, dst: string, timeout: number): Promise<string> {
   });
 }
 
+/** A lookup as a device makes it: from its own address, to the resolver it was given. */
+async function lookup(src: string, server: string, name: string, family: 'ipv4' | 'ipv6'): Promise<Omit<LookupAnswer, 'id'>> {
+  const r = new Resolver({ timeout: 1500, tries: 2 });
+  if (src.includes(':')) r.setLocalAddress(undefined, src);
+  else r.setLocalAddress(src);
+  r.setServers([server]);
+  try {
+    return { addresses: family === 'ipv4' ? await r.resolve4(name) : await r.resolve6(name) };
+  } catch (e) {
+    return { addresses: [], error: (e as NodeJS.ErrnoException).code ?? String(e) };
+  }
+}
+
 async function handle(req: AgentRequest): Promise<void> {
+  if (req.op === 'lookup') {
+    answer({ id: req.id, ...(await lookup(req.src, req.server, req.name, req.family)) });
+    return;
+  }
   if (req.op === 'listen') {
     const results = await Promise.all([...req.tcp.map(([a, p]) => listenTcp(a, p)), ...req.udp.map(([a, p]) => listenUdp(a, p))]);
     answer({ id: req.id, errors: results.filter((e): e is string => e !== undefined) });

@@ -1,10 +1,10 @@
 import { applyIptables, applyNftables, type Applied } from './apply';
 import { lanIpv6Probes, planProbes, type Plan, type Probe } from './probes';
-import { renderTarget, type Mode, type Rendered } from './render';
+import { renderLinux, type LinuxTarget, type Mode, type Rendered } from './render';
 import { LiveSite } from './site';
 import { nextTag } from './suite';
 
-export type LinuxTarget = 'iptables' | 'nftables';
+export type { LinuxTarget };
 export const LINUX_TARGETS: LinuxTarget[] = ['iptables', 'nftables'];
 export const apply: Record<LinuxTarget, (site: LiveSite, r: Rendered, label: string) => Applied> = { iptables: applyIptables, nftables: applyNftables };
 
@@ -21,7 +21,7 @@ export interface Fixture {
 }
 
 export async function openFixture(file: string, mode: Mode): Promise<Fixture> {
-  const rendered = { iptables: renderTarget(file, 'iptables', mode), nftables: renderTarget(file, 'nftables', mode) };
+  const rendered = renderLinux(file, mode);
   const policy = rendered.nftables.policy;
   const enforcing = new Set(mode === 'host' ? policy.deviceClasses.map((c) => c.id).filter((id) => rendered.nftables.files.has(`${id}.nft`)) : []);
   const plan = planProbes(policy, mode, enforcing);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import * as ts from 'typescript';
 import { tempDir } from '../helpers';
-import type { AgentRequest, ListenAnswer, ProbeAnswer, Proto } from './agent';
+import type { AgentRequest, ListenAnswer, LookupAnswer, ProbeAnswer, Proto } from './agent';
 
 let compiled: string | undefined;
 
@@ -18,7 +18,8 @@ function agentScript(): string {
   return compiled;
 }
 
-type Pending = (a: ListenAnswer & ProbeAnswer) => void;
+type Answer = ListenAnswer & ProbeAnswer & LookupAnswer;
+type Pending = (a: Answer) => void;
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /** The echo listeners of one namespace and the sender of the probes that start there. */
@@ -32,17 +33,20 @@ export class Agent {
     this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, agentScript()], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d) => (this.stderr += d.toString()));
     readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const a = JSON.parse(line) as ListenAnswer & ProbeAnswer;
+      const a = JSON.parse(line) as Answer;
       this.pending.get(a.id)?.(a);
       this.pending.delete(a.id);
     });
     this.child.on('exit', (code) => {
-      for (const p of this.pending.values()) p({ id: 0, errors: [`agent in ${ns} exited (${code}): ${this.stderr}`], passed: false, detail: `agent exited: ${this.stderr}` });
+      for (const p of this.pending.values()) {
+        const why = `agent in ${ns} exited (${code}): ${this.stderr}`;
+        p({ id: 0, errors: [why], passed: false, detail: why, addresses: [], error: why });
+      }
       this.pending.clear();
     });
   }
 
-  private request(body: Body<AgentRequest>): Promise<ListenAnswer & ProbeAnswer> {
+  private request(body: Body<AgentRequest>): Promise<Answer> {
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -57,6 +61,11 @@ export class Agent {
 
   async probe(proto: Proto, src: string, dst: string, port: number, timeout: number): Promise<ProbeAnswer> {
     return this.request({ op: 'probe', proto, src, dst, port, timeout });
+  }
+
+  /** Resolves a name from `src` through the resolver at `server`, as a device of this namespace would. */
+  async lookup(src: string, server: string, name: string, family: 'ipv4' | 'ipv6'): Promise<LookupAnswer> {
+    return this.request({ op: 'lookup', src, server, name, family });
   }
 
   close(): void {

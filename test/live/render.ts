@@ -16,26 +16,30 @@ export interface Rendered {
   files: Map<string, string>;
 }
 
-/** The profile's own mode for a target (the target's default when the profile says none). */
-export function profileMode(profileFile: string, targetId: string): Mode {
-  const { profile } = loadSite(catalogRoot, profileFile);
-  const given = profile.targets[targetId]?.mode;
+export type LinuxTarget = 'iptables' | 'nftables';
+
+/** A target's mode as the profile sets it, else the target's default. */
+function modeOf(options: Record<string, unknown> | undefined, targetId: LinuxTarget): Mode {
+  const given = options?.mode;
   if (given === 'host' || given === 'gateway') return given;
   return targetById(targetId)!.options.mode.default as Mode;
 }
 
 /**
- * Renders one Linux target of a profile as fwgen render does, with the profile's options and,
+ * Renders the Linux targets of a profile as fwgen render does, with the profile's options and,
  * when `mode` is given, that mode instead of the profile's: the same policy seen by a host
- * firewall and by a gateway.
+ * firewall and by a gateway. Without `mode`, each target in the profile's own mode.
  */
-export function renderTarget(profileFile: string, targetId: 'iptables' | 'nftables', mode?: Mode): Rendered {
+export function renderLinux(profileFile: string, mode?: Mode): Record<LinuxTarget, Rendered> {
   const { catalog, profile } = loadSite(catalogRoot, profileFile);
   const policy = buildPolicy(catalog, profile, addressBookFor(profileFile), false);
-  const options = { ...profile.targets[targetId], ...(mode ? { mode } : {}) };
-  const result = renderPolicy(policy, [targetById(targetId)!], { ...profile.targets, [targetId]: options });
-  const errors = result.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new Error(`${profileFile} (${targetId}): ${errors.map((e) => e.message).join('\n')}`);
-  const files = new Map(result.files.map((f) => [f.path.split('/').slice(2).join('/'), f.content]));
-  return { policy, mode: mode ?? profileMode(profileFile, targetId), files };
+  const one = (targetId: LinuxTarget): Rendered => {
+    const options = { ...profile.targets[targetId], ...(mode ? { mode } : {}) };
+    const result = renderPolicy(policy, [targetById(targetId)!], { ...profile.targets, [targetId]: options });
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new Error(`${profileFile} (${targetId}): ${errors.map((e) => e.message).join('\n')}`);
+    const files = new Map(result.files.map((f) => [f.path.split('/').slice(2).join('/'), f.content]));
+    return { policy, mode: mode ?? modeOf(profile.targets[targetId], targetId), files };
+  };
+  return { iptables: one('iptables'), nftables: one('nftables') };
 }

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Policy } from '../../src/policy/types';
@@ -37,6 +38,7 @@ export class LiveSite {
   readonly vendor: string;
   readonly classNs = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
+  private readonly daemons = new Set<ChildProcess>();
   private readonly dir = tempDir('fwgen-live-');
 
   private constructor(
@@ -166,7 +168,27 @@ export class LiveSite {
     return this.ns.mustExec(ns, cmd, args, input);
   }
 
+  /** A long-running process in a namespace (dnsmasq), stopped by `stop` or `destroy`. */
+  daemon(ns: string, cmd: string, args: string[]): { child: ChildProcess; output: () => string } {
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    this.daemons.add(child);
+    child.on('exit', () => this.daemons.delete(child));
+    return { child, output: () => output };
+  }
+
+  async stop(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill();
+    });
+  }
+
   destroy(): void {
+    for (const d of this.daemons) d.kill();
     for (const a of this.agents.values()) a.close();
     this.agents.clear();
     this.ns.destroy();
