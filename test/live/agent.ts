@@ -65,6 +65,15 @@ function listenUdp(addr: string, port: number): Promise<string | undefined> {
   });
 }
 
+/**
+ * A probe's deadline. The timeout is checked again after the event loop's poll phase, so an
+ * answer that arrived while the loop was busy (spawning pings) is read before the probe is
+ * declared dropped: timers run before I/O callbacks in Node's loop.
+ */
+function deadline(ms: number, expire: () => void): NodeJS.Timeout {
+  return setTimeout(() => setImmediate(expire), ms);
+}
+
 function token(): string {
   return `fwgen-${process.pid}-${Math.random().toString(36).slice(2)}`;
 }
@@ -79,7 +88,7 @@ function probeTcp(src: string, dst: string, port: number, timeout: number): Prom
       sock.destroy();
       resolve(detail);
     };
-    const timer = setTimeout(() => done('timeout'), timeout);
+    const timer = deadline(timeout, () => done('timeout'));
     sock.on('connect', () => sock.write(t));
     sock.on('data', (d) => {
       got += d.toString();
@@ -98,7 +107,7 @@ function probeUdp(src: string, dst: string, port: number, timeout: number): Prom
       sock.close();
       resolve(detail);
     };
-    const timer = setTimeout(() => done('timeout'), timeout);
+    const timer = deadline(timeout, () => done('timeout'));
     sock.on('message', (msg, rinfo) => {
       if (msg.toString() === t && rinfo.address === dst && rinfo.port === port) done('echo');
     });
@@ -107,7 +116,23 @@ function probeUdp(src: string, dst: string, port: number, timeout: number): Prom
   });
 }
 
-function probeIcmp(src: string, dst: string, timeout: number): Promise<string> {
+/** Spawning is synchronous in Node: at most this many pings at once keep the loop responsive. */
+const PINGS = 16;
+let pinging = 0;
+const waiting: Array<() => void> = [];
+
+async function probeIcmp(src: string, dst: string, timeout: number): Promise<string> {
+  if (pinging >= PINGS) await new Promise<void>((go) => waiting.push(go));
+  pinging++;
+  try {
+    return await ping(src, dst, timeout);
+  } finally {
+    pinging--;
+    waiting.shift()?.();
+  }
+}
+
+function ping(src: string, dst: string, timeout: number): Promise<string> {
   return new Promise((resolve) => {
     const p = spawn('ping', ['-n', '-q', '-c', '1', '-W', (timeout / 1000).toFixed(3), '-I', src, dst], { stdio: 'ignore' });
     p.on('error', (e) => resolve(`ping: ${e.message}`));

@@ -51,9 +51,16 @@ export function netnsUnavailable(): string | undefined {
 }
 
 const live = new Set<Namespaces>();
-process.on('exit', () => {
+function destroyAll(): void {
   for (const n of live) n.destroy();
-});
+}
+process.on('exit', destroyAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    destroyAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 /** A group of namespaces with one prefix (fwgen<pid><tag>), deleted together. */
 export class Namespaces {

@@ -187,11 +187,17 @@ export function layoutFor(policy: Policy, mode: Mode): Layout {
   return { places, classAddresses, vendorAddresses, lanOnly };
 }
 
-/** The first and last address of a range (inside) and the two just outside it. */
+/**
+ * The first and last address of a range (inside) and the two just outside it. Where the edges
+ * cannot be held by a namespace (0.0.0.0/0, ::/0: "from anywhere"), the middle of the range
+ * stands in for them.
+ */
 export function edges(cidr: string): { inside: string[]; outside: string[] } {
   const { first, last, family } = bounds(cidr);
   const pick = (ns: bigint[]) => [...new Set(ns.map((n) => fromBig(n, family)).filter((a): a is string => a !== undefined))].filter(usable);
-  return { inside: pick([first, last]), outside: pick([first - 1n, last + 1n]) };
+  const mid = first + (last - first + 1n) / 2n;
+  const inside = pick([first, last]);
+  return { inside: inside.length > 0 ? inside : pick([mid, mid + 1n]), outside: pick([first - 1n, last + 1n]) };
 }
 
 function samplePorts(rule: Rule): number[] {
@@ -252,7 +258,8 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
               add(proto === 'tcp' ? 'udp' : 'tcp', s, d, port, `other protocol than ${rule.id}`);
               add(proto, d, s, port, `reverse direction of ${rule.id}`);
             }
-            add('icmp', s, d, 0, `ICMP instead of ${rule.id}`);
+            // ping(8) is a process per probe: one ICMP probe per rule and family is sample enough.
+            if (local === locals[0] && remote === [...remotes][0]) add('icmp', s, d, 0, `ICMP instead of ${rule.id}`);
             for (const other of policy.deviceClasses) {
               if (other.id === rule.deviceClass) continue;
               const o = reps(other.id, f)[0];
@@ -282,7 +289,8 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
  * addresses on the ports the class uses over IPv4. The gateway must drop all of it.
  */
 export function lanIpv6Probes(policy: Policy, layout: Layout): Probe[] {
-  const out: Probe[] = [];
+  const out = new Map<string, Probe>();
+  const add = (p: Probe) => out.set(`${p.proto} ${p.src} ${p.dst} ${p.port}`, p);
   const targets = layout.vendorAddresses.filter((a) => familyOf(a) === 'ipv6').slice(0, 4);
   for (const c of policy.deviceClasses) {
     const src = (layout.classAddresses.get(c.id) ?? []).find((a) => layout.lanOnly.has(a));
@@ -290,13 +298,9 @@ export function lanIpv6Probes(policy: Policy, layout: Layout): Probe[] {
     const used = policy.rules.filter((r) => r.deviceClass === c.id && r.direction === 'outbound' && (r.protocol === 'tcp' || r.protocol === 'udp'));
     const ports = used.length > 0 ? used.map((r) => [r.protocol as Proto, r.ports[0]!.from] as const) : [['tcp', 443] as const];
     for (const dst of targets) {
-      for (const [proto, port] of ports) out.push({ proto, src, dst, port, expect: 'drop', why: `IPv6 from a ${c.id} device (the class has no IPv6 prefix)` });
-      out.push({ proto: 'icmp', src, dst, port: 0, expect: 'drop', why: `ICMPv6 from a ${c.id} device (the class has no IPv6 prefix)` });
+      for (const [proto, port] of ports) add({ proto, src, dst, port, expect: 'drop', why: `IPv6 from a ${c.id} device (the class has no IPv6 prefix)` });
+      add({ proto: 'icmp', src, dst, port: 0, expect: 'drop', why: `ICMPv6 from a ${c.id} device (the class has no IPv6 prefix)` });
     }
   }
-  const seen = new Set<string>();
-  return out.filter((p) => {
-    const k = `${p.proto} ${p.src} ${p.dst} ${p.port}`;
-    return !seen.has(k) && seen.add(k) !== undefined;
-  });
+  return [...out.values()];
 }
