@@ -32,7 +32,7 @@ interface Resolver {
   askers: Map<string, string>;
 }
 
-function hostQuad(a: string): boolean {
+function isV4(a: string): boolean {
   return !a.includes(':');
 }
 
@@ -43,15 +43,15 @@ function resolversFor(rendered: Rendered, layout: Layout, enforcing: Set<string>
   if (rendered.mode === 'gateway') {
     const askers = new Map<string, string>();
     for (const [id, addrs] of layout.classAddresses) {
-      const v4 = addrs.find(hostQuad);
+      const v4 = addrs.find(isV4);
       if (v4) askers.set(id, v4);
     }
     return companions.map((file) => ({ ns: 'router', listen: ROUTER_V4, upstream: UPSTREAM, file, askers }));
   }
   return companions.map((file) => {
     const cls = file.replace(/\.dnsmasq\.conf$/, '');
-    const src = (layout.classAddresses.get(cls) ?? []).find(hostQuad);
-    const upstream = src ? [...layout.places.keys()].filter(hostQuad).find((a) => a !== src && model.allows({ proto: 'udp', src, dst: a, port: 53 })) : undefined;
+    const src = (layout.classAddresses.get(cls) ?? []).find(isV4);
+    const upstream = src ? [...layout.places.keys()].filter(isV4).find((a) => a !== src && model.allows({ proto: 'udp', src, dst: a, port: 53 })) : undefined;
     return { ns: cls, listen: '127.0.0.1', upstream, file, askers: new Map([[cls, '127.0.0.1']]) };
   });
 }

@@ -221,7 +221,8 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
     if (!layout.places.has(src) || !layout.places.has(dst) || src === dst) return;
     const from = layout.places.get(src)!;
     const to = layout.places.get(dst)!;
-    if (from.kind === to.kind && (from.kind === 'vendor' || (to.kind === 'class' && from.kind === 'class' && from.id === to.id))) return;
+    const sameSide = from.kind === 'vendor' ? to.kind === 'vendor' : to.kind === 'class' && to.id === from.id;
+    if (sameSide) return; // never crosses a firewall of the site
     const key = `${proto} ${src} ${dst} ${port}`;
     if (probes.has(key)) return;
     probes.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why, ...(rule ? { rule } : {}) });
