@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { LINUX_HOSTS } from '../../src/targets/common';
 import { apply, LINUX_TARGETS, openFixture, type Fixture } from './fixture';
-import type { Probe } from './probes';
+import { contains, pinned, type Probe } from './probes';
 import type { Mode } from './render';
 import { counts, exampleProfiles, liveUnavailable, mismatches, withLive } from './suite';
-import { besideAbove, widenPort } from './widen';
+import { besideAbove, supernet, widenPort, widenRange } from './widen';
 
 /** Is this flow probe between the vendor side and a namespace whose loaded file enforces it? */
 function enforcedVendorFlow(fx: Fixture, p: Probe): boolean {
@@ -22,6 +22,21 @@ function widenable(fx: Fixture): Probe[] {
     const rule = rendered.nftables.policy.rules.find((r) => r.id === p.rule);
     const single = rule?.ports.length === 1 && rule.ports[0]!.from === rule.ports[0]!.to;
     return p.expect === 'pass' && p.proto !== 'icmp' && single && enforcedVendorFlow(fx, p) && besideAbove(p, plan.probes) !== undefined;
+  });
+}
+
+/** Probes just outside a vendor range that one more bit would take in, without touching another range. */
+function rangeWidenable(fx: Fixture): Probe[] {
+  const all = fx.rendered.nftables.policy.rules.flatMap((r) => {
+    const set = pinned(fx.rendered.nftables.policy, r);
+    return [...set.ipv4, ...set.ipv6];
+  });
+  return fx.plan.probes.filter((p) => {
+    if (p.range === undefined || p.expect !== 'drop' || p.proto === 'icmp' || !enforcedVendorFlow(fx, p)) return false;
+    const wider = supernet(p.range);
+    const outside = fx.plan.layout.places.get(p.src)?.kind === 'vendor' ? p.src : p.dst;
+    const others = all.filter((c) => c !== p.range);
+    return contains([wider], outside) && !others.some((c) => contains([wider], c.split('/')[0]!) || contains([c], wider.split('/')[0]!));
   });
 }
 
@@ -90,6 +105,25 @@ export function defineModeSuite(mode: Mode): void {
         expect(caught.length).toBeGreaterThan(0);
         expect(caught.filter((m) => m.startsWith('PASSED but forbidden') && m.includes(`:${allowed.port + 1} `))).toEqual(caught);
         expect(caught.some((m) => m.includes(`${widened.probe.src} -> ${widened.probe.dst}:${widened.probe.port} `))).toBe(true);
+      });
+    }
+
+    for (const target of LINUX_TARGETS) {
+      live(`${target}: a range widened by one bit is caught`, async () => {
+        const [outside] = rangeWidenable(fx);
+        if (!outside) {
+          expect(mode).toBe('host'); // as above: no loaded host file matches a vendor range
+          expect(fx.plan.probes.filter((p) => p.range !== undefined && enforcedVendorFlow(fx, p))).toEqual([]);
+          return;
+        }
+        const widened = widenRange(fx.rendered[target], outside);
+        fx.site.reset();
+        apply[target](fx.site, widened.rendered, `${target}-wider`);
+        const caught = (await fx.site.run(fx.plan.probes)).filter((o) => o.passed !== (o.probe.expect === 'pass'));
+        expect(caught.some((o) => o.probe === outside)).toBe(true);
+        // Nothing else moved: every probe that changed has its vendor end in the added half.
+        const vendorEnd = (p: Probe) => (fx.plan.layout.places.get(p.src)?.kind === 'vendor' ? p.src : p.dst);
+        expect(caught.filter((o) => !o.passed || !contains([widened.wider], vendorEnd(o.probe)) || contains([widened.range], vendorEnd(o.probe))).map((o) => o.probe)).toEqual([]);
       });
     }
 

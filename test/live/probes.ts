@@ -23,6 +23,8 @@ export interface Probe {
   why: string;
   /** The policy rule an allowed flow probe stands for. */
   rule?: string;
+  /** For a probe just outside a range: that range (a CIDR of the policy). */
+  range?: string;
 }
 
 /** Where the harness puts an address: a device-class namespace or the vendor ("internet") side. */
@@ -216,7 +218,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
   const layout = layoutFor(policy, mode);
   const model = new PolicyModel(policy, mode, enforcing, layout.lanOnly);
   const probes = new Map<string, Probe>();
-  const add = (proto: Proto, src: string, dst: string, port: number, why: string, rule?: string) => {
+  const add = (proto: Proto, src: string, dst: string, port: number, why: string, extra: Pick<Probe, 'rule' | 'range'> = {}) => {
     if (port < 0 || port > 65535 || (proto !== 'icmp' && port === 0)) return;
     if (!layout.places.has(src) || !layout.places.has(dst) || src === dst) return;
     const from = layout.places.get(src)!;
@@ -225,7 +227,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
     if (sameSide) return; // never crosses a firewall of the site
     const key = `${proto} ${src} ${dst} ${port}`;
     if (probes.has(key)) return;
-    probes.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why, ...(rule ? { rule } : {}) });
+    probes.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why, ...extra });
   };
   const reps = (id: string, f: Family) => (layout.classAddresses.get(id) ?? []).filter((a) => familyOf(a) === f && !layout.lanOnly.has(a));
 
@@ -236,7 +238,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
     for (const f of FAMILIES) {
       const locals = reps(rule.deviceClass, f);
       const remotes = new Set<string>();
-      const outside = new Set<string>();
+      const outside = new Map<string, string>(); // address → the range it is just outside of
       for (const cidr of set[f]) {
         const peer = policy.deviceClasses.find((c) => contains(c.addresses[f], cidr.split('/')[0]!));
         if (peer) {
@@ -245,14 +247,14 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
         }
         const e = edges(cidr);
         e.inside.forEach((a) => remotes.add(a));
-        e.outside.forEach((a) => outside.add(a));
+        e.outside.forEach((a) => outside.set(a, cidr));
       }
       const pair = (local: string, remote: string): [string, string] => (rule.direction === 'outbound' ? [local, remote] : [remote, local]);
       for (const local of locals) {
         for (const remote of remotes) {
           for (const port of samplePorts(rule)) {
             const [s, d] = pair(local, remote);
-            add(proto, s, d, port, `flow ${rule.id}`, rule.id);
+            add(proto, s, d, port, `flow ${rule.id}`, { rule: rule.id });
             if (proto !== 'icmp') {
               add(proto, s, d, port - 1, `neighbouring port of ${rule.id}`);
               add(proto, s, d, port + 1, `neighbouring port of ${rule.id}`);
@@ -268,7 +270,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
             }
           }
         }
-        for (const o of outside) add(proto, ...pair(local, o), samplePorts(rule)[0]!, `just outside the ranges of ${rule.id}`);
+        for (const [o, range] of outside) add(proto, ...pair(local, o), samplePorts(rule)[0]!, `just outside ${range} of ${rule.id}`, { range });
       }
     }
   }
