@@ -136,19 +136,26 @@ export class LiveSite {
    * Sends every probe from its source namespace, at most `width` at once. A probe expected to
    * drop waits `drop` ms for its answer: an allowed packet through a veth is answered within a
    * millisecond or two, so a wrongly passing probe is still seen, and the run stays short.
+   * ICMP probes go last, on their own: each is a ping process, and spawning blocks an agent's
+   * echo listeners for as long as it takes.
    */
   async run(probes: Probe[], timeouts = { pass: 2000, drop: 300 }, width = 256): Promise<Outcome[]> {
     const out: Outcome[] = new Array(probes.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < probes.length) {
-        const i = next++;
-        const p = probes[i]!;
-        const a = await this.agent(this.nsOf(p.src)).probe(p.proto, p.src, p.dst, p.port, p.expect === 'pass' ? timeouts.pass : timeouts.drop);
-        out[i] = { probe: p, passed: a.passed, detail: a.detail };
-      }
+    const phase = async (indexes: number[]) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < indexes.length) {
+          const i = indexes[next++]!;
+          const p = probes[i]!;
+          const a = await this.agent(this.nsOf(p.src)).probe(p.proto, p.src, p.dst, p.port, p.expect === 'pass' ? timeouts.pass : timeouts.drop);
+          out[i] = { probe: p, passed: a.passed, detail: a.detail };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(width, indexes.length) }, worker));
     };
-    await Promise.all(Array.from({ length: Math.min(width, probes.length) }, worker));
+    const all = probes.map((_, i) => i);
+    await phase(all.filter((i) => probes[i]!.proto !== 'icmp'));
+    await phase(all.filter((i) => probes[i]!.proto === 'icmp'));
     return out;
   }
 
