@@ -24,11 +24,12 @@ function placeFor(site: LiveSite, rendered: Rendered, scope: string): string {
   return ns;
 }
 
-/** The jump commands a rules file's header asks for ("iptables -I INPUT -j FWGEN-IN; ..."). */
+/** The jump commands a rules file's header asks for ("# ... iptables -I INPUT -j FWGEN-IN; ..."). */
 export function headerJumps(text: string): string[][] {
-  const m = /^# Jump into them[^:]*:\s*(.+)$/m.exec(text);
-  if (!m) throw new Error('the rules file header names no jump into its chains');
-  return m[1]!.split(';').map((c) => c.trim().split(/\s+/)).filter((c) => c.length > 1);
+  const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  const jumps = [...header.matchAll(/\b(ip6?tables) (-[IA]) ([A-Z]+) -j (FWGEN-[A-Z0-9-]+)/g)].map((m) => [m[1]!, m[2]!, m[3]!, '-j', m[4]!]);
+  if (jumps.length === 0) throw new Error('the rules file header names no jump into its chains');
+  return jumps;
 }
 
 /** The files of one rendered target, grouped per place: '' for the gateway, a class id in host mode. */

@@ -114,7 +114,7 @@ export class LiveSite {
     return a;
   }
 
-  /** Echo listeners on every destination of the probes (TCP and UDP, on its exact address). */
+  /** Echo listeners on every destination of the probes (TCP and UDP, on its exact address). Called once per site. */
   async listen(probes: Probe[]): Promise<void> {
     const wanted = new Map<string, { tcp: Set<string>; udp: Set<string> }>();
     for (const p of probes) {
@@ -129,7 +129,6 @@ export class LiveSite {
         return this.agent(ns).listen(parse(w.tcp), parse(w.udp));
       }),
     );
-    // Listeners already running (a second call) answer EADDRINUSE; they are the same echo.
   }
 
   /**
