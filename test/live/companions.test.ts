@@ -66,6 +66,8 @@ const KINDS: Array<[CaseKind, string]> = [
 describe.each(exampleProfiles.map((f) => [path.basename(f, '.yaml'), f]))('%s: dnsmasq companions', (_name, file) => {
   const rendered = renderLinux(file);
 
+  // The tests of one target run in order on one site: the first applies the rules and starts the
+  // companions, the next ones look names up, the last applies the rules again.
   describe.each(LINUX_TARGETS.map((t) => [t]))('%s', (target: LinuxTarget) => {
     const r = rendered[target];
     const enforcing = new Set(r.policy.deviceClasses.map((c) => c.id).filter((id) => r.mode === 'gateway' || [...r.files.keys()].some((f) => f.startsWith(`${id}.`))));
@@ -131,6 +133,7 @@ describe.each(exampleProfiles.map((f) => [path.basename(f, '.yaml'), f]))('%s: d
       site = LiveSite.build(nextTag('n'), r.policy, layout);
       await site.listen(names.cases.map((c) => c.probe));
       const records = [...names.records, [READY, { ipv4: ['192.0.2.1'], ipv6: [] }] as const];
+      // One address per family is enough for a probe; the first is the one each case expects.
       const hostRecords = records.map(([n, a]) => `--host-record=${[n, ...a.ipv4.slice(0, 1), ...a.ipv6.slice(0, 1)].join(',')}`);
       for (const upstream of new Set(resolvers.map((res) => res.upstream).filter((u): u is string => u !== undefined))) {
         site.daemon(site.nsOf(upstream), 'dnsmasq', [
