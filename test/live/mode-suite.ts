@@ -81,12 +81,14 @@ export function defineModeSuite(mode: Mode): void {
         fx.site.reset();
         const applied = apply[target](fx.site, fx.rendered[target], target);
         if (mode === 'host') expect([...applied.enforcing].sort()).toEqual([...fx.enforcing].sort());
-        else expect(applied.loaded).toHaveLength(1);
+        else expect(applied.loaded.length).toBeGreaterThan(0);
         const outcomes = await fx.site.run(fx.plan.probes);
         const c = counts(fx.plan.probes);
         // eslint-disable-next-line no-console
         console.info(`${name} ${mode} ${target}: ${c.pass} allowed and ${c.drop} forbidden probes (${applied.loaded.join(', ')})`);
         expect(mismatches(outcomes)).toEqual([]);
+        expect(c.pass).toBeGreaterThan(0);
+        expect(c.drop).toBeGreaterThan(0);
       });
 
       live(`${target}: a rule widened by one port is caught`, async () => {
