@@ -15,10 +15,12 @@ export const exampleProfiles: string[] = fs
 
 /** Why the live tests cannot run here (no root, no namespaces, a tool missing), or undefined. */
 export function liveUnavailable(extra: Array<keyof typeof tools> = []): string | undefined {
+  const netns = netnsUnavailable();
+  if (netns !== undefined) return `no network namespaces here (root needed): ${netns}`;
   const missing = (['nft', 'iptables', ...extra] as Array<keyof typeof tools>).filter((t) => !tools[t]);
   if (missing.length > 0) return `missing ${missing.join(', ')}`;
   if (!fs.existsSync('/usr/bin/ping') && !fs.existsSync('/bin/ping')) return 'missing ping (iputils-ping)';
-  return netnsUnavailable();
+  return undefined;
 }
 
 /**
