@@ -72,7 +72,7 @@ describe.each(exampleProfiles.map((f) => [path.basename(f, '.yaml'), f]))('%s: d
     const r = rendered[target];
     const enforcing = new Set(r.policy.deviceClasses.map((c) => c.id).filter((id) => r.mode === 'gateway' || [...r.files.keys()].some((f) => f.startsWith(`${id}.`))));
     const layout = layoutFor(r.policy, r.mode);
-    const planned: NamePlan = planNames(r.policy, layout);
+    const planned: NamePlan = planNames(r.policy, layout, new PolicyModel(r.policy, r.mode, enforcing, layout.lanOnly));
     // A class without a host file (not Linux) has no kernel here to fill: nothing to probe.
     const names: NamePlan = { ...planned, cases: planned.cases.filter((c) => enforcing.has(c.deviceClass)) };
     const resolvers = resolversFor(r, layout, enforcing);

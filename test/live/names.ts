@@ -1,6 +1,6 @@
 import type { Family } from '../../src/policy/addresses';
 import type { Policy, Rule } from '../../src/policy/types';
-import { contains, pinned, type Layout, type Probe } from './probes';
+import { contains, type Layout, type PolicyModel, type Probe } from './probes';
 
 /**
  * What the companion tests ask DNS and what must follow: from the names of the policy's rules,
@@ -28,7 +28,7 @@ export interface NameCase {
 /** A label no vendor uses, for the subdomains that must not be admitted (or must, under a wildcard). */
 export const SUBDOMAIN_LABEL = 'fwgen-probe';
 
-/** Fresh answers: outside every range the policy names, so only a DNS-fed set can admit them. */
+/** Fresh answers, from ranges no example uses; a case whose answer the rules admit anyway is left out. */
 const POOLS: Record<Family, (n: bigint) => string> = {
   ipv4: (n) => `198.18.${Number(n >> 8n)}.${Number(n & 0xffn)}`,
   ipv6: (n) => `2001:db8:dd::${n.toString(16)}`,
@@ -54,8 +54,9 @@ export interface NamePlan {
   addresses: string[];
 }
 
-export function planNames(policy: Policy, layout: Layout): NamePlan {
-  const taken = (a: string) => layout.places.has(a) || policy.rules.some((r) => contains([...pinned(policy, r).ipv4, ...pinned(policy, r).ipv6], a));
+export function planNames(policy: Policy, layout: Layout, model: PolicyModel): NamePlan {
+  const site = policy.deviceClasses.flatMap((c) => [...c.addresses.ipv4, ...c.addresses.ipv6]);
+  const taken = (a: string) => layout.places.has(a) || contains(site, a);
   const counters: Record<Family, bigint> = { ipv4: 1n, ipv6: 1n };
   const fresh = (f: Family): string => {
     for (;;) {
@@ -103,6 +104,9 @@ export function planNames(policy: Policy, layout: Layout): NamePlan {
           if (cases.has(key)) continue;
           const admitted = namedFor(policy, rule, port, query);
           const probe: Probe = { proto: rule.protocol, src, dst, port, expect: admitted ? 'pass' : 'drop', why: `${kind} ${query} (${name}, ${rule.id})` };
+          // A fresh answer the rules admit without any lookup (a range like 0.0.0.0/0 on the same
+          // port) cannot show what the companion does: left out.
+          if (!isPinned && model.allows(probe)) continue;
           cases.set(key, { kind, of: name, query, family: f, address, pinned: isPinned, deviceClass: rule.deviceClass, probe });
         }
       }

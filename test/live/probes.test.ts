@@ -21,7 +21,7 @@ function rule(partial: Partial<Rule> & Pick<Rule, 'id' | 'deviceClass' | 'direct
 }
 
 const policy = {
-  profile: { name: 'site', file: 'site.yaml', region: 'eu', environment: 'production' },
+  profile: { name: 'site', file: 'site.yaml' } as Policy['profile'],
   vendors: [],
   deviceClasses: [
     { id: 'web', name: 'Web', os: 'linux', addresses: { ipv4: ['203.0.113.10/32'], ipv6: ['2001:db8:30::10/128'] } },
