@@ -1,6 +1,6 @@
 import type { Family } from '../../src/policy/addresses';
-import type { Policy, Rule } from '../../src/policy/types';
-import { contains, type Layout, type PolicyModel, type Probe } from './probes';
+import type { Rule } from '../../src/policy/types';
+import { contains, type Layout, type PolicyModel, type PolicyView, type Probe } from './probes';
 
 /**
  * What the companion tests ask DNS and what must follow: from the names of the policy's rules,
@@ -35,7 +35,7 @@ const POOLS: Record<Family, (n: bigint) => string> = {
 };
 
 /** Does some rule of `cls` in `direction` on proto/port name `query`, exactly or under a wildcard? */
-function namedFor(policy: Policy, like: Rule, port: number, query: string): boolean {
+function namedFor(policy: PolicyView, like: Rule, port: number, query: string): boolean {
   return policy.rules.some(
     (r) =>
       r.deviceClass === like.deviceClass &&
@@ -54,7 +54,7 @@ export interface NamePlan {
   addresses: string[];
 }
 
-export function planNames(policy: Policy, layout: Layout, model: PolicyModel): NamePlan {
+export function planNames(policy: PolicyView, layout: Layout, model: PolicyModel): NamePlan {
   const site = policy.deviceClasses.flatMap((c) => [...c.addresses.ipv4, ...c.addresses.ipv6]);
   const taken = (a: string) => layout.places.has(a) || contains(site, a);
   const counters: Record<Family, bigint> = { ipv4: 1n, ipv6: 1n };

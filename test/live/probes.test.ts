@@ -1,5 +1,5 @@
-import type { Policy, Rule } from '../../src/policy/types';
-import { edges, layoutFor, planProbes, PolicyModel } from './probes';
+import type { Rule } from '../../src/policy/types';
+import { edges, layoutFor, planProbes, PolicyModel, type PolicyView } from './probes';
 
 /** The probe derivation alone (no namespaces): what it samples and how it decides. */
 
@@ -20,9 +20,7 @@ function rule(partial: Partial<Rule> & Pick<Rule, 'id' | 'deviceClass' | 'direct
   }) as Rule;
 }
 
-const policy = {
-  profile: { name: 'site', file: 'site.yaml' } as Policy['profile'],
-  vendors: [],
+const policy: PolicyView = {
   deviceClasses: [
     { id: 'web', name: 'Web', os: 'linux', addresses: { ipv4: ['203.0.113.10/32'], ipv6: ['2001:db8:30::10/128'] } },
     { id: 'pos', name: 'POS', os: 'linux', addresses: { ipv4: ['10.0.0.16/28'], ipv6: [] } },
@@ -33,9 +31,7 @@ const policy = {
     rule({ id: 'v.api.pos.out.tcp', deviceClass: 'pos', direction: 'outbound', protocol: 'tcp', ports: [{ from: 8443, to: 8443 }], remote: { addresses: { ipv4: [], ipv6: [] }, names: ['api.v.example'], lists: [], peers: [] } }),
   ],
   names: new Map([['api.v.example', { name: 'api.v.example', wildcard: false, addresses: { ipv4: ['198.51.100.7/32'], ipv6: [] } }]]),
-  omitted: [],
-  allowUnresolved: false,
-} as Policy;
+};
 
 test('range edges: first and last inside, the neighbours outside; "anywhere" sampled in its middle', () => {
   expect(edges('192.0.2.0/28')).toEqual({ inside: ['192.0.2.0', '192.0.2.15'], outside: ['192.0.1.255', '192.0.2.16'] });

@@ -43,6 +43,9 @@ export interface Layout {
   lanOnly: Set<string>;
 }
 
+/** The parts of the policy the probes are derived from. */
+export type PolicyView = Pick<Policy, 'deviceClasses' | 'rules' | 'names'>;
+
 export interface Plan {
   layout: Layout;
   probes: Probe[];
@@ -97,7 +100,7 @@ export function contains(cidrs: string[], addr: string): boolean {
 }
 
 /** The addresses a rule's other end is matched by in files that pin names: literals plus the lock's. */
-export function pinned(policy: Policy, rule: Rule): AddressSet {
+export function pinned(policy: PolicyView, rule: Rule): AddressSet {
   const out: AddressSet = { ipv4: [...rule.remote.addresses.ipv4], ipv6: [...rule.remote.addresses.ipv6] };
   for (const name of rule.remote.names) {
     const info = policy.names.get(name);
@@ -107,7 +110,7 @@ export function pinned(policy: Policy, rule: Rule): AddressSet {
   return out;
 }
 
-function classCidrs(policy: Policy, id: string): string[] {
+function classCidrs(policy: PolicyView, id: string): string[] {
   const c = policy.deviceClasses.find((x) => x.id === id)!;
   return [...c.addresses.ipv4, ...c.addresses.ipv6];
 }
@@ -121,7 +124,7 @@ function representatives(cidr: string): string[] {
 
 export class PolicyModel {
   constructor(
-    readonly policy: Policy,
+    readonly policy: PolicyView,
     readonly mode: Mode,
     /** Host mode: the classes whose namespace holds a rendered host file. */
     readonly enforcing: Set<string>,
@@ -158,7 +161,7 @@ export class PolicyModel {
 }
 
 /** Where every address lives: class representatives in their class, every other end on the vendor side. */
-export function layoutFor(policy: Policy, mode: Mode): Layout {
+export function layoutFor(policy: PolicyView, mode: Mode): Layout {
   const places = new Map<string, Place>();
   const classAddresses = new Map<string, string[]>();
   const lanOnly = new Set<string>();
@@ -214,7 +217,7 @@ function samplePorts(rule: Rule): number[] {
  * class, ICMP, the addresses just outside each range, DNS to a resolver nobody named and, at a
  * gateway, IPv6 from a LAN device whose class has no IPv6 prefix.
  */
-export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): Plan {
+export function planProbes(policy: PolicyView, mode: Mode, enforcing: Set<string>): Plan {
   const layout = layoutFor(policy, mode);
   const model = new PolicyModel(policy, mode, enforcing, layout.lanOnly);
   const probes = new Map<string, Probe>();
@@ -291,7 +294,7 @@ export function planProbes(policy: Policy, mode: Mode, enforcing: Set<string>): 
  * Gateway mode: IPv6 from devices whose class has no IPv6 prefix, to the vendor side's IPv6
  * addresses on the ports the class uses over IPv4. The gateway must drop all of it.
  */
-export function lanIpv6Probes(policy: Policy, layout: Layout): Probe[] {
+export function lanIpv6Probes(policy: PolicyView, layout: Layout): Probe[] {
   const out = new Map<string, Probe>();
   const add = (p: Probe) => out.set(`${p.proto} ${p.src} ${p.dst} ${p.port}`, p);
   const targets = layout.vendorAddresses.filter((a) => familyOf(a) === 'ipv6').slice(0, 4);
