@@ -3,19 +3,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import * as ts from 'typescript';
-import { tempDir } from '../helpers';
 import type { AgentRequest, ListenAnswer, LookupAnswer, ProbeAnswer, Proto } from './agent';
 
 let compiled: string | undefined;
 
-/** agent.ts as JavaScript that `node` runs inside a namespace; compiled once per process. */
-function agentScript(): string {
-  if (compiled) return compiled;
-  const source = fs.readFileSync(path.join(__dirname, 'agent.ts'), 'utf8');
-  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-  compiled = path.join(tempDir('fwgen-live-agent-'), 'agent.js');
-  fs.writeFileSync(compiled, js);
-  return compiled;
+/** agent.ts as JavaScript that `node` runs inside a namespace: compiled once, written into `dir`. */
+function agentScript(dir: string): string {
+  compiled ??= ts.transpileModule(fs.readFileSync(path.join(__dirname, 'agent.ts'), 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  const file = path.join(dir, 'agent.js');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, compiled);
+  return file;
 }
 
 type Answer = ListenAnswer & ProbeAnswer & LookupAnswer;
@@ -29,8 +28,9 @@ export class Agent {
   private next = 1;
   private stderr = '';
 
-  constructor(readonly ns: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, agentScript()], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Starts the agent of namespace `ns`; its script is written into `dir` (the site's folder). */
+  constructor(readonly ns: string, dir: string) {
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, agentScript(dir)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d) => (this.stderr += d.toString()));
     readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
       const a = JSON.parse(line) as Answer;

@@ -110,7 +110,7 @@ export class LiveSite {
 
   agent(ns: string): Agent {
     let a = this.agents.get(ns);
-    if (!a) this.agents.set(ns, (a = new Agent(ns)));
+    if (!a) this.agents.set(ns, (a = new Agent(ns, this.dir)));
     return a;
   }
 
