@@ -6,12 +6,16 @@ import { explainSelection } from './report/explain';
 import { catalogRows, formatTable, selectionRows } from './report/flows';
 import { loadCatalog } from './catalog/load-catalog';
 import * as path from 'node:path';
-import { exampleProfiles, loadSite, validatePaths } from './workspace';
+import { findWorkspace, loadSite, openWorkspace, pickSites, validatePaths, validateWorkspace, workspaceFileFor, type OpenWorkspace } from './workspace';
+import { examplesWorkspaceFile } from './workspace/examples';
+import { renderFleet, type SiteDiagnostic } from './workspace/fleet';
+import * as fs from 'node:fs';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
 import { staleFiles, writeOutput } from './output';
 import { targets } from './targets/registry';
+import type { RenderedFile } from './targets/render';
+import type { AnyTarget } from './targets/types';
 import { resolveProfile } from './resolve/command';
-import { packageRoot } from './paths';
 
 export interface Io {
   out(text: string): void;
@@ -34,10 +38,36 @@ type Handler = (args: Record<string, unknown>, io: Io) => number | Promise<numbe
 function withCatalog<T>(y: Argv<T>) {
   return y.option('catalog', {
     type: 'string',
-    default: bundledCatalog,
-    defaultDescription: 'the catalog shipped with fwgen',
-    describe: 'catalog folder (device-classes.yaml, vendors/, lists/)',
+    defaultDescription: "the workspace's catalog layers, else the catalog shipped with fwgen",
+    describe: 'catalog folder (device-classes.yaml, vendors/, lists/); works on one profile, outside any workspace',
   });
+}
+
+function withWorkspace<T>(y: Argv<T>) {
+  return y.option('workspace', {
+    alias: 'w',
+    type: 'string',
+    defaultDescription: 'the fwgen.yaml in this folder or the nearest above it',
+    describe: 'workspace file (fwgen.yaml) or the folder holding it',
+  });
+}
+
+/**
+ * The workspace a command works on: the one named, else the nearest fwgen.yaml above the
+ * working folder, unless the command names a profile or a catalog (one profile, as before).
+ */
+function workspaceOf(a: Record<string, unknown>, io: Io): OpenWorkspace | undefined {
+  let file: string | undefined;
+  if (a.workspace !== undefined) file = workspaceFileFor(a.workspace as string);
+  else if (a.profile === undefined && a.catalog === undefined) file = findWorkspace(process.cwd());
+  if (file === undefined) return undefined;
+  const ws = openWorkspace(file);
+  for (const o of ws.overrides) io.err(`fwgen: catalog override: ${o.file} replaces ${o.replaces}\n`);
+  return ws;
+}
+
+function catalogOf(a: Record<string, unknown>): string {
+  return (a.catalog as string | undefined) ?? bundledCatalog;
 }
 
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
@@ -47,10 +77,16 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .usage('$0 <command> [options]\n\nTurns vendors\' published network requirements into firewall configuration.')
     .command(
       'validate [paths..]',
-      'check catalog files and profiles against the schema and each other (default: the catalog and the shipped examples)',
-      (y) => withCatalog(y).positional('paths', { type: 'string', array: true, describe: 'files or folders to check' }),
+      'check catalog files and profiles against the schema and each other (default: the workspace, or the catalog and the shipped examples)',
+      (y) =>
+        withWorkspace(withCatalog(y))
+          .positional('paths', { type: 'string', array: true, describe: 'files or folders to check' })
+          .example('$0 validate', 'the workspace: its catalog layers and every site')
+          .example('$0 validate --catalog my-catalog site.yaml', 'one profile against another catalog'),
       run((a, out) => {
-        const report = validatePaths(a.catalog as string, (a.paths as string[] | undefined) ?? []);
+        const paths = (a.paths as string[] | undefined) ?? [];
+        const ws = workspaceOf(a, out);
+        const report = ws ? validateWorkspace(ws, paths) : validatePaths(catalogOf(a), paths);
         out.out(
           `ok: ${report.vendors} vendors, ${report.lists} address lists, ${report.deviceClasses} device classes, ${report.profiles} profiles\n`,
         );
@@ -67,10 +103,10 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => {
         let rows;
         if (a.profile) {
-          const { catalog, profile } = loadSite(a.catalog as string, a.profile as string);
+          const { catalog, profile } = loadSite(catalogOf(a), a.profile as string);
           rows = selectionRows(select(catalog, profile));
         } else {
-          rows = catalogRows(loadCatalog(a.catalog as string));
+          rows = catalogRows(loadCatalog(catalogOf(a)));
         }
         out.out(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));
         return EXIT.ok;
@@ -81,29 +117,34 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       'what a profile selects, what it leaves out and why',
       (y) => withCatalog(y).option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' }),
       run((a, out) => {
-        const { catalog, profile } = loadSite(a.catalog as string, a.profile as string);
+        const { catalog, profile } = loadSite(catalogOf(a), a.profile as string);
         out.out(explainSelection(profile, select(catalog, profile)));
         return EXIT.ok;
       }),
     )
     .command(
-      'render',
-      'render a profile for every target (or those named) into out/<profile>/, or one file to stdout',
+      'render [sites..]',
+      "render every site of the workspace (or those named), or one profile, for every target (or those named) into <output>/<site>/, or one file to stdout",
       (y) =>
-        withCatalog(y)
-          .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
+        withWorkspace(withCatalog(y))
+          .positional('sites', { type: 'string', array: true, describe: 'workspace sites to render (file name without .yaml, or path); default: all' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
+          .example('$0 render', 'every site of the workspace into its output folder')
+          .example('$0 render store-0042 -t nftables', 'one site, one target')
           .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${targets.map((t) => t.id).join(', ')}` })
-          .option('output', { alias: 'o', type: 'string', default: 'out', describe: "output folder, or - for stdout (one file)" })
+          .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder, else out", describe: "output folder, or - for stdout (one file)" })
           .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' })
           .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' }),
       run((a, out) => renderCommand(a, out)),
     )
     .command(
-      'resolve',
-      'look up every host name the profile selects (A and AAAA) and write <profile>.lock.yaml beside it',
+      'resolve [sites..]',
+      'look up every host name the profile (or each workspace site) selects (A and AAAA) and write <profile>.lock.yaml beside it',
       (y) =>
-        withCatalog(y)
-          .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
+        withWorkspace(withCatalog(y))
+          .positional('sites', { type: 'string', array: true, describe: 'workspace sites to resolve; default: all' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
+          .example('$0 resolve', "refresh every site's lock file")
           .option('server', { type: 'string', array: true, describe: 'DNS server IP[:PORT] to ask instead of the system resolver' })
           .option('timeout', { type: 'number', default: 2000, describe: 'milliseconds per query attempt' })
           .option('tries', { type: 'number', default: 3, describe: 'attempts per query' })
@@ -122,10 +163,12 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     )
     .command(
       'check',
-      'render every shipped example in memory; exit 0 when out/ is current, 2 listing stale files',
+      'render every site of the workspace in memory; exit 0 when the output folder is current, 2 listing stale files, 1 on errors',
       (y) =>
-        withCatalog(y)
-          .option('output', { alias: 'o', type: 'string', default: path.join(packageRoot, 'out'), defaultDescription: 'out/ of the fwgen checkout', describe: 'the folder holding the rendered examples' })
+        withWorkspace(y)
+          .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder", describe: 'the folder holding the rendered sites' })
+          .example('$0 check', 'in CI: fail when a committed file is not what the inputs render')
+          .example('$0 check --update', 'rewrite what is stale')
           .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' }),
       run((a, out) => checkCommand(a, out)),
     )
@@ -148,7 +191,20 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
   const chosen = chooseTargets(a.target as string[] | undefined);
   const toStdout = a.output === '-';
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
-  const result = renderSite(a.catalog as string, a.profile as string, chosen, a.allowUnresolved as boolean);
+  const ws = workspaceOf(a, io);
+  const sites = (a.sites as string[] | undefined) ?? [];
+  let profileFile = a.profile as string | undefined;
+  if (ws && profileFile === undefined) {
+    if (!toStdout) return renderWorkspace(ws, a, sites, chosen, io);
+    const picked = pickSites(ws, sites);
+    if (picked.length !== 1) throw new UsageError('--output - writes one site; name it');
+    profileFile = picked[0]!;
+  }
+  if (profileFile === undefined) {
+    throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
+  }
+  if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
+  const result = renderSite(ws ? ws.file : catalogOf(a), profileFile, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
@@ -168,10 +224,36 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
     return EXIT.ok;
   }
   const owned = chosen.map((t) => path.posix.join(result.policy.profile.name, t.id));
-  const summary = writeOutput(a.output as string, result.files, owned);
-  for (const f of summary.written) io.err(`wrote ${path.join(a.output as string, f)}\n`);
-  for (const f of summary.removed) io.err(`removed ${path.join(a.output as string, f)}\n`);
+  writeAndReport((a.output as string | undefined) ?? (ws ? ws.output : 'out'), result.files, owned, io);
+  return EXIT.ok;
+}
+
+function writeAndReport(output: string, files: RenderedFile[], owned: string[], io: Io): void {
+  const summary = writeOutput(output, files, owned);
+  for (const f of summary.written) io.err(`wrote ${path.join(output, f)}\n`);
+  for (const f of summary.removed) io.err(`removed ${path.join(output, f)}\n`);
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
+}
+
+function printSiteDiagnostics(diags: SiteDiagnostic[], io: Io): number {
+  for (const d of diags) io.err(`${d.site}: ${formatDiagnostic(d)}\n`);
+  return diags.filter((d) => d.severity === 'error').length;
+}
+
+/** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
+function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): number {
+  const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
+  const fleet = renderFleet(ws, pickSites(ws, sites), chosen, {
+    allowUnresolved: a.allowUnresolved as boolean,
+    sweep: sites.length === 0 ? output : undefined,
+  });
+  const errors = printSiteDiagnostics(fleet.diagnostics, io);
+  if (errors > 0) {
+    io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
+    return EXIT.error;
+  }
+  writeAndReport(path.relative(process.cwd(), output) || '.', fleet.files, fleet.owned, io);
+  io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;
 }
 
@@ -180,49 +262,61 @@ async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<numbe
     const v = a[opt] as number;
     if (!Number.isInteger(v) || v < min) throw new UsageError(`--${opt} takes a whole number of at least ${min}`);
   }
-  const report = await resolveProfile({
-    catalog: a.catalog as string,
-    profile: a.profile as string,
-    servers: (a.server as string[] | undefined) ?? [],
-    timeoutMs: a.timeout as number,
-    tries: a.tries as number,
-    concurrency: a.concurrency as number,
-    note: a.note as string | undefined,
-    progress: io.tty ? (done, total) => io.err(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
-  });
-  for (const o of report.outcomes) {
-    if (o.status !== 'resolved') io.err(`${o.name}: ${o.message}\n`);
+  const ws = workspaceOf(a, io);
+  const sites = (a.sites as string[] | undefined) ?? [];
+  let profiles: string[];
+  if (a.profile !== undefined) profiles = [a.profile as string];
+  else if (ws) profiles = pickSites(ws, sites);
+  else throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
+  let failed = false;
+  for (const profile of profiles) {
+    const report = await resolveProfile({
+      catalog: ws ? ws.file : catalogOf(a),
+      profile,
+      servers: (a.server as string[] | undefined) ?? [],
+      timeoutMs: a.timeout as number,
+      tries: a.tries as number,
+      concurrency: a.concurrency as number,
+      note: a.note as string | undefined,
+      progress: io.tty ? (done, total) => io.err(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
+    });
+    for (const o of report.outcomes) {
+      if (o.status !== 'resolved') io.err(`${o.name}: ${o.message}\n`);
+    }
+    const resolved = report.outcomes.filter((o) => o.status === 'resolved').length;
+    io.err(`wrote ${report.lockFile}: ${resolved} of ${report.outcomes.length} names resolved\n`);
+    if (report.requiredFailures.length > 0) {
+      io.err(`fwgen: required names without fresh addresses: ${report.requiredFailures.join(', ')}\n`);
+      failed = true;
+    }
   }
-  const resolved = report.outcomes.filter((o) => o.status === 'resolved').length;
-  io.err(`wrote ${report.lockFile}: ${resolved} of ${report.outcomes.length} names resolved\n`);
-  if (report.requiredFailures.length > 0) {
-    io.err(`fwgen: required names without fresh addresses: ${report.requiredFailures.join(', ')}\n`);
-    return EXIT.error;
-  }
-  return EXIT.ok;
+  return failed ? EXIT.error : EXIT.ok;
 }
 
 function checkCommand(a: Record<string, unknown>, io: Io): number {
-  const stale: string[] = [];
-  let errors = 0;
-  for (const profile of exampleProfiles()) {
-    const result = renderSite(a.catalog as string, profile, targets);
-    const bad = result.diagnostics.filter((d) => d.severity === 'error');
-    printDiagnostics(bad, io);
-    errors += bad.length;
-    const owned = targets.map((t) => path.posix.join(result.policy.profile.name, t.id));
-    if (a.update && bad.length === 0) {
-      const summary = writeOutput(a.output as string, result.files, owned);
-      for (const f of [...summary.written, ...summary.removed]) io.err(`updated ${path.join(a.output as string, f)}\n`);
+  let ws = workspaceOf(a, io);
+  if (!ws) {
+    // Outside any workspace, fwgen's own checkout still checks its examples.
+    if (!fs.existsSync(examplesWorkspaceFile)) {
+      throw new UsageError('no fwgen.yaml in this folder or above; run fwgen init, or name one with --workspace');
     }
-    stale.push(...staleFiles(a.output as string, result.files, owned));
+    ws = openWorkspace(examplesWorkspaceFile);
   }
+  const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
+  const fleet = renderFleet(ws, ws.siteFiles, targets, { sweep: output });
+  const errors = printSiteDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error'), io);
   if (errors > 0) return EXIT.error;
+  const name = `${path.basename(output)}/`;
+  if (a.update) {
+    const summary = writeOutput(output, fleet.files, fleet.owned);
+    for (const f of [...summary.written, ...summary.removed]) io.err(`updated ${path.join(output, f)}\n`);
+  }
+  const stale = staleFiles(output, fleet.files, fleet.owned);
   if (stale.length > 0) {
-    io.err(`out/ is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    io.err(`${name} is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;
   }
-  io.out(`out/ is current (${exampleProfiles().length} profiles, ${targets.length} targets)\n`);
+  io.out(`${name} is current (${fleet.policies.length} profiles, ${targets.length} targets)\n`);
   return EXIT.ok;
 }
 
