@@ -12,6 +12,7 @@ import { renderFleet, type SiteDiagnostic } from './workspace/fleet';
 import * as fs from 'node:fs';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
 import { staleFiles, writeOutput } from './output';
+import { diffWorkspace, formatMarkdown, formatText } from './diff';
 import { targets } from './targets/registry';
 import type { RenderedFile } from './targets/render';
 import type { AnyTarget } from './targets/types';
@@ -22,15 +23,18 @@ export interface Io {
   err(text: string): void;
   /** stderr is a terminal: progress may be drawn there. */
   tty?: boolean;
+  /** stdout is a terminal and NO_COLOR is not set: reports may use colour. */
+  colour?: boolean;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   tty: process.stderr.isTTY === true,
+  colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
 };
 
-/** Exit codes: 0 done, 1 bad input or failure, 2 out/ is stale (check). */
+/** Exit codes: 0 done, 1 bad input or failure, 2 out/ is stale (check) or the policy changed (diff). */
 export const EXIT = { ok: 0, error: 1, stale: 2 } as const;
 
 type Handler = (args: Record<string, unknown>, io: Io) => number | Promise<number>;
@@ -171,6 +175,20 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .example('$0 check --update', 'rewrite what is stale')
           .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' }),
       run((a, out) => checkCommand(a, out)),
+    )
+    .command(
+      'diff',
+      'what a change opens and closes, per site, device class and direction: the working tree against a Git revision or a folder',
+      (y) =>
+        withWorkspace(y)
+          .option('base', { type: 'string', defaultDescription: 'the merge base with the default branch', describe: 'Git revision to compare with (read with git archive; the working tree is not touched)' })
+          .option('base-dir', { type: 'string', describe: 'a folder holding the base version of the workspace, instead of Git' })
+          .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'text for a terminal, markdown for a pull-request comment, json for tools (catalog/schema/diff.schema.json)' })
+          .conflicts('base', 'base-dir')
+          .example('$0 diff', 'this branch against where it left the default branch')
+          .example('$0 diff --base origin/main --format markdown > review.md', 'a pull-request comment')
+          .example('$0 diff --base-dir ../fleet-before --format json', 'two folders'),
+      run((a, out) => diffCommand(a, out)),
     )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()
@@ -318,6 +336,16 @@ function checkCommand(a: Record<string, unknown>, io: Io): number {
   }
   io.out(`${name} is current (${fleet.policies.length} profiles, ${targets.length} targets)\n`);
   return EXIT.ok;
+}
+
+/** Exit codes as terraform plan -detailed-exitcode: 0 no policy change, 2 changes or flags, 1 error. */
+function diffCommand(a: Record<string, unknown>, io: Io): number {
+  const ws = workspaceOf(a, io);
+  if (!ws) throw new UsageError('fwgen diff compares a workspace: run it inside one (fwgen.yaml; fwgen init makes one) or name it with --workspace');
+  const cs = diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
+  const format = a.format as string;
+  io.out(format === 'json' ? JSON.stringify(cs, null, 2) + '\n' : format === 'markdown' ? formatMarkdown(cs) : formatText(cs, io.colour === true));
+  return cs.policyChanged || cs.flags.length > 0 ? EXIT.stale : EXIT.ok;
 }
 
 function describeTargets(): string {

@@ -43,7 +43,8 @@ export function workspaceFileFor(given: string): string {
 
 type Raw = { sites: string[]; catalog?: string[]; output?: string };
 
-export function loadWorkspace(file: string): Workspace {
+/** `shippedCatalog` replaces fwgen's own catalog as the first layer (a base revision of fwgen's checkout). */
+export function loadWorkspace(file: string, shippedCatalog: string = bundledCatalog): Workspace {
   const root = path.dirname(path.resolve(file));
   const src = readYaml(file, root);
   const issues: LocatedIssue[] = validateAgainst('workspace', src);
@@ -63,7 +64,7 @@ export function loadWorkspace(file: string): Workspace {
     issues.push(src.issue(['output'], `the output folder must be a folder inside the workspace, not '${raw.output}'`));
   }
   if (issues.length > 0) throw new InputError(issues);
-  return { root, file: path.resolve(file), sites: raw.sites, catalogLayers: [bundledCatalog, ...layers], output };
+  return { root, file: path.resolve(file), sites: raw.sites, catalogLayers: [shippedCatalog, ...layers], output };
 }
 
 export function isInside(parent: string, child: string): boolean {

@@ -15,8 +15,8 @@ export interface OpenWorkspace extends Workspace {
   siteFiles: string[];
 }
 
-export function openWorkspace(file: string): OpenWorkspace {
-  const ws = loadWorkspace(file);
+export function openWorkspace(file: string, shippedCatalog?: string): OpenWorkspace {
+  const ws = loadWorkspace(file, shippedCatalog);
   const { catalog, overrides } = loadCatalogLayers(ws.catalogLayers, [], ws.root);
   return { ...ws, catalog, overrides, siteFiles: siteFilesOf(ws) };
 }
