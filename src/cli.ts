@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { findWorkspace, loadSite, openWorkspace, pickSites, validatePaths, validateWorkspace, workspaceFileFor, type OpenWorkspace } from './workspace';
 import { examplesWorkspaceFile } from './workspace/examples';
 import { renderFleet, type SiteDiagnostic } from './workspace/fleet';
+import { initFiles, writeInit } from './workspace/init';
 import * as fs from 'node:fs';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
 import { staleFiles, writeOutput } from './output';
@@ -175,6 +176,34 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .example('$0 check --update', 'rewrite what is stale')
           .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' }),
       run((a, out) => checkCommand(a, out)),
+    )
+    .command(
+      'init [dir]',
+      'start a workspace in an empty folder: fwgen.yaml, a first site that renders, .gitignore/.gitattributes and CI recipes (GitHub Actions, GitLab CI)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'the folder (created when missing)' })
+          .option('site', { type: 'string', default: 'store-001', describe: "the first site's name (sites/<site>.yaml)" })
+          .option('default-branch', { type: 'string', default: 'main', describe: 'the branch pull requests go to' })
+          .example('npm i -D fwgen && npx fwgen init', 'a workspace in this folder, fwgen as a dev dependency')
+          .example('$0 init fleet --site store-0001', 'in a new folder'),
+      run((a, out) => {
+        const dir = path.resolve(a.dir as string);
+        const written = writeInit(dir, initFiles({ site: a.site as string, defaultBranch: a.defaultBranch as string, schemaDir: 'node_modules/fwgen/catalog/schema' }));
+        for (const f of written) out.err(`wrote ${path.join(a.dir as string, f)}\n`);
+        out.out(
+          [
+            `Workspace ready in ${a.dir === '.' ? 'this folder' : a.dir}. Next:`,
+            `  edit sites/${a.site}.yaml (addresses, vendors), add a file per site`,
+            '  npx fwgen resolve      # pin the vendors\' host names in lock files',
+            '  npx fwgen render       # write out/<site>/<target>/',
+            '  git add -A && git commit -m "fwgen workspace"',
+            'CI (.github/workflows, .gitlab-ci.yml) runs fwgen check and posts fwgen diff on pull requests.',
+            '',
+          ].join('\n'),
+        );
+        return EXIT.ok;
+      }),
     )
     .command(
       'diff',
