@@ -64,6 +64,6 @@ export function checkoutToTemp(workspaceRoot: string, ref: string | undefined): 
 export function openBase(head: OpenWorkspace, baseRoot: string): OpenWorkspace | undefined {
   const file = path.join(baseRoot, path.basename(head.file));
   if (!fs.existsSync(file)) return undefined;
-  const shipped = isInside(head.root, bundledCatalog) ? path.join(baseRoot, path.relative(head.root, bundledCatalog)) : undefined;
-  return openWorkspace(file, shipped);
+  const inBase = isInside(head.root, bundledCatalog) ? path.join(baseRoot, path.relative(head.root, bundledCatalog)) : undefined;
+  return openWorkspace(file, inBase !== undefined && fs.existsSync(path.join(inBase, 'device-classes.yaml')) ? inBase : undefined);
 }
