@@ -8,7 +8,8 @@ import { loadCatalog } from './catalog/load-catalog';
 import * as path from 'node:path';
 import { findWorkspace, loadSite, openWorkspace, pickSites, validatePaths, validateWorkspace, workspaceFileFor, type OpenWorkspace } from './workspace';
 import { examplesWorkspaceFile } from './workspace/examples';
-import { renderFleet, type SiteDiagnostic } from './workspace/fleet';
+import type { SiteDiagnostic } from './workspace/fleet';
+import { renderFleetParallel } from './workspace/fleet-workers';
 import { initFiles, writeInit } from './workspace/init';
 import * as fs from 'node:fs';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
@@ -75,6 +76,16 @@ function catalogOf(a: Record<string, unknown>): string {
   return (a.catalog as string | undefined) ?? bundledCatalog;
 }
 
+/**
+ * The catalog one profile is read with: --catalog, else the layers of the workspace holding
+ * the profile (or named with --workspace), else the shipped catalog.
+ */
+function catalogFor(a: Record<string, unknown>, profileFile: string): string {
+  if (a.catalog !== undefined) return a.catalog as string;
+  if (a.workspace !== undefined) return workspaceFileFor(a.workspace as string);
+  return findWorkspace(path.dirname(path.resolve(profileFile))) ?? bundledCatalog;
+}
+
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
   const run = (h: Handler) => (args: Record<string, unknown>) => done(h(args, io));
   return yargs()
@@ -108,10 +119,11 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => {
         let rows;
         if (a.profile) {
-          const { catalog, profile } = loadSite(catalogOf(a), a.profile as string);
+          const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
           rows = selectionRows(select(catalog, profile));
         } else {
-          rows = catalogRows(loadCatalog(catalogOf(a)));
+          const wsFile = a.catalog === undefined ? findWorkspace(process.cwd()) : undefined;
+          rows = catalogRows(wsFile ? openWorkspace(wsFile).catalog : loadCatalog(catalogOf(a)));
         }
         out.out(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));
         return EXIT.ok;
@@ -122,7 +134,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       'what a profile selects, what it leaves out and why',
       (y) => withCatalog(y).option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' }),
       run((a, out) => {
-        const { catalog, profile } = loadSite(catalogOf(a), a.profile as string);
+        const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
         out.out(explainSelection(profile, select(catalog, profile)));
         return EXIT.ok;
       }),
@@ -234,7 +246,7 @@ function printDiagnostics(diags: ReturnType<typeof renderSite>['diagnostics'], i
   for (const d of diags) io.err(formatDiagnostic(d) + '\n');
 }
 
-function renderCommand(a: Record<string, unknown>, io: Io): number {
+async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number> {
   const chosen = chooseTargets(a.target as string[] | undefined);
   const toStdout = a.output === '-';
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
@@ -251,7 +263,7 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
     throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
   }
   if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
-  const result = renderSite(ws ? ws.file : catalogOf(a), profileFile, chosen, a.allowUnresolved as boolean);
+  const result = renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
@@ -288,9 +300,9 @@ function printSiteDiagnostics(diags: SiteDiagnostic[], io: Io): number {
 }
 
 /** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
-function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): number {
+async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = renderFleet(ws, pickSites(ws, sites), chosen, {
+  const fleet = await renderFleetParallel(ws, pickSites(ws, sites), chosen, {
     allowUnresolved: a.allowUnresolved as boolean,
     sweep: sites.length === 0 ? output : undefined,
   });
@@ -318,7 +330,7 @@ async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<numbe
   let failed = false;
   for (const profile of profiles) {
     const report = await resolveProfile({
-      catalog: ws ? ws.file : catalogOf(a),
+      catalog: ws ? ws.file : catalogFor(a, profile),
       profile,
       servers: (a.server as string[] | undefined) ?? [],
       timeoutMs: a.timeout as number,
@@ -340,7 +352,7 @@ async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<numbe
   return failed ? EXIT.error : EXIT.ok;
 }
 
-function checkCommand(a: Record<string, unknown>, io: Io): number {
+async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number> {
   let ws = workspaceOf(a, io);
   if (!ws) {
     // Outside any workspace, fwgen's own checkout still checks its examples.
@@ -350,7 +362,7 @@ function checkCommand(a: Record<string, unknown>, io: Io): number {
     ws = openWorkspace(examplesWorkspaceFile);
   }
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = renderFleet(ws, ws.siteFiles, targets, { sweep: output });
+  const fleet = await renderFleetParallel(ws, ws.siteFiles, targets, { sweep: output });
   const errors = printSiteDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error'), io);
   if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
-import { loadProfile } from '../catalog/profile';
+import { loadProfile, type Profile } from '../catalog/profile';
 import { InputError, type LocatedIssue } from '../errors';
 import type { Policy } from '../policy/types';
 import { renderProfile } from '../render-site';
@@ -34,23 +34,15 @@ export function renderFleet(
   opts: { allowUnresolved?: boolean; sweep?: string } = {},
 ): FleetRender {
   const out: FleetRender = { files: [], diagnostics: [], owned: [], policies: [] };
-  const names = new Map<string, string>();
-  const clashes: LocatedIssue[] = [];
-  for (const file of siteFiles) {
-    const profile = loadProfile(file, ws.catalog, ws.root);
-    const earlier = names.get(profile.name);
-    if (earlier !== undefined) {
-      clashes.push(profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`));
-      continue;
-    }
-    names.set(profile.name, profile.file);
-    const r = renderProfile(ws.catalog, profile, file, chosen, opts.allowUnresolved ?? false);
+  const names = new Set<string>();
+  for (const profile of uniqueProfiles(ws, siteFiles)) {
+    names.add(profile.name);
+    const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false);
     out.files.push(...r.files);
     out.diagnostics.push(...r.diagnostics.map((d) => ({ ...d, site: profile.name })));
     out.policies.push(r.policy);
     for (const t of chosen) out.owned.push(path.posix.join(profile.name, t.id));
   }
-  if (clashes.length > 0) throw new InputError(clashes);
   if (opts.sweep !== undefined && fs.existsSync(opts.sweep)) {
     for (const entry of fs.readdirSync(opts.sweep, { withFileTypes: true })) {
       if (!entry.isDirectory() || names.has(entry.name)) continue;
@@ -59,6 +51,26 @@ export function renderFleet(
   }
   out.owned.sort();
   return out;
+}
+
+/** The sites' profiles; two sites with one name (they would share an output folder) are an error. */
+function uniqueProfiles(ws: OpenWorkspace, siteFiles: string[]): Array<Profile & { path: string }> {
+  const names = new Map<string, string>();
+  const clashes: LocatedIssue[] = [];
+  const profiles = siteFiles.map((file) => {
+    const profile = loadProfile(file, ws.catalog, ws.root);
+    const earlier = names.get(profile.name);
+    if (earlier !== undefined) {
+      clashes.push(profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`));
+    } else names.set(profile.name, profile.file);
+    return { ...profile, path: file };
+  });
+  if (clashes.length > 0) throw new InputError(clashes);
+  return profiles;
+}
+
+export function assertUniqueSiteNames(ws: OpenWorkspace, siteFiles: string[]): void {
+  uniqueProfiles(ws, siteFiles);
 }
 
 /**

@@ -108,3 +108,37 @@ describe('a workspace of sites', () => {
     expect(fs.readdirSync(path.join(root, 'out'))[0]).toBe('eu-restaurant-aloha-01');
   });
 });
+
+describe('a fleet rendered by worker threads', () => {
+  test('gives the same files as one thread, and still refuses two sites with one name', () => {
+    const root = tempDir('fwgen-fleet-');
+    const sites = generateFleet(path.join(repoRoot, 'examples/eu-restaurant-aloha.yaml'), path.join(root, 'sites'), 90);
+    fs.writeFileSync(path.join(root, 'fwgen.yaml'), 'sites: [sites/*.yaml]\n');
+    // The binary runs dist/, where workers are used for fleets of 80 sites and more on 2+ cores.
+    const r = runBinary(['render', '-t', 'nftables', 'aws'], root);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/720 written, 0 unchanged, 0 removed\n90 sites, 2 targets\n$/);
+    const first = fs.readFileSync(path.join(root, 'out/eu-restaurant-aloha-01/nftables/fwgen.nft'), 'utf8');
+    expect(first).toContain('eu-restaurant-aloha-01');
+    const one = runBinary(['render', 'eu-restaurant-aloha-77', '-t', 'nftables', '-o', '-', '--only', 'fwgen.nft'], root);
+    expect(one.stdout).toBe(fs.readFileSync(path.join(root, 'out/eu-restaurant-aloha-77/nftables/fwgen.nft'), 'utf8'));
+    expect(runBinary(['check'], root).status).toBe(2); // three targets were never rendered
+    fs.writeFileSync(sites[80]!, fs.readFileSync(sites[80]!, 'utf8').replace('eu-restaurant-aloha-81', 'eu-restaurant-aloha-02'));
+    const dup = runBinary(['render', '-t', 'nftables'], root);
+    expect(dup.status).toBe(1);
+    expect(dup.stderr).toMatch(/^sites\/eu-restaurant-aloha-81\.yaml:\d+:\d+: profile\.name: site name 'eu-restaurant-aloha-02' is also used by sites\/eu-restaurant-aloha-02\.yaml/);
+  });
+});
+
+describe('one profile of a workspace', () => {
+  test('list, explain and render -p read the workspace catalog layers', async () => {
+    const root = workspace(base);
+    const list = await runInProcess(['list', '--json'], root);
+    expect(JSON.parse(list.stdout).some((r: { vendor: string }) => r.vendor === 'acme')).toBe(true);
+    const explain = await runInProcess(['explain', '-p', 'sites/eu/store-1.yaml'], root);
+    expect(explain.status).toBe(0);
+    const r = await runInProcess(['render', '-p', path.join(root, 'sites/eu/store-1.yaml'), '-t', 'nftables', '-o', '-', '--only', 'pos-terminal.nft'], tempDir());
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('own/vendors/acme.yaml:');
+  });
+});
