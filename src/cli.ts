@@ -380,10 +380,10 @@ async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number>
 }
 
 /** Exit codes as terraform plan -detailed-exitcode: 0 no policy change, 2 changes or flags, 1 error. */
-function diffCommand(a: Record<string, unknown>, io: Io): number {
+async function diffCommand(a: Record<string, unknown>, io: Io): Promise<number> {
   const ws = workspaceOf(a, io);
   if (!ws) throw new UsageError('fwgen diff compares a workspace: run it inside one (fwgen.yaml; fwgen init makes one) or name it with --workspace');
-  const cs = diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
+  const cs = await diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
   const format = a.format as string;
   io.out(format === 'json' ? JSON.stringify(cs, null, 2) + '\n' : format === 'markdown' ? formatMarkdown(cs) : formatText(cs, io.colour === true));
   return cs.policyChanged || cs.flags.length > 0 ? EXIT.stale : EXIT.ok;

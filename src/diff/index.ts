@@ -19,19 +19,19 @@ export interface DiffRequest {
 }
 
 /** The workspace as it is now against its base: a Git revision or another folder. */
-export function diffWorkspace(head: OpenWorkspace, req: DiffRequest): ChangeSet {
+export async function diffWorkspace(head: OpenWorkspace, req: DiffRequest): Promise<ChangeSet> {
   if (req.baseDir !== undefined) {
     const root = path.resolve(req.baseDir);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new FileError(req.baseDir, 'not a folder (--base-dir)');
     const base = openBase(head, root);
-    return compare(base ? snapshot(base, req.baseDir) : emptySnapshot(req.baseDir), snapshot(head, 'working tree'));
+    return compare(base ? await snapshot(base, req.baseDir) : emptySnapshot(req.baseDir), await snapshot(head, 'working tree'));
   }
   const tree = checkoutToTemp(head.root, req.base);
   try {
     const rel = path.relative(fs.realpathSync(tree.repoRoot), fs.realpathSync(head.root));
     const base = openBase(head, path.join(tree.dir, rel));
     const label = req.base ?? `merge base ${tree.rev.slice(0, 12)}`;
-    return compare(base ? snapshot(base, label) : emptySnapshot(label), snapshot(head, 'working tree'));
+    return compare(base ? await snapshot(base, label) : emptySnapshot(label), await snapshot(head, 'working tree'));
   } finally {
     tree.dispose();
   }

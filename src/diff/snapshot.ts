@@ -1,23 +1,16 @@
 import type { Catalog } from '../catalog/types';
+import type { FlowIdentity } from './types';
 import { aggregate, parseKnown, type Family } from '../policy/addresses';
 import { formatPort, mergePorts, type PortRange } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import type { RenderedFile } from '../targets/render';
 import { targets } from '../targets/registry';
 import type { Diagnostic } from '../targets/types';
-import { renderFleet } from '../workspace/fleet';
+import { renderFleetParallel } from '../workspace/fleet-workers';
 import type { OpenWorkspace } from '../workspace/sites';
 
 /** Everything a flow allows, merged over the rules it became: the unit diff compares. */
-export interface FlowState {
-  id: string;
-  deviceClass: string;
-  direction: 'inbound' | 'outbound';
-  vendor: string;
-  service: string;
-  serviceName: string;
-  protocol: 'tcp' | 'udp' | 'icmp' | null;
-  requirement: string;
+export interface FlowState extends FlowIdentity {
   /** Literal networks and the pinned addresses of its names, aggregated. */
   addresses: string[];
   names: string[];
@@ -49,8 +42,8 @@ export interface Snapshot {
 export const emptySnapshot = (label: string): Snapshot => ({ label, sites: new Map() });
 
 /** Renders every site of a workspace in memory and indexes what each flow allows. */
-export function snapshot(ws: OpenWorkspace, label: string): Snapshot {
-  const fleet = renderFleet(ws, ws.siteFiles, targets, { allowUnresolved: false });
+export async function snapshot(ws: OpenWorkspace, label: string): Promise<Snapshot> {
+  const fleet = await renderFleetParallel(ws, ws.siteFiles, targets, { allowUnresolved: false });
   const sites = new Map<string, SiteState>();
   for (const policy of fleet.policies) {
     const name = policy.profile.name;

@@ -56,10 +56,10 @@ export interface VendorPage {
   seed?: string;
 }
 
-export interface FlowChange {
+/** Which flow: one per site, device class, direction, vendor, service and protocol. */
+export interface FlowIdentity {
   /** <device class>/<direction>/<vendor>/<service>/<protocol or app> */
   id: string;
-  change: FlowChangeKind;
   deviceClass: string;
   direction: 'inbound' | 'outbound';
   vendor: string;
@@ -67,6 +67,10 @@ export interface FlowChange {
   serviceName: string;
   protocol: 'tcp' | 'udp' | 'icmp' | null;
   requirement: string;
+}
+
+export interface FlowChange extends FlowIdentity {
+  change: FlowChangeKind;
   addresses: Delta<string>;
   names: Delta<string>;
   peers: Delta<string>;
