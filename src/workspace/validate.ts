@@ -8,6 +8,7 @@ import { validateAgainst } from '../catalog/schema';
 import type { Catalog } from '../catalog/types';
 import { InputError, sortIssues, type LocatedIssue } from '../errors';
 import { buildPolicy } from '../policy/build';
+import { addressBookFor } from '../resolve/address-book';
 import { kindOf } from './file-kinds';
 import type { OpenWorkspace } from './sites';
 
@@ -95,7 +96,8 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
   if (catalog) {
     for (const file of profiles) {
       try {
-        buildPolicy(catalog, loadProfile(file, catalog, base));
+        // The lock beside the profile is read too: a broken lock fails the render later otherwise.
+        buildPolicy(catalog, loadProfile(file, catalog, base), addressBookFor(file));
       } catch (err) {
         if (err instanceof InputError) issues.push(...err.issues);
         else throw err;

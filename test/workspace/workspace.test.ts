@@ -142,3 +142,12 @@ describe('one profile of a workspace', () => {
     expect(r.stdout).toContain('own/vendors/acme.yaml:');
   });
 });
+
+describe('validate on a workspace', () => {
+  test("reads every site's lock file, with locations", async () => {
+    const root = workspace({ ...base, 'sites/us/store-2.lock.yaml': lockText('203.0.113.300') });
+    const r = await runInProcess(['validate'], root);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^sites\/us\/store-2\.lock\.yaml:\d+:\d+: names\.api\.acme\.example\.ipv4\[0\]: /);
+  });
+});
