@@ -17,7 +17,12 @@ const FLAG_TITLES: Record<Flag['kind'], string> = {
 
 /** Markdown can carry a catalog value; nothing in it may open a tag, a link or a table cell. */
 export function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>|~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]|~]/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ');
 }
 
 function code(text: string): string {
