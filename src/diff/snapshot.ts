@@ -2,7 +2,8 @@ import type { Catalog } from '../catalog/types';
 import type { FlowIdentity } from './types';
 import { aggregate, parseKnown, type Family } from '../policy/addresses';
 import { formatPort, mergePorts, type PortRange } from '../policy/ports';
-import type { Policy, Rule } from '../policy/types';
+import type { Policy, Rule, RuleOrigin } from '../policy/types';
+import { loadProfile, type Profile } from '../catalog/profile';
 import type { RenderedFile } from '../targets/render';
 import { targets } from '../targets/registry';
 import type { Diagnostic } from '../targets/types';
@@ -45,13 +46,15 @@ export const emptySnapshot = (label: string): Snapshot => ({ label, sites: new M
 export async function snapshot(ws: OpenWorkspace, label: string): Promise<Snapshot> {
   const fleet = await renderFleetParallel(ws, ws.siteFiles, targets, { allowUnresolved: false });
   const sites = new Map<string, SiteState>();
-  for (const policy of fleet.policies) {
+  for (const [i, policy] of fleet.policies.entries()) {
     const name = policy.profile.name;
+    const profile = loadProfile(ws.siteFiles[i]!, ws.catalog, ws.root);
+    if (profile.name !== name) throw new Error(`internal: site ${name} rendered out of order`);
     sites.set(name, {
       name,
       file: policy.profile.file,
       policy,
-      flows: flowsOf(policy),
+      flows: flowsOf(policy, variableOrigins(ws.catalog, profile)),
       files: fleet.files.filter((f) => f.path.startsWith(`${name}/`)),
       diagnostics: fleet.diagnostics.filter((d) => d.site === name),
     });
@@ -63,7 +66,29 @@ function flowKey(r: Rule): string {
   return [r.deviceClass, r.direction, r.vendor, r.service, r.protocol ?? 'app'].join('/');
 }
 
-export function flowsOf(policy: Policy): Map<string, FlowState> {
+/** The profile lines a rule depends on: for each vendor flow, the variables it uses. */
+type VariableOrigins = (o: RuleOrigin) => string[];
+
+const IN_NAME = /\{([^}]*)\}/g;
+
+function variableOrigins(catalog: Catalog, profile: Profile): VariableOrigins {
+  return (o) => {
+    const flow = catalog.vendors.get(o.vendor)?.services.find((s) => s.id === o.service)?.flows[o.flow];
+    const values = profile.vendors.get(o.vendor)?.variables;
+    if (!flow || !values) return [];
+    const used = [
+      ...flow.ports.flatMap((p) => ('variable' in p ? [p.variable] : [])),
+      ...flow.addresses.flatMap((a) => ('variable' in a ? [a.variable] : [])),
+      ...flow.domains.flatMap((d) => [...d.matchAll(IN_NAME)].map((m) => m[1]!)),
+    ];
+    return used.flatMap((v) => {
+      const loc = values.get(v)?.origin;
+      return loc ? [`${loc.file}:${loc.line}`] : [];
+    });
+  };
+}
+
+export function flowsOf(policy: Policy, fromProfile: VariableOrigins = () => []): Map<string, FlowState> {
   const groups = new Map<string, Rule[]>();
   for (const r of policy.rules) {
     const k = flowKey(r);
@@ -102,7 +127,7 @@ export function flowsOf(policy: Policy): Map<string, FlowState> {
       peers: [...new Set(rules.flatMap((r) => r.remote.peers))].sort(),
       ports: mergePorts(rules.flatMap((r) => r.ports)),
       programs: [...new Set(rules.flatMap((r) => r.programs))].sort(),
-      origins: [...new Set(rules.flatMap((r) => r.origins.map((o) => `${o.loc.file}:${o.loc.line}`)))].sort(),
+      origins: [...new Set(rules.flatMap((r) => r.origins.flatMap((o) => [`${o.loc.file}:${o.loc.line}`, ...fromProfile(o)])))].sort(),
       shape,
       pinned,
     });

@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expectGolden } from '../golden';
-import { repoRoot, runInProcess } from '../helpers';
+import { repoRoot, runInProcess, tempDir } from '../helpers';
 import { commit, git, listText, lockText, newRepo, siteText, vendorText } from './fixture';
 
 const goldenDir = path.join(repoRoot, 'test', 'golden', 'diff');
@@ -163,5 +163,30 @@ describe('fwgen diff on a Git repository', () => {
     const same = await runInProcess(['diff', '--base', 'start'], repo);
     expect(same.status).toBe(0);
     expect(same.stdout).toMatch(/^no policy change/);
+  });
+});
+
+describe('fwgen diff on a profile change', () => {
+  test('a variable of the profile is named as the cause, beside the catalog flow', async () => {
+    const make = (ranges: string) => {
+      const root = tempDir('fwgen-diff-profile-');
+      fs.mkdirSync(path.join(root, 'examples'));
+      fs.writeFileSync(path.join(root, 'fwgen.yaml'), 'sites: [examples/*.yaml]\n');
+      const text = fs.readFileSync(path.join(repoRoot, 'examples/ecommerce-web.yaml'), 'utf8');
+      fs.writeFileSync(path.join(root, 'examples/ecommerce-web.yaml'), text.replace('[198.51.100.0/24, 2001:db8:100::/48]', ranges));
+      fs.copyFileSync(path.join(repoRoot, 'examples/ecommerce-web.lock.yaml'), path.join(root, 'examples/ecommerce-web.lock.yaml'));
+      return root;
+    };
+    const before = make('[198.51.100.0/24, 2001:db8:100::/48]');
+    const after = make('[198.51.100.0/24, 198.51.101.0/24, 2001:db8:100::/48]');
+    const r = await runInProcess(['diff', '--base-dir', before, '--format', 'json'], after);
+    expect(r.status).toBe(2);
+    const flows = JSON.parse(r.stdout).sites[0].flows;
+    expect(flows.map((f: any) => [f.id, f.change, f.addresses.added])).toEqual([
+      ['ecommerce-web-server/inbound/payment-gateway/merchant-callbacks/tcp', 'widened', ['198.51.101.0/24']],
+      ['ecommerce-web-server/outbound/payment-gateway/back-office-access/tcp', 'widened', ['198.51.101.0/24']],
+    ]);
+    for (const f of flows) expect(f.origins).toContain('examples/ecommerce-web.yaml:17');
+    expect(flows[0].origins.some((o: string) => o.startsWith('fwgen/catalog/vendors/payment-gateway.yaml:'))).toBe(true);
   });
 });
