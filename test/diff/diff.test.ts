@@ -190,3 +190,45 @@ describe('fwgen diff on a profile change', () => {
     expect(flows[0].origins.some((o: string) => o.startsWith('fwgen/catalog/vendors/payment-gateway.yaml:'))).toBe(true);
   });
 });
+
+describe('fwgen diff flags from locks and targets', () => {
+  const site = (files: Record<string, string>) => {
+    const root = tempDir('fwgen-diff-flags-');
+    const all: Record<string, string> = {
+      'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [catalog-local]\n',
+      'catalog-local/vendors/acme.yaml': vendorText,
+      'catalog-local/lists/acme-edge.yaml': listText,
+      'sites/store-1.yaml': siteText,
+      'sites/store-1.lock.yaml': lockText('203.0.113.10'),
+      ...files,
+    };
+    for (const [rel, text] of Object.entries(all)) {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), text);
+    }
+    return root;
+  };
+  const flagsOf = async (head: string, base: string) => {
+    const r = await runInProcess(['diff', '--base-dir', base, '--format', 'json'], head);
+    expect(validateJson(JSON.parse(r.stdout))).toBe(true);
+    return { status: r.status, flags: JSON.parse(r.stdout).flags.map((f: any) => [f.kind, f.message]) };
+  };
+
+  test('a name whose lookup failed, a name no longer pinned, a target limit now exceeded', async () => {
+    const base = site({});
+    const stale = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10') + '    stale: "SERVFAIL at 2026-11-22T00:00:00Z"\n' });
+    expect(await flagsOf(stale, base)).toEqual({
+      status: 2,
+      flags: [['name-stale', 'api.acme.example: the last lookup failed; addresses are from an earlier one (SERVFAIL at 2026-11-22T00:00:00Z)']],
+    });
+    const unresolved = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10').replace('api.acme.example', 'other.acme.example') });
+    const u = await flagsOf(unresolved, base);
+    expect(u.flags).toEqual([['name-unresolved', 'api.acme.example has no pinned addresses (run fwgen resolve)']]);
+    const oneRule = { 'sites/store-1.yaml': siteText + 'targets:\n  aws:\n    maxRules: 1\n' };
+    const quota = site({ ...oneRule, 'catalog-local/lists/acme-edge.yaml': listText + '  - 192.0.2.0/24\n' });
+    const q = await flagsOf(quota, site(oneRule));
+    expect(q.status).toBe(2);
+    expect(q.flags.map((f: string[]) => f[0])).toContain('target-limit');
+    expect(q.flags.find((f: string[]) => f[0] === 'target-limit')[1]).toMatch(/^\[aws\] error: security group for boh-server: egress needs \d+ IPv4 rules/);
+  });
+});
