@@ -44,9 +44,15 @@ type Handler = (args: Record<string, unknown>, io: Io) => number | Promise<numbe
 function withCatalog<T>(y: Argv<T>) {
   return y.option('catalog', {
     type: 'string',
-    defaultDescription: "the workspace's catalog layers, else the catalog shipped with fwgen",
+    default: bundledCatalog,
+    defaultDescription: "the catalog shipped with fwgen (in a workspace: its catalog layers)",
     describe: 'catalog folder (device-classes.yaml, vendors/, lists/); works on one profile, outside any workspace',
   });
+}
+
+/** --catalog named another catalog than the shipped one (its default). */
+function catalogGiven(a: Record<string, unknown>): boolean {
+  return a.catalog !== undefined && path.resolve(a.catalog as string) !== bundledCatalog;
 }
 
 function withWorkspace<T>(y: Argv<T>) {
@@ -65,7 +71,7 @@ function withWorkspace<T>(y: Argv<T>) {
 function workspaceOf(a: Record<string, unknown>, io: Io): OpenWorkspace | undefined {
   let file: string | undefined;
   if (a.workspace !== undefined) file = workspaceFileFor(a.workspace as string);
-  else if (a.profile === undefined && a.catalog === undefined) file = findWorkspace(process.cwd());
+  else if (a.profile === undefined && !catalogGiven(a)) file = findWorkspace(process.cwd());
   if (file === undefined) return undefined;
   const ws = openWorkspace(file);
   for (const o of ws.overrides) io.err(`fwgen: catalog override: ${o.file} replaces ${o.replaces}\n`);
@@ -81,7 +87,7 @@ function catalogOf(a: Record<string, unknown>): string {
  * the profile (or named with --workspace), else the shipped catalog.
  */
 function catalogFor(a: Record<string, unknown>, profileFile: string): string {
-  if (a.catalog !== undefined) return a.catalog as string;
+  if (catalogGiven(a)) return a.catalog as string;
   if (a.workspace !== undefined) return workspaceFileFor(a.workspace as string);
   return findWorkspace(path.dirname(path.resolve(profileFile))) ?? bundledCatalog;
 }
@@ -122,7 +128,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
           rows = selectionRows(select(catalog, profile));
         } else {
-          const wsFile = a.catalog === undefined ? findWorkspace(process.cwd()) : undefined;
+          const wsFile = catalogGiven(a) ? undefined : findWorkspace(process.cwd());
           rows = catalogRows(wsFile ? openWorkspace(wsFile).catalog : loadCatalog(catalogOf(a)));
         }
         out.out(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));

@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/types';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
-import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, SiteChange, VendorPage } from './types';
+import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
 
 /** A port range wider than this many ports is flagged. */
 export const WIDE_PORT_RANGE = 100;
@@ -23,6 +23,7 @@ export function compare(base: Snapshot, head: Snapshot): ChangeSet {
     const what = [
       l.before.recorded !== l.after.recorded ? `recorded ${l.before.recorded} → ${l.after.recorded}` : '',
       (l.before.version ?? '') !== (l.after.version ?? '') ? `version ${l.before.version ?? '(none)'} → ${l.after.version ?? '(none)'}` : '',
+      (l.before.published ?? '') !== (l.after.published ?? '') ? `published ${l.before.published ?? '(none)'} → ${l.after.published ?? '(none)'}` : '',
       l.before.url !== l.after.url ? `source ${l.before.url} → ${l.after.url}` : '',
     ].filter(Boolean);
     flags.push({ kind: 'list-source-moved', message: `address list ${l.id}: ${what.join(', ')}`, origins: [] });
@@ -74,11 +75,11 @@ function sortFlags(flags: Flag[]): Flag[] {
   );
 }
 
-function pageOf(catalog: Catalog | undefined, vendor: string): VendorPage | undefined {
+function pageOf(catalog: Catalog | undefined, vendor: string, service: string): VendorPage | undefined {
   const v = catalog?.vendors.get(vendor);
   if (!v) return undefined;
-  const s = v.source as { title: string; url?: string; seed?: string };
-  return { vendor, title: s.title, ...(s.url ? { url: s.url } : {}), ...(s.seed ? { seed: s.seed } : {}) };
+  const cite = (v.services.find((s) => s.id === service) as { cite?: string } | undefined)?.cite;
+  return { vendor, title: v.source.title, ...(v.source.url ? { url: v.source.url } : {}), ...(cite ? { cite } : {}) };
 }
 
 function compareSite(base: SiteState | undefined, head: SiteState | undefined, catalog: Catalog | undefined, flags: Flag[]): SiteChange {
@@ -88,7 +89,7 @@ function compareSite(base: SiteState | undefined, head: SiteState | undefined, c
   for (const key of keys) {
     const change = compareFlow(base?.flows.get(key), head?.flows.get(key), head?.policy.lockFile ?? base?.policy.lockFile);
     if (!change) continue;
-    change.page = pageOf(catalog, change.vendor);
+    change.page = pageOf(catalog, change.vendor, change.service);
     flows.push(change);
     flags.push(...flowFlags(name, change));
   }
@@ -223,14 +224,19 @@ export function compareFiles(before: Array<{ path: string; content: string }>, a
   return out;
 }
 
+/** Where a list's addresses come from and when: a moved date or feed version is flagged. */
+function listSource(c: Catalog | undefined, id: string): ListSource | undefined {
+  const l = c?.lists.get(id) as ({ url: string; recorded: string; feed?: { version?: string; published?: string } } | undefined);
+  if (!l) return undefined;
+  const version = l.feed?.version;
+  const published = l.feed?.published;
+  return { url: l.url, recorded: l.recorded, ...(version !== undefined ? { version: String(version) } : {}), ...(published !== undefined ? { published: String(published) } : {}) };
+}
+
 function compareLists(base: Catalog | undefined, head: Catalog | undefined): ListChange[] {
-  const src = (c: Catalog | undefined, id: string) => {
-    const l = c?.lists.get(id) as ({ url: string; recorded: string; version?: string } | undefined);
-    return l ? { url: l.url, recorded: l.recorded, ...(l.version !== undefined ? { version: String(l.version) } : {}) } : undefined;
-  };
   const ids = [...new Set([...(base?.lists.keys() ?? []), ...(head?.lists.keys() ?? [])])].sort();
   return ids
-    .map((id) => ({ id, before: src(base, id), after: src(head, id) }))
+    .map((id) => ({ id, before: listSource(base, id), after: listSource(head, id) }))
     .filter((l) => JSON.stringify(l.before) !== JSON.stringify(l.after))
     .map((l) => ({ id: l.id, ...(l.before ? { before: l.before } : {}), ...(l.after ? { after: l.after } : {}) }));
 }

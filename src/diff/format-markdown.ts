@@ -108,7 +108,7 @@ function flowLines(f: FlowChange): string[] {
   item('programs', f.programs);
   const from = [...f.origins, ...f.locks];
   if (from.length) lines.push(`  - from: ${from.map(code).join(', ')}`);
-  if (f.page) lines.push(`  - vendor page: ${f.page.url ? `[${md(f.page.title)}](${encodeURI(f.page.url)})` : md(f.page.title)}${f.page.seed ? ` (${code(f.page.seed)})` : ''}`);
+  if (f.page) lines.push(`  - vendor page: ${f.page.url ? `[${md(f.page.title)}](${encodeURI(f.page.url)})` : md(f.page.title)}${f.page.cite ? `, ${md(f.page.cite)}` : ''}`);
   return lines;
 }
 

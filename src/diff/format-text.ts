@@ -27,7 +27,7 @@ export function formatText(cs: ChangeSet, colour: boolean): string {
       }
       const from = [...f.origins, ...f.locks];
       if (from.length) out.push(`    from: ${from.map(safe).join(', ')}`);
-      if (f.page) out.push(`    vendor page: ${safe(f.page.title)}${f.page.url ? ` <${safe(f.page.url)}>` : ''}`);
+      if (f.page) out.push(`    vendor page: ${safe(f.page.title)}${f.page.url ? ` <${safe(f.page.url)}>` : ''}${f.page.cite ? `, ${safe(f.page.cite)}` : ''}`);
     }
     for (const file of site.files) out.push(`  ${file.status} ${safe(file.path)} +${file.linesAdded} -${file.linesRemoved}`);
   }

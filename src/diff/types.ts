@@ -53,7 +53,8 @@ export interface VendorPage {
   vendor: string;
   title: string;
   url?: string;
-  seed?: string;
+  /** Where on the page the service comes from, when the catalog says. */
+  cite?: string;
 }
 
 /** Which flow: one per site, device class, direction, vendor, service and protocol. */
@@ -117,5 +118,7 @@ export interface ListChange {
 export interface ListSource {
   url: string;
   recorded: string;
+  /** The published feed's own version or serial, and the date it says it was published. */
   version?: string;
+  published?: string;
 }

@@ -87,7 +87,7 @@ describe('fwgen diff on a Git repository', () => {
       ['pos-terminal/outbound/acme/loyalty/udp', 'added', ['192.0.2.128/28'], ['9000']],
     ]);
     expect(flowsOf(added)[0].origins).toEqual(['catalog-local/vendors/acme.yaml:29']);
-    expect(flowsOf(added)[0].page).toEqual({ vendor: 'acme', title: 'Acme network requirements', url: 'https://acme.example/firewall', seed: 'acme.txt' });
+    expect(flowsOf(added)[0].page).toEqual({ vendor: 'acme', title: 'Acme network requirements', url: 'https://acme.example/firewall' });
 
     const widened = await at('widen-list', 'add-service');
     expect(flowsOf(widened).map((f: any) => [f.id, f.change, f.addresses])).toEqual([
