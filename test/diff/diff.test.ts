@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expectGolden } from '../golden';
 import { repoRoot, runInProcess, tempDir } from '../helpers';
-import { commit, git, listText, lockText, newRepo, siteText, vendorText } from './fixture';
+import { commit, git, listText, lockText, newRepo, siteText, vendorText, writeTree } from './fixture';
 
 const goldenDir = path.join(repoRoot, 'test', 'golden', 'diff');
 const validateJson = new Ajv({ allErrors: true, strict: false }).compile(
@@ -193,20 +193,14 @@ describe('fwgen diff on a profile change', () => {
 
 describe('fwgen diff flags from locks and targets', () => {
   const site = (files: Record<string, string>) => {
-    const root = tempDir('fwgen-diff-flags-');
-    const all: Record<string, string> = {
+    return writeTree({
       'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [catalog-local]\n',
       'catalog-local/vendors/acme.yaml': vendorText,
       'catalog-local/lists/acme-edge.yaml': listText,
       'sites/store-1.yaml': siteText,
       'sites/store-1.lock.yaml': lockText('203.0.113.10'),
       ...files,
-    };
-    for (const [rel, text] of Object.entries(all)) {
-      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-      fs.writeFileSync(path.join(root, rel), text);
-    }
-    return root;
+    });
   };
   const flagsOf = async (head: string, base: string) => {
     const r = await runInProcess(['diff', '--base-dir', base, '--format', 'json'], head);

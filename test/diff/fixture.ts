@@ -110,13 +110,19 @@ export function git(cwd: string, args: string[]): string {
 
 /** Writes files (relative path → text) into the repository and commits them under a tag. */
 export function commit(repo: string, tag: string, files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
-    fs.writeFileSync(path.join(repo, rel), text);
-  }
+  writeTree(files, repo);
   git(repo, ['add', '-A']);
   git(repo, ['commit', '-q', '-m', tag]);
   git(repo, ['tag', tag]);
+}
+
+/** A folder holding the given files (relative path → text). */
+export function writeTree(files: Record<string, string>, root = tempDir('fwgen-tree-')): string {
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+  return root;
 }
 
 export function newRepo(): string {

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { readLock } from '../../src/resolve/lock';
 import { required } from '../conformance/validators';
 import { dnsmasqAvailable, startDnsmasq } from '../dns/dnsmasq';
-import { listText, siteText, vendorText } from '../diff/fixture';
-import { runInProcess, tempDir } from '../helpers';
+import { listText, siteText, vendorText, writeTree } from '../diff/fixture';
+import { runInProcess } from '../helpers';
 
 const maybe = dnsmasqAvailable || required ? describe : describe.skip;
 if (!dnsmasqAvailable && !required) console.warn("skipping workspace resolve tests: dnsmasq (Debian's dnsmasq-base) is not installed");
@@ -12,18 +12,13 @@ if (!dnsmasqAvailable && !required) console.warn("skipping workspace resolve tes
 maybe('fwgen resolve on a workspace (dnsmasq on loopback)', () => {
   test("refreshes every site's lock, or those named; render then needs no DNS", async () => {
     if (!dnsmasqAvailable) throw new Error('dnsmasq is missing but FWGEN_REQUIRE_VALIDATORS=1: .ci/run must install dnsmasq-base');
-    const root = tempDir('fwgen-ws-resolve-');
-    const files: Record<string, string> = {
+    const root = writeTree({
       'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\n',
       'own/vendors/acme.yaml': vendorText,
       'own/lists/acme-edge.yaml': listText,
       'sites/store-1.yaml': siteText,
       'sites/store-2.yaml': siteText.replace('name: store-1', 'name: store-2'),
-    };
-    for (const [rel, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-      fs.writeFileSync(path.join(root, rel), text);
-    }
+    });
     const dns = await startDnsmasq([{ name: 'api.acme.example', ipv4: ['203.0.113.10'], ttl: 3600 }]);
     try {
       const r = await runInProcess(['resolve', '--server', dns.address, '--timeout', '500', '--tries', '2'], root);

@@ -2,16 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateFleet } from '../../src/workspace/fleet';
 import { catalogRoot, repoRoot, runBinary, runInProcess, tempDir } from '../helpers';
-import { listText, lockText, siteText, vendorText } from '../diff/fixture';
+import { listText, lockText, siteText, vendorText, writeTree } from '../diff/fixture';
 
-function workspace(files: Record<string, string>): string {
-  const root = tempDir('fwgen-ws-');
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    fs.writeFileSync(path.join(root, rel), text);
-  }
-  return root;
-}
+const workspace = (files: Record<string, string>) => writeTree(files);
 
 const base = {
   'fwgen.yaml': 'sites: [sites/**/*.yaml, "!sites/drafts/*.yaml"]\ncatalog: [own]\noutput: rendered\n',
