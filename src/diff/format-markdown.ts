@@ -2,6 +2,16 @@ import type { ChangeSet, Edge, Flag, FlowChange, SiteChange } from './types';
 
 /** Sites whose details are written out; more would not fit a pull-request comment. */
 export const MARKDOWN_SITE_LIMIT = 30;
+/** Flags listed one by one. */
+export const MARKDOWN_FLAG_LIMIT = 60;
+/** GitHub refuses comments over 65,536 characters; details stop well before. */
+export const MARKDOWN_CHAR_BUDGET = 50_000;
+/** Rows of the summary table and of the file table. */
+export const MARKDOWN_ROW_LIMIT = 100;
+
+function more(total: number, shown: number, what: string): string[] {
+  return total > shown ? [`…and ${total - shown} more ${what}; \`fwgen diff --format json\` lists them all.`, ''] : [];
+}
 
 const FLAG_TITLES: Record<Flag['kind'], string> = {
   'any-address': 'any address',
@@ -42,28 +52,35 @@ export function formatMarkdown(cs: ChangeSet): string {
   out.push('');
   out.push(`Base ${code(cs.base)}, compared with ${code(cs.head)}.`);
   out.push('');
-  const shown = cs.sites.filter((x) => x.status !== 'unchanged' || x.files.length > 0);
+  // Flagged sites first, then sites whose policy changed, then those whose files alone did.
+  const flagged = new Set(cs.flags.map((f) => f.site));
+  const rank = (x: SiteChange) => (flagged.has(x.site) ? 0 : x.status !== 'unchanged' ? 1 : 2);
+  const bySeverity = [...cs.sites].sort((a, b) => rank(a) - rank(b) || a.site.localeCompare(b.site));
+  const shown = bySeverity.filter((x) => x.status !== 'unchanged' || x.files.length > 0);
   if (shown.length > 0) {
     out.push('| site | status | added | removed | widened | narrowed | changed | flags | files |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const site of shown) {
+    for (const site of shown.slice(0, MARKDOWN_ROW_LIMIT)) {
       const c = counts(site);
       const flags = cs.flags.filter((f) => f.site === site.site).length;
       out.push(`| ${code(site.site)} | ${site.status} | ${c.added} | ${c.removed} | ${c.widened} | ${c.narrowed} | ${c.changed} | ${flags} | ${site.files.length} |`);
     }
-    out.push('');
+    out.push('', ...more(shown.length, MARKDOWN_ROW_LIMIT, 'sites'));
   }
   if (cs.flags.length > 0) {
     out.push(`#### Needs a careful look (${cs.flags.length})`);
     out.push('');
-    for (const f of cs.flags) {
+    for (const f of cs.flags.slice(0, MARKDOWN_FLAG_LIMIT)) {
       const where = f.origins.length ? ` (${f.origins.map(code).join(', ')})` : '';
       out.push(`- **${FLAG_TITLES[f.kind]}**${f.site ? ` ${code(f.site)}` : ''}: ${md(f.message)}${where}`);
     }
-    out.push('');
+    out.push('', ...more(cs.flags.length, MARKDOWN_FLAG_LIMIT, 'flags'));
   }
-  const detailed = cs.sites.filter((x) => x.flows.length > 0 || x.status === 'added' || x.status === 'removed');
+  const detailed = bySeverity.filter((x) => x.flows.length > 0 || x.status === 'added' || x.status === 'removed');
+  let written = 0;
   for (const site of detailed.slice(0, MARKDOWN_SITE_LIMIT)) {
+    if (out.join('\n').length > MARKDOWN_CHAR_BUDGET) break;
+    written++;
     out.push(`<details><summary>${code(site.site)}: ${site.status}, ${site.flows.length} flow${site.flows.length === 1 ? '' : 's'} changed</summary>`);
     out.push('');
     for (const f of site.flows) out.push(...flowLines(f));
@@ -72,18 +89,15 @@ export function formatMarkdown(cs: ChangeSet): string {
     out.push('</details>');
     out.push('');
   }
-  if (detailed.length > MARKDOWN_SITE_LIMIT) {
-    out.push(`…and ${detailed.length - MARKDOWN_SITE_LIMIT} more sites with changes; \`fwgen diff --format json\` lists them all.`);
-    out.push('');
-  }
+  out.push(...more(detailed.length, written, 'sites with changes'));
   const files = cs.sites.flatMap((x) => x.files);
   if (files.length > 0) {
     out.push(`<details><summary>Rendered files: ${files.length} change${files.length === 1 ? '' : 's'}</summary>`);
     out.push('');
     out.push('| target | file | status | lines |');
     out.push('|---|---|---|---:|');
-    for (const f of files) out.push(`| ${f.target} | ${code(f.path)} | ${f.status} | +${f.linesAdded} −${f.linesRemoved} |`);
-    out.push('');
+    for (const f of files.slice(0, MARKDOWN_ROW_LIMIT)) out.push(`| ${f.target} | ${code(f.path)} | ${f.status} | +${f.linesAdded} −${f.linesRemoved} |`);
+    out.push('', ...more(files.length, MARKDOWN_ROW_LIMIT, 'files'));
     out.push('</details>');
     out.push('');
   }

@@ -28,3 +28,22 @@ describe('diff formats', () => {
     expect(text).not.toContain('\u001b');
   });
 });
+
+describe('markdown for a large fleet', () => {
+  test('fits a GitHub comment (65,536 characters), flagged sites first, the rest counted', () => {
+    const site = cs.sites[0]!;
+    const big: ChangeSet = {
+      ...cs,
+      sites: Array.from({ length: 1000 }, (_, i) => ({ ...site, site: `store-${String(i).padStart(4, '0')}` })),
+      flags: Array.from({ length: 1000 }, (_, i) => ({ ...cs.flags[0]!, site: `store-${String(999 - i).padStart(4, '0')}` })).slice(0, 500),
+    };
+    const md = formatMarkdown(big);
+    expect(md.length).toBeLessThan(65_536);
+    expect(md).toContain('…and 900 more sites;');
+    expect(md).toContain('…and 440 more flags;');
+    expect(md).toMatch(/more sites with changes;/);
+    // store-0999 … store-0500 carry flags: they lead the table.
+    expect(md).toContain('| <code>store-0500</code> |');
+    expect(md).not.toContain('<code>store-0000</code>');
+  });
+});
