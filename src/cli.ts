@@ -6,12 +6,19 @@ import { explainSelection } from './report/explain';
 import { catalogRows, formatTable, selectionRows } from './report/flows';
 import { loadCatalog } from './catalog/load-catalog';
 import * as path from 'node:path';
-import { exampleProfiles, loadSite, validatePaths } from './workspace';
+import { findWorkspace, loadSite, openWorkspace, pickSites, validatePaths, validateWorkspace, workspaceFileFor, type OpenWorkspace } from './workspace';
+import { examplesWorkspaceFile } from './workspace/examples';
+import type { SiteDiagnostic } from './workspace/fleet';
+import { renderFleetParallel } from './workspace/fleet-workers';
+import { initFiles, writeInit } from './workspace/init';
+import * as fs from 'node:fs';
 import { chooseTargets, formatDiagnostic, policyDiagnostics, renderSite, UnknownTargetError } from './render-site';
 import { checkOutputFolder, staleFiles, writeOutput } from './output';
+import { diffWorkspace, formatMarkdown, formatText } from './diff';
 import { targets } from './targets/registry';
+import type { RenderedFile } from './targets/render';
+import type { AnyTarget } from './targets/types';
 import { resolveProfile } from './resolve/command';
-import { packageRoot } from './paths';
 import { randomUUID } from 'node:crypto';
 import { listsUpdateOptions } from './feeds/command';
 import { httpFetcher } from './feeds/fetch';
@@ -25,15 +32,18 @@ export interface Io {
   err(text: string): void;
   /** stderr is a terminal: progress may be drawn there. */
   tty?: boolean;
+  /** stdout is a terminal and NO_COLOR is not set: reports may use colour. */
+  colour?: boolean;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   tty: process.stderr.isTTY === true,
+  colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
 };
 
-/** Exit codes: 0 done, 1 bad input or failure, 2 out/ is stale (check). */
+/** Exit codes: 0 done, 1 bad input or failure, 2 out/ is stale (check) or the policy changed (diff). */
 export const EXIT = { ok: 0, error: 1, stale: 2 } as const;
 
 type Handler = (args: Record<string, unknown>, io: Io) => number | Promise<number>;
@@ -42,9 +52,51 @@ function withCatalog<T>(y: Argv<T>) {
   return y.option('catalog', {
     type: 'string',
     default: bundledCatalog,
-    defaultDescription: 'the catalog shipped with fwgen',
-    describe: 'catalog folder (device-classes.yaml, vendors/, lists/)',
+    defaultDescription: "the catalog shipped with fwgen (in a workspace: its catalog layers)",
+    describe: 'catalog folder (device-classes.yaml, vendors/, lists/); works on one profile, outside any workspace',
   });
+}
+
+/** --catalog named another catalog than the shipped one (its default). */
+function catalogGiven(a: Record<string, unknown>): boolean {
+  return a.catalog !== undefined && path.resolve(a.catalog as string) !== bundledCatalog;
+}
+
+function withWorkspace<T>(y: Argv<T>) {
+  return y.option('workspace', {
+    alias: 'w',
+    type: 'string',
+    defaultDescription: 'the fwgen.yaml in this folder or the nearest above it',
+    describe: 'workspace file (fwgen.yaml) or the folder holding it',
+  });
+}
+
+/**
+ * The workspace a command works on: the one named, else the nearest fwgen.yaml above the
+ * working folder, unless the command names a profile or a catalog (one profile, as before).
+ */
+function workspaceOf(a: Record<string, unknown>, io: Io): OpenWorkspace | undefined {
+  let file: string | undefined;
+  if (a.workspace !== undefined) file = workspaceFileFor(a.workspace as string);
+  else if (a.profile === undefined && !catalogGiven(a)) file = findWorkspace(process.cwd());
+  if (file === undefined) return undefined;
+  const ws = openWorkspace(file);
+  for (const o of ws.overrides) io.err(`fwgen: catalog override: ${o.file} replaces ${o.replaces}\n`);
+  return ws;
+}
+
+function catalogOf(a: Record<string, unknown>): string {
+  return (a.catalog as string | undefined) ?? bundledCatalog;
+}
+
+/**
+ * The catalog one profile is read with: --catalog, else the layers of the workspace holding
+ * the profile (or named with --workspace), else the shipped catalog.
+ */
+function catalogFor(a: Record<string, unknown>, profileFile: string): string {
+  if (catalogGiven(a)) return a.catalog as string;
+  if (a.workspace !== undefined) return workspaceFileFor(a.workspace as string);
+  return findWorkspace(path.dirname(path.resolve(profileFile))) ?? bundledCatalog;
 }
 
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
@@ -54,10 +106,16 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .usage('$0 <command> [options]\n\nTurns vendors\' published network requirements into firewall configuration.')
     .command(
       'validate [paths..]',
-      'check catalog files and profiles against the schema and each other (default: the catalog and the shipped examples)',
-      (y) => withCatalog(y).positional('paths', { type: 'string', array: true, describe: 'files or folders to check' }),
+      'check catalog files and profiles against the schema and each other (default: the workspace, or the catalog and the shipped examples)',
+      (y) =>
+        withWorkspace(withCatalog(y))
+          .positional('paths', { type: 'string', array: true, describe: 'files or folders to check' })
+          .example('$0 validate', 'the workspace: its catalog layers and every site')
+          .example('$0 validate --catalog my-catalog site.yaml', 'one profile against another catalog'),
       run((a, out) => {
-        const report = validatePaths(a.catalog as string, (a.paths as string[] | undefined) ?? []);
+        const paths = (a.paths as string[] | undefined) ?? [];
+        const ws = workspaceOf(a, out);
+        const report = ws ? validateWorkspace(ws, paths) : validatePaths(catalogOf(a), paths);
         printDiagnostics(policyDiagnostics(report), out);
         out.out(
           `ok: ${report.vendors} vendors, ${report.lists} address lists, ${report.deviceClasses} device classes, ${report.profiles} profiles\n`,
@@ -75,10 +133,11 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => {
         let rows;
         if (a.profile) {
-          const { catalog, profile } = loadSite(a.catalog as string, a.profile as string);
+          const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
           rows = selectionRows(select(catalog, profile));
         } else {
-          rows = catalogRows(loadCatalog(a.catalog as string));
+          const wsFile = catalogGiven(a) ? undefined : findWorkspace(process.cwd());
+          rows = catalogRows(wsFile ? openWorkspace(wsFile).catalog : loadCatalog(catalogOf(a)));
         }
         out.out(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));
         return EXIT.ok;
@@ -89,19 +148,22 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       'what a profile selects, what it leaves out and why',
       (y) => withCatalog(y).option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' }),
       run((a, out) => {
-        const { catalog, profile } = loadSite(a.catalog as string, a.profile as string);
+        const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
         out.out(explainSelection(profile, select(catalog, profile)));
         return EXIT.ok;
       }),
     )
     .command(
-      'render',
-      'render a profile for every target (or those named) into out/<profile>/, or one file to stdout',
+      'render [sites..]',
+      "render every site of the workspace (or those named), or one profile, for every target (or those named) into <output>/<site>/, or one file to stdout",
       (y) =>
-        withCatalog(y)
-          .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
+        withWorkspace(withCatalog(y))
+          .positional('sites', { type: 'string', array: true, describe: 'workspace sites to render (file name without .yaml, or path); default: all' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
+          .example('$0 render', 'every site of the workspace into its output folder')
+          .example('$0 render store-0042 -t nftables', 'one site, one target')
           .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${targets.map((t) => t.id).join(', ')}` })
-          .option('output', { alias: 'o', type: 'string', default: 'out', describe: "output folder, or - for stdout (one file)" })
+          .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder, else out", describe: "output folder, or - for stdout (one file)" })
           .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' })
           .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
           .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
@@ -109,11 +171,13 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => renderCommand(a, out)),
     )
     .command(
-      'resolve',
-      'look up every host name the profile selects (A and AAAA) and write <profile>.lock.yaml beside it',
+      'resolve [sites..]',
+      'look up every host name the profile (or each workspace site) selects (A and AAAA) and write <profile>.lock.yaml beside it',
       (y) =>
-        withCatalog(y)
-          .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' })
+        withWorkspace(withCatalog(y))
+          .positional('sites', { type: 'string', array: true, describe: 'workspace sites to resolve; default: all' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
+          .example('$0 resolve', "refresh every site's lock file")
           .option('server', { type: 'string', array: true, describe: 'DNS server IP[:PORT] to ask instead of the system resolver' })
           .option('timeout', { type: 'number', default: 2000, describe: 'milliseconds per query attempt' })
           .option('tries', { type: 'number', default: 3, describe: 'attempts per query' })
@@ -132,10 +196,12 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     )
     .command(
       'check',
-      'render every shipped example in memory; exit 0 when out/ is current, 2 listing stale files',
+      'render every site of the workspace in memory; exit 0 when the output folder is current, 2 listing stale files, 1 on errors',
       (y) =>
-        withCatalog(y)
-          .option('output', { alias: 'o', type: 'string', default: path.join(packageRoot, 'out'), defaultDescription: 'out/ of the fwgen checkout', describe: 'the folder holding the rendered examples' })
+        withWorkspace(y)
+          .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder", describe: 'the folder holding the rendered sites' })
+          .example('$0 check', 'in CI: fail when a committed file is not what the inputs render')
+          .example('$0 check --update', 'rewrite what is stale')
           .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' })
           .option('wait', { type: 'number', default: 30, describe: 'with --update: seconds to wait while another fwgen run writes into the same output folder' }),
       run((a, out) => checkCommand(a, out)),
@@ -160,6 +226,48 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .example('$0 inventory -p shop-a.yaml -p shop-b.yaml', 'render both sites into out/ and write out/inventory.yml and out/site.yml')
           .example('ansible-playbook -i out/inventory.yml out/site.yml --limit shop_a --check --diff', 'then: a dry run of one site'),
       run((a, out) => inventoryCommand(a, out)),
+    )
+    .command(
+      'init [dir]',
+      'start a workspace in an empty folder: fwgen.yaml, a first site that renders, .gitignore/.gitattributes and CI recipes (GitHub Actions, GitLab CI)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'the folder (created when missing)' })
+          .option('site', { type: 'string', default: 'store-001', describe: "the first site's name (sites/<site>.yaml)" })
+          .option('default-branch', { type: 'string', default: 'main', describe: 'the branch pull requests go to' })
+          .example('npm i -D fwgen && npx fwgen init', 'a workspace in this folder, fwgen as a dev dependency')
+          .example('$0 init fleet --site store-0001', 'in a new folder'),
+      run((a, out) => {
+        const dir = path.resolve(a.dir as string);
+        const written = writeInit(dir, initFiles({ site: a.site as string, defaultBranch: a.defaultBranch as string, schemaDir: 'node_modules/fwgen/catalog/schema' }));
+        for (const f of written) out.err(`wrote ${path.join(a.dir as string, f)}\n`);
+        out.out(
+          [
+            `Workspace ready in ${a.dir === '.' ? 'this folder' : a.dir}. Next:`,
+            `  edit sites/${a.site}.yaml (addresses, vendors), add a file per site`,
+            '  npx fwgen resolve      # pin the vendors\' host names in lock files',
+            '  npx fwgen render       # write out/<site>/<target>/',
+            '  git add -A && git commit -m "fwgen workspace"',
+            'CI (.github/workflows, .gitlab-ci.yml) runs fwgen check and posts fwgen diff on pull requests.',
+            '',
+          ].join('\n'),
+        );
+        return EXIT.ok;
+      }),
+    )
+    .command(
+      'diff',
+      'what a change opens and closes, per site, device class and direction: the working tree against a Git revision or a folder',
+      (y) =>
+        withWorkspace(y)
+          .option('base', { type: 'string', defaultDescription: 'the merge base with the default branch', describe: 'Git revision to compare with (read with git archive; the working tree is not touched)' })
+          .option('base-dir', { type: 'string', describe: 'a folder holding the base version of the workspace, instead of Git' })
+          .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'text for a terminal, markdown for a pull-request comment, json for tools (catalog/schema/diff.schema.json)' })
+          .conflicts('base', 'base-dir')
+          .example('$0 diff', 'this branch against where it left the default branch')
+          .example('$0 diff --base origin/main --format markdown > review.md', 'a pull-request comment')
+          .example('$0 diff --base-dir ../fleet-before --format json', 'two folders'),
+      run((a, out) => diffCommand(a, out)),
     )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()
@@ -202,14 +310,27 @@ function printDiagnostics(diags: ReturnType<typeof renderSite>['diagnostics'], i
   for (const d of diags) io.err(formatDiagnostic(d) + '\n');
 }
 
-function renderCommand(a: Record<string, unknown>, io: Io): number {
+async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number> {
   const chosen = chooseTargets(a.target as string[] | undefined);
   const toStdout = a.output === '-';
   checkWholeNumbers(a, [['wait', 0]]);
-  if (typeof a.output !== 'string' || a.output === '') throw new UsageError('--output takes a folder, or - for stdout');
+  if (a.output !== undefined && (typeof a.output !== 'string' || a.output === '')) throw new UsageError('--output takes a folder, or - for stdout');
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
-  if (!toStdout) checkOutputFolder(a.output as string);
-  const result = renderSite(a.catalog as string, a.profile as string, chosen, a.allowUnresolved as boolean);
+  if (!toStdout && a.output !== undefined) checkOutputFolder(a.output as string);
+  const ws = workspaceOf(a, io);
+  const sites = (a.sites as string[] | undefined) ?? [];
+  let profileFile = a.profile as string | undefined;
+  if (ws && profileFile === undefined) {
+    if (!toStdout) return renderWorkspace(ws, a, sites, chosen, io);
+    const picked = pickSites(ws, sites);
+    if (picked.length !== 1) throw new UsageError('--output - writes one site; name it');
+    profileFile = picked[0]!;
+  }
+  if (profileFile === undefined) {
+    throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
+  }
+  if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
+  const result = renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
@@ -229,9 +350,35 @@ function renderCommand(a: Record<string, unknown>, io: Io): number {
     return EXIT.ok;
   }
   const owned = chosen.map((t) => path.posix.join(result.policy.profile.name, t.id));
-  const summary = writeOutput(a.output as string, result.files, owned, { waitMs: (a.wait as number) * 1000 });
-  reportSummary(summary, a.output as string, io, 'wrote');
+  writeAndReport((a.output as string | undefined) ?? (ws ? ws.output : 'out'), result.files, owned, a, io);
+  return EXIT.ok;
+}
+
+function writeAndReport(output: string, files: RenderedFile[], owned: string[], a: Record<string, unknown>, io: Io): void {
+  const summary = writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 });
+  reportSummary(summary, output, io, 'wrote');
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
+}
+
+function printSiteDiagnostics(diags: SiteDiagnostic[], io: Io): number {
+  for (const d of diags) io.err(`${d.site}: ${formatDiagnostic(d)}\n`);
+  return diags.filter((d) => d.severity === 'error').length;
+}
+
+/** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
+async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
+  const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
+  const fleet = await renderFleetParallel(ws, pickSites(ws, sites), chosen, {
+    allowUnresolved: a.allowUnresolved as boolean,
+    sweep: sites.length === 0 ? output : undefined,
+  });
+  const errors = printSiteDiagnostics(fleet.diagnostics, io);
+  if (errors > 0) {
+    io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
+    return EXIT.error;
+  }
+  writeAndReport(path.relative(process.cwd(), output) || '.', fleet.files, fleet.owned, a, io);
+  io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;
 }
 
@@ -242,33 +389,65 @@ async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<numbe
     if (problem) throw new UsageError(`--server ${problem}`);
   }
   checkNote(a.note);
-  const report = await resolveProfile({
-    catalog: a.catalog as string,
-    profile: a.profile as string,
-    servers: (a.server as string[] | undefined) ?? [],
-    timeoutMs: a.timeout as number,
-    tries: a.tries as number,
-    concurrency: a.concurrency as number,
-    note: a.note as string | undefined,
-    progress: io.tty ? (done, total) => io.err(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
-  });
-  for (const o of report.outcomes) {
-    if (o.status !== 'resolved') io.err(`${o.name}: ${o.message}\n`);
+  const ws = workspaceOf(a, io);
+  const sites = (a.sites as string[] | undefined) ?? [];
+  let profiles: string[];
+  if (a.profile !== undefined) profiles = [a.profile as string];
+  else if (ws) profiles = pickSites(ws, sites);
+  else throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
+  let failed = false;
+  for (const profile of profiles) {
+    const report = await resolveProfile({
+      catalog: ws ? ws.file : catalogFor(a, profile),
+      profile,
+      servers: (a.server as string[] | undefined) ?? [],
+      timeoutMs: a.timeout as number,
+      tries: a.tries as number,
+      concurrency: a.concurrency as number,
+      note: a.note as string | undefined,
+      progress: io.tty ? (done, total) => io.err(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
+    });
+    for (const o of report.outcomes) {
+      if (o.status !== 'resolved') io.err(`${o.name}: ${o.message}\n`);
+    }
+    const resolved = report.outcomes.filter((o) => o.status === 'resolved').length;
+    io.err(`wrote ${report.lockFile}: ${resolved} of ${report.outcomes.length} names resolved\n`);
+    if (report.requiredFailures.length > 0) {
+      io.err(`fwgen: required names without fresh addresses: ${report.requiredFailures.join(', ')}\n`);
+      failed = true;
+    }
   }
-  const resolved = report.outcomes.filter((o) => o.status === 'resolved').length;
-  io.err(`wrote ${report.lockFile}: ${resolved} of ${report.outcomes.length} names resolved\n`);
-  if (report.requiredFailures.length > 0) {
-    io.err(`fwgen: required names without fresh addresses: ${report.requiredFailures.join(', ')}\n`);
-    return EXIT.error;
+  return failed ? EXIT.error : EXIT.ok;
+}
+
+async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number> {
+  checkWholeNumbers(a, [['wait', 0]]);
+  let ws = workspaceOf(a, io);
+  if (!ws) {
+    // Outside any workspace, fwgen's own checkout still checks its examples.
+    if (!fs.existsSync(examplesWorkspaceFile)) {
+      throw new UsageError('no fwgen.yaml in this folder or above; run fwgen init, or name one with --workspace');
+    }
+    ws = openWorkspace(examplesWorkspaceFile);
   }
+  const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
+  const fleet = await renderFleetParallel(ws, ws.siteFiles, targets, { sweep: output });
+  // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
+  const errors = printSiteDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
+  if (errors > 0) return EXIT.error;
+  const name = `${path.basename(output)}/`;
+  if (a.update) reportSummary(writeOutput(output, fleet.files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
+  const stale = staleFiles(output, fleet.files, fleet.owned);
+  if (stale.length > 0) {
+    io.err(`${name} is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    return EXIT.stale;
+  }
+  io.out(`${name} is current (${fleet.policies.length} profiles, ${targets.length} targets)\n`);
   return EXIT.ok;
 }
 
 async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<number> {
-  for (const opt of ['timeout', 'tries'] as const) {
-    const v = a[opt] as number;
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${opt} takes a whole number of at least 1`);
-  }
+  checkWholeNumbers(a, [['timeout', 1], ['tries', 1]]);
   const base = a.sourceBase as string | undefined;
   if (base !== undefined && !/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError(`--source-base takes an http:// or https:// URL, not '${base}'`);
   const { fetcher, close } = httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base });
@@ -295,35 +474,9 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
   }
 }
 
-function checkCommand(a: Record<string, unknown>, io: Io): number {
-  checkWholeNumbers(a, [['wait', 0]]);
-  const stale: string[] = [];
-  let errors = 0;
-  for (const profile of exampleProfiles()) {
-    const result = renderSite(a.catalog as string, profile, targets);
-    const bad = result.diagnostics.filter((d) => d.severity === 'error');
-    printDiagnostics(policyDiagnostics(result.policy), io);
-    printDiagnostics(bad, io);
-    errors += bad.length;
-    const owned = targets.map((t) => path.posix.join(result.policy.profile.name, t.id));
-    if (a.update && bad.length === 0) {
-      const summary = writeOutput(a.output as string, result.files, owned, { waitMs: (a.wait as number) * 1000 });
-      reportSummary(summary, a.output as string, io, 'updated');
-    }
-    stale.push(...staleFiles(a.output as string, result.files, owned));
-  }
-  if (errors > 0) return EXIT.error;
-  if (stale.length > 0) {
-    io.err(`out/ is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
-    return EXIT.stale;
-  }
-  io.out(`out/ is current (${exampleProfiles().length} profiles, ${targets.length} targets)\n`);
-  return EXIT.ok;
-}
-
 /** Renders every site for every target and writes the fleet's inventory and playbook beside them. */
 function inventoryCommand(a: Record<string, unknown>, io: Io): number {
-  const sites = (a.profile as string[]).map((p) => renderSite(a.catalog as string, p, targets));
+  const sites = (a.profile as string[]).map((p) => renderSite(catalogFor(a, p), p, targets));
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   printDiagnostics(diagnostics, io);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
@@ -340,6 +493,16 @@ function inventoryCommand(a: Record<string, unknown>, io: Io): number {
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
   io.out(`${path.join(a.output as string, 'inventory.yml')}\n${path.join(a.output as string, 'site.yml')}\n`);
   return EXIT.ok;
+}
+
+/** Exit codes as terraform plan -detailed-exitcode: 0 no policy change, 2 changes or flags, 1 error. */
+async function diffCommand(a: Record<string, unknown>, io: Io): Promise<number> {
+  const ws = workspaceOf(a, io);
+  if (!ws) throw new UsageError('fwgen diff compares a workspace: run it inside one (fwgen.yaml; fwgen init makes one) or name it with --workspace');
+  const cs = await diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
+  const format = a.format as string;
+  io.out(format === 'json' ? JSON.stringify(cs, null, 2) + '\n' : format === 'markdown' ? formatMarkdown(cs) : formatText(cs, io.colour === true));
+  return cs.policyChanged || cs.flags.length > 0 ? EXIT.stale : EXIT.ok;
 }
 
 function describeTargets(): string {

@@ -7,8 +7,18 @@ export const schemaDir = path.join(bundledCatalog, 'schema');
 export const templatesDir = path.join(packageRoot, 'templates');
 export const examplesDir = path.join(packageRoot, 'examples');
 
-/** Paths in messages are relative to where the user stands, so they can be clicked. */
-export function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel === '' ? '.' : rel.startsWith('..') ? file : rel;
+/**
+ * How a file is named in messages and in rendered headers: relative to `base` (the workspace
+ * root, or where the user stands when there is none). Files shipped with fwgen outside the
+ * base are named "fwgen/<path in the package>", so output does not depend on where fwgen is
+ * installed or run from.
+ */
+export function displayPath(file: string, base: string = process.cwd()): string {
+  const abs = path.resolve(file);
+  const rel = path.relative(path.resolve(base), abs);
+  if (rel === '') return '.';
+  if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  const inPackage = path.relative(packageRoot, abs);
+  if (!inPackage.startsWith('..') && !path.isAbsolute(inPackage)) return `fwgen/${inPackage.split(path.sep).join('/')}`;
+  return abs;
 }

@@ -8,7 +8,9 @@ import { lockableNames, selectionDigest } from './resolve/update-lock';
 import { targetById, targets } from './targets/registry';
 import { renderPolicy, type RenderResult } from './targets/render';
 import type { AnyTarget, Diagnostic } from './targets/types';
-import { loadSite } from './workspace';
+import type { Profile } from './catalog/profile';
+import type { Catalog } from './catalog/types';
+import { loadSite } from './workspace/sites';
 
 export class UnknownTargetError extends Error {}
 
@@ -29,6 +31,17 @@ export function renderSite(
   allowUnresolved = false,
 ): RenderResult & { policy: Policy } {
   const { catalog, profile } = loadSite(catalogRoot, profileFile);
+  return renderProfile(catalog, profile, profileFile, chosen, allowUnresolved);
+}
+
+/** One site against a catalog already loaded: what a workspace does for each of its sites. */
+export function renderProfile(
+  catalog: Catalog,
+  profile: Profile,
+  profileFile: string,
+  chosen: AnyTarget[],
+  allowUnresolved = false,
+): RenderResult & { policy: Policy } {
   const book = addressBookFor(profileFile);
   const policy = buildPolicy(catalog, profile, book, allowUnresolved);
   const result = renderPolicy(policy, chosen, profile.targets);
@@ -38,7 +51,7 @@ export function renderSite(
     result.diagnostics.unshift({
       severity: 'warning',
       target: 'lock',
-      message: `${book.file} is stale: it was made for another selection (${book.selection}, now ${digest}); run fwgen resolve -p ${profileFile}`,
+      message: `${book.file} is stale: it was made for another selection (${book.selection}, now ${digest}); run fwgen resolve -p ${profile.file}`,
     });
   }
   for (const gap of classesWithoutDns(policy)) {

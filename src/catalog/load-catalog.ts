@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { displayPath } from '../paths';
 import { fieldPath, InputError, IssueList, type LocatedIssue } from '../errors';
 import { isCidrError, parseCidr } from '../policy/addresses';
 import { hostNameProblem } from '../policy/host-names';
@@ -30,30 +32,67 @@ type Raw = Record<string, any>; // shape already checked by the JSON Schema
  * checked against its schema and then for what a schema cannot say (references between
  * files, ranges, addresses); all problems are reported together.
  */
-export function loadCatalog(root: string, extraVendorFiles: string[] = []): Catalog {
+export function loadCatalog(root: string, extraVendorFiles: string[] = [], base?: string): Catalog {
+  return loadCatalogLayers([root], extraVendorFiles, base).catalog;
+}
+
+/** A file of a later catalog layer that takes the place of an earlier layer's file. */
+export interface CatalogOverride {
+  /** vendors/<file> or lists/<file>, the same in both layers. */
+  entry: string;
+  file: string;
+  replaces: string;
+}
+
+/**
+ * Reads catalog folders laid over each other: device classes of every layer add up; a
+ * vendor or list file of a later layer replaces the file of the same name in an earlier one
+ * (a local override of a shipped vendor), which is returned so it can be reported.
+ */
+export function loadCatalogLayers(
+  roots: string[],
+  extraVendorFiles: string[] = [],
+  base?: string,
+): { catalog: Catalog; overrides: CatalogOverride[] } {
   const issues = new IssueList();
-  const catalog: Catalog = { root, deviceClasses: new Map(), lists: new Map(), vendors: new Map() };
+  const catalog: Catalog = { root: roots[0]!, deviceClasses: new Map(), lists: new Map(), vendors: new Map() };
+  const overrides: CatalogOverride[] = [];
+  const layered = (sub: string): string[] => {
+    const byName = new Map<string, string>();
+    for (const root of roots) {
+      for (const file of yamlFilesIn(path.join(root, sub))) {
+        const entry = `${sub}/${path.basename(file)}`;
+        const earlier = byName.get(entry);
+        if (earlier) overrides.push({ entry, file: displayPath(file, base), replaces: displayPath(earlier, base) });
+        byName.set(entry, file);
+      }
+    }
+    return [...byName.keys()].sort().map((k) => byName.get(k)!);
+  };
 
-  const dcSource = tryRead(path.join(root, 'device-classes.yaml'), issues);
-  if (dcSource) loadDeviceClasses(dcSource, catalog, issues);
+  roots.forEach((root, i) => {
+    const file = path.join(root, 'device-classes.yaml');
+    if (i > 0 && !fs.existsSync(file)) return;
+    const dcSource = tryRead(file, issues, base);
+    if (dcSource) loadDeviceClasses(dcSource, catalog, issues);
+  });
 
-  for (const file of yamlFilesIn(path.join(root, 'lists'))) {
-    const src = tryRead(file, issues);
+  for (const file of layered('lists')) {
+    const src = tryRead(file, issues, base);
     if (src) loadList(src, catalog, issues);
   }
 
-  const vendorFiles = [...yamlFilesIn(path.join(root, 'vendors')), ...extraVendorFiles];
-  for (const file of vendorFiles) {
-    const src = tryRead(file, issues);
+  for (const file of [...layered('vendors'), ...extraVendorFiles]) {
+    const src = tryRead(file, issues, base);
     if (src) loadVendor(src, catalog, issues);
   }
   issues.throwIfAny();
-  return catalog;
+  return { catalog, overrides };
 }
 
-function tryRead(file: string, issues: IssueList): YamlSource | undefined {
+function tryRead(file: string, issues: IssueList, base?: string): YamlSource | undefined {
   try {
-    return readYaml(file);
+    return readYaml(file, base);
   } catch (err) {
     if (err instanceof InputError) issues.addAll(err.issues);
     else throw err;

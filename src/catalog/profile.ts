@@ -42,8 +42,8 @@ export interface Profile {
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
 
-export function loadProfile(file: string, catalog: Catalog): Profile {
-  const src = readYaml(file);
+export function loadProfile(file: string, catalog: Catalog, base?: string): Profile {
+  const src = readYaml(file, base);
   const schemaIssues = validateAgainst('profile', src);
   if (schemaIssues.length > 0) throw new InputError(schemaIssues);
   const raw = src.data as Raw;

@@ -4,14 +4,15 @@ import { describeCode } from '../fs-reasons';
 import { displayPath } from '../paths';
 import { YamlSource } from './yaml-source';
 
-export function readYaml(file: string): YamlSource {
+/** Reads and parses a YAML file; locations name it relative to `base` (see displayPath). */
+export function readYaml(file: string, base?: string): YamlSource {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new FileError(displayPath(file), `cannot read: ${describeCode((err as NodeJS.ErrnoException).code)}`);
+    throw new FileError(displayPath(file, base), `cannot read: ${describeCode((err as NodeJS.ErrnoException).code)}`);
   }
-  return YamlSource.parse(displayPath(file), text);
+  return YamlSource.parse(displayPath(file, base), text);
 }
 
 export function yamlFilesIn(dir: string): string[] {

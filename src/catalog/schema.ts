@@ -5,7 +5,7 @@ import type { LocatedIssue } from '../errors';
 import { schemaDir } from '../paths';
 import type { YamlSource } from './yaml-source';
 
-export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock';
+export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock' | 'workspace';
 
 let compiled: Map<SchemaName, ValidateFunction> | undefined;
 
@@ -13,7 +13,7 @@ function validators(): Map<SchemaName, ValidateFunction> {
   if (compiled) return compiled;
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
   compiled = new Map();
-  for (const name of ['vendor', 'device-classes', 'list', 'profile', 'lock'] as SchemaName[]) {
+  for (const name of ['vendor', 'device-classes', 'list', 'profile', 'lock', 'workspace'] as SchemaName[]) {
     const file = path.join(schemaDir, `${name}.schema.json`);
     compiled.set(name, ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8'))));
   }

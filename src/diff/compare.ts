@@ -1,0 +1,269 @@
+import type { Catalog } from '../catalog/types';
+import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
+import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
+import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
+
+/** A port range wider than this many ports is flagged. */
+export const WIDE_PORT_RANGE = 100;
+/** Prefixes shorter than these are flagged as wide (an explicit any is /0). */
+const WIDE_PREFIX = { ipv4: 16, ipv6: 32 };
+
+/** Compares two snapshots semantically: what each site allows, not how the text reads. */
+export function compare(base: Snapshot, head: Snapshot): ChangeSet {
+  const flags: Flag[] = [];
+  const sites: SiteChange[] = [];
+  const names = [...new Set([...base.sites.keys(), ...head.sites.keys()])].sort();
+  for (const name of names) {
+    const site = compareSite(base.sites.get(name), head.sites.get(name), head.catalog ?? base.catalog, flags);
+    sites.push(site);
+  }
+  const lists = compareLists(base.catalog, head.catalog);
+  for (const l of lists) {
+    if (!l.before || !l.after) continue;
+    const what = [
+      l.before.recorded !== l.after.recorded ? `recorded ${l.before.recorded} → ${l.after.recorded}` : '',
+      (l.before.version ?? '') !== (l.after.version ?? '') ? `version ${l.before.version ?? '(none)'} → ${l.after.version ?? '(none)'}` : '',
+      (l.before.published ?? '') !== (l.after.published ?? '') ? `published ${l.before.published ?? '(none)'} → ${l.after.published ?? '(none)'}` : '',
+      l.before.url !== l.after.url ? `source ${l.before.url} → ${l.after.url}` : '',
+    ].filter(Boolean);
+    flags.push({ kind: 'list-source-moved', message: `address list ${l.id}: ${what.join(', ')}`, origins: [] });
+  }
+  const flows = sites.flatMap((s) => s.flows);
+  const count = (k: FlowChange['change']) => flows.filter((f) => f.change === k).length;
+  const sitesChanged = sites.filter((s) => s.status !== 'unchanged').length;
+  return {
+    version: 1,
+    base: base.label,
+    head: head.label,
+    policyChanged: flows.length > 0 || sites.some((s) => s.status === 'added' || s.status === 'removed'),
+    summary: {
+      sites: sites.length,
+      sitesChanged,
+      flowsAdded: count('added'),
+      flowsRemoved: count('removed'),
+      flowsWidened: count('widened'),
+      flowsNarrowed: count('narrowed'),
+      flowsChanged: count('changed'),
+      flags: flags.length,
+      filesChanged: sites.reduce((n, s) => n + s.files.length, 0),
+    },
+    flags: sortFlags(flags),
+    sites,
+    lists,
+  };
+}
+
+const FLAG_ORDER: Flag['kind'][] = [
+  'any-address',
+  'new-inbound',
+  'wide-prefix',
+  'wide-port-range',
+  'required-removed',
+  'target-limit',
+  'name-unresolved',
+  'name-stale',
+  'list-source-moved',
+];
+
+function sortFlags(flags: Flag[]): Flag[] {
+  return [...flags].sort(
+    (a, b) =>
+      FLAG_ORDER.indexOf(a.kind) - FLAG_ORDER.indexOf(b.kind) ||
+      (a.site ?? '').localeCompare(b.site ?? '') ||
+      (a.flow ?? '').localeCompare(b.flow ?? '') ||
+      a.message.localeCompare(b.message),
+  );
+}
+
+function pageOf(catalog: Catalog | undefined, vendor: string, service: string): VendorPage | undefined {
+  const v = catalog?.vendors.get(vendor);
+  if (!v) return undefined;
+  const cite = (v.services.find((s) => s.id === service) as { cite?: string } | undefined)?.cite;
+  return { vendor, title: v.source.title, ...(v.source.url ? { url: v.source.url } : {}), ...(cite ? { cite } : {}) };
+}
+
+function compareSite(base: SiteState | undefined, head: SiteState | undefined, catalog: Catalog | undefined, flags: Flag[]): SiteChange {
+  const name = (head ?? base)!.name;
+  const flows: FlowChange[] = [];
+  const keys = [...new Set([...(base?.flows.keys() ?? []), ...(head?.flows.keys() ?? [])])].sort();
+  for (const key of keys) {
+    const change = compareFlow(base?.flows.get(key), head?.flows.get(key), head?.policy.lockFile ?? base?.policy.lockFile);
+    if (!change) continue;
+    change.page = pageOf(catalog, change.vendor, change.service);
+    flows.push(change);
+    flags.push(...flowFlags(name, change));
+  }
+  if (head) flags.push(...nameFlags(name, base, head), ...limitFlags(name, base, head));
+  const files = compareFiles(base?.files ?? [], head?.files ?? []);
+  const status = !base ? 'added' : !head ? 'removed' : flows.length > 0 ? 'changed' : 'unchanged';
+  return { site: name, status, file: (head ?? base)!.file, flows, files, edges: edgesOf(base, head, flows) };
+}
+
+function compareFlow(before: FlowState | undefined, after: FlowState | undefined, lockFile: string | undefined): FlowChange | undefined {
+  const b = before;
+  const a = after;
+  const ref = (a ?? b)!;
+  const delta = (x: string[], y: string[]) => ({ added: subtractStrings(x, y), removed: subtractStrings(y, x) });
+  const change: FlowChange = {
+    id: ref.id,
+    change: 'changed',
+    deviceClass: ref.deviceClass,
+    direction: ref.direction,
+    vendor: ref.vendor,
+    service: ref.service,
+    serviceName: ref.serviceName,
+    protocol: ref.protocol,
+    requirement: ref.requirement,
+    addresses: { added: subtractCidrs(a?.addresses ?? [], b?.addresses ?? []), removed: subtractCidrs(b?.addresses ?? [], a?.addresses ?? []) },
+    names: delta(a?.names ?? [], b?.names ?? []),
+    peers: delta(a?.peers ?? [], b?.peers ?? []),
+    ports: { added: portTexts(subtractPorts(a?.ports ?? [], b?.ports ?? [])), removed: portTexts(subtractPorts(b?.ports ?? [], a?.ports ?? [])) },
+    programs: delta(a?.programs ?? [], b?.programs ?? []),
+    origins: ref.origins,
+    locks: [],
+  };
+  if (!b) change.change = 'added';
+  else if (!a) change.change = 'removed';
+  else {
+    const parts = [change.addresses, change.names, change.peers, change.ports, change.programs];
+    const grew = parts.some((p) => p.added.length > 0);
+    const shrank = parts.some((p) => p.removed.length > 0);
+    if (!grew && !shrank && a.shape === b.shape) return undefined;
+    change.change = grew && shrank ? 'changed' : grew ? 'widened' : shrank ? 'narrowed' : 'changed';
+    const moved = Object.keys(a.pinned).some((n) => n in b.pinned && a.pinned[n]!.join() !== b.pinned[n]!.join());
+    if (moved && lockFile) change.locks = [lockFile];
+  }
+  return change;
+}
+
+function prefixOf(cidr: string): { v6: boolean; prefix: number } {
+  return { v6: cidr.includes(':'), prefix: Number(cidr.split('/')[1]) };
+}
+
+function flowFlags(site: string, f: FlowChange): Flag[] {
+  const out: Flag[] = [];
+  const at = { site, flow: f.id, origins: f.origins };
+  const where = `${f.deviceClass} ${f.direction} ${f.protocol ?? 'program'}`;
+  if (f.change === 'added' && f.direction === 'inbound') {
+    out.push({ kind: 'new-inbound', message: `new inbound flow: ${where} (${f.vendor} ${f.service})`, ...at });
+  }
+  for (const c of f.addresses.added) {
+    const { v6, prefix } = prefixOf(c);
+    if (prefix === 0) out.push({ kind: 'any-address', message: `${where} now allows any ${v6 ? 'IPv6' : 'IPv4'} address (${c})`, ...at });
+    else if (prefix < (v6 ? WIDE_PREFIX.ipv6 : WIDE_PREFIX.ipv4)) {
+      out.push({ kind: 'wide-prefix', message: `${where} now allows ${c}, shorter than /${v6 ? WIDE_PREFIX.ipv6 : WIDE_PREFIX.ipv4}`, ...at });
+    }
+  }
+  for (const p of f.ports.added) {
+    const [from, to] = p.split('-').map(Number);
+    if (to !== undefined && to - from! + 1 > WIDE_PORT_RANGE) {
+      out.push({ kind: 'wide-port-range', message: `${where} now allows ports ${p} (${to - from! + 1} ports)`, ...at });
+    }
+  }
+  if (f.change === 'removed' && f.requirement === 'required') {
+    out.push({ kind: 'required-removed', message: `required flow removed: ${where} (${f.vendor} ${f.service})`, ...at });
+  }
+  return out;
+}
+
+function nameFlags(site: string, base: SiteState | undefined, head: SiteState): Flag[] {
+  const out: Flag[] = [];
+  for (const [name, info] of head.policy.names) {
+    if (info.wildcard) continue;
+    const before = base?.policy.names.get(name);
+    const origins = head.policy.lockFile ? [head.policy.lockFile] : [];
+    if (!info.addresses && (!before || before.addresses)) {
+      out.push({ kind: 'name-unresolved', site, message: `${name} has no pinned addresses (run fwgen resolve)`, origins });
+    } else if (info.stale && !before?.stale) {
+      out.push({ kind: 'name-stale', site, message: `${name}: the last lookup failed; addresses are from an earlier one (${info.stale})`, origins });
+    }
+  }
+  return out;
+}
+
+/** Limits a target reports now that it did not before (AWS rule quotas and the like). */
+function limitFlags(site: string, base: SiteState | undefined, head: SiteState): Flag[] {
+  const key = (d: { target: string; message: string }) => `${d.target}\u0000${d.message}`;
+  const had = new Set((base?.diagnostics ?? []).map(key));
+  return head.diagnostics
+    .filter((d) => /\b(limit|quota|too many|too long|exceed)/i.test(d.message) && !had.has(key(d)))
+    .map((d) => ({
+      kind: 'target-limit' as const,
+      site,
+      message: `[${d.target}] ${d.severity}: ${d.message}`,
+      origins: d.loc ? [`${d.loc.file}:${d.loc.line}`] : [],
+    }));
+}
+
+function lineCounts(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const l of text.split('\n')) m.set(l, (m.get(l) ?? 0) + 1);
+  return m;
+}
+
+/** Per file, lines added and removed, counted as multisets (rendered files are sorted). */
+export function compareFiles(before: Array<{ path: string; content: string }>, after: Array<{ path: string; content: string }>): FileChange[] {
+  const b = new Map(before.map((f) => [f.path, f.content]));
+  const a = new Map(after.map((f) => [f.path, f.content]));
+  const out: FileChange[] = [];
+  for (const p of [...new Set([...b.keys(), ...a.keys()])].sort()) {
+    const x = b.get(p);
+    const y = a.get(p);
+    if (x === y) continue;
+    const bx = lineCounts(x ?? '');
+    const ay = lineCounts(y ?? '');
+    const more = (m: Map<string, number>, n: Map<string, number>) => [...m].reduce((s, [l, c]) => s + Math.max(0, c - (n.get(l) ?? 0)), 0);
+    out.push({
+      target: p.split('/')[1] ?? '',
+      path: p,
+      status: x === undefined ? 'added' : y === undefined ? 'removed' : 'changed',
+      linesAdded: y === undefined ? 0 : x === undefined ? y.split('\n').length : more(ay, bx),
+      linesRemoved: x === undefined ? 0 : y === undefined ? x.split('\n').length : more(bx, ay),
+    });
+  }
+  return out;
+}
+
+/** Where a list's addresses come from and when: a moved date or feed version is flagged. */
+function listSource(c: Catalog | undefined, id: string): ListSource | undefined {
+  const l = c?.lists.get(id) as ({ url: string; recorded: string; feed?: { version?: string; published?: string } } | undefined);
+  if (!l) return undefined;
+  const version = l.feed?.version;
+  const published = l.feed?.published;
+  return { url: l.url, recorded: l.recorded, ...(version !== undefined ? { version: String(version) } : {}), ...(published !== undefined ? { published: String(published) } : {}) };
+}
+
+function compareLists(base: Catalog | undefined, head: Catalog | undefined): ListChange[] {
+  const ids = [...new Set([...(base?.lists.keys() ?? []), ...(head?.lists.keys() ?? [])])].sort();
+  return ids
+    .map((id) => ({ id, before: listSource(base, id), after: listSource(head, id) }))
+    .filter((l) => JSON.stringify(l.before) !== JSON.stringify(l.after))
+    .map((l) => ({ id: l.id, ...(l.before ? { before: l.before } : {}), ...(l.after ? { after: l.after } : {}) }));
+}
+
+/** Who may talk to whom at a site: device classes and the vendors (or peers) they reach. */
+function edgesOf(base: SiteState | undefined, head: SiteState | undefined, changes: FlowChange[]): Edge[] {
+  const changed = new Map(changes.map((c) => [c.id, c.change]));
+  const edges = new Map<string, Edge & { kinds: Set<string> }>();
+  const add = (f: FlowState, kind: string) => {
+    const ends = f.peers.length > 0 ? f.peers : [f.vendor];
+    for (const other of ends) {
+      if (f.peers.length > 0 && f.direction === 'inbound') continue; // the peer's outbound half draws it
+      const [from, to] = f.direction === 'outbound' ? [f.deviceClass, other] : [other, f.deviceClass];
+      const k = `${from}\u0000${to}`;
+      const e = edges.get(k) ?? { from, to, label: '', change: 'same' as const, kinds: new Set<string>() };
+      const label = `${f.protocol ?? 'program'}${f.ports.length ? ' ' + portTexts(f.ports).join(',') : ''}`;
+      e.label = [...new Set([...e.label.split('; ').filter(Boolean), label])].sort().join('; ');
+      e.kinds.add(kind);
+      edges.set(k, e);
+    }
+  };
+  for (const f of head?.flows.values() ?? []) add(f, changed.get(f.id) ?? 'same');
+  for (const f of base?.flows.values() ?? []) if (!head?.flows.has(f.id)) add(f, 'removed');
+  return [...edges.values()]
+    .map(({ kinds, ...e }) => ({
+      ...e,
+      change: (kinds.size === 1 && kinds.has('added') ? 'added' : kinds.size === 1 && kinds.has('removed') ? 'removed' : [...kinds].some((k) => k !== 'same') ? 'changed' : 'same') as Edge['change'],
+    }))
+    .sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to));
+}

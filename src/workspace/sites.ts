@@ -1,0 +1,87 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import { loadCatalog, loadCatalogLayers, type CatalogOverride } from '../catalog/load-catalog';
+import { loadProfile, type Profile } from '../catalog/profile';
+import type { Catalog } from '../catalog/types';
+import { FileError } from '../errors';
+import { findWorkspace, isInside, loadWorkspace, type Workspace } from './config';
+
+/** A workspace with its catalog loaded once, ready to render any number of sites. */
+export interface OpenWorkspace extends Workspace {
+  catalog: Catalog;
+  overrides: CatalogOverride[];
+  /** Every site profile the globs match, absolute, sorted. */
+  siteFiles: string[];
+}
+
+export function openWorkspace(file: string, shippedCatalog?: string): OpenWorkspace {
+  const ws = loadWorkspace(file, shippedCatalog);
+  const { catalog, overrides } = loadCatalogLayers(ws.catalogLayers, [], ws.root);
+  return { ...ws, catalog, overrides, siteFiles: siteFilesOf(ws) };
+}
+
+/** Files under the workspace matching the site globs; node_modules, dot folders and the output folder are never searched. */
+export function siteFilesOf(ws: Workspace): string[] {
+  const include = ws.sites.filter((g) => !g.startsWith('!'));
+  const exclude = ws.sites.filter((g) => g.startsWith('!')).map((g) => g.slice(1));
+  const yes = picomatch(include, { dot: false });
+  const no = exclude.length > 0 ? picomatch(exclude) : () => false;
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.') || full === ws.output) continue;
+        walk(full);
+        continue;
+      }
+      const rel = path.relative(ws.root, full).split(path.sep).join('/');
+      if (!/\.ya?ml$/.test(entry.name) || /\.lock\.ya?ml$/.test(entry.name) || full === ws.file) continue;
+      if (yes(rel) && !no(rel)) found.push(full);
+    }
+  };
+  walk(ws.root);
+  return found.sort();
+}
+
+/** Sites named on the command line, by profile file (as a path) or by file name without .yaml. */
+export function pickSites(ws: OpenWorkspace, wanted: string[]): string[] {
+  if (wanted.length === 0) return ws.siteFiles;
+  return wanted.map((w) => {
+    const byPath = path.resolve(w);
+    const hit = ws.siteFiles.find((f) => f === byPath || path.basename(f).replace(/\.ya?ml$/, '') === w);
+    if (!hit) {
+      const known = ws.siteFiles.map((f) => path.basename(f).replace(/\.ya?ml$/, '')).join(', ');
+      throw new FileError(w, `not a site of the workspace ${ws.file} (sites: ${known || 'none'})`);
+    }
+    return hit;
+  });
+}
+
+/**
+ * Where file names in messages and rendered headers are counted from for a profile used on
+ * its own: the workspace holding it when there is one, so that output does not depend on
+ * where fwgen runs; otherwise where the user stands.
+ */
+export function baseFor(profileFile: string): string {
+  const ws = findWorkspace(path.dirname(path.resolve(profileFile)));
+  return ws ? path.dirname(ws) : process.cwd();
+}
+
+/**
+ * A catalog and one profile. `catalogSource` is a catalog folder, or a workspace file whose
+ * layers make the catalog.
+ */
+export function loadSite(catalogSource: string, profileFile: string): { catalog: Catalog; profile: Profile; base: string } {
+  if (fs.existsSync(catalogSource) && fs.statSync(catalogSource).isFile()) {
+    const ws = loadWorkspace(catalogSource);
+    const { catalog } = loadCatalogLayers(ws.catalogLayers, [], ws.root);
+    return { catalog, profile: loadProfile(profileFile, catalog, ws.root), base: ws.root };
+  }
+  const base = baseFor(profileFile);
+  const catalog = loadCatalog(catalogSource, [], base);
+  return { catalog, profile: loadProfile(profileFile, catalog, base), base };
+}
+
+export { isInside };

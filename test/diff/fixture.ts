@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tempDir } from '../helpers';
+
+/** The files of a small workspace: one own vendor with an address list, two sites, a lock. */
+export interface FleetFiles {
+  vendor: string;
+  list: string;
+  site: string;
+  lock: string;
+}
+
+export const vendorText = `vendor:
+  id: acme
+  name: Acme Payments
+  source:
+    title: Acme network requirements
+    url: https://acme.example/firewall
+    seed: acme.txt
+services:
+  - id: api
+    name: Acme API
+    requirement: required
+    deviceClasses: [pos-terminal, boh-server]
+    flows:
+      - direction: outbound
+        protocol: tcp
+        ports: [443]
+        domains: [api.acme.example]
+        deviceClasses: [pos-terminal]
+      - direction: outbound
+        protocol: tcp
+        ports: [8443]
+        lists: [acme-edge]
+        deviceClasses: [boh-server]
+  - id: support
+    name: Remote support
+    requirement: required
+    deviceClasses: [boh-server]
+    flows:
+      - direction: inbound
+        protocol: tcp
+        ports: [5938]
+        addresses: [192.0.2.64/27]
+`;
+
+export const listText = `list:
+  id: acme-edge
+  name: Acme edge ranges
+  source:
+    url: https://acme.example/ranges.txt
+    recorded: 2026-10-01
+addresses:
+  - 198.51.100.0/25
+`;
+
+export const siteText = `profile:
+  name: store-1
+region: eu
+environment: production
+vendors:
+  acme: {}
+deviceClasses:
+  pos-terminal:
+    addresses: [10.1.0.0/28]
+  boh-server:
+    addresses: [10.1.0.20]
+`;
+
+export function lockText(address: string, resolvedAt = '2026-11-01T00:00:00.000Z'): string {
+  return `lock:
+  version: 1
+  profile: store-1
+  selection: test
+names:
+  api.acme.example:
+    ipv4:
+      - ${address}
+    ipv6: []
+    ttl: 3600
+    cnames: []
+    server: 127.0.0.1
+    resolvedAt: ${resolvedAt}
+`;
+}
+
+export const workspaceText = `sites: [sites/*.yaml]
+catalog: [catalog-local]
+output: out
+`;
+
+export function git(cwd: string, args: string[]): string {
+  const r = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Test',
+      GIT_AUTHOR_EMAIL: 'test@example.org',
+      GIT_COMMITTER_NAME: 'Test',
+      GIT_COMMITTER_EMAIL: 'test@example.org',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: cwd,
+    },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Writes files (relative path → text) into the repository and commits them under a tag. */
+export function commit(repo: string, tag: string, files: Record<string, string>): void {
+  writeTree(files, repo);
+  git(repo, ['add', '-A']);
+  git(repo, ['commit', '-q', '-m', tag]);
+  git(repo, ['tag', tag]);
+}
+
+/** A folder holding the given files (relative path → text). */
+export function writeTree(files: Record<string, string>, root = tempDir('fwgen-tree-')): string {
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+  return root;
+}
+
+export function newRepo(): string {
+  const repo = tempDir('fwgen-diff-');
+  git(repo, ['init', '-q', '-b', 'main']);
+  commit(repo, 'start', {
+    'fwgen.yaml': workspaceText,
+    'catalog-local/vendors/acme.yaml': vendorText,
+    'catalog-local/lists/acme-edge.yaml': listText,
+    'sites/store-1.yaml': siteText,
+    'sites/store-1.lock.yaml': lockText('203.0.113.10'),
+  });
+  return repo;
+}

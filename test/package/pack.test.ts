@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { git } from '../diff/fixture';
+import { repoRoot, tempDir } from '../helpers';
+
+function sh(cmd: string, args: string[], cwd: string) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The package as a user gets it: npm pack, then installed as a dev dependency of a fresh project. */
+describe('npm pack installs as a dev dependency', () => {
+  let project: string;
+  let tarball: string;
+  beforeAll(() => {
+    const dir = tempDir('fwgen-pack-');
+    // dist/ is built before the tests run; the scripts would rebuild it under the other tests.
+    const packed = sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], repoRoot);
+    expect(packed.status).toBe(0);
+    tarball = path.join(dir, JSON.parse(packed.stdout)[0].filename);
+    project = path.join(dir, 'site-repo');
+    fs.mkdirSync(project);
+    expect(sh('npm', ['init', '-y'], project).status).toBe(0);
+    // Dependencies come from the local npm cache; --prefer-offline asks the registry only for what it lacks.
+    let install = sh('npm', ['i', '-D', '--offline', tarball], project);
+    if (install.status !== 0) install = sh('npm', ['i', '-D', '--prefer-offline', tarball], project);
+    if (install.status !== 0) throw new Error(`npm i -D ${tarball} failed:\n${install.stderr}`);
+  }, 180_000);
+
+  test('the tarball holds the catalog, schemas, templates and dist, and no tests', () => {
+    const pkg = path.join(project, 'node_modules', 'fwgen');
+    for (const f of ['dist/cli.js', 'bin/fwgen.js', 'catalog/vendors/paytronix.yaml', 'catalog/schema/workspace.schema.json', 'catalog/schema/diff.schema.json', 'templates/init/fwgen.yaml.hbs', 'templates/nftables/ruleset.nft.hbs']) {
+      expect(fs.existsSync(path.join(pkg, f))).toBe(true);
+    }
+    expect(fs.existsSync(path.join(pkg, 'test'))).toBe(false);
+    expect(fs.existsSync(path.join(pkg, 'src'))).toBe(false);
+  });
+
+  test('npx fwgen init, render, check and diff work in the project; schema lines point at the installed files', () => {
+    const fwgen = (args: string[]) => sh('npx', ['--no-install', 'fwgen', ...args], project);
+    expect(fwgen(['init']).status).toBe(0);
+    for (const file of ['fwgen.yaml', 'sites/store-001.yaml']) {
+      const line = fs.readFileSync(path.join(project, file), 'utf8').split('\n')[0]!;
+      const schema = /\$schema=(.*)$/.exec(line)![1]!;
+      expect(fs.existsSync(path.resolve(path.dirname(path.join(project, file)), schema))).toBe(true);
+    }
+    const render = fwgen(['render']);
+    expect(render.status).toBe(0);
+    expect(render.stderr).toMatch(/14 written, 0 unchanged, 0 removed\n1 site, 5 targets\n$/);
+    expect(fwgen(['check'])).toMatchObject({ status: 0, stdout: 'out/ is current (1 profiles, 5 targets)\n' });
+    git(project, ['init', '-q', '-b', 'main']);
+    git(project, ['add', '-A']);
+    git(project, ['commit', '-q', '-m', 'workspace']);
+    expect(fwgen(['diff', '--base', 'HEAD'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^no policy change/) });
+    const site = path.join(project, 'sites', 'store-001.yaml');
+    fs.writeFileSync(site, fs.readFileSync(site, 'utf8').replace('198.51.100.0/24', '198.51.0.0/16'));
+    const diff = fwgen(['diff', '--base', 'HEAD', '--format', 'json']);
+    expect(diff.status).toBe(2);
+    const cs = JSON.parse(diff.stdout);
+    expect(cs.sites[0].flows.map((f: any) => [f.id, f.change, f.addresses.added.length > 0])).toEqual([
+      ['back-office-pc/outbound/payment-gateway/back-office-access/tcp', 'widened', true],
+    ]);
+    expect(fwgen(['check']).status).toBe(2);
+  });
+});

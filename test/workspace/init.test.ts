@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { git } from '../diff/fixture';
+import { runBinary, tempDir } from '../helpers';
+
+/** The fwgen commands of a CI recipe, one per line as the recipe runs them. */
+function fwgenCommands(text: string): string[][] {
+  return [...text.matchAll(/npx fwgen ([^\n|>&;]+)/g)].map((m) =>
+    m[1]!.trim().split(/\s+/).map((w) => w.replace(/^"\$BASE"$/, 'origin/main').replace(/^"\$RUNNER_TEMP\/(.*)"$/, '$1')),
+  );
+}
+
+describe('fwgen init', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = path.join(tempDir('fwgen-init-'), 'fleet');
+    const r = runBinary(['init', dir, '--site', 'store-0001']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Workspace ready in /);
+  });
+
+  test('writes the workspace, a site, git files and CI recipes, with schema lines into the installed package', () => {
+    for (const f of ['fwgen.yaml', 'sites/store-0001.yaml', '.gitignore', '.gitattributes', '.github/workflows/fwgen.yml', '.github/workflows/fwgen-refresh.yml', '.gitlab-ci.yml']) {
+      expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    }
+    expect(fs.readFileSync(path.join(dir, 'fwgen.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=node_modules\/fwgen\/catalog\/schema\/workspace\.schema\.json\n/);
+    expect(fs.readFileSync(path.join(dir, 'sites/store-0001.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/node_modules\/fwgen\/catalog\/schema\/profile\.schema\.json\n/);
+    const again = runBinary(['init', dir]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already holds fwgen\.yaml/);
+  });
+
+  test('render, check and validate pass on the new workspace; a hand edit makes check exit 2', () => {
+    expect(runBinary(['render'], dir).status).toBe(0);
+    expect(runBinary(['check'], dir)).toEqual({ status: 0, stdout: 'out/ is current (1 profiles, 5 targets)\n', stderr: '' });
+    expect(runBinary(['validate'], dir).status).toBe(0);
+    fs.appendFileSync(path.join(dir, 'out/store-0001/pfsense/config.xml'), '<!-- edit -->\n');
+    const stale = runBinary(['check'], dir);
+    expect(stale.status).toBe(2);
+    expect(stale.stderr).toContain('store-0001/pfsense/config.xml (differs)');
+    expect(runBinary(['check', '--update'], dir).status).toBe(0);
+  });
+
+  test('the CI recipes are valid YAML and their fwgen commands run', () => {
+    const recipes = ['.github/workflows/fwgen.yml', '.github/workflows/fwgen-refresh.yml', '.gitlab-ci.yml'].map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+    const gh = parse(recipes[0]!);
+    expect(Object.keys(gh.on)).toEqual(['pull_request', 'push']);
+    expect(gh.permissions['pull-requests']).toBe('write');
+    expect(parse(recipes[1]!).on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
+    const gl = parse(recipes[2]!);
+    expect(Object.keys(gl)).toEqual(['default', 'fwgen-check', 'fwgen-diff', 'fwgen-refresh']);
+
+    // A repository with a default branch and a change on top, as CI sees a pull request.
+    git(dir, ['init', '-q', '-b', 'main']);
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-q', '-m', 'workspace']);
+    git(dir, ['update-ref', 'refs/remotes/origin/main', 'HEAD']);
+    const commands = recipes.flatMap(fwgenCommands);
+    expect(commands.map((c) => c[0])).toEqual(expect.arrayContaining(['check', 'diff', 'resolve', 'render']));
+    const help = runBinary(['--help']).stdout;
+    for (const args of commands) {
+      if (!new RegExp(`fwgen ${args[0]}\\b`).test(help)) {
+        console.warn(`fwgen ${args.join(' ')}: not a command of this build; skipped`);
+        continue;
+      }
+      const r = runBinary(args, dir);
+      // The first site names no host, so resolve asks no DNS server; diff finds no policy change.
+      expect({ args, status: r.status, stderr: r.status === 1 ? r.stderr : '' }).toEqual({ args, status: 0, stderr: '' });
+    }
+    const md = runBinary(['diff', '--base', 'origin/main', '--format', 'markdown'], dir);
+    expect(md.stdout).toMatch(/^### fwgen diff: no policy change/);
+  });
+});
