@@ -24,7 +24,7 @@ import { listsUpdateOptions } from './feeds/command';
 import { httpFetcher } from './feeds/fetch';
 import { formatUpdateReport } from './feeds/report';
 import { UnknownListError, updateLists } from './feeds/update';
-import { fleetFiles } from './targets/ansible';
+import { ansible, fleetFiles } from './targets/ansible';
 import { serverProblem } from './resolve/servers';
 
 export interface Io {
@@ -377,7 +377,8 @@ async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, si
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;
   }
-  writeAndReport(path.relative(process.cwd(), output) || '.', fleet.files, fleet.owned, a, io);
+  const files = sites.length === 0 && chosen.includes(ansible) ? [...fleet.files, ...fleetFiles(fleet.policies)] : fleet.files;
+  writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
   io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;
 }
@@ -436,8 +437,10 @@ async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number>
   const errors = printSiteDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
   if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
-  if (a.update) reportSummary(writeOutput(output, fleet.files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
-  const stale = staleFiles(output, fleet.files, fleet.owned);
+  // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
+  const files = [...fleet.files, ...fleetFiles(fleet.policies)];
+  if (a.update) reportSummary(writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
+  const stale = staleFiles(output, files, fleet.owned);
   if (stale.length > 0) {
     io.err(`${name} is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;

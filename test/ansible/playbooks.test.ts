@@ -81,6 +81,12 @@ describe('fleet inventory and playbooks', () => {
     for (const f of ansibleFiles()) expect(fs.readFileSync(path.join(again, path.relative(out, f)), 'utf8')).toBe(fs.readFileSync(f, 'utf8'));
   });
 
+  test('a workspace render writes the same fleet inventory and playbook beside its sites (the shipped out/)', () => {
+    for (const f of ['inventory.yml', 'site.yml']) {
+      expect(fs.readFileSync(path.join(repoRoot, 'out', f), 'utf8')).toBe(fs.readFileSync(path.join(out, f), 'utf8'));
+    }
+  });
+
   ansibleIt('passes ansible-playbook --syntax-check (the fleet, and each site\'s CloudFormation path)', () => {
     const cfn = exampleNames.map((n) => path.join(n, 'ansible/aws-cloudformation.yml')).filter((f) => fs.existsSync(path.join(out, f)));
     const r = playbook(['-i', 'inventory.yml', '--syntax-check', 'site.yml', ...cfn], { cwd: out });
