@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/types';
+import type { Diagnostic } from '../targets/types';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
 import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
@@ -174,25 +175,39 @@ function nameFlags(site: string, base: SiteState | undefined, head: SiteState): 
     const origins = head.policy.lockFile ? [head.policy.lockFile] : [];
     if (!info.addresses && (!before || before.addresses)) {
       out.push({ kind: 'name-unresolved', site, message: `${name} has no pinned addresses (run fwgen resolve)`, origins });
-    } else if (info.stale && !before?.stale) {
-      out.push({ kind: 'name-stale', site, message: `${name}: the last lookup failed; addresses are from an earlier one (${info.stale})`, origins });
+    } else if (info.stale) {
+      // Per family: a failure that was already there at the base, even with a newer reason, is not new.
+      const was = new Set(base?.staleFamilies.get(name) ?? []);
+      if ((head.staleFamilies.get(name) ?? []).some((f) => !was.has(f))) {
+        out.push({ kind: 'name-stale', site, message: `${name}: the last lookup failed; addresses are from an earlier one (${info.stale})`, origins });
+      }
     }
   }
   return out;
 }
 
-/** Limits a target reports now that it did not before (AWS rule quotas and the like). */
+/**
+ * Limits a target reports now that it did not before (AWS rule quotas and the like). A target
+ * that installs another's files (ansible installs the aws files) repeats that target's limit
+ * with a note: one limit is one flag, naming the targets it also stops.
+ */
 function limitFlags(site: string, base: SiteState | undefined, head: SiteState): Flag[] {
   const key = (d: { target: string; message: string }) => `${d.target}\u0000${d.message}`;
   const had = new Set((base?.diagnostics ?? []).map(key));
-  return head.diagnostics
-    .filter((d) => /\b(limit|quota|too many|too long|exceed)/i.test(d.message) && !had.has(key(d)))
-    .map((d) => ({
-      kind: 'target-limit' as const,
-      site,
-      message: `[${d.target}] ${d.severity}: ${d.message}`,
-      origins: d.loc ? [`${d.loc.file}:${d.loc.line}`] : [],
-    }));
+  const fresh = head.diagnostics.filter((d) => /\b(limit|quota|too many|too long|exceed)/i.test(d.message) && !had.has(key(d)));
+  const repeatOf = (d: Diagnostic) =>
+    fresh.find((o) => o !== d && o.target !== d.target && o.severity === d.severity && d.message.startsWith(`${o.message} (`));
+  return fresh
+    .filter((d) => !repeatOf(d))
+    .map((d) => {
+      const alsoStops = [...new Set(fresh.filter((c) => repeatOf(c) === d).map((c) => c.target))].sort();
+      return {
+        kind: 'target-limit' as const,
+        site,
+        message: `[${d.target}] ${d.severity}: ${d.message}${alsoStops.length ? ` (also stops ${alsoStops.join(', ')})` : ''}`,
+        origins: d.loc ? [`${d.loc.file}:${d.loc.line}`] : [],
+      };
+    });
 }
 
 function lineCounts(text: string): Map<string, number> {

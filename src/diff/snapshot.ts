@@ -4,6 +4,7 @@ import { aggregate, parseKnown, type Family } from '../policy/addresses';
 import { formatPort, mergePorts, type PortRange } from '../policy/ports';
 import type { Policy, Rule, RuleOrigin } from '../policy/types';
 import { loadProfile, type Profile } from '../catalog/profile';
+import { FAMILIES, lockPathFor, readLock, type Family as LockFamily } from '../resolve/lock';
 import type { RenderedFile } from '../targets/render';
 import { targets } from '../targets/registry';
 import type { Diagnostic } from '../targets/types';
@@ -32,6 +33,8 @@ export interface SiteState {
   flows: Map<string, FlowState>;
   files: RenderedFile[];
   diagnostics: Diagnostic[];
+  /** Per name, the address families whose last lookup failed (the lock keeps the older answer). */
+  staleFamilies: Map<string, LockFamily[]>;
 }
 
 export interface Snapshot {
@@ -57,9 +60,25 @@ export async function snapshot(ws: OpenWorkspace, label: string): Promise<Snapsh
       flows: flowsOf(policy, variableOrigins(ws.catalog, profile)),
       files: fleet.files.filter((f) => f.path.startsWith(`${name}/`)),
       diagnostics: fleet.diagnostics.filter((d) => d.site === name),
+      staleFamilies: staleFamiliesOf(policy, ws.siteFiles[i]!),
     });
   }
   return { label, catalog: ws.catalog, sites };
+}
+
+/**
+ * The policy says a name is stale as one line; the lock says which family. A name whose IPv6
+ * lookup already failed at the base and whose IPv4 lookup fails now is newly stale.
+ */
+function staleFamiliesOf(policy: Policy, siteFile: string): Map<string, LockFamily[]> {
+  const out = new Map<string, LockFamily[]>();
+  if (![...policy.names.values()].some((n) => n.stale)) return out;
+  for (const [name, e] of readLock(lockPathFor(siteFile)).lock.names) {
+    // As the policy describes it: a family is stale only where the lock still holds its addresses.
+    const fams = FAMILIES.filter((f) => e.stale?.[f] && e[f].length > 0);
+    if (fams.length > 0) out.set(name, fams);
+  }
+  return out;
 }
 
 function flowKey(r: Rule): string {

@@ -46,7 +46,7 @@ const cases: Array<{ tag: string; files: Record<string, string> }> = [
         'deviceClasses:\n  pos-terminal:\n    addresses: [10.1.0.0/28]\n  boh-server:\n    addresses: [10.1.0.20]\n',
         'deviceClasses:\n  boh-server:\n    addresses: [10.1.0.20]\n  pos-terminal:\n    addresses: [10.1.0.0/28]\n',
       ),
-      'sites/store-1.lock.yaml': lockText('203.0.113.20', '2026-11-20T00:00:00.000Z'),
+      'sites/store-1.lock.yaml': lockText('203.0.113.20', { resolvedAt: '2026-11-20T00:00:00.000Z' }),
     },
   },
 ];
@@ -210,19 +210,33 @@ describe('fwgen diff flags from locks and targets', () => {
 
   test('a name whose lookup failed, a name no longer pinned, a target limit now exceeded', async () => {
     const base = site({});
-    const stale = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10') + '    stale: "SERVFAIL at 2026-11-22T00:00:00Z"\n' });
+    const stale = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10', { staleIpv4: 'SERVFAIL at 2026-11-22T00:00:00Z' }) });
     expect(await flagsOf(stale, base)).toEqual({
+      status: 2,
+      flags: [['name-stale', 'api.acme.example: the last lookup failed; addresses are from an earlier one (IPv4: SERVFAIL at 2026-11-22T00:00:00Z)']],
+    });
+    // Per family: AAAA already failing at the base is not news, even with a newer reason; A failing now is.
+    const v6 = ['2001:db8::10'];
+    const v6Stale = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10', { ipv6: v6, staleIpv6: 'SERVFAIL at 2026-11-21T00:00:00Z' }) });
+    const v6Again = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10', { ipv6: v6, staleIpv6: 'SERVFAIL at 2026-11-22T00:00:00Z' }) });
+    expect(await flagsOf(v6Again, v6Stale)).toEqual({ status: 0, flags: [] });
+    const bothStale = site({
+      'sites/store-1.lock.yaml': lockText('203.0.113.10', { ipv6: v6, staleIpv4: 'SERVFAIL at 2026-11-22T00:00:00Z', staleIpv6: 'SERVFAIL at 2026-11-22T00:00:00Z' }),
+    });
+    expect(await flagsOf(bothStale, v6Stale)).toEqual({
       status: 2,
       flags: [['name-stale', 'api.acme.example: the last lookup failed; addresses are from an earlier one (SERVFAIL at 2026-11-22T00:00:00Z)']],
     });
-    const unresolved = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10').replace('api.acme.example', 'other.acme.example') });
+    const unresolved = site({ 'sites/store-1.lock.yaml': lockText('203.0.113.10', { name: 'other.acme.example' }) });
     const u = await flagsOf(unresolved, base);
     expect(u.flags).toEqual([['name-unresolved', 'api.acme.example has no pinned addresses (run fwgen resolve)']]);
     const oneRule = { 'sites/store-1.yaml': siteText + 'targets:\n  aws:\n    maxRules: 1\n' };
     const quota = site({ ...oneRule, 'catalog-local/lists/acme-edge.yaml': listText + '  - 192.0.2.0/24\n' });
     const q = await flagsOf(quota, site(oneRule));
     expect(q.status).toBe(2);
-    expect(q.flags.map((f: string[]) => f[0])).toContain('target-limit');
-    expect(q.flags.find((f: string[]) => f[0] === 'target-limit')[1]).toMatch(/^\[aws\] error: security group for boh-server: egress needs \d+ IPv4 rules/);
+    // One quota, one flag: the ansible target installs the aws files and repeats the limit.
+    const limits = q.flags.filter((f: string[]) => f[0] === 'target-limit');
+    expect(limits).toHaveLength(1);
+    expect(limits[0][1]).toMatch(/^\[aws\] error: security group for boh-server: egress needs \d+ IPv4 rules.* \(also stops ansible\)$/);
   });
 });

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatLock, type LockEntry } from '../../src/resolve/lock';
+import { selectionDigest } from '../../src/resolve/update-lock';
 import { tempDir } from '../helpers';
 
 /** The files of a small workspace: one own vendor with an address list, two sites, a lock. */
@@ -59,6 +61,8 @@ export const siteText = `profile:
   name: store-1
 region: eu
 environment: production
+# The site's DNS resolvers: pos-terminal reaches api.acme.example by name.
+resolvers: [192.0.2.53]
 vendors:
   acme: {}
 deviceClasses:
@@ -68,21 +72,36 @@ deviceClasses:
     addresses: [10.1.0.20]
 `;
 
-export function lockText(address: string, resolvedAt = '2026-11-01T00:00:00.000Z'): string {
-  return `lock:
-  version: 1
-  profile: store-1
-  selection: test
-names:
-  api.acme.example:
-    ipv4:
-      - ${address}
-    ipv6: []
-    ttl: 3600
-    cnames: []
-    server: 127.0.0.1
-    resolvedAt: ${resolvedAt}
-`;
+/** What a test lock pins for api.acme.example beyond its one IPv4 address. */
+export interface FixtureLock {
+  /** When the lookup ran: a re-resolve that found the same addresses only moves this. */
+  resolvedAt?: string;
+  /** Why the last IPv4 lookup failed (its address is from an earlier one). */
+  staleIpv4?: string;
+  ipv6?: string[];
+  /** Why the last IPv6 lookup failed. */
+  staleIpv6?: string;
+  /** The name pinned, when not the one the vendor file asks for. */
+  name?: string;
+}
+
+/**
+ * Site store-1's lock as fwgen resolve writes it (current version, the selection of the name
+ * it pins, digest over the content), through the real formatLock. The address is not checked here: a test may pin a malformed one on purpose.
+ */
+export function lockText(address: string, o: FixtureLock = {}): string {
+  const entry: LockEntry = {
+    ipv4: [address],
+    ipv6: o.ipv6 ?? [],
+    ttl: 3600,
+    cnames: [],
+    server: '127.0.0.1:53',
+    resolvedAt: o.resolvedAt ?? '2026-11-01T00:00:00.000Z',
+  };
+  const stale = { ...(o.staleIpv4 ? { ipv4: o.staleIpv4 } : {}), ...(o.staleIpv6 ? { ipv6: o.staleIpv6 } : {}) };
+  if (Object.keys(stale).length > 0) entry.stale = stale;
+  const name = o.name ?? 'api.acme.example';
+  return formatLock({ profile: 'store-1', selection: selectionDigest([name]), names: new Map([[name, entry]]) }, ['A test lock.']);
 }
 
 export const workspaceText = `sites: [sites/*.yaml]

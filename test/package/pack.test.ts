@@ -47,8 +47,11 @@ describe('npm pack installs as a dev dependency', () => {
     }
     const render = fwgen(['render']);
     expect(render.status).toBe(0);
-    expect(render.stderr).toMatch(/14 written, 0 unchanged, 0 removed\n1 site, 5 targets\n$/);
-    expect(fwgen(['check'])).toMatchObject({ status: 0, stdout: 'out/ is current (1 profiles, 5 targets)\n' });
+    // Every file under out/ was written by this render, for all six targets.
+    const written = fs.readdirSync(path.join(project, 'out'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    expect(render.stderr).toMatch(new RegExp(`\\n${written} written, 0 unchanged, 0 removed\\n1 site, 6 targets\\n$`));
+    expect(fs.readdirSync(path.join(project, 'out', 'store-001')).sort()).toEqual(['ansible', 'aws', 'iptables', 'nftables', 'pfsense', 'windows']);
+    expect(fwgen(['check'])).toMatchObject({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n' });
     git(project, ['init', '-q', '-b', 'main']);
     git(project, ['add', '-A']);
     git(project, ['commit', '-q', '-m', 'workspace']);

@@ -33,7 +33,7 @@ describe('fwgen init', () => {
 
   test('render, check and validate pass on the new workspace; a hand edit makes check exit 2', () => {
     expect(runBinary(['render'], dir).status).toBe(0);
-    expect(runBinary(['check'], dir)).toEqual({ status: 0, stdout: 'out/ is current (1 profiles, 5 targets)\n', stderr: '' });
+    expect(runBinary(['check'], dir)).toEqual({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n', stderr: '' });
     expect(runBinary(['validate'], dir).status).toBe(0);
     fs.appendFileSync(path.join(dir, 'out/store-0001/pfsense/config.xml'), '<!-- edit -->\n');
     const stale = runBinary(['check'], dir);
@@ -64,6 +64,9 @@ describe('fwgen init', () => {
         console.warn(`fwgen ${args.join(' ')}: not a command of this build; skipped`);
         continue;
       }
+      // It fetches the vendors' published feeds from the internet, which tests never reach, and
+      // rewrites the catalog it reads (test/feeds runs it against a local server on a copy).
+      if (args.join(' ') === 'lists update') continue;
       const r = runBinary(args, dir);
       // The first site names no host, so resolve asks no DNS server; diff finds no policy change.
       expect({ args, status: r.status, stderr: r.status === 1 ? r.stderr : '' }).toEqual({ args, status: 0, stderr: '' });
