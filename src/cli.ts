@@ -5,6 +5,7 @@ import { select } from './policy/select';
 import { explainSelection } from './report/explain';
 import { catalogRows, formatTable, selectionRows } from './report/flows';
 import { loadCatalog } from './catalog/load-catalog';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exampleProfiles, loadSite, validatePaths } from './workspace';
 import { chooseTargets, formatDiagnostic, renderSite, UnknownTargetError } from './render-site';
@@ -148,9 +149,15 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .strict()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(packageVersion())
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false);
+}
+
+/** The version of the package that runs, from its package.json (dist/ and src/ both sit one level below it). */
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 class UsageError extends Error {}

@@ -69,6 +69,8 @@ const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
   const out: ClassRules = { ingress: [], egress: [] };
   const index = new Map<string, Permission>();
+  // The CIDRs each permission already holds: a linear scan per CIDR made large groups quadratic.
+  const seen = new Map<Permission, Set<string>>();
   for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) {
     if (programOnly(rule)) {
       diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`, rule);
@@ -84,10 +86,13 @@ function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics)
       if (!perm) {
         perm = { IpProtocol: rule.protocol!, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
         index.set(key, perm);
+        seen.set(perm, new Set());
         out[DIRECTION[rule.direction]].push(perm);
       }
-      for (const c of remote.addresses.ipv4) if (!perm.IpRanges.some((x) => x.CidrIp === c)) perm.IpRanges.push({ CidrIp: c, Description: description });
-      for (const c of remote.addresses.ipv6) if (!perm.Ipv6Ranges.some((x) => x.CidrIpv6 === c)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
+      const held = seen.get(perm)!;
+      const fresh = (c: string) => !held.has(c) && held.add(c) !== undefined;
+      for (const c of remote.addresses.ipv4.filter(fresh)) perm.IpRanges.push({ CidrIp: c, Description: description });
+      for (const c of remote.addresses.ipv6.filter(fresh)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
     }
   }
   for (const list of [out.ingress, out.egress]) {
