@@ -163,8 +163,8 @@ function runOnce(argv, capMs, expect) {
       if (hasTime && fs.existsSync(rssFile)) {
         const m = /(\d+)\s*$/.exec(fs.readFileSync(rssFile, 'utf8'));
         rssKb = m ? Number(m[1]) : undefined;
-        fs.rmSync(rssFile, { force: true });
       }
+      fs.rmSync(rssFile, { force: true });
       if (timedOut) return resolve({ status: 'timeout', wallMs });
       const ok = expect ? code === 1 && expect.test(stderr) : code === 0;
       if (ok) return resolve({ status: 'ok', wallMs, rssKb });
