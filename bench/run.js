@@ -240,6 +240,12 @@ const fmtMb = (mb) => (mb === undefined ? '-' : `${Math.round(mb)} MB`);
 const fmtBytes = (b) => (b === 0 ? '-' : b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b} B`);
 
 /** @param {string[][]} rows */
+function markdownTable(rows) {
+  const line = (/** @type {string[]} */ r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(rows[0]), `|${rows[0].map((_c, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.slice(1).map(line)].join('\n') + '\n';
+}
+
+/** @param {string[][]} rows */
 function table(rows) {
   const widths = rows[0].map((_h, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
@@ -271,6 +277,7 @@ async function main() {
         'a command to run on the same workloads for a ratio column; placeholders: {aerleon_dir} {aerleon_policy} {capirca_dir} {capirca_policy} {fwgen_profile} {target} {out_dir} {case}',
     })
     .option('json', { type: 'string', describe: 'also write the results to this file' })
+    .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown (for the README)' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the generated workloads and print where they are' })
     .option('list', { type: 'boolean', default: false, describe: 'list the cases and exit' })
     .example('$0 --quick', 'every case, fewer runs')
@@ -349,7 +356,7 @@ async function main() {
     process.stdout.write(
       `\nfwgen bench, ${machine.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ` +
         `load ${machine.loadAverage.join(' ')}; node -e 0 = ${fmtTime(baseline.medianMs)}; time cap ${argv.timeout} s\n\n` +
-        table(rows),
+        (argv.markdown ? markdownTable(rows) : table(rows)),
     );
     if (argv.json) {
       fs.writeFileSync(argv.json, JSON.stringify({ machine, timeoutSeconds: argv.timeout, vs: argv.vs ?? null, baseline, results }, null, 2) + '\n');
