@@ -1,17 +1,17 @@
 import yargs, { type Argv } from 'yargs';
 import { FileError, InputError } from './errors';
-import { bundledCatalog } from './paths';
+import { bundledCatalog, packageRoot } from './paths';
 import { select } from './policy/select';
 import { explainSelection } from './report/explain';
 import { catalogRows, formatTable, selectionRows } from './report/flows';
 import { loadCatalog } from './catalog/load-catalog';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findWorkspace, loadSite, openWorkspace, pickSites, validatePaths, validateWorkspace, workspaceFileFor, type OpenWorkspace } from './workspace';
 import { examplesWorkspaceFile } from './workspace/examples';
 import type { SiteDiagnostic } from './workspace/fleet';
 import { renderFleetParallel } from './workspace/fleet-workers';
 import { initFiles, writeInit } from './workspace/init';
-import * as fs from 'node:fs';
 import { chooseTargets, formatDiagnostic, policyDiagnostics, renderSite, UnknownTargetError } from './render-site';
 import { checkOutputFolder, staleFiles, writeOutput } from './output';
 import { diffWorkspace, formatMarkdown, formatText } from './diff';
@@ -273,9 +273,15 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .strict()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(packageVersion())
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false);
+}
+
+/** The version of the package that runs, from its package.json (dist/ and src/ both sit one level below it). */
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 class UsageError extends Error {}

@@ -149,6 +149,8 @@ const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
   const out: ClassRules = { ingress: [], egress: [] };
   const index = new Map<string, Permission>();
+  // The CIDRs each permission already holds: a linear scan per CIDR made large groups quadratic.
+  const seen = new Map<Permission, Set<string>>();
   for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) {
     if (programOnly(rule)) {
       diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`, rule);
@@ -169,11 +171,16 @@ function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics)
         if (!perm) {
           perm = { IpProtocol: protocol, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
           index.set(key, perm);
+          seen.set(perm, new Set());
           out[DIRECTION[rule.direction]].push(perm);
         }
+        // A set per permission: checking each CIDR against the list made large groups quadratic.
+        const held = seen.get(perm)!;
         for (const c of cidrs) {
-          if (family === 'ipv4' && !perm.IpRanges.some((x) => x.CidrIp === c)) perm.IpRanges.push({ CidrIp: c, Description: description });
-          if (family === 'ipv6' && !perm.Ipv6Ranges.some((x) => x.CidrIpv6 === c)) perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
+          if (held.has(c)) continue;
+          held.add(c);
+          if (family === 'ipv4') perm.IpRanges.push({ CidrIp: c, Description: description });
+          else perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
         }
       }
     }

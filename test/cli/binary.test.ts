@@ -17,6 +17,11 @@ describe('fwgen binary', () => {
     for (const c of ['validate', 'list', 'explain']) expect(r.stdout).toContain(`fwgen ${c}`);
   });
 
+  test('--version prints the package version and exits 0', () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(runBinary(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   test('validate passes on the shipped catalog and examples', () => {
     const r = runBinary(['validate']);
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: 'ok: 6 vendors, 2 address lists, 9 device classes, 3 profiles\n' });

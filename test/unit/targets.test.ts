@@ -36,6 +36,28 @@ describe('target limits', () => {
     expect(fs.existsSync(s.out)).toBe(false);
   });
 
+  test('AWS: a CIDR two rules share lands once per permission, with the first rule\'s description, sorted', async () => {
+    const s = site(
+      `      - direction: inbound\n        protocol: tcp\n        ports: [443]\n        addresses: [192.0.2.9, 192.0.2.1, "2001:db8::2"]\n` +
+        `      - direction: inbound\n        protocol: tcp\n        ports: [443, 8443]\n        addresses: [192.0.2.1, 192.0.2.5, "2001:db8::2", "2001:db8::1"]\n`,
+    );
+    const r = await runInProcess(['render', '--catalog', s.catalog, '-p', s.profile, '-t', 'aws', '-o', '-', '--only', 'pos-terminal.ingress.json']);
+    expect(r.status).toBe(0);
+    // The rule of the second flow sorts first in the policy, so its description wins where both hold a CIDR.
+    const both = `acme.api.pos-terminal.in.tcp (${path.join(s.catalog, 'vendors', 'acme.yaml')}:15)`;
+    const first = `acme.api.pos-terminal.in.tcp.2 (${path.join(s.catalog, 'vendors', 'acme.yaml')}:11)`;
+    const v4 = (c: string, d: string) => ({ CidrIp: c, Description: d });
+    const v6 = (c: string, d: string) => ({ CidrIpv6: c, Description: d });
+    const shared = {
+      IpRanges: [v4('192.0.2.1/32', both), v4('192.0.2.5/32', both)],
+      Ipv6Ranges: [v6('2001:db8::1/128', both), v6('2001:db8::2/128', both)],
+    };
+    expect(JSON.parse(r.stdout)).toEqual([
+      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, ...shared, IpRanges: [...shared.IpRanges, v4('192.0.2.9/32', first)] },
+      { IpProtocol: 'tcp', FromPort: 8443, ToPort: 8443, ...shared },
+    ]);
+  });
+
   test('iptables: multiport never gets more than 15 ports (a range counts two)', async () => {
     const ports = Array.from({ length: 20 }, (_v, i) => 1000 + i * 2).concat([]);
     const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [${ports.join(', ')}, "3000-3010"]\n        addresses: [192.0.2.1]\n`);

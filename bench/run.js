@@ -1,0 +1,379 @@
+#!/usr/bin/env node
+// @ts-check
+'use strict';
+/**
+ * npm run bench [-- CASE ...] [--quick] [--runs N] [--timeout S] [--vs 'CMD'] [--json FILE]
+ *
+ * Generates the workloads (bench/workloads.js) in a temporary folder, runs the built fwgen
+ * (bin/fwgen.js over dist/) on each case several times, one process per run, and prints the
+ * median wall time, the peak RSS, the output size and the ratio to `node -e 0` measured in the
+ * same run. See the README's Performance section.
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const yargs = require('yargs');
+const { writeWorkload, writeFleet } = require('./workloads');
+
+const root = path.resolve(__dirname, '..');
+const fwgenBin = path.join(root, 'bin', 'fwgen.js');
+const example = path.join(root, 'examples', 'eu-restaurant-aloha.yaml');
+const TIME = '/usr/bin/time';
+
+/**
+ * @typedef {{ name: string, terms: number, perTerm: number, note: string, heavy?: boolean }} Shape
+ * @typedef {import('./workloads').Workload} Workload
+ * @typedef {{ status: 'ok' | 'timeout' | 'failed', wallMs: number, rssKb?: number, detail?: string }} Sample
+ * @typedef {{
+ *   name: string, note: string, heavy: boolean, runs?: number,
+ *   argv: (out: string) => string[],
+ *   expect?: RegExp,
+ *   workload?: Workload, target?: string,
+ * }} Case
+ */
+
+/** @type {Shape[]} */
+const SHAPES = [
+  { name: 'small', terms: 10, perTerm: 5, note: '10 terms of 5 /32s' },
+  { name: 'large', terms: 1000, perTerm: 20, note: '1,000 terms over 20,000 scattered /32s' },
+  { name: 'large-flat', terms: 20000, perTerm: 1, note: '20,000 terms of one /32 each', heavy: true },
+  { name: 'biggroup', terms: 1, perTerm: 20000, note: 'one term, one group of 20,000 /32s' },
+  // The scaling series keeps 100 terms and grows the addresses, so time follows addresses alone.
+  { name: 'scale-2k', terms: 100, perTerm: 20, note: '100 terms over 2,000 /32s' },
+  { name: 'scale-20k', terms: 100, perTerm: 200, note: '100 terms over 20,000 /32s' },
+  { name: 'scale-200k', terms: 100, perTerm: 2000, note: '100 terms over 200,000 /32s', heavy: true },
+  { name: 'scale-1m', terms: 100, perTerm: 10000, note: '100 terms over 1,000,000 /32s', heavy: true },
+  { name: 'aws-quota-200k', terms: 1, perTerm: 200000, note: 'one group of 200,000 /32s: over the security group quota', heavy: true },
+];
+
+/** Which targets each workload is rendered for. */
+const TARGETS = /** @type {Record<string, string[]>} */ ({
+  small: ['nftables', 'iptables', 'pfsense', 'aws'],
+  'aws-quota-200k': ['aws'],
+});
+const DEFAULT_TARGETS = ['nftables', 'iptables'];
+
+/**
+ * The fleet: every site rendered by one `fwgen render` over the fleet's workspace, the
+ * catalog loaded once (the loop of one process per site it replaces took 0.85 s a site).
+ * @param {string[]} sites profile paths @param {string} out output folder @returns {string[]}
+ */
+function fleetCommand(sites, out) {
+  // The fleet folder holds fwgen.yaml (see writeFleet): one process renders every site.
+  const workspace = path.join(path.dirname(sites[0]), '..', 'fwgen.yaml');
+  return ['node', fwgenBin, 'render', '-w', workspace, '-o', out];
+}
+
+/** @param {string} tmp @param {boolean} quick @returns {Case[]} */
+function allCases(tmp, quick) {
+  const fwgen = (/** @type {string[]} */ args) => ['node', fwgenBin, ...args];
+  /** @type {Case[]} */
+  const cases = [
+    { name: 'cli-version', note: 'fwgen --version', heavy: false, argv: () => fwgen(['--version']) },
+    { name: 'cli-help', note: 'fwgen --help', heavy: false, argv: () => fwgen(['--help']) },
+    {
+      name: 'example/all',
+      note: `${path.relative(root, example)} to all five targets`,
+      heavy: false,
+      argv: (out) => fwgen(['render', '-p', example, '-o', out]),
+    },
+  ];
+  for (const shape of SHAPES) {
+    /** @type {Workload | undefined} */
+    let workload;
+    const lazy = () => (workload ??= writeWorkload(tmp, shape));
+    for (const target of TARGETS[shape.name] ?? DEFAULT_TARGETS) {
+      cases.push({
+        name: `${shape.name}/${target}`,
+        note: shape.note,
+        heavy: shape.heavy === true,
+        argv: (out) => fwgen(['render', '-p', lazy().profile, '-t', target, '-o', out]),
+        expect: shape.name === 'aws-quota-200k' ? /over the limit of 1000/ : undefined,
+        get workload() {
+          return lazy();
+        },
+        target,
+      });
+    }
+  }
+  // A quick run keeps the fleet small enough to finish under the time cap on a busy machine.
+  const sites = quick ? 20 : 1000;
+  /** @type {{ dir: string, sites: string[] } | undefined} */
+  let fleet;
+  cases.push({
+    name: `fleet-${sites}/all`,
+    note: `${sites} copies of the restaurant example, every target`,
+    heavy: true,
+    argv: (out) => fleetCommand((fleet ??= writeFleet(tmp, example, sites)).sites, out),
+  });
+  return cases;
+}
+
+/** @param {number[]} xs */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** @param {string} dir @returns {number} bytes of every file under dir */
+function sizeOf(dir) {
+  if (!fs.existsSync(dir)) return 0;
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    total += e.isDirectory() ? sizeOf(p) : fs.statSync(p).size;
+  }
+  return total;
+}
+
+const hasTime = fs.existsSync(TIME);
+
+/**
+ * One run of argv: wall time, peak RSS (GNU time's %M, the largest of the process and its
+ * children), killed with its whole process group past the time cap.
+ * @param {string[]} argv @param {number} capMs @param {RegExp | undefined} expect
+ * @returns {Promise<Sample>}
+ */
+function runOnce(argv, capMs, expect) {
+  const rssFile = path.join(os.tmpdir(), `fwgen-bench-rss-${process.pid}`);
+  const full = hasTime ? [TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(full[0], full.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 1 << 20) stderr += d;
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-(/** @type {number} */ (child.pid)), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, capMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      let rssKb;
+      if (hasTime && fs.existsSync(rssFile)) {
+        const m = /(\d+)\s*$/.exec(fs.readFileSync(rssFile, 'utf8'));
+        rssKb = m ? Number(m[1]) : undefined;
+      }
+      fs.rmSync(rssFile, { force: true });
+      if (timedOut) return resolve({ status: 'timeout', wallMs });
+      const ok = expect ? code === 1 && expect.test(stderr) : code === 0;
+      if (ok) return resolve({ status: 'ok', wallMs, rssKb });
+      const why = stderr.split('\n').find((l) => l.trim() && !/^Command exited with non-zero status/.test(l)) ?? '';
+      resolve({ status: 'failed', wallMs, rssKb, detail: `exit ${code}: ${why.slice(0, 200)}` });
+    });
+  });
+}
+
+/**
+ * Runs a command `runs` times in a fresh output folder each time; stops at the first run that
+ * times out or fails.
+ * @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs
+ * @param {string} outBase @param {RegExp} [expect]
+ */
+async function measure(argv, runs, capMs, outBase, expect) {
+  /** @type {Sample[]} */
+  const samples = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    fs.rmSync(outBase, { recursive: true, force: true });
+    fs.mkdirSync(outBase, { recursive: true });
+    const s = await runOnce(argv(outBase), capMs, expect);
+    samples.push(s);
+    if (s.status !== 'ok') break;
+    bytes = sizeOf(outBase);
+  }
+  const failed = samples.find((s) => s.status !== 'ok');
+  return {
+    status: failed ? failed.status : 'ok',
+    detail: failed?.detail,
+    runs: samples.length,
+    medianMs: failed ? undefined : median(samples.map((s) => s.wallMs)),
+    wallMs: samples.map((s) => Math.round(s.wallMs)),
+    peakRssMb: samples.some((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb ?? 0)) / 1024 : undefined,
+    outputBytes: bytes,
+  };
+}
+
+/**
+ * The placeholders a --vs command may use, for one case.
+ * @param {Case} c @param {string} out
+ * @returns {Record<string, string>}
+ */
+function placeholders(c, out) {
+  const w = c.workload;
+  const t = c.target ?? '';
+  return {
+    case: c.name,
+    target: t,
+    out_dir: out,
+    fwgen_profile: w?.profile ?? '',
+    aerleon_dir: w?.aerleonDir ?? '',
+    aerleon_policy: w ? w.aerleonPolicy(t) : '',
+    capirca_dir: w?.capircaDir ?? '',
+    capirca_policy: w ? w.capircaPolicy(t) : '',
+  };
+}
+
+/** @param {string} cmd @param {Record<string, string>} values */
+function substitute(cmd, values) {
+  return cmd.replace(/\{([a-z_]+)\}/g, (m, k) => {
+    if (!(k in values)) throw new Error(`--vs: unknown placeholder ${m} (known: ${Object.keys(values).map((x) => `{${x}}`).join(' ')})`);
+    return values[k];
+  });
+}
+
+/** @param {number | undefined} ms */
+const fmtTime = (ms) => (ms === undefined ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+/** @param {number | undefined} mb */
+const fmtMb = (mb) => (mb === undefined ? '-' : `${Math.round(mb)} MB`);
+/** @param {number} b */
+const fmtBytes = (b) => (b === 0 ? '-' : b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b} B`);
+
+/** @param {string[][]} rows */
+function markdownTable(rows) {
+  const line = (/** @type {string[]} */ r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(rows[0]), `|${rows[0].map((_c, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.slice(1).map(line)].join('\n') + '\n';
+}
+
+/** @param {string[][]} rows */
+function table(rows) {
+  const widths = rows[0].map((_h, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** @param {Case} c @param {string[]} wanted */
+function selected(c, wanted) {
+  if (wanted.length === 0) return true;
+  const workload = c.name.split('/')[0];
+  return wanted.some((w) => c.name === w || workload === w || (w.endsWith('*') && c.name.startsWith(w.slice(0, -1))));
+}
+
+async function main() {
+  const argv = yargs(process.argv.slice(2))
+    .scriptName('npm run bench --')
+    .command('$0 [cases..]', 'Renders generated workloads with the built fwgen and prints a table of medians.', (y) =>
+      y.positional('cases', {
+        type: 'string',
+        array: true,
+        describe: 'cases to run: a name (large/nftables), a workload (large) or a prefix ending in * (scale-*); default all',
+      }),
+    )
+    .option('quick', { type: 'boolean', default: false, describe: 'fewer runs (3, 1 for the heavy cases) and a 20-site fleet' })
+    .option('runs', { type: 'number', describe: 'runs per case (default 5, 1 for the heavy cases)' })
+    .option('timeout', { type: 'number', default: 60, describe: 'seconds a run may take before the case is reported as timeout' })
+    .option('vs', {
+      type: 'string',
+      describe:
+        'a command to run on the same workloads for a ratio column; placeholders: {aerleon_dir} {aerleon_policy} {capirca_dir} {capirca_policy} {fwgen_profile} {target} {out_dir} {case}',
+    })
+    .option('json', { type: 'string', describe: 'also write the results to this file' })
+    .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown (for the README)' })
+    .option('keep', { type: 'boolean', default: false, describe: 'keep the generated workloads and print where they are' })
+    .option('list', { type: 'boolean', default: false, describe: 'list the cases and exit' })
+    .example('$0 --quick', 'every case, fewer runs')
+    .example('$0 large biggroup', 'the large and biggroup workloads, every target')
+    .example("$0 large/nftables --vs 'aclgen --base_directory {aerleon_dir}/policies --definitions_directory {aerleon_dir}/def --policy_file {aerleon_policy} --output_directory {out_dir}'", 'against Aerleon')
+    .example("$0 large --vs 'aclgen --base_directory={capirca_dir}/policies --definitions_directory={capirca_dir}/def --policy_file={capirca_policy} --output_directory={out_dir}'", 'against Capirca')
+    .strict()
+    .version(false)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .parseSync();
+
+  if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) {
+    process.stderr.write('bench: dist/ is missing; run npm run build (npm ci does it)\n');
+    return 1;
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-bench-'));
+  try {
+    const wanted = (argv.cases ?? []).map(String);
+    const cases = allCases(tmp, argv.quick).filter((c) => selected(c, wanted));
+    if (argv.list) {
+      for (const c of cases) process.stdout.write(`${c.name.padEnd(24)} ${c.note}\n`);
+      return 0;
+    }
+    if (cases.length === 0) {
+      process.stderr.write(`bench: no case matches ${wanted.join(' ')} (see --list)\n`);
+      return 1;
+    }
+    const capMs = argv.timeout * 1000;
+    const runsFor = (/** @type {Case} */ c) => argv.runs ?? (c.heavy ? 1 : argv.quick ? 3 : 5);
+    const outBase = path.join(tmp, 'out');
+    if (!hasTime) process.stderr.write(`bench: ${TIME} is missing (Debian package time): peak RSS is not measured\n`);
+
+    const baselineRuns = argv.runs ?? (argv.quick ? 5 : 10);
+    const baseline = await measure(() => ['node', '-e', '0'], baselineRuns, capMs, outBase);
+    process.stderr.write(`node -e 0: ${fmtTime(baseline.medianMs)} (median of ${baseline.runs})\n`);
+
+    const results = [];
+    for (const c of cases) {
+      const runs = runsFor(c);
+      process.stderr.write(`${c.name}: ${runs} run${runs === 1 ? '' : 's'}...`);
+      const r = await measure(c.argv, runs, capMs, outBase, c.expect);
+      /** @type {Record<string, unknown>} */
+      const row = { case: c.name, note: c.note, ...r, vsNode: r.medianMs && baseline.medianMs ? r.medianMs / baseline.medianMs : undefined };
+      if (argv.vs && c.workload) {
+        const cmd = (/** @type {string} */ out) => ['sh', '-c', substitute(/** @type {string} */ (argv.vs), placeholders(c, out))];
+        const v = await measure(cmd, runs, capMs, outBase);
+        row.vs = v;
+        row.vsRatio = v.medianMs && r.medianMs ? v.medianMs / r.medianMs : undefined;
+      }
+      process.stderr.write(` ${r.status === 'ok' ? fmtTime(r.medianMs) : r.status}\n`);
+      if (r.detail) process.stderr.write(`  ${r.detail}\n`);
+      results.push(row);
+    }
+
+    /** @param {any} r */
+    const status = (r) => (r.status === 'ok' ? fmtTime(r.medianMs) : r.status);
+    const head = ['case', 'runs', 'median', 'peak RSS', 'output', '× node -e 0'];
+    if (argv.vs) head.push('vs: median', 'vs: peak RSS', 'vs ÷ fwgen');
+    const rows = [head];
+    for (const r of /** @type {any[]} */ (results)) {
+      const row = [r.case, String(r.runs), status(r), fmtMb(r.peakRssMb), fmtBytes(r.outputBytes), r.vsNode ? `${r.vsNode.toFixed(1)}×` : '-'];
+      if (argv.vs) row.push(r.vs ? status(r.vs) : '-', r.vs ? fmtMb(r.vs.peakRssMb) : '-', r.vsRatio ? `${r.vsRatio.toFixed(2)}×` : '-');
+      rows.push(row);
+    }
+    const cpus = os.cpus();
+    const machine = {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+      node: process.version,
+      platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      date: new Date().toISOString(),
+    };
+    process.stdout.write(
+      `\nfwgen bench, ${machine.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ` +
+        `load ${machine.loadAverage.join(' ')}; node -e 0 = ${fmtTime(baseline.medianMs)}; time cap ${argv.timeout} s\n\n` +
+        (argv.markdown ? markdownTable(rows) : table(rows)),
+    );
+    if (argv.json) {
+      fs.writeFileSync(argv.json, JSON.stringify({ machine, timeoutSeconds: argv.timeout, vs: argv.vs ?? null, baseline, results }, null, 2) + '\n');
+      process.stderr.write(`wrote ${argv.json}\n`);
+    }
+    if (argv.keep) process.stderr.write(`workloads kept in ${tmp}\n`);
+    return results.some((r) => r.status === 'failed') ? 1 : 0;
+  } finally {
+    if (!argv.keep) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
