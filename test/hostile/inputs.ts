@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { hostNameProblem } from '../../src/policy/host-names';
 import { lockText, type TestLockEntry } from '../helpers';
 
 /**
@@ -198,6 +199,7 @@ targets:
 /** A lock pinning every name the profile selects, so every rule renders. */
 export function lockYaml(host: string): string {
   const entries: Record<string, TestLockEntry> = { 'ntp.acme.example': { ipv4: ['192.0.2.1'], ipv6: ['2001:db8:53::1'] } };
-  if (host !== 'ntp.acme.example') entries[host.toLowerCase()] = { ipv4: ['192.0.2.2'], ipv6: ['2001:db8:53::2'] };
+  // Only what fwgen resolve would look up reaches the lock: no wildcard, and nothing that is no host name (the profile must refuse that).
+  if (host !== 'ntp.acme.example' && !host.startsWith('*.') && !hostNameProblem(host.toLowerCase())) entries[host.toLowerCase()] = { ipv4: ['192.0.2.2'], ipv6: ['2001:db8:53::2'] };
   return lockText('hostile', entries);
 }
