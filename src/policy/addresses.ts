@@ -64,12 +64,37 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | { error: string
   return why ? { error: why } : ipaddr.parse(text);
 }
 
+const PLAIN_IPV4 = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(?:\/(0|[1-9][0-9]?))?$/;
+
+/**
+ * The common case, plain dotted-decimal IPv4 with its network bits only, read without
+ * ipaddr.js trying IPv6 first. Anything else (including every error) is left to the full
+ * parser, so acceptance and messages stay those of parseCidr.
+ */
+function plainIpv4(text: string): Cidr | undefined {
+  const m = PLAIN_IPV4.exec(text);
+  if (!m) return undefined;
+  const octets = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  if (octets[0]! > 255 || octets[1]! > 255 || octets[2]! > 255 || octets[3]! > 255) return undefined;
+  const prefix = m[5] === undefined ? 32 : Number(m[5]);
+  if (prefix > 32) return undefined;
+  const n = ipv4Number(octets);
+  if (prefix < 32 && n % 2 ** (32 - prefix) !== 0) return undefined;
+  return { family: 'ipv4', address: new ipaddr.IPv4(octets), prefix, text: `${octets.join('.')}/${prefix}` };
+}
+
+function ipv4Number(octets: number[]): number {
+  return ((octets[0]! * 256 + octets[1]!) * 256 + octets[2]!) * 256 + octets[3]!;
+}
+
 /**
  * Parses an address or CIDR. Host bits must be zero: "10.0.0.1/24" is almost always a
  * typo for a host or for 10.0.0.0/24, and guessing which would widen or narrow a rule.
  */
 export function parseCidr(text: string): Cidr | { error: string } {
   const trimmed = text.trim();
+  const fast = plainIpv4(trimmed);
+  if (fast) return fast;
   const slash = trimmed.indexOf('/');
   const addrText = slash < 0 ? trimmed : trimmed.slice(0, slash);
   const addr = parseAddress(addrText);
@@ -172,11 +197,23 @@ export function toAddressSet(cidrs: Cidr[]): AddressSet {
   return { ipv4: aggregate(cidrs, 'ipv4'), ipv6: aggregate(cidrs, 'ipv6') };
 }
 
+/**
+ * Canonical text to its parsed network. The same sets are re-read for every rule of every
+ * target; a Cidr is never changed once made, so sharing one is safe. Cleared when full to
+ * bound memory on very large inputs.
+ */
+const known = new Map<string, Cidr>();
+const KNOWN_MAX = 1 << 20;
+
 /** Re-parses canonical texts (already validated) to aggregate them with more. */
 export function parseKnown(texts: string[]): Cidr[] {
   return texts.map((t) => {
+    const hit = known.get(t);
+    if (hit) return hit;
     const c = parseCidr(t);
     if (isCidrError(c)) throw new Error(`internal: invalid canonical CIDR ${t}`);
+    if (known.size >= KNOWN_MAX) known.clear();
+    known.set(t, c);
     return c;
   });
 }
