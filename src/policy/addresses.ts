@@ -166,6 +166,7 @@ function largestBlock(start: bigint, end: bigint, bits: number): number {
  * merged, then each merged range cut into the fewest aligned blocks. Sorted by address.
  */
 export function aggregate(cidrs: Cidr[], family: Family): string[] {
+  if (family === 'ipv4') return aggregateIpv4(cidrs);
   const bits = BITS[family];
   const intervals = cidrs
     .filter((c) => c.family === family)
@@ -187,6 +188,45 @@ export function aggregate(cidrs: Cidr[], family: Family): string[] {
       const prefix = largestBlock(start, iv.end, bits);
       out.push(canonical(fromBigInt(start, family), prefix));
       start += 1n << BigInt(bits - prefix);
+    }
+  }
+  return out;
+}
+
+/**
+ * aggregate for IPv4 in plain numbers: 32-bit addresses and their sums stay exact in a
+ * double, and this is the hot path of every render. Bit operators are avoided because
+ * they work on signed 32-bit values.
+ */
+function aggregateIpv4(cidrs: Cidr[]): string[] {
+  const intervals: { start: number; end: number }[] = [];
+  for (const c of cidrs) {
+    if (c.family !== 'ipv4') continue;
+    const start = ipv4Number((c.address as ipaddr.IPv4).octets);
+    intervals.push({ start, end: start + 2 ** (32 - c.prefix) - 1 });
+  }
+  intervals.sort((a, b) => a.start - b.start);
+  const merged: { start: number; end: number }[] = [];
+  for (const iv of intervals) {
+    const last = merged[merged.length - 1];
+    if (last && iv.start <= last.end + 1) {
+      if (iv.end > last.end) last.end = iv.end;
+    } else {
+      merged.push({ ...iv });
+    }
+  }
+  const out: string[] = [];
+  for (const iv of merged) {
+    let start = iv.start;
+    while (start <= iv.end) {
+      let size = 32;
+      while (size > 0) {
+        const block = 2 ** size;
+        if (start % block === 0 && start + block - 1 <= iv.end) break;
+        size--;
+      }
+      out.push(`${Math.floor(start / 16777216)}.${Math.floor(start / 65536) % 256}.${Math.floor(start / 256) % 256}.${start % 256}/${32 - size}`);
+      start += 2 ** size;
     }
   }
   return out;
