@@ -150,6 +150,20 @@ function toInterval(c: Cidr): Interval {
   return { start, end: start + (1n << hostBits) - 1n };
 }
 
+/** Intervals sorted by start, with overlapping and adjacent ones joined (`after` is the address after an end). */
+function joinSorted<T extends number | bigint>(intervals: { start: T; end: T }[], after: (end: T) => T): { start: T; end: T }[] {
+  const merged: { start: T; end: T }[] = [];
+  for (const iv of intervals) {
+    const last = merged[merged.length - 1];
+    if (last && iv.start <= after(last.end)) {
+      if (iv.end > last.end) last.end = iv.end;
+    } else {
+      merged.push({ ...iv });
+    }
+  }
+  return merged;
+}
+
 /** Largest aligned block starting at `start` that does not pass `end`, as a prefix length. */
 function largestBlock(start: bigint, end: bigint, bits: number): number {
   let size = bits;
@@ -172,15 +186,7 @@ export function aggregate(cidrs: Cidr[], family: Family): string[] {
     .filter((c) => c.family === family)
     .map(toInterval)
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  const merged: Interval[] = [];
-  for (const iv of intervals) {
-    const last = merged[merged.length - 1];
-    if (last && iv.start <= last.end + 1n) {
-      if (iv.end > last.end) last.end = iv.end;
-    } else {
-      merged.push({ ...iv });
-    }
-  }
+  const merged = joinSorted(intervals, (end) => end + 1n);
   const out: string[] = [];
   for (const iv of merged) {
     let start = iv.start;
@@ -206,15 +212,7 @@ function aggregateIpv4(cidrs: Cidr[]): string[] {
     intervals.push({ start, end: start + 2 ** (32 - c.prefix) - 1 });
   }
   intervals.sort((a, b) => a.start - b.start);
-  const merged: { start: number; end: number }[] = [];
-  for (const iv of intervals) {
-    const last = merged[merged.length - 1];
-    if (last && iv.start <= last.end + 1) {
-      if (iv.end > last.end) last.end = iv.end;
-    } else {
-      merged.push({ ...iv });
-    }
-  }
+  const merged = joinSorted(intervals, (end) => end + 1);
   const out: string[] = [];
   for (const iv of merged) {
     let start = iv.start;
