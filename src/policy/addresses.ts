@@ -64,12 +64,37 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | { error: string
   return why ? { error: why } : ipaddr.parse(text);
 }
 
+const PLAIN_IPV4 = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(?:\/(0|[1-9][0-9]?))?$/;
+
+/**
+ * The common case, plain dotted-decimal IPv4 with its network bits only, read without
+ * ipaddr.js trying IPv6 first. Anything else (including every error) is left to the full
+ * parser, so acceptance and messages stay those of parseCidr.
+ */
+function plainIpv4(text: string): Cidr | undefined {
+  const m = PLAIN_IPV4.exec(text);
+  if (!m) return undefined;
+  const octets = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  if (octets[0]! > 255 || octets[1]! > 255 || octets[2]! > 255 || octets[3]! > 255) return undefined;
+  const prefix = m[5] === undefined ? 32 : Number(m[5]);
+  if (prefix > 32) return undefined;
+  const n = ipv4Number(octets);
+  if (prefix < 32 && n % 2 ** (32 - prefix) !== 0) return undefined;
+  return { family: 'ipv4', address: new ipaddr.IPv4(octets), prefix, text: `${octets.join('.')}/${prefix}` };
+}
+
+function ipv4Number(octets: number[]): number {
+  return ((octets[0]! * 256 + octets[1]!) * 256 + octets[2]!) * 256 + octets[3]!;
+}
+
 /**
  * Parses an address or CIDR. Host bits must be zero: "10.0.0.1/24" is almost always a
  * typo for a host or for 10.0.0.0/24, and guessing which would widen or narrow a rule.
  */
 export function parseCidr(text: string): Cidr | { error: string } {
   const trimmed = text.trim();
+  const fast = plainIpv4(trimmed);
+  if (fast) return fast;
   const slash = trimmed.indexOf('/');
   const addrText = slash < 0 ? trimmed : trimmed.slice(0, slash);
   const addr = parseAddress(addrText);
@@ -125,6 +150,20 @@ function toInterval(c: Cidr): Interval {
   return { start, end: start + (1n << hostBits) - 1n };
 }
 
+/** Intervals sorted by start, with overlapping and adjacent ones joined (`after` is the address after an end). */
+function joinSorted<T extends number | bigint>(intervals: { start: T; end: T }[], after: (end: T) => T): { start: T; end: T }[] {
+  const merged: { start: T; end: T }[] = [];
+  for (const iv of intervals) {
+    const last = merged[merged.length - 1];
+    if (last && iv.start <= after(last.end)) {
+      if (iv.end > last.end) last.end = iv.end;
+    } else {
+      merged.push({ ...iv });
+    }
+  }
+  return merged;
+}
+
 /** Largest aligned block starting at `start` that does not pass `end`, as a prefix length. */
 function largestBlock(start: bigint, end: bigint, bits: number): number {
   let size = bits;
@@ -141,20 +180,13 @@ function largestBlock(start: bigint, end: bigint, bits: number): number {
  * merged, then each merged range cut into the fewest aligned blocks. Sorted by address.
  */
 export function aggregate(cidrs: Cidr[], family: Family): string[] {
+  if (family === 'ipv4') return aggregateIpv4(cidrs);
   const bits = BITS[family];
   const intervals = cidrs
     .filter((c) => c.family === family)
     .map(toInterval)
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  const merged: Interval[] = [];
-  for (const iv of intervals) {
-    const last = merged[merged.length - 1];
-    if (last && iv.start <= last.end + 1n) {
-      if (iv.end > last.end) last.end = iv.end;
-    } else {
-      merged.push({ ...iv });
-    }
-  }
+  const merged = joinSorted(intervals, (end) => end + 1n);
   const out: string[] = [];
   for (const iv of merged) {
     let start = iv.start;
@@ -167,16 +199,59 @@ export function aggregate(cidrs: Cidr[], family: Family): string[] {
   return out;
 }
 
+/**
+ * aggregate for IPv4 in plain numbers: 32-bit addresses and their sums stay exact in a
+ * double, and this is the hot path of every render. Bit operators are avoided because
+ * they work on signed 32-bit values.
+ */
+function aggregateIpv4(cidrs: Cidr[]): string[] {
+  const intervals: { start: number; end: number }[] = [];
+  for (const c of cidrs) {
+    if (c.family !== 'ipv4') continue;
+    const start = ipv4Number((c.address as ipaddr.IPv4).octets);
+    intervals.push({ start, end: start + 2 ** (32 - c.prefix) - 1 });
+  }
+  intervals.sort((a, b) => a.start - b.start);
+  const merged = joinSorted(intervals, (end) => end + 1);
+  const out: string[] = [];
+  for (const iv of merged) {
+    let start = iv.start;
+    while (start <= iv.end) {
+      let size = 32;
+      while (size > 0) {
+        const block = 2 ** size;
+        if (start % block === 0 && start + block - 1 <= iv.end) break;
+        size--;
+      }
+      out.push(`${Math.floor(start / 16777216)}.${Math.floor(start / 65536) % 256}.${Math.floor(start / 256) % 256}.${start % 256}/${32 - size}`);
+      start += 2 ** size;
+    }
+  }
+  return out;
+}
+
 /** Splits and aggregates a mixed list into the two families. */
 export function toAddressSet(cidrs: Cidr[]): AddressSet {
   return { ipv4: aggregate(cidrs, 'ipv4'), ipv6: aggregate(cidrs, 'ipv6') };
 }
 
+/**
+ * Canonical text to its parsed network. The same sets are re-read for every rule of every
+ * target; a Cidr is never changed once made, so sharing one is safe. Cleared when full to
+ * bound memory on very large inputs.
+ */
+const known = new Map<string, Cidr>();
+const KNOWN_MAX = 1 << 20;
+
 /** Re-parses canonical texts (already validated) to aggregate them with more. */
 export function parseKnown(texts: string[]): Cidr[] {
   return texts.map((t) => {
+    const hit = known.get(t);
+    if (hit) return hit;
     const c = parseCidr(t);
     if (isCidrError(c)) throw new Error(`internal: invalid canonical CIDR ${t}`);
+    if (known.size >= KNOWN_MAX) known.clear();
+    known.set(t, c);
     return c;
   });
 }

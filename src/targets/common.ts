@@ -17,14 +17,47 @@ export class Diagnostics {
   constructor(private readonly target: string) {}
 
   add(severity: Diagnostic['severity'], message: string, rule?: Rule): void {
-    const loc = rule?.origins[0]?.loc;
-    const key = `${severity}|${message}|${loc ? formatLocation(loc) : ''}`;
-    if (!this.seen.has(key)) this.seen.set(key, { severity, target: this.target, message, loc });
+    this.keep({ severity, target: this.target, message, loc: rule?.origins[0]?.loc });
+  }
+
+  /** Adds what another list of the same target said, as if it had been said here. */
+  addAll(list: Diagnostic[]): void {
+    for (const d of list) this.keep(d);
+  }
+
+  private keep(d: Diagnostic): void {
+    const key = `${d.severity}|${d.message}|${d.loc ? formatLocation(d.loc) : ''}`;
+    if (!this.seen.has(key)) this.seen.set(key, d);
   }
 
   list(): Diagnostic[] {
     return [...this.seen.values()];
   }
+}
+
+type Build<O, B> = (policy: Policy, o: O, scope: string | undefined, diags: Diagnostics) => B;
+
+/**
+ * One build per policy, options and scope: files(), check() and view() all ask for it, and
+ * a build reads every rule's addresses. What the build said is kept and added to each
+ * caller's diagnostics, so they come out as if it had been built again. A policy is not
+ * changed once built, so the policy object itself is the key.
+ */
+export function sharedBuild<O, B>(target: string, build: Build<O, B>): Build<O, B> {
+  const cache = new WeakMap<Policy, Map<string, { built: B; diagnostics: Diagnostic[] }>>();
+  return (policy, o, scope, diags) => {
+    let byKey = cache.get(policy);
+    if (!byKey) cache.set(policy, (byKey = new Map()));
+    const key = `${scope ?? ''}\u0000${JSON.stringify(o)}`;
+    let hit = byKey.get(key);
+    if (!hit) {
+      const own = new Diagnostics(target);
+      hit = { built: build(policy, o, scope, own), diagnostics: own.list() };
+      byKey.set(key, hit);
+    }
+    diags.addAll(hit.diagnostics);
+    return hit.built;
+  };
 }
 
 /** What the other end of a rule comes to for a target that matches addresses only. */
@@ -64,6 +97,8 @@ export function ipRemote(policy: Policy, rule: Rule, diags: Diagnostics, nativeH
     }
     parts.push(info.addresses);
   }
+  // The rule's own networks are aggregated already when the policy is built.
+  if (parts.length === 1) return { addresses: { ipv4: [...rule.remote.addresses.ipv4], ipv6: [...rule.remote.addresses.ipv6] }, leftOut };
   const all = parts.flatMap((p) => [...p.ipv4, ...p.ipv6]);
   return { addresses: toAddressSet(parseKnown(all)), leftOut };
 }

@@ -22,6 +22,7 @@ import {
   type DnsRule,
   type FamilyRule,
   type Mode,
+  sharedBuild,
 } from './common';
 import type { OutputFile, Target } from './types';
 
@@ -169,7 +170,7 @@ interface Built {
   allowRules: number;
 }
 
-function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
+function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
   const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new IpsetBook(o.ipsetPrefix);
   const domains = new CompanionDomains();
@@ -256,6 +257,8 @@ function build(policy: Policy, o: IptablesOptions, deviceClass: string | undefin
   }
   return built;
 }
+
+const build = sharedBuild('iptables', buildOnce);
 
 export const iptables: Target<IptablesOptions, IptablesView | IpsetView | DnsmasqView> = {
   id: 'iptables',

@@ -22,6 +22,7 @@ import {
   type DnsRule,
   type FamilyRule,
   type Mode,
+  sharedBuild,
 } from './common';
 import type { OutputFile, Target } from './types';
 
@@ -158,7 +159,7 @@ interface Built {
 /** Every chain fwgen may have declared in its table, in any mode. */
 const OWN_CHAINS = ['forward', 'input', 'output'];
 
-function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
+function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
   const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new SetBook();
   const domains = new CompanionDomains();
@@ -229,6 +230,8 @@ function build(policy: Policy, o: NftOptions, deviceClass: string | undefined, d
   const file = deviceClass ? `${deviceClass}.nft` : `${o.table}.nft`;
   return { nft, allowRules, dnsmasq: { header: companionHeader(policy, nftables.id, file, file, domains), lines: domains.lines('nftset') } };
 }
+
+const build = sharedBuild('nftables', buildOnce);
 
 export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
   id: 'nftables',

@@ -118,3 +118,49 @@ describe('parseCidr', () => {
     expect(cidr('2001:DB8:0:0::1').text).toBe('2001:db8::1/128');
   });
 });
+
+/** A network anywhere in the IPv4 space, host bits cleared, as a number and a prefix. */
+const anyIpv4 = fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 32 })).map(([n, prefix]) => {
+  const start = n - (n % 2 ** (32 - prefix));
+  return `${[24, 16, 8, 0].map((s) => Math.floor(start / 2 ** s) % 256).join('.')}/${prefix}`;
+});
+
+describe('IPv4 over the whole space', () => {
+  test('aggregate agrees with the same networks aggregated as IPv4-mapped IPv6', () => {
+    fc.assert(
+      fc.property(fc.array(anyIpv4, { minLength: 0, maxLength: 20 }), (inputs) => {
+        const mapped = inputs.map((t) => {
+          const [addr, prefix] = t.split('/');
+          return cidr(`::ffff:${addr}/${96 + Number(prefix)}`);
+        });
+        const viaIpv6 = aggregate(mapped, 'ipv6').map((t) => {
+          const [addr, prefix] = ipaddr.parseCIDR(t);
+          return `${addr.toByteArray().slice(12).join('.')}/${prefix - 96}`;
+        });
+        expect(aggregate(inputs.map(cidr), 'ipv4')).toEqual(viaIpv6);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('parseCidr takes exactly the plain forms with host bits zero, in any spelling of part and prefix', () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.integer({ min: 0, max: 99 }).map((n) => `0${n}`));
+    const prefix = fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 40 }).map((n) => `/${n}`), fc.integer({ min: 0, max: 9 }).map((n) => `/0${n}`));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 4, maxLength: 4 }), prefix, (parts, p) => {
+        const text = `${parts.join('.')}${p}`;
+        const bits = p === '' ? 32 : Number(p.slice(1));
+        const plain = parts.every((x) => /^(?:0|[1-9][0-9]*)$/.test(x) && Number(x) <= 255) && /^(?:|\/(?:0|[1-9][0-9]*))$/.test(p) && bits <= 32;
+        const n = plain ? parts.reduce((acc, x) => acc * 256 + Number(x), 0) : 0;
+        const ok = plain && n % 2 ** (32 - bits) === 0;
+        const got = parseCidr(text);
+        if (!ok) {
+          expect(isCidrError(got)).toBe(true);
+          return;
+        }
+        expect(got).toEqual({ family: 'ipv4', address: ipaddr.IPv4.parse(parts.join('.')), prefix: bits, text: `${parts.join('.')}/${bits}` });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
