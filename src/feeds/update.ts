@@ -167,6 +167,7 @@ async function updateOne({ list, layer }: PlacedList, feed: FeedSpec, o: UpdateO
       version: parsed.version ?? 'unknown',
       fetched: o.today,
       endpoints: parsed.endpoints ?? [],
+      schemaDir: path.relative(path.dirname(vendorPath), path.join(o.layers.all[0]!, 'schema')).split(path.sep).join('/'),
     });
     const changed = recordedVendorDigest(existing) !== made.digest;
     if (changed) writes.push({ path: vendorPath, text: made.text });
