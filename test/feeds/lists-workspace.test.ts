@@ -2,30 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { catalogRoot, runInProcess, tempDir } from '../helpers';
-import { fixtureRoutes, startFeedServer, type FeedServer } from './server';
+import { useFeedServer, type FeedServer } from './server';
 
 // `fwgen lists update` inside a workspace: the lists of the workspace's own catalog folders
 // are updated; the shipped catalog (here the repository's catalog/, outside the workspace,
 // as an installed fwgen's is) is only read.
 
+const feeds = useFeedServer();
 let server: FeedServer;
-const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-const savedEnv: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  for (const v of PROXY_VARS) {
-    savedEnv[v] = process.env[v];
-    delete process.env[v];
-  }
-  server = await startFeedServer();
-});
-afterAll(async () => {
-  await server.close();
-  for (const v of PROXY_VARS) if (savedEnv[v] !== undefined) process.env[v] = savedEnv[v];
-});
 beforeEach(() => {
-  server.routes = fixtureRoutes();
-  server.hits.length = 0;
+  server = feeds();
 });
 
 const shipped = (rel: string) => fs.readFileSync(path.join(catalogRoot, rel), 'utf8');

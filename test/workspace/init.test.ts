@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { git } from '../diff/fixture';
-import { startFeedServer, type FeedServer } from '../feeds/server';
+import { useFeedServer } from '../feeds/server';
 import { catalogRoot, runBinary, runInProcess, tempDir } from '../helpers';
 
 /** The fwgen commands of a CI recipe, one per line as the recipe runs them. */
@@ -14,21 +14,7 @@ function fwgenCommands(text: string): string[][] {
 
 describe('fwgen init', () => {
   let dir: string;
-  let feeds: FeedServer;
-  const proxyVars = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-  const savedEnv: Record<string, string | undefined> = {};
-  beforeAll(async () => {
-    // A proxy set on the machine must not carry the loopback feeds anywhere.
-    for (const v of proxyVars) {
-      savedEnv[v] = process.env[v];
-      delete process.env[v];
-    }
-    feeds = await startFeedServer();
-  });
-  afterAll(async () => {
-    await feeds.close();
-    for (const v of proxyVars) if (savedEnv[v] !== undefined) process.env[v] = savedEnv[v];
-  });
+  const feeds = useFeedServer();
   beforeAll(() => {
     dir = path.join(tempDir('fwgen-init-'), 'fleet');
     const r = runBinary(['init', dir, '--site', 'store-0001']);
@@ -90,7 +76,7 @@ describe('fwgen init', () => {
       }
       // The feeds are served on loopback (the test never reaches the internet), in this process.
       const r = args.join(' ') === 'lists update'
-        ? await runInProcess([...args, '--source-base', feeds.base, '--tries', '1'], dir)
+        ? await runInProcess([...args, '--source-base', feeds().base, '--tries', '1'], dir)
         : runBinary(args, dir);
       // The first site names no host, so resolve asks no DNS server; diff finds no policy change
       // until the list is updated, then exits 2 to flag it (the recipes fail only on 1).
