@@ -22,7 +22,8 @@ import { resolveProfile } from './resolve/command';
 import { randomUUID } from 'node:crypto';
 import { listsUpdateOptions } from './feeds/command';
 import { httpFetcher } from './feeds/fetch';
-import { formatUpdateReport } from './feeds/report';
+import { singleCatalog, workspaceLayers } from './feeds/layers';
+import { formatNothingInWorkspace, formatUpdateReport } from './feeds/report';
 import { UnknownListError, updateLists } from './feeds/update';
 import { ansible, fleetFiles } from './targets/ansible';
 import { serverProblem } from './resolve/servers';
@@ -211,7 +212,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
         .command(
           'update [lists..]',
           'fetch the feeds the list files name and rewrite the lists (and generated vendor files) whose content changed',
-          (yy) => listsUpdateOptions(withCatalog(yy)),
+          (yy) => listsUpdateOptions(withWorkspace(withCatalog(yy))),
           run((a, out) => listsUpdateCommand(a, out)),
         )
         .demandCommand(1, 'name a lists command: update'),
@@ -459,16 +460,23 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
   checkWholeNumbers(a, [['timeout', 1], ['tries', 1]]);
   const base = a.sourceBase as string | undefined;
   if (base !== undefined && !/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError(`--source-base takes an http:// or https:// URL, not '${base}'`);
+  // In a workspace: its own catalog folders, checked as the workspace loads them.
+  const ws = workspaceOf(a, io);
+  const layers = ws ? workspaceLayers(ws) : singleCatalog(a.catalog as string);
   const { fetcher, close } = httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base });
   try {
     const report = await updateLists({
-      catalog: a.catalog as string,
+      layers,
       lists: (a.lists as string[] | undefined) ?? [],
       acceptShrink: a.acceptShrink as boolean,
       today: new Date().toISOString().slice(0, 10),
       requestId: randomUUID(),
       fetcher,
     });
+    if (report.outcomes.length === 0 && ws) {
+      io.err(formatNothingInWorkspace(report, layers));
+      return EXIT.ok;
+    }
     if (report.outcomes.length === 0) {
       io.err('no list in the catalog names a feed (list.feed); nothing to update\n');
       return EXIT.ok;

@@ -1,3 +1,6 @@
+import * as path from 'node:path';
+import { displayPath } from '../paths';
+import type { CatalogLayers } from './layers';
 import type { UpdateReport } from './update';
 
 function versions(prev: string | undefined, next: string | undefined): string {
@@ -23,4 +26,35 @@ export function formatUpdateReport(report: UpdateReport): string {
   else if (report.written.length === 0) lines.push('nothing changed');
   else for (const f of report.written) lines.push(`wrote ${f}`);
   return lines.join('\n') + '\n';
+}
+
+/** A path as the user types it in a shell from the working folder. */
+function shellPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  const shown = rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+  return /^[\w./@+-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Why a workspace had nothing to update, and how to keep a shipped list current: a copy in
+ * one of its own catalog folders replaces the shipped file and is what gets updated.
+ */
+export function formatNothingInWorkspace(report: UpdateReport, layers: CatalogLayers): string {
+  const own = layers.writable.map((l) => displayPath(l));
+  const lines = [
+    own.length > 0
+      ? `no list in the workspace's catalog folders (${own.join(', ')}) names a feed (list.feed); nothing to update`
+      : 'the workspace names no catalog folder of its own; nothing to update',
+  ];
+  const shipped = report.notWritten;
+  if (shipped.length === 0) return `${lines.join('\n')}\n`;
+  lines.push(
+    `The lists shipped with fwgen that name a feed (${shipped.map((s) => s.id).join(', ')}) are kept current by fwgen's releases, not in this workspace.`,
+    "To keep one current here, copy it into a catalog folder's lists/ (a file of the same name replaces the shipped one), commit it, and run fwgen lists update again:",
+  );
+  const target = layers.writable.at(-1);
+  if (target === undefined) lines.push(`  first add a catalog folder to fwgen.yaml (catalog: [catalog]), then`);
+  const dest = path.join(target ?? path.resolve('catalog'), 'lists');
+  lines.push(`  mkdir -p ${shellPath(dest)} && cp ${shellPath(shipped[0]!.path)} ${shellPath(dest)}/`);
+  return `${lines.join('\n')}\n`;
 }

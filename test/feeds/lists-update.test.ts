@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { catalogRoot, repoRoot, runInProcess, tempDir } from '../helpers';
-import { fixtureRoutes, startFeedServer, startProxy, type FeedServer, type Route } from './server';
+import { fixtureRoutes, PROXY_VARS, startFeedServer, startProxy, useFeedServer, type FeedServer, type Route } from './server';
 
 /** Test lists beside the shipped ones: one per format and filter kind. */
 const testLists: Record<string, string> = {
@@ -48,25 +48,10 @@ addresses: [34.76.0.0/14]
 `,
 };
 
+const feeds = useFeedServer();
 let server: FeedServer;
-const savedEnv: Record<string, string | undefined> = {};
-const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-
-beforeAll(async () => {
-  // A proxy set on the machine must not carry the loopback tests anywhere.
-  for (const v of PROXY_VARS) {
-    savedEnv[v] = process.env[v];
-    delete process.env[v];
-  }
-  server = await startFeedServer();
-});
-afterAll(async () => {
-  await server.close();
-  for (const v of PROXY_VARS) if (savedEnv[v] !== undefined) process.env[v] = savedEnv[v];
-});
 beforeEach(() => {
-  server.routes = fixtureRoutes();
-  server.hits.length = 0;
+  server = feeds();
 });
 
 /** A copy of the shipped catalog plus the test lists: tests never touch the real one. */

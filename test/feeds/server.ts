@@ -127,3 +127,32 @@ export async function startProxy(upstreamPort: number): Promise<Proxy> {
       }),
   };
 }
+
+/** The environment variables a fetch takes a proxy from. */
+export const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+/**
+ * A feed server for the tests of one file: started before them, closed after them, its routes
+ * and hits reset before each. A proxy set on the machine must not carry the loopback tests
+ * anywhere, so the proxy variables are cleared meanwhile.
+ */
+export function useFeedServer(): () => FeedServer {
+  const savedEnv: Record<string, string | undefined> = {};
+  let server: FeedServer | undefined;
+  beforeAll(async () => {
+    for (const v of PROXY_VARS) {
+      savedEnv[v] = process.env[v];
+      delete process.env[v];
+    }
+    server = await startFeedServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+    for (const v of PROXY_VARS) if (savedEnv[v] !== undefined) process.env[v] = savedEnv[v];
+  });
+  beforeEach(() => {
+    server!.routes = fixtureRoutes();
+    server!.hits.length = 0;
+  });
+  return () => server!;
+}

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { git } from '../diff/fixture';
-import { runBinary, tempDir } from '../helpers';
+import { useFeedServer } from '../feeds/server';
+import { catalogRoot, runBinary, runInProcess, tempDir } from '../helpers';
 
 /** The fwgen commands of a CI recipe, one per line as the recipe runs them. */
 function fwgenCommands(text: string): string[][] {
@@ -13,6 +14,7 @@ function fwgenCommands(text: string): string[][] {
 
 describe('fwgen init', () => {
   let dir: string;
+  const feeds = useFeedServer();
   beforeAll(() => {
     dir = path.join(tempDir('fwgen-init-'), 'fleet');
     const r = runBinary(['init', dir, '--site', 'store-0001']);
@@ -42,7 +44,7 @@ describe('fwgen init', () => {
     expect(runBinary(['check', '--update'], dir).status).toBe(0);
   });
 
-  test('the CI recipes are valid YAML and their fwgen commands run', () => {
+  test('the CI recipes are valid YAML and their fwgen commands run', async () => {
     const recipes = ['.github/workflows/fwgen.yml', '.github/workflows/fwgen-refresh.yml', '.gitlab-ci.yml'].map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
     const gh = parse(recipes[0]!);
     expect(Object.keys(gh.on)).toEqual(['pull_request', 'push']);
@@ -50,6 +52,13 @@ describe('fwgen init', () => {
     expect(parse(recipes[1]!).on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
     const gl = parse(recipes[2]!);
     expect(Object.keys(gl)).toEqual(['default', 'fwgen-check', 'fwgen-diff', 'fwgen-refresh']);
+
+    // A shipped list copied into the workspace's catalog folder to keep it current, as
+    // `lists update` advises; the copy lacks one address the (loopback) feed has.
+    const stale = fs.readFileSync(path.join(catalogRoot, 'lists/cloudflare.yaml'), 'utf8').replace('  - 2c0f:f248::/32\n', '');
+    fs.mkdirSync(path.join(dir, 'catalog/lists'));
+    fs.writeFileSync(path.join(dir, 'catalog/lists/cloudflare.yaml'), stale);
+    const shippedBefore = fs.readFileSync(path.join(catalogRoot, 'lists/cloudflare.yaml'), 'utf8');
 
     // A repository with a default branch and a change on top, as CI sees a pull request.
     git(dir, ['init', '-q', '-b', 'main']);
@@ -59,19 +68,29 @@ describe('fwgen init', () => {
     const commands = recipes.flatMap(fwgenCommands);
     expect(commands.map((c) => c[0])).toEqual(expect.arrayContaining(['check', 'diff', 'resolve', 'render']));
     const help = runBinary(['--help']).stdout;
+    let updated = false;
     for (const args of commands) {
       if (!new RegExp(`fwgen ${args[0]}\\b`).test(help)) {
         console.warn(`fwgen ${args.join(' ')}: not a command of this build; skipped`);
         continue;
       }
-      // It fetches the vendors' published feeds from the internet, which tests never reach, and
-      // rewrites the catalog it reads (test/feeds runs it against a local server on a copy).
-      if (args.join(' ') === 'lists update') continue;
-      const r = runBinary(args, dir);
-      // The first site names no host, so resolve asks no DNS server; diff finds no policy change.
-      expect({ args, status: r.status, stderr: r.status === 1 ? r.stderr : '' }).toEqual({ args, status: 0, stderr: '' });
+      // The feeds are served on loopback (the test never reaches the internet), in this process.
+      const r = args.join(' ') === 'lists update'
+        ? await runInProcess([...args, '--source-base', feeds().base, '--tries', '1'], dir)
+        : runBinary(args, dir);
+      // The first site names no host, so resolve asks no DNS server; diff finds no policy change
+      // until the list is updated, then exits 2 to flag it (the recipes fail only on 1).
+      if (args[0] === 'lists') updated = true;
+      const expected = args[0] === 'diff' && updated ? 2 : 0;
+      expect({ args, status: r.status, stderr: r.status === 1 ? r.stderr : '' }).toEqual({ args, status: expected, stderr: '' });
     }
+    // The scheduled job updated the workspace's copy of the list, not the shipped one.
+    expect(commands.map((c) => c.join(' '))).toContain('lists update');
+    expect(fs.readFileSync(path.join(dir, 'catalog/lists/cloudflare.yaml'), 'utf8')).toContain('2c0f:f248::/32');
+    expect(git(dir, ['status', '--porcelain'])).toContain('catalog/lists/cloudflare.yaml');
+    expect(fs.readFileSync(path.join(catalogRoot, 'lists/cloudflare.yaml'), 'utf8')).toBe(shippedBefore);
     const md = runBinary(['diff', '--base', 'origin/main', '--format', 'markdown'], dir);
     expect(md.stdout).toMatch(/^### fwgen diff: no policy change/);
+    expect(md.stdout).toMatch(/\*\*list source moved\*\*: address list cloudflare: recorded \S+ → \d{4}-\d{2}-\d{2}/);
   });
 });
