@@ -74,7 +74,7 @@ function allCases(tmp, quick) {
     { name: 'cli-help', note: 'fwgen --help', heavy: false, argv: () => fwgen(['--help']) },
     {
       name: 'example/all',
-      note: `${path.relative(root, example)} to all five targets`,
+      note: `${path.relative(root, example)} to every target`,
       heavy: false,
       argv: (out) => fwgen(['render', '-p', example, '-o', out]),
     },
