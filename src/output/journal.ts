@@ -82,8 +82,12 @@ export function stageFile(stage: string, rel: string, content: string): void {
   }
 }
 
-/** How many staged files are held open at once, waiting for their flush. */
-const FLUSH_BATCH = 512;
+/**
+ * How many staged files are held open at once, waiting for their flush. All are opened
+ * before any is flushed: a create that comes while the filesystem commits a flush waits for
+ * it, so interleaving them costs a commit per batch in the opens as well.
+ */
+const FLUSH_BATCH = 4096;
 
 /**
  * Writes files under the stage, all flushed to disk before this returns (so before the
@@ -114,7 +118,15 @@ export function stageFiles(stage: string, files: Array<{ path: string; content: 
           makeFolder(dir);
           made.add(dir);
         }
-        const fd = fs.openSync(file, 'w');
+        let fd: number;
+        try {
+          fd = fs.openSync(file, 'w');
+        } catch (err) {
+          // Out of file descriptors: flush what is open and try again with the fds freed.
+          if ((err as NodeJS.ErrnoException).code !== 'EMFILE' || fds.length === 0) throw err;
+          flushBatch();
+          fd = fs.openSync(file, 'w');
+        }
         fds.push(fd);
         names.push(userPath(f.path));
         fs.writeFileSync(fd, f.content);
@@ -159,6 +171,13 @@ export function applyJournal(root: string, journal: Journal): void {
   for (const rel of journal.write) {
     const from = path.join(stage, rel);
     if (!fs.existsSync(from)) continue;
+    // A folder the output lacks is moved in whole: the stage holds only files of this
+    // journal, so that moves the same files as one rename each, without making the folder.
+    const whole = made.has(path.dirname(path.join(root, rel))) ? undefined : firstMissingFolder(root, rel);
+    if (whole !== undefined) {
+      fs.renameSync(path.join(stage, whole), path.join(root, whole));
+      continue;
+    }
     const to = path.join(root, rel);
     if (!made.has(path.dirname(to))) {
       makeFolder(path.dirname(to));
@@ -171,6 +190,18 @@ export function applyJournal(root: string, journal: Journal): void {
   fsyncPath(root);
   fs.rmSync(path.join(root, JOURNAL_NAME), { force: true });
   fs.rmSync(stage, { recursive: true, force: true });
+}
+
+/** The highest folder on the way to `rel` that is missing under `root` (relative), if any. */
+function firstMissingFolder(root: string, rel: string): string | undefined {
+  const parts = rel.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = parts.slice(0, i).join('/');
+    const st = fs.lstatSync(path.join(root, dir), { throwIfNoEntry: false });
+    if (st === undefined) return dir;
+    if (!st.isDirectory()) return undefined;
+  }
+  return undefined;
 }
 
 function removeEmptyFolders(dir: string): void {
