@@ -7,22 +7,23 @@ import type { YamlSource } from './yaml-source';
 
 export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock' | 'workspace';
 
-let compiled: Map<SchemaName, ValidateFunction> | undefined;
+let ajv: Ajv | undefined;
+const compiled = new Map<SchemaName, ValidateFunction>();
 
-function validators(): Map<SchemaName, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
-  compiled = new Map();
-  for (const name of ['vendor', 'device-classes', 'list', 'profile', 'lock', 'workspace'] as SchemaName[]) {
-    const file = path.join(schemaDir, `${name}.schema.json`);
-    compiled.set(name, ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8'))));
-  }
-  return compiled;
+/** Each schema is compiled the first time a file of its kind is validated: compiling all costs more than most runs validate. */
+function validator(name: SchemaName): ValidateFunction {
+  let validate = compiled.get(name);
+  if (validate) return validate;
+  ajv ??= new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+  const file = path.join(schemaDir, `${name}.schema.json`);
+  validate = ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8')));
+  compiled.set(name, validate);
+  return validate;
 }
 
 /** Validates a parsed file against one of the project's JSON Schemas; issues carry positions. */
 export function validateAgainst(schema: SchemaName, source: YamlSource): LocatedIssue[] {
-  const validate = validators().get(schema)!;
+  const validate = validator(schema);
   if (validate(source.data)) return [];
   return explainErrors(validate.errors ?? [], source);
 }
