@@ -1,32 +1,64 @@
 import yargs, { type Argv } from 'yargs';
 import { FileError, InputError } from './errors';
 import { bundledCatalog, packageRoot } from './paths';
-import { select } from './policy/select';
-import { explainSelection } from './report/explain';
-import { catalogRows, formatTable, selectionRows } from './report/flows';
-import { loadCatalog } from './catalog/load-catalog';
+import type * as SelectModule from './policy/select';
+import type * as ExplainModule from './report/explain';
+import type * as FlowsModule from './report/flows';
+import type * as CatalogModule from './catalog/load-catalog';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findWorkspace, loadSite, openWorkspace, pickSites, validatePaths, validateWorkspace, workspaceFileFor, type OpenWorkspace } from './workspace';
-import { examplesWorkspaceFile } from './workspace/examples';
+import type * as WorkspaceModule from './workspace';
+import type { OpenWorkspace } from './workspace';
+import type * as ExamplesModule from './workspace/examples';
 import type { SiteDiagnostic } from './workspace/fleet';
-import { renderFleetParallel } from './workspace/fleet-workers';
-import { initFiles, writeInit } from './workspace/init';
-import { chooseTargets, formatDiagnostic, policyDiagnostics, renderSite, UnknownTargetError } from './render-site';
-import { checkOutputFolder, staleFiles, writeOutput } from './output';
-import { diffWorkspace, formatMarkdown, formatText } from './diff';
-import { targets } from './targets/registry';
+import type * as FleetModule from './workspace/fleet-workers';
+import type * as InitModule from './workspace/init';
+import type * as RenderModule from './render-site';
+import type * as OutputModule from './output';
+import type * as DiffModule from './diff';
+import type * as RegistryModule from './targets/registry';
 import type { RenderedFile } from './targets/render';
 import type { AnyTarget } from './targets/types';
-import { resolveProfile } from './resolve/command';
-import { randomUUID } from 'node:crypto';
-import { listsUpdateOptions } from './feeds/command';
-import { httpFetcher } from './feeds/fetch';
-import { singleCatalog, workspaceLayers } from './feeds/layers';
-import { formatNothingInWorkspace, formatUpdateReport } from './feeds/report';
-import { UnknownListError, updateLists } from './feeds/update';
-import { ansible, fleetFiles } from './targets/ansible';
-import { serverProblem } from './resolve/servers';
+import type * as ResolveModule from './resolve/command';
+import type * as CryptoModule from 'node:crypto';
+import type * as FeedsCommandModule from './feeds/command';
+import type * as FeedsFetchModule from './feeds/fetch';
+import type * as FeedsLayersModule from './feeds/layers';
+import type * as FeedsReportModule from './feeds/report';
+import type * as FeedsUpdateModule from './feeds/update';
+import type * as AnsibleModule from './targets/ansible';
+import type * as ServersModule from './resolve/servers';
+
+/**
+ * A module loaded when first used: --help and --version, and each command, load only what
+ * they run (the feeds' HTTP client, the diff, the fleet workers and the catalog's YAML and
+ * schema code take longer to load than some commands take to run).
+ */
+function lazy<T extends object>(load: () => T): T {
+  let mod: T | undefined;
+  return new Proxy({} as T, { get: (_target, key) => (mod ??= load())[key as keyof T] });
+}
+const selectLib = lazy<typeof SelectModule>(() => require('./policy/select'));
+const explainLib = lazy<typeof ExplainModule>(() => require('./report/explain'));
+const flowsLib = lazy<typeof FlowsModule>(() => require('./report/flows'));
+const catalogLib = lazy<typeof CatalogModule>(() => require('./catalog/load-catalog'));
+const workspaceLib = lazy<typeof WorkspaceModule>(() => require('./workspace'));
+const examplesLib = lazy<typeof ExamplesModule>(() => require('./workspace/examples'));
+const fleetLib = lazy<typeof FleetModule>(() => require('./workspace/fleet-workers'));
+const initLib = lazy<typeof InitModule>(() => require('./workspace/init'));
+const renderLib = lazy<typeof RenderModule>(() => require('./render-site'));
+const outputLib = lazy<typeof OutputModule>(() => require('./output'));
+const diffLib = lazy<typeof DiffModule>(() => require('./diff'));
+const registryLib = lazy<typeof RegistryModule>(() => require('./targets/registry'));
+const resolveLib = lazy<typeof ResolveModule>(() => require('./resolve/command'));
+const cryptoLib = lazy<typeof CryptoModule>(() => require('node:crypto'));
+const feedsCommandLib = lazy<typeof FeedsCommandModule>(() => require('./feeds/command'));
+const feedsFetchLib = lazy<typeof FeedsFetchModule>(() => require('./feeds/fetch'));
+const feedsLayersLib = lazy<typeof FeedsLayersModule>(() => require('./feeds/layers'));
+const feedsReportLib = lazy<typeof FeedsReportModule>(() => require('./feeds/report'));
+const feedsUpdateLib = lazy<typeof FeedsUpdateModule>(() => require('./feeds/update'));
+const ansibleLib = lazy<typeof AnsibleModule>(() => require('./targets/ansible'));
+const serversLib = lazy<typeof ServersModule>(() => require('./resolve/servers'));
 
 export interface Io {
   out(text: string): void;
@@ -78,10 +110,10 @@ function withWorkspace<T>(y: Argv<T>) {
  */
 function workspaceOf(a: Record<string, unknown>, io: Io): OpenWorkspace | undefined {
   let file: string | undefined;
-  if (a.workspace !== undefined) file = workspaceFileFor(a.workspace as string);
-  else if (a.profile === undefined && !catalogGiven(a)) file = findWorkspace(process.cwd());
+  if (a.workspace !== undefined) file = workspaceLib.workspaceFileFor(a.workspace as string);
+  else if (a.profile === undefined && !catalogGiven(a)) file = workspaceLib.findWorkspace(process.cwd());
   if (file === undefined) return undefined;
-  const ws = openWorkspace(file);
+  const ws = workspaceLib.openWorkspace(file);
   for (const o of ws.overrides) io.err(`fwgen: catalog override: ${o.file} replaces ${o.replaces}\n`);
   return ws;
 }
@@ -96,8 +128,8 @@ function catalogOf(a: Record<string, unknown>): string {
  */
 function catalogFor(a: Record<string, unknown>, profileFile: string): string {
   if (catalogGiven(a)) return a.catalog as string;
-  if (a.workspace !== undefined) return workspaceFileFor(a.workspace as string);
-  return findWorkspace(path.dirname(path.resolve(profileFile))) ?? bundledCatalog;
+  if (a.workspace !== undefined) return workspaceLib.workspaceFileFor(a.workspace as string);
+  return workspaceLib.findWorkspace(path.dirname(path.resolve(profileFile))) ?? bundledCatalog;
 }
 
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
@@ -116,8 +148,8 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => {
         const paths = (a.paths as string[] | undefined) ?? [];
         const ws = workspaceOf(a, out);
-        const report = ws ? validateWorkspace(ws, paths) : validatePaths(catalogOf(a), paths);
-        printDiagnostics(policyDiagnostics(report), out);
+        const report = ws ? workspaceLib.validateWorkspace(ws, paths) : workspaceLib.validatePaths(catalogOf(a), paths);
+        printDiagnostics(renderLib.policyDiagnostics(report), out);
         out.out(
           `ok: ${report.vendors} vendors, ${report.lists} address lists, ${report.deviceClasses} device classes, ${report.profiles} profiles\n`,
         );
@@ -134,13 +166,13 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => {
         let rows;
         if (a.profile) {
-          const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
-          rows = selectionRows(select(catalog, profile));
+          const { catalog, profile } = workspaceLib.loadSite(catalogFor(a, a.profile as string), a.profile as string);
+          rows = flowsLib.selectionRows(selectLib.select(catalog, profile));
         } else {
-          const wsFile = catalogGiven(a) ? undefined : findWorkspace(process.cwd());
-          rows = catalogRows(wsFile ? openWorkspace(wsFile).catalog : loadCatalog(catalogOf(a)));
+          const wsFile = catalogGiven(a) ? undefined : workspaceLib.findWorkspace(process.cwd());
+          rows = flowsLib.catalogRows(wsFile ? workspaceLib.openWorkspace(wsFile).catalog : catalogLib.loadCatalog(catalogOf(a)));
         }
-        out.out(a.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(rows));
+        out.out(a.json ? JSON.stringify(rows, null, 2) + '\n' : flowsLib.formatTable(rows));
         return EXIT.ok;
       }),
     )
@@ -149,8 +181,8 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       'what a profile selects, what it leaves out and why',
       (y) => withCatalog(y).option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' }),
       run((a, out) => {
-        const { catalog, profile } = loadSite(catalogFor(a, a.profile as string), a.profile as string);
-        out.out(explainSelection(profile, select(catalog, profile)));
+        const { catalog, profile } = workspaceLib.loadSite(catalogFor(a, a.profile as string), a.profile as string);
+        out.out(explainLib.explainSelection(profile, selectLib.select(catalog, profile)));
         return EXIT.ok;
       }),
     )
@@ -163,7 +195,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
           .example('$0 render', 'every site of the workspace into its output folder')
           .example('$0 render store-0042 -t nftables', 'one site, one target')
-          .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${targets.map((t) => t.id).join(', ')}` })
+          .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${registryLib.targets.map((t) => t.id).join(', ')}` })
           .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder, else out", describe: "output folder, or - for stdout (one file)" })
           .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' })
           .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
@@ -212,7 +244,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
         .command(
           'update [lists..]',
           'fetch the feeds the list files name and rewrite the lists (and generated vendor files) whose content changed',
-          (yy) => listsUpdateOptions(withWorkspace(withCatalog(yy))),
+          (yy) => feedsCommandLib.listsUpdateOptions(withWorkspace(withCatalog(yy))),
           run((a, out) => listsUpdateCommand(a, out)),
         )
         .demandCommand(1, 'name a lists command: update'),
@@ -240,7 +272,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .example('$0 init fleet --site store-0001', 'in a new folder'),
       run((a, out) => {
         const dir = path.resolve(a.dir as string);
-        const written = writeInit(dir, initFiles({ site: a.site as string, defaultBranch: a.defaultBranch as string, schemaDir: 'node_modules/fwgen/catalog/schema' }));
+        const written = initLib.writeInit(dir, initLib.initFiles({ site: a.site as string, defaultBranch: a.defaultBranch as string, schemaDir: 'node_modules/fwgen/catalog/schema' }));
         for (const f of written) out.err(`wrote ${path.join(a.dir as string, f)}\n`);
         out.out(
           [
@@ -305,7 +337,7 @@ function checkNote(note: unknown): void {
   }
 }
 
-function reportSummary(summary: ReturnType<typeof writeOutput>, root: string, io: Io, verb: string): void {
+function reportSummary(summary: ReturnType<typeof outputLib.writeOutput>, root: string, io: Io, verb: string): void {
   if (summary.completedInterrupted !== undefined) {
     io.err(`completed the interrupted render of fwgen pid ${summary.completedInterrupted} in ${root} first\n`);
   }
@@ -313,23 +345,23 @@ function reportSummary(summary: ReturnType<typeof writeOutput>, root: string, io
   for (const f of summary.removed) io.err(`removed ${path.join(root, f)}\n`);
 }
 
-function printDiagnostics(diags: ReturnType<typeof renderSite>['diagnostics'], io: Io): void {
-  for (const d of diags) io.err(formatDiagnostic(d) + '\n');
+function printDiagnostics(diags: ReturnType<typeof renderLib.renderSite>['diagnostics'], io: Io): void {
+  for (const d of diags) io.err(renderLib.formatDiagnostic(d) + '\n');
 }
 
 async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number> {
-  const chosen = chooseTargets(a.target as string[] | undefined);
+  const chosen = renderLib.chooseTargets(a.target as string[] | undefined);
   const toStdout = a.output === '-';
   checkWholeNumbers(a, [['wait', 0]]);
   if (a.output !== undefined && (typeof a.output !== 'string' || a.output === '')) throw new UsageError('--output takes a folder, or - for stdout');
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
-  if (!toStdout && a.output !== undefined) checkOutputFolder(a.output as string);
+  if (!toStdout && a.output !== undefined) outputLib.checkOutputFolder(a.output as string);
   const ws = workspaceOf(a, io);
   const sites = (a.sites as string[] | undefined) ?? [];
   let profileFile = a.profile as string | undefined;
   if (ws && profileFile === undefined) {
     if (!toStdout) return renderWorkspace(ws, a, sites, chosen, io);
-    const picked = pickSites(ws, sites);
+    const picked = workspaceLib.pickSites(ws, sites);
     if (picked.length !== 1) throw new UsageError('--output - writes one site; name it');
     profileFile = picked[0]!;
   }
@@ -337,7 +369,7 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
     throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
   }
   if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
-  const result = renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
+  const result = renderLib.renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
   printDiagnostics(result.diagnostics, io);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
@@ -362,20 +394,20 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
 }
 
 function writeAndReport(output: string, files: RenderedFile[], owned: string[], a: Record<string, unknown>, io: Io): void {
-  const summary = writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 });
+  const summary = outputLib.writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 });
   reportSummary(summary, output, io, 'wrote');
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
 }
 
 function printSiteDiagnostics(diags: SiteDiagnostic[], io: Io): number {
-  for (const d of diags) io.err(`${d.site}: ${formatDiagnostic(d)}\n`);
+  for (const d of diags) io.err(`${d.site}: ${renderLib.formatDiagnostic(d)}\n`);
   return diags.filter((d) => d.severity === 'error').length;
 }
 
 /** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
 async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await renderFleetParallel(ws, pickSites(ws, sites), chosen, {
+  const fleet = await fleetLib.renderFleetParallel(ws, workspaceLib.pickSites(ws, sites), chosen, {
     allowUnresolved: a.allowUnresolved as boolean,
     sweep: sites.length === 0 ? output : undefined,
   });
@@ -384,7 +416,7 @@ async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, si
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;
   }
-  const files = sites.length === 0 && chosen.includes(ansible) ? [...fleet.files, ...fleetFiles(fleet.policies)] : fleet.files;
+  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)] : fleet.files;
   writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
   io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;
@@ -393,7 +425,7 @@ async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, si
 async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<number> {
   checkWholeNumbers(a, [['timeout', 1], ['tries', 1], ['concurrency', 1]]);
   for (const s of (a.server as string[] | undefined) ?? []) {
-    const problem = serverProblem(String(s));
+    const problem = serversLib.serverProblem(String(s));
     if (problem) throw new UsageError(`--server ${problem}`);
   }
   checkNote(a.note);
@@ -401,11 +433,11 @@ async function resolveCommand(a: Record<string, unknown>, io: Io): Promise<numbe
   const sites = (a.sites as string[] | undefined) ?? [];
   let profiles: string[];
   if (a.profile !== undefined) profiles = [a.profile as string];
-  else if (ws) profiles = pickSites(ws, sites);
+  else if (ws) profiles = workspaceLib.pickSites(ws, sites);
   else throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
   let failed = false;
   for (const profile of profiles) {
-    const report = await resolveProfile({
+    const report = await resolveLib.resolveProfile({
       catalog: ws ? ws.file : catalogFor(a, profile),
       profile,
       servers: (a.server as string[] | undefined) ?? [],
@@ -433,26 +465,26 @@ async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number>
   let ws = workspaceOf(a, io);
   if (!ws) {
     // Outside any workspace, fwgen's own checkout still checks its examples.
-    if (!fs.existsSync(examplesWorkspaceFile)) {
+    if (!fs.existsSync(examplesLib.examplesWorkspaceFile)) {
       throw new UsageError('no fwgen.yaml in this folder or above; run fwgen init, or name one with --workspace');
     }
-    ws = openWorkspace(examplesWorkspaceFile);
+    ws = workspaceLib.openWorkspace(examplesLib.examplesWorkspaceFile);
   }
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await renderFleetParallel(ws, ws.siteFiles, targets, { sweep: output });
+  const fleet = await fleetLib.renderFleetParallel(ws, ws.siteFiles, registryLib.targets, { sweep: output });
   // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
   const errors = printSiteDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
   if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
   // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
-  const files = [...fleet.files, ...fleetFiles(fleet.policies)];
-  if (a.update) reportSummary(writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
-  const stale = staleFiles(output, files, fleet.owned);
+  const files = [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)];
+  if (a.update) reportSummary(outputLib.writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
+  const stale = outputLib.staleFiles(output, files, fleet.owned);
   if (stale.length > 0) {
     io.err(`${name} is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;
   }
-  io.out(`${name} is current (${fleet.policies.length} profiles, ${targets.length} targets)\n`);
+  io.out(`${name} is current (${fleet.policies.length} profiles, ${registryLib.targets.length} targets)\n`);
   return EXIT.ok;
 }
 
@@ -462,29 +494,29 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
   if (base !== undefined && !/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError(`--source-base takes an http:// or https:// URL, not '${base}'`);
   // In a workspace: its own catalog folders, checked as the workspace loads them.
   const ws = workspaceOf(a, io);
-  const layers = ws ? workspaceLayers(ws) : singleCatalog(a.catalog as string);
-  const { fetcher, close } = httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base });
+  const layers = ws ? feedsLayersLib.workspaceLayers(ws) : feedsLayersLib.singleCatalog(a.catalog as string);
+  const { fetcher, close } = feedsFetchLib.httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base });
   try {
-    const report = await updateLists({
+    const report = await feedsUpdateLib.updateLists({
       layers,
       lists: (a.lists as string[] | undefined) ?? [],
       acceptShrink: a.acceptShrink as boolean,
       today: new Date().toISOString().slice(0, 10),
-      requestId: randomUUID(),
+      requestId: cryptoLib.randomUUID(),
       fetcher,
     });
     if (report.outcomes.length === 0 && ws) {
-      io.err(formatNothingInWorkspace(report, layers));
+      io.err(feedsReportLib.formatNothingInWorkspace(report, layers));
       return EXIT.ok;
     }
     if (report.outcomes.length === 0) {
       io.err('no list in the catalog names a feed (list.feed); nothing to update\n');
       return EXIT.ok;
     }
-    io.err(formatUpdateReport(report));
+    io.err(feedsReportLib.formatUpdateReport(report));
     return report.outcomes.some((o) => o.status === 'refused') ? EXIT.error : EXIT.ok;
   } catch (err) {
-    if (err instanceof UnknownListError) throw new UsageError(err.message);
+    if (err instanceof feedsUpdateLib.UnknownListError) throw new UsageError(err.message);
     throw err;
   } finally {
     await close();
@@ -493,7 +525,7 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
 
 /** Renders every site for every target and writes the fleet's inventory and playbook beside them. */
 function inventoryCommand(a: Record<string, unknown>, io: Io): number {
-  const sites = (a.profile as string[]).map((p) => renderSite(catalogFor(a, p), p, targets));
+  const sites = (a.profile as string[]).map((p) => renderLib.renderSite(catalogFor(a, p), p, registryLib.targets));
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   printDiagnostics(diagnostics, io);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
@@ -504,9 +536,9 @@ function inventoryCommand(a: Record<string, unknown>, io: Io): number {
   const names = sites.map((s) => s.policy.profile.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two profiles are named ${dup}; sites in one inventory need distinct names`);
-  const files = [...sites.flatMap((s) => s.files), ...fleetFiles(sites.map((s) => s.policy))];
-  const owned = names.flatMap((n) => targets.map((t) => path.posix.join(n, t.id)));
-  const summary = writeOutput(a.output as string, files, owned);
+  const files = [...sites.flatMap((s) => s.files), ...ansibleLib.fleetFiles(sites.map((s) => s.policy))];
+  const owned = names.flatMap((n) => registryLib.targets.map((t) => path.posix.join(n, t.id)));
+  const summary = outputLib.writeOutput(a.output as string, files, owned);
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
   io.out(`${path.join(a.output as string, 'inventory.yml')}\n${path.join(a.output as string, 'site.yml')}\n`);
   return EXIT.ok;
@@ -516,15 +548,15 @@ function inventoryCommand(a: Record<string, unknown>, io: Io): number {
 async function diffCommand(a: Record<string, unknown>, io: Io): Promise<number> {
   const ws = workspaceOf(a, io);
   if (!ws) throw new UsageError('fwgen diff compares a workspace: run it inside one (fwgen.yaml; fwgen init makes one) or name it with --workspace');
-  const cs = await diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
+  const cs = await diffLib.diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
   const format = a.format as string;
-  io.out(format === 'json' ? JSON.stringify(cs, null, 2) + '\n' : format === 'markdown' ? formatMarkdown(cs) : formatText(cs, io.colour === true));
+  io.out(format === 'json' ? JSON.stringify(cs, null, 2) + '\n' : format === 'markdown' ? diffLib.formatMarkdown(cs) : diffLib.formatText(cs, io.colour === true));
   return cs.policyChanged || cs.flags.length > 0 ? EXIT.stale : EXIT.ok;
 }
 
 function describeTargets(): string {
   const lines: string[] = [];
-  for (const t of targets) {
+  for (const t of registryLib.targets) {
     lines.push(`${t.id}: ${t.describe}`);
     lines.push(`  apply: ${t.apply}`);
     for (const [key, info] of Object.entries(t.options) as Array<[string, { describe: string; default: unknown }]>) {
@@ -555,7 +587,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }
     return await pending;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof UnknownTargetError) {
+    if (err instanceof UsageError || err instanceof renderLib.UnknownTargetError) {
       io.err(`fwgen: ${err.message}\nRun 'fwgen --help' for the commands and their options.\n`);
       return EXIT.error;
     }

@@ -5,7 +5,7 @@ import { displayPath } from './paths';
 import type { RenderedFile } from './targets/render';
 import { fileSystemError } from './output/fs-errors';
 import { lockFolder, removeDeadLockTemps } from './output/folder-lock';
-import { applyJournal, commitJournal, isBookkeeping, makeFolder, makeStage, recoverFolder, stageFile, type Journal } from './output/journal';
+import { applyJournal, commitJournal, isBookkeeping, makeFolder, makeStage, recoverFolder, stageFiles, type Journal } from './output/journal';
 
 export interface WriteSummary {
   written: string[];
@@ -89,7 +89,7 @@ export function writeOutput(root: string, files: RenderedFile[], ownedDirs: stri
     stage = makeStage(root);
     journal.stage = path.basename(stage);
     const byPath = new Map(files.map((f) => [f.path, f.content]));
-    for (const rel of journal.write) stageFile(stage, rel, byPath.get(rel)!);
+    stageFiles(stage, journal.write.map((rel) => ({ path: rel, content: byPath.get(rel)! })));
     commitJournal(root, journal);
     committed = true;
     applyJournal(root, journal);

@@ -1,28 +1,54 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import type { LocatedIssue } from '../errors';
 import { schemaDir } from '../paths';
 import type { YamlSource } from './yaml-source';
 
 export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock' | 'workspace';
+export const SCHEMA_NAMES: SchemaName[] = ['vendor', 'device-classes', 'list', 'profile', 'lock', 'workspace'];
+export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true } as const;
 
-let compiled: Map<SchemaName, ValidateFunction> | undefined;
+/** Where the build puts the validators it compiled ahead (see schema-precompile.ts). */
+export const PRECOMPILED_DIR = path.join(__dirname, 'validators');
 
-function validators(): Map<SchemaName, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
-  compiled = new Map();
-  for (const name of ['vendor', 'device-classes', 'list', 'profile', 'lock', 'workspace'] as SchemaName[]) {
-    const file = path.join(schemaDir, `${name}.schema.json`);
-    compiled.set(name, ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8'))));
+let ajv: Ajv | undefined;
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+export function schemaDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The validator the build compiled for this very schema text, if there is one: compiling
+ * the schemas takes longer than rendering a site. A schema changed since the build has
+ * another digest and is compiled here instead.
+ */
+function precompiled(name: SchemaName, text: string): ValidateFunction | undefined {
+  const file = path.join(PRECOMPILED_DIR, `${name}.js`);
+  if (!fs.existsSync(file)) return undefined;
+  const mod = require(file) as { digest?: string; default?: ValidateFunction };
+  return mod.digest === schemaDigest(text) ? mod.default : undefined;
+}
+
+/** Each schema is compiled the first time a file of its kind is validated. */
+function validator(name: SchemaName): ValidateFunction {
+  let validate = compiled.get(name);
+  if (validate) return validate;
+  const text = fs.readFileSync(path.join(schemaDir, `${name}.schema.json`), 'utf8');
+  validate = precompiled(name, text);
+  if (!validate) {
+    ajv ??= new Ajv(AJV_OPTIONS);
+    validate = ajv.compile(JSON.parse(text));
   }
-  return compiled;
+  compiled.set(name, validate);
+  return validate;
 }
 
 /** Validates a parsed file against one of the project's JSON Schemas; issues carry positions. */
 export function validateAgainst(schema: SchemaName, source: YamlSource): LocatedIssue[] {
-  const validate = validators().get(schema)!;
+  const validate = validator(schema);
   if (validate(source.data)) return [];
   return explainErrors(validate.errors ?? [], source);
 }

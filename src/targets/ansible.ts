@@ -3,7 +3,7 @@ import { hostOrCidr } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { aws, type AwsOptions } from './aws';
-import { classesWithRules, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, resolveOptions, ruleSummary, WINDOWS_HOSTS } from './common';
+import { classesWithRules, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, resolveOptions, ruleSummary, sharedBuild, WINDOWS_HOSTS } from './common';
 import { commentLine, oneLine } from './escape';
 import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
@@ -218,7 +218,7 @@ function pfsenseVars(policy: Policy): Record<string, unknown> {
   };
 }
 
-function parts(policy: Policy, o: AnsibleOptions): Parts {
+function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
   const out: Parts = {};
   const scopes = linuxFiles(policy, o.linux);
   if (Object.keys(scopes).length > 0) out.linux = { target: o.linux, scopes };
@@ -227,6 +227,13 @@ function parts(policy: Policy, o: AnsibleOptions): Parts {
   const pf = pfsenseVars(policy);
   if ((pf.fwgen_pfsense_rules as unknown[]).length > 0) out.pfsense = pf;
   return out;
+}
+
+// Every file's view needs the parts, which embed what the other targets render.
+const sharedParts = sharedBuild('ansible', (policy, o: AnsibleOptions) => partsOnce(policy, o));
+
+function parts(policy: Policy, o: AnsibleOptions): Parts {
+  return sharedParts(policy, o, undefined, new Diagnostics(ansible.id));
 }
 
 /** One site's groups: the site, its Linux/Windows/AWS/pfSense groups and a group per scope. */

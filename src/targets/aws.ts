@@ -3,7 +3,7 @@ import type { Family } from '../policy/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { formatPort } from '../policy/ports';
 import { awsDescription, identifier } from './escape';
-import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
+import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary, sharedBuild } from './common';
 import type { Target } from './types';
 
 export interface AwsOptions {
@@ -65,7 +65,7 @@ interface NfwRules {
  * class reaches on those ports without a name pass by address, so the drop rules at the end
  * (TLS to 443 and HTTP to 80 from the class, not passed above) do not cut them off.
  */
-function networkFirewallRules(policy: Policy, diags: Diagnostics): NfwRules {
+function networkFirewallRulesOnce(policy: Policy, diags: Diagnostics): NfwRules {
   const variables: NfwRules['variables'] = {};
   const passes: string[] = [];
   const drops: string[] = [];
@@ -146,7 +146,7 @@ function ruleGroup(policy: Policy, nfw: NfwRules): unknown {
 }
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
-function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
+function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
   const out: ClassRules = { ingress: [], egress: [] };
   const index = new Map<string, Permission>();
   // The CIDRs each permission already holds: a linear scan per CIDR made large groups quadratic.
@@ -193,6 +193,19 @@ function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics)
     }
   }
   return out;
+}
+
+// files(), check(), view() and the CloudFormation template all ask for the same class's
+// permissions; the options do not change them. Callers only read what comes back.
+const sharedPermissions = sharedBuild('aws', (policy, _o: null, c, diags) => permissionsOnce(policy, c!, diags));
+const sharedNetworkFirewall = sharedBuild('aws', (policy, _o: null, _scope, diags) => networkFirewallRulesOnce(policy, diags));
+
+function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
+  return sharedPermissions(policy, null, deviceClass, diags);
+}
+
+function networkFirewallRules(policy: Policy, diags: Diagnostics): NfwRules {
+  return sharedNetworkFirewall(policy, null, undefined, diags);
 }
 
 /** Every CIDR on every port range is one rule; IPv4 and IPv6 are counted apart, per direction. */

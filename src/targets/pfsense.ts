@@ -3,7 +3,7 @@ import { hostOrCidr, type Family } from '../policy/addresses';
 import { formatPort, type PortRange } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { identifier, pfsenseDescr, xml, xmlComment } from './escape';
-import { allowEmptyOption, Diagnostics, headerLines, LOW_TTL, programOnly, refuseEmpty } from './common';
+import { allowEmptyOption, Diagnostics, headerLines, LOW_TTL, programOnly, refuseEmpty, sharedBuild } from './common';
 import type { Target } from './types';
 
 export interface PfsenseOptions {
@@ -84,7 +84,7 @@ function portField(ports: PortRange[], rule: Rule, aliases: AliasBook): string {
   return aliases.add(`p_${rule.vendor}_${rule.service}`, 'port', entries, `${rule.vendorName}: ${rule.serviceName} ports`);
 }
 
-function build(policy: Policy, o: PfsenseOptions, diags: Diagnostics): PfsenseView {
+function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined, diags: Diagnostics): PfsenseView {
   const aliases = new AliasBook(o.aliasPrefix);
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
   const used = new Set<number>();
@@ -183,6 +183,8 @@ function build(policy: Policy, o: PfsenseOptions, diags: Diagnostics): PfsenseVi
   return { header, aliases: [...aliases.aliases].sort((a, b) => a.name.localeCompare(b.name)), rules };
 }
 
+const build = sharedBuild('pfsense', buildOnce);
+
 export const pfsense: Target<PfsenseOptions, PfsenseView> = {
   id: 'pfsense',
   describe: 'one config.xml fragment with <aliases> and <filter> for Diagnostics > Backup & Restore',
@@ -197,9 +199,9 @@ export const pfsense: Target<PfsenseOptions, PfsenseView> = {
   files: () => [{ path: 'config.xml', template: 'config.xml.hbs', scope: 'all' }],
   check(policy, o) {
     const diags = new Diagnostics(pfsense.id);
-    const view = build(policy, o, diags);
+    const view = build(policy, o, undefined, diags);
     refuseEmpty(diags, pfsense.id, o.allowEmpty, 'pfsense config.xml', view.rules.length, 'empty the Firewall Rules of pfSense when restored');
     return diags.list();
   },
-  view: (policy, o) => build(policy, o, new Diagnostics(pfsense.id)),
+  view: (policy, o) => build(policy, o, undefined, new Diagnostics(pfsense.id)),
 };

@@ -1,0 +1,73 @@
+import * as fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * fsync for many files at once. Each fsync waits for its own disk flush; issued one after
+ * another they cost a flush each (about 3 ms here, per file), while issued together the
+ * filesystem commits them in a few shared flushes. Node's synchronous fsync cannot overlap,
+ * so a worker issues them concurrently on the libuv pool and this thread waits for it: the
+ * caller still sees a plain synchronous call that returns only once every file is on disk,
+ * or throws the first error.
+ */
+const WORKER_SOURCE = `
+const fs = require('node:fs');
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ fds, state, error }) => {
+  const flag = new Int32Array(state);
+  // allSettled: every fsync has finished before the caller may close the fds.
+  Promise.allSettled(fds.map((fd, i) => new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(Object.assign(err, { index: i })) : resolve())))))
+    .then((results) => {
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })
+    .then(
+      () => Atomics.store(flag, 0, 1),
+      (err) => {
+        const bytes = new TextEncoder().encode(JSON.stringify({ index: err.index, code: err.code, errno: err.errno, message: err.message }));
+        new Uint8Array(error).set(bytes.subarray(0, error.byteLength));
+        Atomics.store(flag, 1, bytes.length);
+        Atomics.store(flag, 0, 2);
+      },
+    )
+    .finally(() => Atomics.notify(flag, 0));
+});
+`;
+
+/** Below this many files a worker costs more than it saves. */
+const SERIAL_BELOW = 16;
+
+export class Flusher {
+  private worker: Worker | undefined;
+
+  /** Flushes every fd to disk; throws an error naming `paths[i]` for the first that fails. */
+  flush(fds: number[], paths: string[]): void {
+    if (fds.length < SERIAL_BELOW) {
+      fds.forEach((fd, i) => {
+        try {
+          fs.fsyncSync(fd);
+        } catch (err) {
+          (err as NodeJS.ErrnoException).path = paths[i];
+          throw err;
+        }
+      });
+      return;
+    }
+    this.worker ??= new Worker(WORKER_SOURCE, { eval: true });
+    this.worker.unref();
+    const state = new SharedArrayBuffer(8);
+    const error = new SharedArrayBuffer(4096);
+    const flag = new Int32Array(state);
+    this.worker.postMessage({ fds, state, error });
+    while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+    if (Atomics.load(flag, 0) === 2) {
+      const text = new TextDecoder().decode(new Uint8Array(error).slice(0, Atomics.load(flag, 1)));
+      const e = JSON.parse(text) as { index: number; code: string; errno: number; message: string };
+      throw Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: 'fsync', path: paths[e.index] });
+    }
+  }
+
+  close(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
