@@ -25,8 +25,8 @@ export function schemaDigest(text: string): string {
  * the schemas takes longer than rendering a site. A schema changed since the build has
  * another digest and is compiled here instead.
  */
-function precompiled(name: SchemaName, text: string): ValidateFunction | undefined {
-  const file = path.join(PRECOMPILED_DIR, `${name}.js`);
+export function precompiled(name: SchemaName, text: string, dir = PRECOMPILED_DIR): ValidateFunction | undefined {
+  const file = path.join(dir, `${name}.js`);
   if (!fs.existsSync(file)) return undefined;
   const mod = require(file) as { digest?: string; default?: ValidateFunction };
   return mod.digest === schemaDigest(text) ? mod.default : undefined;
