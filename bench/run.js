@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const yargs = require('yargs');
-const { writeWorkload, writeFleet } = require('./workloads');
+const { writeWorkload, writeFleet, THEIR_TARGET } = require('./workloads');
 
 const root = path.resolve(__dirname, '..');
 const fwgenBin = path.join(root, 'bin', 'fwgen.js');
@@ -174,33 +174,43 @@ function runOnce(argv, capMs, expect) {
 }
 
 /**
- * Runs a command `runs` times in a fresh output folder each time; stops at the first run that
- * times out or fails.
- * @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs
- * @param {string} outBase @param {RegExp} [expect]
+ * Runs each command `runs` times, taking turns (a, b, a, b, ...) so that a change in the
+ * machine's load falls on both alike; each run gets a fresh output folder. A command stops
+ * being run after its first run that times out or fails.
+ * @param {{ argv: (out: string) => string[], expect?: RegExp }[]} commands
+ * @param {number} runs @param {number} capMs @param {string} outBase
  */
-async function measure(argv, runs, capMs, outBase, expect) {
-  /** @type {Sample[]} */
-  const samples = [];
-  let bytes = 0;
+async function measureEach(commands, runs, capMs, outBase) {
+  const state = commands.map(() => ({ /** @type {Sample[]} */ samples: [], bytes: 0, done: false }));
   for (let i = 0; i < runs; i++) {
-    fs.rmSync(outBase, { recursive: true, force: true });
-    fs.mkdirSync(outBase, { recursive: true });
-    const s = await runOnce(argv(outBase), capMs, expect);
-    samples.push(s);
-    if (s.status !== 'ok') break;
-    bytes = sizeOf(outBase);
+    for (const [k, c] of commands.entries()) {
+      const st = state[k];
+      if (st.done) continue;
+      fs.rmSync(outBase, { recursive: true, force: true });
+      fs.mkdirSync(outBase, { recursive: true });
+      const s = await runOnce(c.argv(outBase), capMs, c.expect);
+      st.samples.push(s);
+      if (s.status !== 'ok') st.done = true;
+      else st.bytes = sizeOf(outBase);
+    }
   }
-  const failed = samples.find((s) => s.status !== 'ok');
-  return {
-    status: failed ? failed.status : 'ok',
-    detail: failed?.detail,
-    runs: samples.length,
-    medianMs: failed ? undefined : median(samples.map((s) => s.wallMs)),
-    wallMs: samples.map((s) => Math.round(s.wallMs)),
-    peakRssMb: samples.some((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb ?? 0)) / 1024 : undefined,
-    outputBytes: bytes,
-  };
+  return state.map(({ samples, bytes }) => {
+    const failed = samples.find((s) => s.status !== 'ok');
+    return {
+      status: failed ? failed.status : 'ok',
+      detail: failed?.detail,
+      runs: samples.length,
+      medianMs: failed ? undefined : median(samples.map((s) => s.wallMs)),
+      wallMs: samples.map((s) => Math.round(s.wallMs)),
+      peakRssMb: samples.some((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb ?? 0)) / 1024 : undefined,
+      outputBytes: bytes,
+    };
+  });
+}
+
+/** @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs @param {string} outBase @param {RegExp} [expect] */
+async function measure(argv, runs, capMs, outBase, expect) {
+  return (await measureEach([{ argv, expect }], runs, capMs, outBase))[0];
 }
 
 /**
@@ -222,6 +232,16 @@ function placeholders(c, out) {
     capirca_policy: w ? w.capircaPolicy(t) : '',
   };
 }
+
+/**
+ * `--vs capirca` and `--vs aerleon` name the usual command lines; both tools install an
+ * `aclgen` (Capirca: Debian's python3-capirca; Aerleon: pip install aerleon), so put the one
+ * meant first on PATH.
+ */
+const VS_PRESETS = /** @type {Record<string, string>} */ ({
+  capirca: 'aclgen --base_directory={capirca_dir}/policies --definitions_directory={capirca_dir}/def --policy_file={capirca_policy} --output_directory={out_dir}',
+  aerleon: 'aclgen --base_directory {aerleon_dir}/policies --definitions_directory {aerleon_dir}/def --policy_file {aerleon_policy} --output_directory {out_dir}',
+});
 
 /** @param {string} cmd @param {Record<string, string>} values */
 function substitute(cmd, values) {
@@ -273,7 +293,7 @@ async function main() {
     .option('vs', {
       type: 'string',
       describe:
-        'a command to run on the same workloads for a ratio column; placeholders: {aerleon_dir} {aerleon_policy} {capirca_dir} {capirca_policy} {fwgen_profile} {target} {out_dir} {case}',
+        'capirca, aerleon, or a command to run on the same workloads for a ratio column (only cases whose target they have: nftables, iptables); placeholders: {aerleon_dir} {aerleon_policy} {capirca_dir} {capirca_policy} {fwgen_profile} {target} {out_dir} {case}',
     })
     .option('json', { type: 'string', describe: 'also write the results to this file' })
     .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown (for the README)' })
@@ -281,8 +301,8 @@ async function main() {
     .option('list', { type: 'boolean', default: false, describe: 'list the cases and exit' })
     .example('$0 --quick', 'every case, fewer runs')
     .example('$0 large biggroup', 'the large and biggroup workloads, every target')
-    .example("$0 large/nftables --vs 'aclgen --base_directory {aerleon_dir}/policies --definitions_directory {aerleon_dir}/def --policy_file {aerleon_policy} --output_directory {out_dir}'", 'against Aerleon')
-    .example("$0 large --vs 'aclgen --base_directory={capirca_dir}/policies --definitions_directory={capirca_dir}/def --policy_file={capirca_policy} --output_directory={out_dir}'", 'against Capirca')
+    .example('$0 large biggroup --vs capirca', "against Capirca's aclgen (Debian: apt-get install python3-capirca)")
+    .example("$0 large/nftables --vs 'aclgen --base_directory {aerleon_dir}/policies --definitions_directory {aerleon_dir}/def --policy_file {aerleon_policy} --output_directory {out_dir}'", 'the same as --vs aerleon, spelt out')
     .strict()
     .version(false)
     .help()
@@ -305,6 +325,7 @@ async function main() {
       process.stderr.write(`bench: no case matches ${wanted.join(' ')} (see --list)\n`);
       return 1;
     }
+    const vsCommand = argv.vs === undefined ? undefined : (VS_PRESETS[argv.vs] ?? argv.vs);
     const capMs = argv.timeout * 1000;
     const runsFor = (/** @type {Case} */ c) => argv.runs ?? (c.heavy ? 1 : argv.quick ? 3 : 5);
     const outBase = path.join(tmp, 'out');
@@ -318,13 +339,16 @@ async function main() {
     for (const c of cases) {
       const runs = runsFor(c);
       process.stderr.write(`${c.name}: ${runs} run${runs === 1 ? '' : 's'}...`);
-      const r = await measure(c.argv, runs, capMs, outBase, c.expect);
+      const vs = vsCommand && c.workload && c.target && c.target in THEIR_TARGET ? /** @type {string} */ (vsCommand) : undefined;
+      /** @type {{ argv: (out: string) => string[], expect?: RegExp }[]} */
+      const commands = [{ argv: c.argv, expect: c.expect }];
+      if (vs) commands.push({ argv: (out) => ['sh', '-c', substitute(vs, placeholders(c, out))] });
+      const [r, v] = await measureEach(commands, runs, capMs, outBase);
       /** @type {Record<string, unknown>} */
       const row = { case: c.name, note: c.note, ...r, vsNode: r.medianMs && baseline.medianMs ? r.medianMs / baseline.medianMs : undefined };
-      if (argv.vs && c.workload) {
-        const cmd = (/** @type {string} */ out) => ['sh', '-c', substitute(/** @type {string} */ (argv.vs), placeholders(c, out))];
-        const v = await measure(cmd, runs, capMs, outBase);
+      if (v) {
         row.vs = v;
+        if (v.detail) process.stderr.write(`  vs: ${v.detail}\n`);
         row.vsRatio = v.medianMs && r.medianMs ? v.medianMs / r.medianMs : undefined;
       }
       process.stderr.write(` ${r.status === 'ok' ? fmtTime(r.medianMs) : r.status}\n`);
@@ -358,7 +382,7 @@ async function main() {
         (argv.markdown ? markdownTable(rows) : table(rows)),
     );
     if (argv.json) {
-      fs.writeFileSync(argv.json, JSON.stringify({ machine, timeoutSeconds: argv.timeout, vs: argv.vs ?? null, baseline, results }, null, 2) + '\n');
+      fs.writeFileSync(argv.json, JSON.stringify({ machine, timeoutSeconds: argv.timeout, vs: vsCommand ?? null, baseline, results }, null, 2) + '\n');
       process.stderr.write(`wrote ${argv.json}\n`);
     }
     if (argv.keep) process.stderr.write(`workloads kept in ${tmp}\n`);
