@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { templatesDir } from '../paths';
 import type { Policy } from '../policy/types';
-import { resolveOptions } from './common';
+import { resolveOptions } from './options';
 import type { AnyTarget, Diagnostic } from './types';
 
 export interface RenderedFile {
