@@ -356,6 +356,7 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
   if (a.output !== undefined && (typeof a.output !== 'string' || a.output === '')) throw new UsageError('--output takes a folder, or - for stdout');
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
   if (!toStdout && a.output !== undefined) outputLib.checkOutputFolder(a.output as string);
+  if (!toStdout) outputLib.warmFlusher();
   const ws = workspaceOf(a, io);
   const sites = (a.sites as string[] | undefined) ?? [];
   let profileFile = a.profile as string | undefined;
