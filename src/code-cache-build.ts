@@ -50,8 +50,9 @@ async function main(): Promise<void> {
   try {
     const runs = [['--help'], ['render', '--help'], ['render', '-p', path.join(examplesDir, 'eu-restaurant-aloha.yaml'), '-o', out]];
     for (const argv of runs) {
+      // A run that fails still compiled what it loaded; the cache only misses the rest.
       const code = await run(argv, quiet);
-      if (code !== 0) throw new Error(`fwgen ${argv.join(' ')} exited ${code} while making the code cache`);
+      if (code !== 0) console.warn(`code cache: fwgen ${argv.join(' ')} exited ${code}; the cache holds what it loaded`);
     }
   } finally {
     fs.rmSync(out, { recursive: true, force: true });

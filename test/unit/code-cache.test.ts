@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { snapshot } from '../faults/tree';
 import { repoRoot, tempDir } from '../helpers';
 
 const dist = path.join(repoRoot, 'dist');
@@ -20,19 +21,6 @@ function fwgen(args: string[], cacheDir: string | undefined, cwd = repoRoot) {
   ].join('\n');
   const r = spawnSync(process.execPath, ['-e', script, ...args], { cwd, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else out[path.relative(dir, full)] = fs.readFileSync(full, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 describe('the code cache', () => {
@@ -76,10 +64,10 @@ describe('the code cache', () => {
     const outs = [undefined, built, broken].map((dir) => {
       const out = tempDir();
       const r = fwgen(['render', '-p', profile, '-o', out], dir);
-      return { ...r, stderr: r.stderr.split(out).join('OUT'), files: tree(out) };
+      return { ...r, stderr: r.stderr.split(out).join('OUT'), files: snapshot(out) };
     });
     expect(outs[0]!.status).toBe(0);
-    expect(Object.keys(outs[0]!.files).length).toBeGreaterThan(10);
+    expect(outs[0]!.files.size).toBeGreaterThan(10);
     expect(outs[1]).toEqual(outs[0]);
     expect(outs[2]).toEqual(outs[0]);
     // Only read: a read-only install and processes running at once need nothing more.
