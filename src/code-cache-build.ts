@@ -3,7 +3,7 @@ import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as vm from 'node:vm';
-import { cacheable, cacheKey, CODE_CACHE_DIR, compileModule, runModule, sourceDigest, type CacheIndex } from './code-cache';
+import { cacheable, cacheKey, CODE_CACHE_DIR, codeCacheSupported, compileModule, runModule, sourceDigest, type CacheIndex } from './code-cache';
 import { examplesDir } from './paths';
 
 /**
@@ -43,6 +43,10 @@ function save(): void {
 }
 
 async function main(): Promise<void> {
+  if (!codeCacheSupported) {
+    fs.rmSync(CODE_CACHE_DIR, { recursive: true, force: true });
+    return;
+  }
   record();
   const { run } = require('./cli') as typeof import('./cli');
   const quiet = { out: () => undefined, err: () => undefined };

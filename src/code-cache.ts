@@ -41,6 +41,12 @@ export function cacheKey(filename: string): string {
   return path.relative(packageRoot, filename).split(path.sep).join('/');
 }
 
+/**
+ * A module run through vm.Script keeps `import()` working only with Node's default loader
+ * option (Node 20.12 and later); without it there is no cache at all.
+ */
+export const codeCacheSupported = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined;
+
 /** Whether a module can be run through vm.Script: CommonJS, no hashbang line. */
 export function cacheable(content: string, format: string | undefined): boolean {
   return (format === undefined || format === 'commonjs') && !content.startsWith('#!');
@@ -71,6 +77,7 @@ export function runModule(module: Module, script: vm.Script, filename: string): 
 
 /** Reads the cache, if the build made one for this V8; undefined otherwise. */
 export function readCodeCache(dir = CODE_CACHE_DIR): CodeCache | undefined {
+  if (!codeCacheSupported) return undefined;
   try {
     const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as CacheIndex;
     if (index.v8 !== process.versions.v8 || index.arch !== process.arch) return undefined;
