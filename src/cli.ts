@@ -1,4 +1,5 @@
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
+import type Yargs from 'yargs';
 import { FileError, InputError } from './errors';
 import { bundledCatalog, packageRoot } from './paths';
 import type * as SelectModule from './policy/select';
@@ -134,7 +135,7 @@ function catalogFor(a: Record<string, unknown>, profileFile: string): string {
 
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
   const run = (h: Handler) => (args: Record<string, unknown>) => done(h(args, io));
-  return yargs()
+  return (require('yargs') as typeof Yargs)()
     .scriptName('fwgen')
     .usage('$0 <command> [options]\n\nTurns vendors\' published network requirements into firewall configuration.')
     .command(
@@ -356,6 +357,7 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
   if (a.output !== undefined && (typeof a.output !== 'string' || a.output === '')) throw new UsageError('--output takes a folder, or - for stdout');
   if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
   if (!toStdout && a.output !== undefined) outputLib.checkOutputFolder(a.output as string);
+  if (!toStdout) outputLib.warmFlusher();
   const ws = workspaceOf(a, io);
   const sites = (a.sites as string[] | undefined) ?? [];
   let profileFile = a.profile as string | undefined;
@@ -573,6 +575,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let pending: number | Promise<number> | undefined;
   let helpText = '';
   try {
+    // `--version` alone is answered without loading the parser: that takes longer than the answer.
+    if (argv.length === 1 && argv[0] === '--version') {
+      io.out(`${packageVersion()}\n`);
+      return EXIT.ok;
+    }
     const parser = commands(io, (p) => {
       pending = p;
     }).fail((msg, err) => {

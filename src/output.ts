@@ -7,6 +7,9 @@ import { fileSystemError } from './output/fs-errors';
 import { lockFolder, removeDeadLockTemps } from './output/folder-lock';
 import { applyJournal, commitJournal, isBookkeeping, makeFolder, makeStage, recoverFolder, stageFiles, type Journal } from './output/journal';
 
+/** For a command about to render into a folder: the write's flushes get ready meanwhile. */
+export { warmFlusher } from './output/flush';
+
 export interface WriteSummary {
   written: string[];
   unchanged: string[];

@@ -1,4 +1,5 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -39,7 +40,8 @@ function validator(name: SchemaName): ValidateFunction {
   const text = fs.readFileSync(path.join(schemaDir, `${name}.schema.json`), 'utf8');
   validate = precompiled(name, text);
   if (!validate) {
-    ajv ??= new Ajv(AJV_OPTIONS);
+    // ajv itself loads only here: it takes longer to load than the precompiled validators run.
+    ajv ??= new (require('ajv') as typeof import('ajv')).default(AJV_OPTIONS);
     validate = ajv.compile(JSON.parse(text));
   }
   compiled.set(name, validate);

@@ -33,15 +33,34 @@ parentPort.on('message', ({ fds, state, error }) => {
 });
 `;
 
-/** Below this many files a worker costs more than it saves. */
+/** Below this many files a worker costs more than it saves, unless one was started ahead. */
 const SERIAL_BELOW = 16;
 
+function startWorker(): Worker {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  worker.unref();
+  return worker;
+}
+
+/** The worker started ahead by warmFlusher, kept for the life of the process. */
+let warm: Worker | undefined;
+
+/**
+ * Starts the worker now, so that its start-up (a new V8 isolate: tens of milliseconds, more
+ * on a busy machine) runs beside the render instead of delaying the write. For a command
+ * that will write files; a process that never flushes only pays for the idle thread.
+ */
+export function warmFlusher(): void {
+  warm ??= startWorker();
+}
+
 export class Flusher {
-  private worker: Worker | undefined;
+  private own: Worker | undefined;
 
   /** Flushes every fd to disk; throws an error naming `paths[i]` for the first that fails. */
   flush(fds: number[], paths: string[]): void {
-    if (fds.length < SERIAL_BELOW) {
+    if (fds.length === 0) return;
+    if (!warm && fds.length < SERIAL_BELOW) {
       fds.forEach((fd, i) => {
         try {
           fs.fsyncSync(fd);
@@ -52,12 +71,11 @@ export class Flusher {
       });
       return;
     }
-    this.worker ??= new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.unref();
+    const worker = warm ?? (this.own ??= startWorker());
     const state = new SharedArrayBuffer(8);
     const error = new SharedArrayBuffer(4096);
     const flag = new Int32Array(state);
-    this.worker.postMessage({ fds, state, error });
+    worker.postMessage({ fds, state, error });
     while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
     if (Atomics.load(flag, 0) === 2) {
       const text = new TextDecoder().decode(new Uint8Array(error).slice(0, Atomics.load(flag, 1)));
@@ -67,7 +85,7 @@ export class Flusher {
   }
 
   close(): void {
-    void this.worker?.terminate();
-    this.worker = undefined;
+    void this.own?.terminate();
+    this.own = undefined;
   }
 }

@@ -3,7 +3,12 @@ import type { Family } from '../policy/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { formatPort } from '../policy/ports';
 import { awsDescription, identifier } from './escape';
-import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary, sharedBuild } from './common';
+import { Diagnostics } from './diagnostics';
+import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
+import { ruleSummary } from './header';
+import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
+import { classesWithRules, programOnly } from './rule-selection';
+import { sharedBuild } from './shared-build';
 import type { Target } from './types';
 
 export interface AwsOptions {

@@ -2,28 +2,15 @@ import type { Family } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
-import {
-  classesWithRules,
-  LINUX_HOSTS,
-  companionHeader,
-  CompanionDomains,
-  linuxHint,
-  pinnedNote,
-  Diagnostics,
-  allowEmptyOption,
-  ipv6DropInterfaces,
-  refuseEmpty,
-  refuseNoFiles,
-  unfilteredIpv6Option,
-  expandForIp,
-  headerLines,
-  ruleSummary,
-  siteAddresses,
-  type DnsRule,
-  type FamilyRule,
-  type Mode,
-  sharedBuild,
-} from './common';
+import { Diagnostics } from './diagnostics';
+import { CompanionDomains, companionHeader, linuxHint, pinnedNote } from './dnsmasq-companion';
+import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
+import { type DnsRule, expandForIp, type FamilyRule, type Mode } from './expand-for-ip';
+import { ipv6DropInterfaces, unfilteredIpv6Option } from './gateway-ipv6';
+import { headerLines, ruleSummary } from './header';
+import { siteAddresses } from './remote-addresses';
+import { classesWithRules, LINUX_HOSTS } from './rule-selection';
+import { sharedBuild } from './shared-build';
 import type { OutputFile, Target } from './types';
 
 export interface NftOptions {

@@ -3,7 +3,12 @@ import { hostOrCidr, type Family } from '../policy/addresses';
 import { formatPort, type PortRange } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { identifier, pfsenseDescr, xml, xmlComment } from './escape';
-import { allowEmptyOption, Diagnostics, headerLines, LOW_TTL, programOnly, refuseEmpty, sharedBuild } from './common';
+import { Diagnostics } from './diagnostics';
+import { allowEmptyOption, refuseEmpty } from './empty-output';
+import { headerLines } from './header';
+import { LOW_TTL } from './remote-addresses';
+import { programOnly } from './rule-selection';
+import { sharedBuild } from './shared-build';
 import type { Target } from './types';
 
 export interface PfsenseOptions {

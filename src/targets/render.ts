@@ -1,9 +1,7 @@
-import Handlebars from 'handlebars';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { templatesDir } from '../paths';
 import type { Policy } from '../policy/types';
-import { resolveOptions } from './common';
+import { resolveOptions } from './options';
+import { template } from './templates';
 import type { AnyTarget, Diagnostic } from './types';
 
 export interface RenderedFile {
@@ -15,21 +13,6 @@ export interface RenderedFile {
 export interface RenderResult {
   files: RenderedFile[];
   diagnostics: Diagnostic[];
-}
-
-// Escaping happens in each target's view, per format; HTML escaping here would corrupt it.
-const hbs = Handlebars.create();
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
-
-function template(targetId: string, name: string): Handlebars.TemplateDelegate {
-  const key = `${targetId}/${name}`;
-  let t = compiled.get(key);
-  if (!t) {
-    const text = fs.readFileSync(path.join(templatesDir, targetId, name), 'utf8');
-    t = hbs.compile(text, { noEscape: true, strict: true });
-    compiled.set(key, t);
-  }
-  return t;
 }
 
 /**

@@ -3,7 +3,11 @@ import { hostOrCidr, type Family } from '../policy/addresses';
 import { formatPort } from '../policy/ports';
 import type { Policy, Rule } from '../policy/types';
 import { commentLine, oneLine, psArray, psString } from './escape';
-import { allowEmptyOption, classesWithRules, FAMILIES, refuseEmpty, refuseNoFiles, WINDOWS_HOSTS, Diagnostics, headerLines, ipRemote, isEmpty, programOnly, ruleSummary } from './common';
+import { Diagnostics } from './diagnostics';
+import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
+import { headerLines, ruleSummary } from './header';
+import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
+import { classesWithRules, programOnly, WINDOWS_HOSTS } from './rule-selection';
 import type { Target } from './types';
 
 export interface WindowsOptions {

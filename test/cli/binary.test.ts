@@ -22,6 +22,13 @@ describe('fwgen binary', () => {
     expect(runBinary(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
   });
 
+  test('--version alone (answered before the parser loads) says what the parser says for it', () => {
+    const parsed = runBinary(['--version=true']);
+    expect(parsed.status).toBe(0);
+    expect(runBinary(['--version'])).toEqual(parsed);
+    expect(runBinary(['render', '--version'])).toEqual(parsed);
+  });
+
   test('validate passes on the shipped catalog and examples', () => {
     const r = runBinary(['validate']);
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: 'ok: 6 vendors, 2 address lists, 9 device classes, 3 profiles\n' });

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderSite } from '../../src/render-site';
-import { classesWithRules, resolveOptions, WINDOWS_HOSTS } from '../../src/targets/common';
+import { resolveOptions } from '../../src/targets/options';
+import { classesWithRules, WINDOWS_HOSTS } from '../../src/targets/rule-selection';
 import { targets } from '../../src/targets/registry';
 import { windows, type WindowsOptions } from '../../src/targets/windows';
 import { loadSite, exampleProfiles } from '../../src/workspace';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { LINUX_HOSTS } from '../../src/targets/common';
+import { LINUX_HOSTS } from '../../src/targets/rule-selection';
 import { apply, LINUX_TARGETS, openFixture, type Fixture } from './fixture';
 import { contains, pinned, type Probe } from './probes';
 import type { Mode } from './render';

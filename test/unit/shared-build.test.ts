@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { renderSite } from '../../src/render-site';
 import { iptables } from '../../src/targets/iptables';
 import { nftables } from '../../src/targets/nftables';
-import { resolveOptions } from '../../src/targets/common';
+import { resolveOptions } from '../../src/targets/options';
 import type { AnyTarget } from '../../src/targets/types';
 import { catalogRoot, examplesRoot } from '../helpers';
 
