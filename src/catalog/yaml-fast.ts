@@ -162,6 +162,8 @@ function sequenceIndex(start: number, seq: unknown[], results: unknown[], kids: 
  * nested compact sequences, which then take the reference reader).
  */
 function checkContinuationIndent(text: string, start: number, end: number): void {
+  // js-yaml may stand past the separation after a plain scalar when it closes it.
+  while (end > start && isSeparation(text.charCodeAt(end - 1))) end--;
   let pos = text.lastIndexOf('\n', start - 1) + 1;
   const lineBegin = pos;
   for (;;) {
@@ -181,12 +183,16 @@ function checkContinuationIndent(text: string, start: number, end: number): void
   }
 }
 
+function isSeparation(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
 /** Past spaces, tabs, line breaks and comments: where the node js-yaml opened really starts. */
 function skipSeparation(text: string, pos: number): number {
   const end = text.length;
   while (pos < end) {
     const c = text.charCodeAt(pos);
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) {
+    if (isSeparation(c)) {
       pos++;
     } else if (c === 0x23) {
       while (pos < end && text.charCodeAt(pos) !== 0x0a) pos++;
