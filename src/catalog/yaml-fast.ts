@@ -76,6 +76,8 @@ class IndexBuilder {
     // A tag (!), an anchor (&) or an alias (*): the `yaml` package is the reference for those.
     if (c === 0x21 || c === 0x26 || c === 0x2a) throw new Unsure();
     const result: unknown = state.result;
+    // "[a]#x" or "'a'#x": js-yaml reads a comment, the `yaml` package refuses the file.
+    if ((c === 0x5b || c === 0x7b || c === 0x22 || c === 0x27) && this.text.charCodeAt(state.position) === 0x23) throw new Unsure();
     // A flow collection or a flow scalar that ended on a later line than it started.
     if (state.lineStart > start && c !== 0x7c && c !== 0x3e && (state.kind === 'scalar' || c === 0x5b || c === 0x7b)) {
       checkContinuationIndent(this.text, start, state.position);
