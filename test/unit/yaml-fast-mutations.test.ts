@@ -11,6 +11,32 @@ const root = path.resolve(__dirname, '../..');
 const texts = ['catalog/device-classes.yaml', 'examples/eu-restaurant-aloha.yaml', 'catalog/vendors/payxpert.yaml', 'examples/ecommerce-web.lock.yaml'].map((f) =>
   fs.readFileSync(path.join(root, f), 'utf8').slice(0, 1500),
 );
+texts.push(
+  [
+    '# every construct the fast reader meets',
+    'vendor: {id: acme, "name": \'Acme, Inc.\', tags: [a, "b c", \'d\']}',
+    'notes: |',
+    '  first line',
+    '    indented',
+    'description: >-',
+    '  folded',
+    '  text',
+    'flows:',
+    '- id: "web"   # trailing',
+    '  ports: [80, 0x1BB, 0o17, 1e3, .inf, ~, true]',
+    '  addresses:',
+    '    - 192.0.2.1',
+    '    - "2001:db8::1"',
+    '  nested:',
+    '    - - x',
+    '      - [y, {z: 1}]',
+    '"quoted key": \'single \'\'quoted\'\'\'',
+    'multi: [',
+    '    one,',
+    '    two',
+    '  ]',
+  ].join('\n') + '\n',
+);
 const pieces = [' ', ':', '-', '#', '[', ']', '{', '}', ',', "'", '"', '\n', '?', '|', '>', 'x', '  ', ': ', '- ', '\n  ', '\n- ', '...', '---', '@', '`', '%', '\t', '\r\n', '&a ', '*a', '!!str '];
 
 test('mutated files: the same outcome, data and positions as the yaml package', () => {
