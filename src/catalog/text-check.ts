@@ -53,3 +53,35 @@ export function unsafeTextIssues(file: string, doc: Document.Parsed, lines: Line
   });
   return issues;
 }
+
+/**
+ * The fast reading path's stand-in for the walk above: one scan of the raw text. A clean
+ * text holds no refused character in any key or value (escapes aside, which the reader
+ * checks in double-quoted scalars); a CR counts only where it is not part of a CRLF line
+ * end, which YAML reads as a plain line break.
+ */
+const RAW_UNSAFE = new RegExp(`(?!\\r\\n)${UNSAFE_CHARS.source}`, 'u');
+
+export function rawTextIsClean(text: string): boolean {
+  return !RAW_UNSAFE.test(text);
+}
+
+/** Whether a value holds a refused character, line breaks aside (see newlinesOnlyInFreeText). */
+export function holdsUnsafeChar(text: string): boolean {
+  return UNSAFE_CHARS.test(text);
+}
+
+/**
+ * Whether every line break in the data sits where the walk above allows one: in a value
+ * (never a key) under a free-text field.
+ */
+export function newlinesOnlyInFreeText(data: unknown, freeText = false): boolean {
+  if (typeof data === 'string') return freeText || data.indexOf('\n') === -1;
+  if (Array.isArray(data)) return data.every((item) => newlinesOnlyInFreeText(item, freeText));
+  if (data === null || typeof data !== 'object') return true;
+  for (const [key, value] of Object.entries(data)) {
+    if (key.indexOf('\n') !== -1) return false;
+    if (!newlinesOnlyInFreeText(value, freeText || MULTILINE_FIELDS.has(key))) return false;
+  }
+  return true;
+}

@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { unsafeTextIssues } from './text-check';
+import { childAt, fastLoad, UNKNOWN, type Child, type ContainerIndex, type FastDocument } from './yaml-fast';
 import { fieldPath, InputError, type LocatedIssue, type SourceLocation } from '../errors';
 
 type PathPart = string | number;
@@ -9,31 +10,60 @@ type PathPart = string | number;
  * check (schema, semantics, selection) can point at file:line:col.
  */
 export class YamlSource {
+  private slowDoc?: { doc: Document.Parsed; lines: LineCounter };
+  private fastLines?: LineCounter;
+
   private constructor(
     readonly file: string,
-    private readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
+    private readonly text: string,
     readonly data: unknown,
+    private readonly fast: FastDocument | undefined,
   ) {}
 
+  /**
+   * Most files take the fast reader (js-yaml with an index of where each value starts);
+   * whatever it cannot vouch for (see fastLoad) is read by the `yaml` package, which stays
+   * the reference for data, positions and every error message.
+   */
   static parse(file: string, text: string): YamlSource {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      const issues: LocatedIssue[] = doc.errors.map((err) => {
-        const pos = lines.linePos(err.pos[0]);
-        return { loc: { file, line: pos.line, col: pos.col }, field: '', message: `YAML: ${firstLine(err.message)}` };
-      });
-      throw new InputError(issues);
-    }
+    const fast = fastLoad(text);
+    if (fast) return new YamlSource(file, text, fast.data, fast);
+    return YamlSource.parseWithYaml(file, text);
+  }
+
+  /** The reference reader alone: the `yaml` package's document, checked node by node. */
+  static parseWithYaml(file: string, text: string): YamlSource {
+    const { doc, lines } = parseChecked(file, text);
     const unsafe = unsafeTextIssues(file, doc, lines);
     if (unsafe.length > 0) throw new InputError(unsafe);
-    return new YamlSource(file, doc, lines, toData(file, doc, lines));
+    const source = new YamlSource(file, text, toData(file, doc, lines), undefined);
+    source.slowDoc = { doc, lines };
+    return source;
+  }
+
+  /** Which reader produced the data (the fast one, or the `yaml` package as the reference). */
+  get reader(): 'fast' | 'yaml' {
+    return this.fast ? 'fast' : 'yaml';
   }
 
   /** Position of the value at path; with key=true, of its key (for "unknown field" messages). */
   locate(path: ReadonlyArray<PathPart>, key = false): SourceLocation {
-    let node: unknown = this.doc.contents;
+    const offset = this.fast ? fastOffset(this.fast.root, path, key) : undefined;
+    if (offset === undefined) return this.slowLocate(path, key);
+    this.fastLines ??= lineCounterOf(this.text);
+    const pos = this.fastLines.linePos(offset);
+    return { file: this.file, line: pos.line, col: pos.col };
+  }
+
+  /** Errors always take their position from the `yaml` package's document, as they always have. */
+  issue(path: ReadonlyArray<PathPart>, message: string, key = false): LocatedIssue {
+    return { loc: this.slowLocate(path, key), field: fieldPath(path), message };
+  }
+
+  private slowLocate(path: ReadonlyArray<PathPart>, key: boolean): SourceLocation {
+    this.slowDoc ??= parseChecked(this.file, this.text);
+    const { doc, lines } = this.slowDoc;
+    let node: unknown = doc.contents;
     let best: Node | null = (node as Node | null) ?? null;
     for (let i = 0; i < path.length; i++) {
       const part = path[i]!;
@@ -59,13 +89,52 @@ export class YamlSource {
       best = next as Node;
     }
     const offset = best?.range?.[0] ?? 0;
-    const pos = this.lines.linePos(offset);
+    const pos = lines.linePos(offset);
     return { file: this.file, line: pos.line, col: pos.col };
   }
+}
 
-  issue(path: ReadonlyArray<PathPart>, message: string, key = false): LocatedIssue {
-    return { loc: this.locate(path, key), field: fieldPath(path), message };
+/**
+ * The `yaml` package's document and line table; its syntax errors refuse the file. (A file
+ * the fast reader accepted reaches this only for a position, and the two readers agree on
+ * what they accept; should they not, the file is refused as the `yaml` package refuses it.)
+ */
+function parseChecked(file: string, text: string): { doc: Document.Parsed; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues: LocatedIssue[] = doc.errors.map((err) => {
+      const pos = lines.linePos(err.pos[0]);
+      return { loc: { file, line: pos.line, col: pos.col }, field: '', message: `YAML: ${firstLine(err.message)}` };
+    });
+    throw new InputError(issues);
   }
+  return { doc, lines };
+}
+
+/**
+ * The offset the `yaml` package's locate (above) would find, from the fast index; undefined
+ * where the index does not know (a null value, a container whose index was dropped).
+ */
+function fastOffset(root: ContainerIndex, path: ReadonlyArray<PathPart>, key: boolean): number | undefined {
+  let node: Child = root;
+  for (let i = 0; i < path.length; i++) {
+    if (typeof node === 'number') break;
+    const step = childAt(node, path[i]!);
+    if (step === undefined) break;
+    if (key && i === path.length - 1 && step.keyStart !== undefined) return step.keyStart;
+    node = step.child;
+  }
+  const offset = typeof node === 'number' ? node : node.start;
+  return offset === UNKNOWN ? undefined : offset;
+}
+
+/** The same line table the `yaml` parser fills in while it reads: the start, then every line feed. */
+function lineCounterOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
 }
 
 /**

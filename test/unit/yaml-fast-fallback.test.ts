@@ -1,0 +1,95 @@
+import { InputError } from '../../src/errors';
+import { YamlSource } from '../../src/catalog/yaml-source';
+
+/** The outcome a reader gives: its data, or the exact messages it refuses the file with. */
+function outcome(read: () => YamlSource): unknown {
+  try {
+    const source = read();
+    return { data: source.data, root: source.locate([]) };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { error: err.message };
+  }
+}
+
+function readerOf(text: string): string {
+  try {
+    return YamlSource.parse('f.yaml', text).reader;
+  } catch {
+    return 'refused';
+  }
+}
+
+const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n') + '\n';
+
+const cases: Array<[string, string, string]> = [
+  // [what, text, the reader the file must take]
+  ['an anchor and alias', 'a: &x [1, 2]\nb: *x\n', 'yaml'],
+  ['an alias bomb', bomb, 'refused'],
+  ['an explicit tag', 'a: !!str 12\n', 'yaml'],
+  ['a local tag', 'a: !thing x\n', 'yaml'],
+  ['a control character', 'a: "x\u0007y"\n', 'refused'],
+  ['a control character as an escape', 'a: "x\\x07y"\n', 'refused'],
+  ['a bidi override', 'name: ab\u202ecd\n', 'refused'],
+  ['a bidi override as an escape', 'name: "ab\\u202Ecd"\n', 'refused'],
+  ['a zero-width space in a comment', '# a\u200bb\nname: x\n', 'yaml'],
+  ['a line break outside free text', 'name: "a\\nb"\n', 'refused'],
+  ['a line break in a key', '"a\\nb": 1\n', 'refused'],
+  ['a line break in free text', 'description: |\n  one\n  two\n', 'fast'],
+  ['a duplicate key', 'a: 1\na: 2\n', 'refused'],
+  ['a tab in indentation', 'a:\n\tb: 1\n', 'refused'],
+  ['a tab as separator', 'a:\tb\n', 'yaml'],
+  ['a byte order mark', '\ufeffa: 1\n', 'yaml'],
+  ['CRLF line ends', 'a: 1\r\nb:\r\n  - x\r\n', 'fast'],
+  ['a lone CR', 'a: 1\rb: 2\n', 'refused'],
+  ['a document start marker', '---\na: 1\n', 'fast'],
+  ['a document end marker', 'a: 1\n...\n', 'yaml'],
+  ['a directive', '%YAML 1.2\n---\na: 1\n', 'yaml'],
+  ['a YAML 1.1 directive', '%YAML 1.1\n---\na: yes\n', 'yaml'],
+  ['two documents', 'a: 1\n---\nb: 2\n', 'refused'],
+  ['an empty file', '', 'yaml'],
+  ['only a comment', '# nothing\n', 'yaml'],
+  ['a scalar document', 'hello\n', 'yaml'],
+  ['a null key', '~: 1\n', 'yaml'],
+  ['a collection as a key', '? [a, b]\n: 1\n', 'yaml'],
+  ['a key without a value in a flow mapping', '{a, b: 1}\n', 'yaml'],
+  ['a null item in a block sequence', '- x\n-\n- y\n', 'yaml'],
+  ['a key longer than 1024 characters', `${'k'.repeat(1100)}: 1\n`, 'refused'],
+  ['an under-indented flow sequence', 'a:\n  b: [x,\n  y]\n', 'refused'],
+  ['an under-indented quoted scalar', 'a: "x\ny"\n', 'refused'],
+  ['a well-indented multi-line flow sequence', 'a:\n  b: [\n    x,\n  ]\n', 'fast'],
+  ['a comment right after a flow sequence', 'a: []#x\n', 'refused'],
+  ['a comment right after a quoted scalar', 'a: "x"#y\nb: {c: 1}#z\n', 'refused'],
+  ['a hash inside a plain scalar', 'a: x#y\n', 'fast'],
+  ['a merge key', 'a: {x: 1}\nb:\n  <<: {y: 2}\n', 'fast'],
+  ['a timestamp', 'a: 2001-12-14\n', 'fast'],
+  ['numbers in every core form', 'a: [0o17, 0x1F, 010, 1_000, .inf, -.Inf, .nan, 1e3, 1., +5, -0]\n', 'fast'],
+];
+
+describe('when the fast reader steps aside', () => {
+  it.each(cases)('%s', (_what, text, reader) => {
+    expect(readerOf(text)).toBe(reader);
+    // Whatever the reader, the outcome is the yaml package's, to the byte of every message.
+    expect(outcome(() => YamlSource.parse('f.yaml', text))).toEqual(outcome(() => YamlSource.parseWithYaml('f.yaml', text)));
+  });
+
+  it('still refuses an alias bomb with the same message as before', () => {
+    expect(outcome(() => YamlSource.parse('f.yaml', bomb))).toEqual({
+      error: expect.stringMatching(/^f\.yaml:2:\d+: \(document\): YAML: aliases expand to too many values/),
+    });
+  });
+});
+
+describe('errors on a file the fast reader took', () => {
+  const text = 'vendors:\n  acme:\n    include: [web, mail]\nflows:\n  - id: a\n    port: 80\n';
+
+  it('take their position from the yaml package, as any other position agrees with it', () => {
+    const fast = YamlSource.parse('f.yaml', text);
+    const ref = YamlSource.parseWithYaml('f.yaml', text);
+    expect(fast.reader).toBe('fast');
+    for (const [p, key] of [[['flows', 0, 'port'], false], [['vendors', 'acme'], true], [['flows', 0, 'missing'], false], [['nope'], true]] as const) {
+      expect(fast.issue([...p], 'bad', key)).toEqual(ref.issue([...p], 'bad', key));
+      expect(fast.locate([...p], key)).toEqual(ref.locate([...p], key));
+    }
+  });
+});
