@@ -158,7 +158,8 @@ export function vendorText(input: VendorInput): { text: string; digest: string }
     ...(Object.keys(content.variables).length > 0 ? { variables: content.variables } : {}),
     services: content.services,
   };
-  const doc = new Document(body);
+  // Repeated values are written out: a file with anchors and aliases is read by the slower reader.
+  const doc = new Document(body, { aliasDuplicateObjects: false });
   // Short lists print on one line, as the hand-written vendor files have them.
   visit(doc, {
     Pair(_, pair) {
