@@ -1,6 +1,6 @@
 import * as ipaddr from 'ipaddr.js';
 import type { LocatedIssue, SourceLocation } from '../errors';
-import type { Cidr } from '../policy/addresses';
+import type { Cidr } from '../net/addresses';
 import { loadFlow } from './load-catalog';
 import { RESOLVERS_SERVICE, SITE_VENDOR } from './site-ids';
 import type { Catalog, Flow, Service, Vendor } from './types';

@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../errors';
-import type { Cidr } from '../policy/addresses';
-import type { PortRange } from '../policy/ports';
+import type { Cidr } from '../net/addresses';
+import type { PortRange } from '../net/ports';
 import type { VariableValue } from './variable-value';
 import type { NamePattern } from './pattern';
 

@@ -1,6 +1,6 @@
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, isCidrError, parseCidr, type Cidr, type Family } from '../policy/addresses';
-import { mergePorts, type PortRange } from '../policy/ports';
+import { aggregate, isCidrError, parseCidr, type Cidr, type Family } from '../net/addresses';
+import { mergePorts, type PortRange } from '../net/ports';
 
 function parsed(texts: string[]): Cidr[] {
   return texts.map((t) => {

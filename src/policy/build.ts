@@ -2,9 +2,9 @@ import type { Profile } from '../catalog/profile';
 import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
-import { toAddressSet, type AddressSet } from './addresses';
+import { toAddressSet, type AddressSet } from '../net/addresses';
 import { checkRules, explicitAnyWarnings } from './checks';
-import { mergePorts, type PortRange } from './ports';
+import { mergePorts, type PortRange } from '../net/ports';
 import { select, type SelectedFlow, type Selection } from './select';
 import {
   emptyAddressBook,

@@ -1,9 +1,9 @@
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { formatLocation, InputError, sortIssues, type LocatedIssue, type SourceLocation } from '../errors';
-import { isAnyNetwork, isCidrError, parseCidr } from './addresses';
-import { hostNameProblem } from './host-names';
-import { formatPorts } from './ports';
+import { isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
+import { hostNameProblem } from '../net/host-names';
+import { formatPorts } from '../net/ports';
 import type { NameInfo, PolicyWarning, Rule } from './types';
 
 function ruleIssue(rule: Rule, message: string): LocatedIssue {

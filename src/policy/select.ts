@@ -1,10 +1,10 @@
 import type { Profile, ProfileVendor, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
-import type { Cidr } from './addresses';
-import { hostNameProblem } from './host-names';
-import { expandReferences } from './references';
-import type { PortRange } from './ports';
+import type { Cidr } from '../net/addresses';
+import { hostNameProblem } from '../net/host-names';
+import { expandReferences } from '../catalog/references';
+import type { PortRange } from '../net/ports';
 import type { Omission } from './types';
 
 /** A catalog flow chosen for this site, with its variables filled in. */

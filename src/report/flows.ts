@@ -1,5 +1,5 @@
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
-import { formatPort } from '../policy/ports';
+import { formatPort } from '../net/ports';
 import type { Selection } from '../policy/select';
 
 /** One flow as `fwgen list` shows it: everything a vendor page says about it, located. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import type { Family } from '../policy/addresses';
+import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
-import { formatPort } from '../policy/ports';
+import { formatPort } from '../net/ports';
 import { awsDescription, identifier } from './escape';
 import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary, sharedBuild } from './common';
 import type { Target } from './types';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { formatLocation } from '../errors';
-import { parseKnown, toAddressSet, type AddressSet, type Family } from '../policy/addresses';
+import { parseKnown, toAddressSet, type AddressSet, type Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { commentLine } from './escape';
 import type { Diagnostic, OptionSpec } from './types';

@@ -1,5 +1,5 @@
-import type { Family } from '../policy/addresses';
-import { formatPort } from '../policy/ports';
+import type { Family } from '../net/addresses';
+import { formatPort } from '../net/ports';
 import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
 import {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, isCidrError, parseCidr, type Cidr } from '../../src/policy/addresses';
+import { aggregate, isCidrError, parseCidr, type Cidr } from '../../src/net/addresses';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);
