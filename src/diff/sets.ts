@@ -10,10 +10,6 @@ function parsed(texts: string[]): Cidr[] {
   });
 }
 
-function contains(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && inner.prefix >= outer.prefix && inner.address.match(outer.address, outer.prefix);
-}
-
 /** The two halves of a network one bit longer: 10.0.0.0/23 → 10.0.0.0/24, 10.0.1.0/24. */
 function halves(c: Cidr): [Cidr, Cidr] {
   const bytes = c.address.toByteArray();
@@ -35,8 +31,8 @@ export function subtractCidrs(a: string[], b: string[]): string[] {
   const minus = parsed(b);
   const out: Cidr[] = [];
   const visit = (c: Cidr) => {
-    if (minus.some((m) => contains(m, c))) return;
-    if (!minus.some((m) => contains(c, m))) {
+    if (minus.some((m) => m.covers(c))) return;
+    if (!minus.some((m) => c.covers(m))) {
       out.push(c);
       return;
     }

@@ -1,7 +1,7 @@
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { formatLocation, InputError, sortIssues, type LocatedIssue, type SourceLocation } from '../errors';
-import { isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
+import { isAggregated, isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
 import { hostNameProblem } from '../net/host-names';
 import { formatPorts } from '../net/ports';
 import type { NameInfo, PolicyWarning, Rule } from './types';
@@ -14,7 +14,8 @@ function ruleIssue(rule: Rule, message: string): LocatedIssue {
  * The last gate before any target sees a rule, whatever built it (catalog flows, a site's
  * own flows, a lock): every name is a host name, every network a plain address, every
  * port a port, and a rule without a protocol (a program rule) has no other end it would
- * silently drop. Nothing here trusts a vendor's pattern or an earlier check.
+ * silently drop. Nothing here trusts a vendor's pattern or an earlier check; only a list
+ * aggregate made (canonical by construction, frozen since) is not read again.
  */
 export function checkRules(rules: Rule[]): void {
   const issues: LocatedIssue[] = [];
@@ -23,7 +24,7 @@ export function checkRules(rules: Rule[]): void {
       const why = hostNameProblem(name);
       if (why) issues.push(ruleIssue(rule, `'${name}' is not a host name: ${why}`));
     }
-    for (const text of [...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6]) {
+    for (const text of [rule.remote.addresses.ipv4, rule.remote.addresses.ipv6].filter((l) => !isAggregated(l)).flat()) {
       const c = parseCidr(text);
       if (isCidrError(c)) issues.push(ruleIssue(rule, c.error));
       else if (c.text !== text) issues.push(ruleIssue(rule, `'${text}' is not written canonically (${c.text})`));
