@@ -270,6 +270,9 @@ function variableItem(
   return name;
 }
 
+/** Any brace: an item without one cannot be (or hold a broken) variable reference. */
+const BRACES = /[{}]/;
+
 /** One flow in the catalog grammar; also used for the site flows of a profile. */
 export function loadFlow(
   f: Raw,
@@ -297,6 +300,13 @@ export function loadFlow(
 
   const addresses: AddressItem[] = [];
   (f.addresses ?? []).forEach((a: string, i: number) => {
+    // Most items are plain networks, by the million in a large profile: their path is made only for an issue.
+    if (!BRACES.test(a)) {
+      const c = parseCidr(a);
+      if (isCidrError(c)) found.push(src.issue([...at, 'addresses', i], c.error));
+      else addresses.push({ cidr: c });
+      return;
+    }
     const aAt = [...at, 'addresses', i];
     const name = variableItem(a, 'addresses', aAt, vendor, src, found);
     if (name === undefined) return;

@@ -88,10 +88,17 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     }
   }
 
+  // A remote's key spells out all its networks; the drafts of a flow share one remote, so it is spelled once.
+  const keys = new Map<Remote, string>();
+  const keyOf = (r: Remote): string => {
+    let k = keys.get(r);
+    if (k === undefined) keys.set(r, (k = remoteKey(r)));
+    return k;
+  };
   const merged = new Map<string, Rule>();
   for (const d of drafts) {
     const { vendor, service, flow } = d.sel;
-    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', remoteKey(d.remote), flow.programs.join('|')].join('\u0000');
+    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', keyOf(d.remote), flow.programs.join('|')].join('\u0000');
     const cite = flow.cite ?? service.cite;
     const origin = { vendor: vendor.id, service: service.id, flow: flow.index, loc: flow.origin, ...(cite ? { cite } : {}) };
     const existing = merged.get(key);
@@ -117,7 +124,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     });
   }
 
-  const rules = [...merged.values()].sort(compareRules);
+  const rules = [...merged.values()].sort((a, b) => compareRules(a, b, keyOf));
   const seen = new Map<string, number>();
   for (const r of rules) {
     r.origins.sort((a, b) => a.loc.line - b.loc.line);
@@ -178,7 +185,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
   };
 }
 
-function compareRules(a: Rule, b: Rule): number {
+function compareRules(a: Rule, b: Rule, keyOf: (r: Remote) => string): number {
   return (
     a.deviceClass.localeCompare(b.deviceClass) ||
     a.vendor.localeCompare(b.vendor) ||
@@ -186,6 +193,6 @@ function compareRules(a: Rule, b: Rule): number {
     a.direction.localeCompare(b.direction) ||
     (a.protocol ?? '').localeCompare(b.protocol ?? '') ||
     (a.ports[0]?.from ?? 0) - (b.ports[0]?.from ?? 0) ||
-    remoteKey(a.remote).localeCompare(remoteKey(b.remote))
+    keyOf(a.remote).localeCompare(keyOf(b.remote))
   );
 }

@@ -148,7 +148,8 @@ export function select(catalog: Catalog, profile: Profile): Selection {
           if ('cidr' in a) addresses.push(a.cidr);
           else {
             const v = values(a.variable);
-            if (v && v.kind === 'addresses') addresses.push(...v.value);
+            // A loop, not push(...): a variable may hold more networks than a call takes arguments.
+            if (v && v.kind === 'addresses') for (const c of v.value) addresses.push(c);
           }
         }
         const ports: PortRange[] = [];

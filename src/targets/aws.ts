@@ -146,6 +146,10 @@ function ruleGroup(policy: Policy, nfw: NfwRules): unknown {
 }
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
+function programWarning(rule: Rule): string {
+  return `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`;
+}
+
 function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
   const out: ClassRules = { ingress: [], egress: [] };
   const index = new Map<string, Permission>();
@@ -153,7 +157,7 @@ function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics
   const seen = new Map<Permission, Set<string>>();
   for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) {
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`, rule);
+      diags.add('warning', programWarning(rule), rule);
       continue;
     }
     const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
@@ -208,12 +212,51 @@ function networkFirewallRules(policy: Policy, diags: Diagnostics): NfwRules {
   return sharedNetworkFirewall(policy, null, undefined, diags);
 }
 
-/** Every CIDR on every port range is one rule; IPv4 and IPv6 are counted apart, per direction. */
-function checkQuota(policy: Policy, deviceClass: string, rules: ClassRules, o: AwsOptions, diags: Diagnostics): void {
+type RuleCounts = Record<'ingress' | 'egress', Record<Family, number>>;
+
+/**
+ * How many rules each direction and family of a class's group needs, from the rules' sets
+ * alone: what permissionsOnce would hold, without building a permission per CIDR. A group
+ * over the quota is refused from these counts, before anything as large as its input is made.
+ */
+function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
+  // The CIDR lists each permission would take in; most permissions take one list, which needs no set.
+  const lists = new Map<string, { dir: 'ingress' | 'egress'; family: Family; lists: string[][] }>();
+  for (const rule of policy.rules) {
+    if (rule.deviceClass !== deviceClass) continue;
+    if (programOnly(rule)) {
+      diags.add('warning', programWarning(rule), rule);
+      continue;
+    }
+    const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
+    const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
+    for (const r of ranges) {
+      for (const family of FAMILIES) {
+        const cidrs = remote.addresses[family];
+        if (cidrs.length === 0) continue;
+        const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
+        const key = `${rule.direction}|${protocol}|${r.from}|${r.to}|${family}`;
+        const entry = lists.get(key);
+        if (entry) entry.lists.push(cidrs);
+        else lists.set(key, { dir: DIRECTION[rule.direction], family, lists: [cidrs] });
+      }
+    }
+  }
+  const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
+  for (const { dir, family, lists: l } of lists.values()) {
+    counts[dir][family] += l.length === 1 ? new Set(l[0]).size : new Set(l.flat()).size;
+  }
+  return counts;
+}
+
+/** Every CIDR on every port range is one rule; IPv4 and IPv6 are counted apart, per direction. Whether all fit. */
+function checkQuota(policy: Policy, deviceClass: string, counts: RuleCounts, o: AwsOptions, diags: Diagnostics): boolean {
+  let fits = true;
   for (const dir of ['ingress', 'egress'] as const) {
     for (const family of ['ipv4', 'ipv6'] as Family[]) {
-      const count = rules[dir].reduce((n, p) => n + (family === 'ipv4' ? p.IpRanges.length : p.Ipv6Ranges.length), 0);
+      const count = counts[dir][family];
       if (count <= o.maxRules) continue;
+      fits = false;
       const biggest = largestRule(policy, deviceClass, dir, family);
       diags.add(
         'error',
@@ -224,6 +267,7 @@ function checkQuota(policy: Policy, deviceClass: string, rules: ClassRules, o: A
       );
     }
   }
+  return fits;
 }
 
 function largestRule(policy: Policy, deviceClass: string, dir: 'ingress' | 'egress', family: Family): Rule | undefined {
@@ -333,8 +377,12 @@ export const aws: Target<AwsOptions, AwsView> = {
     const classes = classesWithRules(policy);
     let total = 0;
     for (const c of classes) {
+      // Over the quota, the group is never built: the error says all there is to say (and it has rules, so the output is not empty).
+      if (!checkQuota(policy, c, countRules(policy, c, diags), o, diags)) {
+        total++;
+        continue;
+      }
       const perms = permissionsFor(policy, c, diags);
-      checkQuota(policy, c, perms, o, diags);
       const count = perms.ingress.length + perms.egress.length;
       total += count;
       // One group left empty (its names go to the Network Firewall, say) is a choice to see, not an error.

@@ -97,8 +97,8 @@ export function ipRemote(policy: Policy, rule: Rule, diags: Diagnostics, nativeH
     }
     parts.push(info.addresses);
   }
-  // The rule's own networks are aggregated already when the policy is built.
-  if (parts.length === 1) return { addresses: { ipv4: [...rule.remote.addresses.ipv4], ipv6: [...rule.remote.addresses.ipv6] }, leftOut };
+  // The rule's own networks are aggregated already when the policy is built (and frozen: shared, not copied).
+  if (parts.length === 1) return { addresses: rule.remote.addresses, leftOut };
   const all = parts.flatMap((p) => [...p.ipv4, ...p.ipv6]);
   return { addresses: toAddressSet(parseKnown(all)), leftOut };
 }
