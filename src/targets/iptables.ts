@@ -170,6 +170,19 @@ interface Built {
   allowRules: number;
 }
 
+/** ipset's default room in a hash (65536 elements). */
+const IPSET_DEFAULT_MAXELEM = 65536;
+
+/**
+ * A larger set says how many it holds, else restore stops at "Hash is full". Rounded up to a
+ * power of two, so the create line (which -exist compares with the set already loaded) does
+ * not change with every address a set gains or loses.
+ */
+function maxelem(count: number): string {
+  if (count <= IPSET_DEFAULT_MAXELEM) return '';
+  return ` maxelem ${2 ** Math.ceil(Math.log2(count))}`;
+}
+
 function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
   const { rules, leftOut, dnsRules, pinned } = expandForIp(policy, o.mode, deviceClass, diags, linuxHint(o.dnsmasq), o.dnsmasq);
   const sets = new IpsetBook(o.ipsetPrefix);
@@ -245,7 +258,9 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
       ipsetLines.push(`create ${set.name} hash:ip family ${family} timeout 86400`);
       continue;
     }
-    ipsetLines.push(`create ${set.name} hash:net family ${family}`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`));
+    ipsetLines.push(`create ${set.name} hash:net family ${family}${maxelem(set.elements.length)}`, `flush ${set.name}`);
+    // A loop, not push(...): a set may hold more elements than a call takes arguments.
+    for (const e of set.elements) ipsetLines.push(`add ${set.name} ${e}`);
   }
   const allowRules = rules.length + dnsRules.length;
   const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0, allowRules };

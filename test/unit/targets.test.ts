@@ -94,6 +94,19 @@ describe('target limits', () => {
     expect(loaded.ok).toBe(true);
   });
 
+  withTool('iptables')('iptables: an ipset over the default 65536 elements says its size, and loads whole', async () => {
+    const many = Array.from({ length: 70000 }, (_v, i) => `"${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.1"`).join(', ');
+    const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${many}]\n`);
+    const r = await runInProcess(['render', '--catalog', s.catalog, '-p', s.profile, '-t', 'iptables', '-o', s.out]);
+    expect(r.status).toBe(0);
+    const dir = path.join(s.out, 'acme-site', 'iptables');
+    const ipsets = fs.readFileSync(path.join(dir, 'pos-terminal.ipsets'), 'utf8');
+    expect(ipsets).toContain('create fwgen_acme_api_4 hash:net family inet maxelem 131072\n');
+    const loaded = iptablesLoad(dir, 'pos-terminal.');
+    expect(loaded.output).not.toContain('Hash is full');
+    expect(loaded.ok).toBe(true);
+  }, 60000);
+
   test('Windows: more than 1000 remote addresses are split over several rules', async () => {
     const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${addresses(1500, 13)}]\n`);
     const r = await runInProcess(['render', '--catalog', s.catalog, '-p', s.profile, '-t', 'windows', '-o', '-']);
