@@ -99,8 +99,23 @@ export function ipRemote(policy: Policy, rule: Rule, diags: Diagnostics, nativeH
   }
   // The rule's own networks are aggregated already when the policy is built (and frozen: shared, not copied).
   if (parts.length === 1) return { addresses: rule.remote.addresses, leftOut };
-  const all = parts.flatMap((p) => [...p.ipv4, ...p.ipv6]);
-  return { addresses: toAddressSet(parseKnown(all)), leftOut };
+  return { addresses: withNames(rule, parts), leftOut };
+}
+
+/**
+ * A rule's networks and its names' pinned addresses, aggregated together once per rule:
+ * every target asks, and the answer depends only on the rule and the lock (wildcards and
+ * unpinned names add nothing, whichever target asks).
+ */
+const mergedRemotes = new WeakMap<Rule, AddressSet>();
+
+function withNames(rule: Rule, parts: AddressSet[]): AddressSet {
+  let merged = mergedRemotes.get(rule);
+  if (!merged) {
+    merged = toAddressSet(parseKnown(parts.flatMap((p) => [...p.ipv4, ...p.ipv6])));
+    mergedRemotes.set(rule, merged);
+  }
+  return merged;
 }
 
 export function isEmpty(set: AddressSet): boolean {
