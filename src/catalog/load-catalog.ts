@@ -304,7 +304,7 @@ export function loadFlow(
     if (!BRACES.test(a)) {
       const c = parseCidr(a);
       if (isCidrError(c)) found.push(src.issue([...at, 'addresses', i], c.error));
-      else addresses.push({ cidr: c });
+      else addresses.push(c);
       return;
     }
     const aAt = [...at, 'addresses', i];
@@ -316,7 +316,7 @@ export function loadFlow(
     }
     const c = parseCidr(a);
     if (isCidrError(c)) found.push(src.issue(aAt, c.error));
-    else addresses.push({ cidr: c });
+    else addresses.push(c);
   });
 
   (f.domains ?? []).forEach((d: string, i: number) => {

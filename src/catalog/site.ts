@@ -102,7 +102,7 @@ function resolverService(bound: BoundCidrs[], resolvers: Cidr[], origin: SourceL
     ports: [{ range: DNS_PORT }],
     deviceClasses,
     domains: [],
-    addresses: addresses.map((cidr) => ({ cidr })),
+    addresses,
     lists: [],
     peers,
     programs: [],

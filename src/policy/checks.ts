@@ -1,7 +1,7 @@
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { formatLocation, InputError, sortIssues, type LocatedIssue, type SourceLocation } from '../errors';
-import { isAggregated, isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
+import { Cidr, isAggregated, isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
 import { hostNameProblem } from '../net/host-names';
 import { formatPorts } from '../net/ports';
 import type { NameInfo, PolicyWarning, Rule } from './types';
@@ -73,10 +73,10 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
         const flow = vendor?.services.find((s) => s.id === o.service)?.flows[o.flow];
         if (!vendor || !flow) continue;
         for (const item of flow.addresses) {
-          if ('cidr' in item && item.cidr.text === net) {
+          if (item instanceof Cidr && item.text === net) {
             warn(flow.origin, `the catalog flow ${o.vendor}/${o.service} allows any address (${net}): ${what}`);
             located = true;
-          } else if ('variable' in item) {
+          } else if (!(item instanceof Cidr)) {
             const v = profile.vendors.get(o.vendor)?.variables.get(item.variable);
             if (v?.kind === 'addresses' && v.value.some((c) => c.text === net)) {
               warn(v.origin, `variable '${item.variable}' gives ${o.vendor}/${o.service} (${formatLocation(flow.origin)}) any address (${net}): ${what}`);

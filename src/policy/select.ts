@@ -1,7 +1,7 @@
 import type { Profile, ProfileVendor, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
-import type { Cidr } from '../net/addresses';
+import { Cidr } from '../net/addresses';
 import { hostNameProblem } from '../net/host-names';
 import { expandReferences } from '../catalog/references';
 import type { PortRange } from '../net/ports';
@@ -145,7 +145,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
         }
         const addresses: Cidr[] = [];
         for (const a of flow.addresses) {
-          if ('cidr' in a) addresses.push(a.cidr);
+          if (a instanceof Cidr) addresses.push(a);
           else {
             const v = values(a.variable);
             // A loop, not push(...): a variable may hold more networks than a call takes arguments.
