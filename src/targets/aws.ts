@@ -3,7 +3,7 @@ import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { formatPort } from '../net/ports';
 import { awsDescription, identifier } from './escape';
-import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, isEmpty, programOnly, ruleSummary, sharedBuild } from './common';
+import { allowEmptyOption, classesWithRules, refuseEmpty, refuseNoFiles, Diagnostics, FAMILIES, ipRemote, programOnly, ruleSummary, sharedBuild } from './common';
 import type { Target } from './types';
 
 export interface AwsOptions {
@@ -146,8 +146,36 @@ function ruleGroup(policy: Policy, nfw: NfwRules): unknown {
 }
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
-function programWarning(rule: Rule): string {
-  return `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`;
+/** One rule's CIDRs of one family on one port range: what it puts into its class's group. */
+interface PermissionInput {
+  rule: Rule;
+  protocol: string;
+  from: number;
+  to: number;
+  family: Family;
+  cidrs: readonly string[];
+}
+
+/** Each rule of a class, as the inputs its permissions take, in the policy's order. */
+function eachInput(policy: Policy, deviceClass: string, diags: Diagnostics, visit: (input: PermissionInput) => void): void {
+  for (const rule of policy.rules) {
+    if (rule.deviceClass !== deviceClass) continue;
+    if (programOnly(rule)) {
+      diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`, rule);
+      continue;
+    }
+    const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
+    const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
+    for (const r of ranges) {
+      for (const family of FAMILIES) {
+        const cidrs = remote.addresses[family];
+        if (cidrs.length === 0) continue;
+        // ICMP for IPv6 is its own protocol (58) in a security group; "icmp" with IPv6 ranges means nothing.
+        const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
+        visit({ rule, protocol, from: r.from, to: r.to, family, cidrs });
+      }
+    }
+  }
 }
 
 function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
@@ -155,40 +183,24 @@ function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics
   const index = new Map<string, Permission>();
   // The CIDRs each permission already holds: a linear scan per CIDR made large groups quadratic.
   const seen = new Map<Permission, Set<string>>();
-  for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) {
-    if (programOnly(rule)) {
-      diags.add('warning', programWarning(rule), rule);
-      continue;
+  eachInput(policy, deviceClass, diags, ({ rule, protocol, from, to, family, cidrs }) => {
+    const key = `${rule.direction}|${protocol}|${from}|${to}`;
+    let perm = index.get(key);
+    if (!perm) {
+      perm = { IpProtocol: protocol, FromPort: from, ToPort: to, IpRanges: [], Ipv6Ranges: [] };
+      index.set(key, perm);
+      seen.set(perm, new Set());
+      out[DIRECTION[rule.direction]].push(perm);
     }
-    const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
-    if (isEmpty(remote.addresses)) continue;
     const description = awsDescription(ruleSummary(rule));
-    const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
-    for (const r of ranges) {
-      // ICMP for IPv6 is its own protocol (58) in a security group; "icmp" with IPv6 ranges means nothing.
-      for (const family of FAMILIES) {
-        const cidrs = remote.addresses[family];
-        if (cidrs.length === 0) continue;
-        const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
-        const key = `${rule.direction}|${protocol}|${r.from}|${r.to}`;
-        let perm = index.get(key);
-        if (!perm) {
-          perm = { IpProtocol: protocol, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
-          index.set(key, perm);
-          seen.set(perm, new Set());
-          out[DIRECTION[rule.direction]].push(perm);
-        }
-        // A set per permission: checking each CIDR against the list made large groups quadratic.
-        const held = seen.get(perm)!;
-        for (const c of cidrs) {
-          if (held.has(c)) continue;
-          held.add(c);
-          if (family === 'ipv4') perm.IpRanges.push({ CidrIp: c, Description: description });
-          else perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
-        }
-      }
+    const held = seen.get(perm)!;
+    for (const c of cidrs) {
+      if (held.has(c)) continue;
+      held.add(c);
+      if (family === 'ipv4') perm.IpRanges.push({ CidrIp: c, Description: description });
+      else perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
     }
-  }
+  });
   for (const list of [out.ingress, out.egress]) {
     list.sort((a, b) => a.IpProtocol.localeCompare(b.IpProtocol) || a.FromPort - b.FromPort || a.ToPort - b.ToPort);
     for (const p of list) {
@@ -221,27 +233,13 @@ type RuleCounts = Record<'ingress' | 'egress', Record<Family, number>>;
  */
 function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
   // The CIDR lists each permission would take in; most permissions take one list, which needs no set.
-  const lists = new Map<string, { dir: 'ingress' | 'egress'; family: Family; lists: string[][] }>();
-  for (const rule of policy.rules) {
-    if (rule.deviceClass !== deviceClass) continue;
-    if (programOnly(rule)) {
-      diags.add('warning', programWarning(rule), rule);
-      continue;
-    }
-    const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
-    const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
-    for (const r of ranges) {
-      for (const family of FAMILIES) {
-        const cidrs = remote.addresses[family];
-        if (cidrs.length === 0) continue;
-        const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
-        const key = `${rule.direction}|${protocol}|${r.from}|${r.to}|${family}`;
-        const entry = lists.get(key);
-        if (entry) entry.lists.push(cidrs);
-        else lists.set(key, { dir: DIRECTION[rule.direction], family, lists: [cidrs] });
-      }
-    }
-  }
+  const lists = new Map<string, { dir: 'ingress' | 'egress'; family: Family; lists: Array<readonly string[]> }>();
+  eachInput(policy, deviceClass, diags, ({ rule, protocol, from, to, family, cidrs }) => {
+    const key = `${rule.direction}|${protocol}|${from}|${to}|${family}`;
+    const entry = lists.get(key);
+    if (entry) entry.lists.push(cidrs);
+    else lists.set(key, { dir: DIRECTION[rule.direction], family, lists: [cidrs] });
+  });
   const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
   for (const { dir, family, lists: l } of lists.values()) {
     counts[dir][family] += l.length === 1 ? new Set(l[0]).size : new Set(l.flat()).size;
