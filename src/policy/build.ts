@@ -43,6 +43,34 @@ function remoteKey(r: Remote): string {
 }
 
 /**
+ * What equal remotes share without spelling out their networks (a remote may hold a
+ * million): names, lists and peers in full, the networks by count and ends. Remotes with
+ * the same bucket are then compared network by network.
+ */
+function remoteBucket(r: Remote): string {
+  const ends = (l: readonly string[]) => [l.length, l[0] ?? '', l[l.length - 1] ?? ''];
+  return JSON.stringify([ends(r.addresses.ipv4), ends(r.addresses.ipv6), r.names, r.lists, r.peers]);
+}
+
+/** `f`, computed once per remote: the drafts of a flow share one. */
+function perRemote(f: (r: Remote) => string): (r: Remote) => string {
+  const known = new Map<Remote, string>();
+  return (r) => {
+    let v = known.get(r);
+    if (v === undefined) known.set(r, (v = f(r)));
+    return v;
+  };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+}
+
+function sameNetworks(a: Remote, b: Remote): boolean {
+  return sameList(a.addresses.ipv4, b.addresses.ipv4) && sameList(a.addresses.ipv6, b.addresses.ipv6);
+}
+
+/**
  * Turns the selection into the flat IR: one rule per device class, direction and
  * protocol; flows between two device classes of the site are mirrored so each side gets
  * its half; rules that differ only in ports are merged; everything sorted.
@@ -88,26 +116,26 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     }
   }
 
-  // A remote's key spells out all its networks; the drafts of a flow share one remote, so it is spelled once.
-  const keys = new Map<Remote, string>();
-  const keyOf = (r: Remote): string => {
-    let k = keys.get(r);
-    if (k === undefined) keys.set(r, (k = remoteKey(r)));
-    return k;
-  };
-  const merged = new Map<string, Rule>();
+  // Drafts that differ only in ports become one rule. A remote's networks are compared only
+  // within its bucket, and spelled out (for the last tie of the sort) only when it is reached.
+  const bucketOf = perRemote(remoteBucket);
+  const keyOf = perRemote(remoteKey);
+  const merged = new Map<string, Rule[]>();
+  const made: Rule[] = [];
   for (const d of drafts) {
     const { vendor, service, flow } = d.sel;
-    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', keyOf(d.remote), flow.programs.join('|')].join('\u0000');
+    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', bucketOf(d.remote), flow.programs.join('|')].join('\u0000');
     const cite = flow.cite ?? service.cite;
     const origin = { vendor: vendor.id, service: service.id, flow: flow.index, loc: flow.origin, ...(cite ? { cite } : {}) };
-    const existing = merged.get(key);
+    const candidates = merged.get(key) ?? [];
+    const existing = candidates.find((r) => sameNetworks(r.remote, d.remote));
     if (existing) {
       existing.ports = mergePorts([...existing.ports, ...d.ports]);
       if (!existing.origins.some((o) => o.flow === origin.flow && o.service === origin.service)) existing.origins.push(origin);
       continue;
     }
-    merged.set(key, {
+    if (candidates.length === 0) merged.set(key, candidates);
+    const rule: Rule = {
       id: '',
       vendor: vendor.id,
       vendorName: vendor.name,
@@ -121,10 +149,12 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       remote: d.remote,
       programs: [...flow.programs].sort(),
       origins: [origin],
-    });
+    };
+    candidates.push(rule);
+    made.push(rule);
   }
 
-  const rules = [...merged.values()].sort((a, b) => compareRules(a, b, keyOf));
+  const rules = made.sort((a, b) => compareRules(a, b, keyOf));
   const seen = new Map<string, number>();
   for (const r of rules) {
     r.origins.sort((a, b) => a.loc.line - b.loc.line);
