@@ -285,6 +285,37 @@ function aggregateIpv4(cidrs: readonly Cidr[]): string[] {
   return out;
 }
 
+/**
+ * What equal aggregated lists share, without spelling out their networks (a list may hold a
+ * million): the count and the two ends. Lists with the same bucket are compared with sameList.
+ */
+export function listBucket(list: readonly string[]): string {
+  return `${list.length}|${list[0] ?? ''}|${list[list.length - 1] ?? ''}`;
+}
+
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+}
+
+/**
+ * Values kept by the content of a list of networks: a map from a list to what was made for
+ * it, which finds an equal list in time linear in its length (not in all the lists held).
+ */
+export class ByList<V> {
+  private readonly buckets = new Map<string, Array<{ list: readonly string[]; value: V }>>();
+
+  get(prefix: string, list: readonly string[]): V | undefined {
+    return this.buckets.get(`${prefix}|${listBucket(list)}`)?.find((e) => sameList(e.list, list))?.value;
+  }
+
+  set(prefix: string, list: readonly string[], value: V): void {
+    const key = `${prefix}|${listBucket(list)}`;
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.push({ list, value });
+    else this.buckets.set(key, [{ list, value }]);
+  }
+}
+
 /** Splits and aggregates a mixed list into the two families. */
 export function toAddressSet(cidrs: Cidr[]): AddressSet {
   return { ipv4: aggregate(cidrs, 'ipv4'), ipv6: aggregate(cidrs, 'ipv6') };

@@ -2,7 +2,7 @@ import type { Profile } from '../catalog/profile';
 import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
-import { toAddressSet, type AddressSet } from '../net/addresses';
+import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
 import { checkRules, explicitAnyWarnings } from './checks';
 import { mergePorts, type PortRange } from '../net/ports';
 import { select, type SelectedFlow, type Selection } from './select';
@@ -43,13 +43,12 @@ function remoteKey(r: Remote): string {
 }
 
 /**
- * What equal remotes share without spelling out their networks (a remote may hold a
- * million): names, lists and peers in full, the networks by count and ends. Remotes with
- * the same bucket are then compared network by network.
+ * What equal remotes share without spelling out their networks: names, lists and peers in
+ * full, the networks by their buckets. Remotes with the same bucket are then compared
+ * network by network.
  */
 function remoteBucket(r: Remote): string {
-  const ends = (l: readonly string[]) => [l.length, l[0] ?? '', l[l.length - 1] ?? ''];
-  return JSON.stringify([ends(r.addresses.ipv4), ends(r.addresses.ipv6), r.names, r.lists, r.peers]);
+  return JSON.stringify([listBucket(r.addresses.ipv4), listBucket(r.addresses.ipv6), r.names, r.lists, r.peers]);
 }
 
 /** `f`, computed once per remote: the drafts of a flow share one. */
@@ -60,10 +59,6 @@ function perRemote(f: (r: Remote) => string): (r: Remote) => string {
     if (v === undefined) known.set(r, (v = f(r)));
     return v;
   };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 }
 
 function sameNetworks(a: Remote, b: Remote): boolean {

@@ -1,4 +1,4 @@
-import type { Family } from '../net/addresses';
+import { ByList, type Family } from '../net/addresses';
 import type { PortRange } from '../net/ports';
 import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
@@ -91,23 +91,42 @@ function portMatch(protocol: string, ports: PortRange[]): string {
 class IpsetBook {
   /** Sets with no elements are filled by dnsmasq at run time. */
   readonly sets: Array<{ name: string; family: Family; elements?: string[] }> = [];
-  private readonly byContent = new Map<string, string>();
+  private readonly names = new Set<string>();
+  private readonly byContent = new ByList<string>();
+  private readonly byNames = new Map<string, string>();
 
   constructor(private readonly prefix: string) {}
 
-  name(base: string, family: Family, elements: string[] | undefined, key = `${family}|${elements!.join(',')}`): string {
-    const known = this.byContent.get(key);
+  /** The static set holding `elements`, made on first use. */
+  of(base: string, family: Family, elements: string[]): string {
+    const known = this.byContent.get(family, elements);
     if (known) return known;
+    const name = this.add(base, family, elements);
+    this.byContent.set(family, elements, name);
+    return name;
+  }
+
+  /** The set dnsmasq fills with the answers for `names`, made on first use. */
+  dns(base: string, family: Family, names: string[]): string {
+    const key = `${family}|${names.join(',')}`;
+    const known = this.byNames.get(key);
+    if (known) return known;
+    const name = this.add(base, family, undefined);
+    this.byNames.set(key, name);
+    return name;
+  }
+
+  private add(base: string, family: Family, elements: string[] | undefined): string {
     const tail = family === 'ipv4' ? '_4' : '_6';
     const stem = identifier(`${this.prefix}_${base}`).toLowerCase();
     const cut = (max: number) => stem.slice(0, max).replace(/_+$/, '');
     let name = `${cut(IPSET_NAME_MAX - tail.length)}${tail}`;
-    for (let n = 2; this.sets.some((s) => s.name === name); n++) {
+    for (let n = 2; this.names.has(name); n++) {
       const suffix = `_${n}${tail}`;
       name = `${cut(IPSET_NAME_MAX - suffix.length)}${suffix}`;
     }
     this.sets.push({ name, family, elements });
-    this.byContent.set(key, name);
+    this.names.add(name);
     return name;
   }
 }
@@ -115,7 +134,7 @@ class IpsetBook {
 /** Address matches for one side: one per CIDR, or a single ipset match for large groups. */
 function addressMatches(flag: '-s' | '-d', base: string, family: Family, cidrs: string[], o: IptablesOptions, sets: IpsetBook): string[] {
   if (cidrs.length > o.ipsetThreshold) {
-    return [`-m set --match-set ${sets.name(base, family, cidrs)} ${flag === '-s' ? 'src' : 'dst'}`];
+    return [`-m set --match-set ${sets.of(base, family, cidrs)} ${flag === '-s' ? 'src' : 'dst'}`];
   }
   return cidrs.map((c) => `${flag} ${c}`);
 }
@@ -133,7 +152,7 @@ function chainNames(o: IptablesOptions): Chains {
 /** The remote side of a DNS-followed rule: one ipset dnsmasq fills, recorded for the companion. */
 function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: CompanionDomains, diags: Diagnostics): string {
   const { rule, family } = dr;
-  const name = sets.name(`dns_${rule.vendor}_${rule.service}`, family, undefined, `dns|${family}|${dr.names.join(',')}`);
+  const name = sets.dns(`dns_${rule.vendor}_${rule.service}`, family, dr.names);
   domains.add(rule, dr.names, name, diags);
   return `-m set --match-set ${name} ${rule.direction === 'outbound' ? 'dst' : 'src'}`;
 }

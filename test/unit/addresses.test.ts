@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
+import { aggregate, ByList, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);
@@ -259,5 +259,26 @@ describe('networks as integers', () => {
     expect(isAggregated(set.ipv4) && isAggregated(set.ipv6)).toBe(true);
     expect(isAggregated(['10.0.0.0/24'])).toBe(false);
     expect(isAggregated([...set.ipv4])).toBe(false);
+  });
+});
+
+describe('ByList', () => {
+  test('finds a value by the content of a list, not by the list object, and per prefix', () => {
+    const book = new ByList<string>();
+    book.set('ipv4', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'], 'a');
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'])).toBe('a');
+    // Same count and ends, another network in the middle: another list.
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.7/32', '192.0.2.9/32'])).toBeUndefined();
+    expect(book.get('ipv6', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'])).toBeUndefined();
+    book.set('ipv4', ['192.0.2.1/32', '192.0.2.7/32', '192.0.2.9/32'], 'b');
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.7/32', '192.0.2.9/32'])).toBe('b');
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'])).toBe('a');
+  });
+
+  test('an empty list is a list like any other', () => {
+    const book = new ByList<number>();
+    expect(book.get('ipv4', [])).toBeUndefined();
+    book.set('ipv4', [], 1);
+    expect(book.get('ipv4', [])).toBe(1);
   });
 });
