@@ -45,7 +45,11 @@ export interface IptablesView {
 
 export interface IpsetView {
   header: string[];
-  /** create/flush/add lines, in order. */
+  /**
+   * create/flush/add lines, in order. A set's add lines come as one block, joined here: a set
+   * may hold a million elements, and a string per line (then one per template step) is what
+   * made the largest outputs heavy.
+   */
   lines: string[];
 }
 
@@ -278,8 +282,7 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
       continue;
     }
     ipsetLines.push(`create ${set.name} hash:net family ${family}${maxelem(set.elements.length)}`, `flush ${set.name}`);
-    // A loop, not push(...): a set may hold more elements than a call takes arguments.
-    for (const e of set.elements) ipsetLines.push(`add ${set.name} ${e}`);
+    if (set.elements.length > 0) ipsetLines.push(`add ${set.name} ${set.elements.join(`\nadd ${set.name} `)}`);
   }
   const allowRules = rules.length + dnsRules.length;
   const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0, allowRules };
