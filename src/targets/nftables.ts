@@ -42,7 +42,11 @@ interface NftSet {
   flags: string;
   /** Sets filled by dnsmasq forget an address a day after its last answer. */
   timeout?: string;
-  elements?: string[];
+  /**
+   * A static set's elements, one a line, joined here (a set may hold a million: a string and
+   * a template step per element made the largest outputs heavy). Absent for a dnsmasq set.
+   */
+  elements?: string;
 }
 
 /** The dnsmasq companion: which answers go into which of fwgen's sets. */
@@ -71,6 +75,8 @@ export interface NftView {
 }
 
 const COMMENT_MAX = 128; // nftables refuses longer comments
+/** Between two set elements: a comma, then the next element on its own line, indented as in the template. */
+const ELEMENT_SEPARATOR = ',\n\t\t\t';
 const ADDR_TYPE: Record<Family, string> = { ipv4: 'ipv4_addr', ipv6: 'ipv6_addr' };
 const MATCH: Record<Family, string> = { ipv4: 'ip', ipv6: 'ip6' };
 const SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
@@ -89,7 +95,7 @@ class SetBook {
     const stem = identifier(base).replace(/^dns_/, 's_dns_');
     let name = `${stem}_${SUFFIX[family]}`;
     for (let n = 2; this.names.has(name); n++) name = `${stem}_${n}_${SUFFIX[family]}`;
-    this.add({ name, type: ADDR_TYPE[family], flags: 'interval', elements });
+    this.add({ name, type: ADDR_TYPE[family], flags: 'interval', elements: elements.join(ELEMENT_SEPARATOR) });
     this.byContent.set(family, elements, name);
     return `@${name}`;
   }
