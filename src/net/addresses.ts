@@ -294,7 +294,11 @@ export function listBucket(list: readonly string[]): string {
 }
 
 export function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  // A plain loop: this compares lists of a million, and a callback per element is most of the cost.
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
