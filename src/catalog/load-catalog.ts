@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { displayPath } from '../paths';
 import { fieldPath, InputError, IssueList, type LocatedIssue } from '../errors';
-import { isCidrError, parseCidr } from '../policy/addresses';
-import { hostNameProblem } from '../policy/host-names';
-import { parsePort } from '../policy/ports';
-import { expandReferences, referencesIn, wholeReference } from '../policy/references';
+import { isCidrError, parseCidr } from '../net/addresses';
+import { hostNameProblem } from '../net/host-names';
+import { parsePort } from '../net/ports';
+import { expandReferences, referencesIn, wholeReference } from './references';
 import { compilePattern } from './pattern';
 import { readYaml, yamlFilesIn } from './read-file';
 import { validateAgainst } from './schema';
@@ -270,6 +270,9 @@ function variableItem(
   return name;
 }
 
+/** Any brace: an item without one cannot be (or hold a broken) variable reference. */
+const BRACES = /[{}]/;
+
 /** One flow in the catalog grammar; also used for the site flows of a profile. */
 export function loadFlow(
   f: Raw,
@@ -297,6 +300,13 @@ export function loadFlow(
 
   const addresses: AddressItem[] = [];
   (f.addresses ?? []).forEach((a: string, i: number) => {
+    // Most items are plain networks, by the million in a large profile: their path is made only for an issue.
+    if (!BRACES.test(a)) {
+      const c = parseCidr(a);
+      if (isCidrError(c)) found.push(src.issue([...at, 'addresses', i], c.error));
+      else addresses.push(c);
+      return;
+    }
     const aAt = [...at, 'addresses', i];
     const name = variableItem(a, 'addresses', aAt, vendor, src, found);
     if (name === undefined) return;
@@ -306,7 +316,7 @@ export function loadFlow(
     }
     const c = parseCidr(a);
     if (isCidrError(c)) found.push(src.issue(aAt, c.error));
-    else addresses.push({ cidr: c });
+    else addresses.push(c);
   });
 
   (f.domains ?? []).forEach((d: string, i: number) => {

@@ -1,5 +1,5 @@
 import { InputError, IssueList, type LocatedIssue, type SourceLocation } from '../errors';
-import { isCidrError, parseCidr, type Cidr } from '../policy/addresses';
+import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import { readYaml } from './read-file';
 import { validateAgainst } from './schema';
 import { siteVendor } from './site';

@@ -1,6 +1,5 @@
-import * as ipaddr from 'ipaddr.js';
 import type { LocatedIssue, SourceLocation } from '../errors';
-import type { Cidr } from '../policy/addresses';
+import type { Cidr } from '../net/addresses';
 import { loadFlow } from './load-catalog';
 import { RESOLVERS_SERVICE, SITE_VENDOR } from './site-ids';
 import type { Catalog, Flow, Service, Vendor } from './types';
@@ -13,11 +12,6 @@ type Raw = Record<string, any>; // shape already checked by the JSON Schema
 export interface BoundCidrs {
   id: string;
   cidrs: Cidr[];
-}
-
-function contains(network: Cidr, host: Cidr): boolean {
-  if (network.family !== host.family || network.prefix > host.prefix) return false;
-  return (host.address as ipaddr.IPv4).match(network.address as ipaddr.IPv4, network.prefix);
 }
 
 /**
@@ -108,7 +102,7 @@ function resolverService(bound: BoundCidrs[], resolvers: Cidr[], origin: SourceL
     ports: [{ range: DNS_PORT }],
     deviceClasses,
     domains: [],
-    addresses: addresses.map((cidr) => ({ cidr })),
+    addresses,
     lists: [],
     peers,
     programs: [],
@@ -119,7 +113,7 @@ function resolverService(bound: BoundCidrs[], resolvers: Cidr[], origin: SourceL
   const inside = new Map<string, Cidr[]>();
   const outside: Cidr[] = [];
   for (const r of resolvers) {
-    const home = bound.find((b) => b.cidrs.some((c) => contains(c, r)));
+    const home = bound.find((b) => b.cidrs.some((c) => c.covers(r)));
     if (home) inside.set(home.id, [...(inside.get(home.id) ?? []), r]);
     else outside.push(r);
   }

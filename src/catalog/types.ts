@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../errors';
-import type { Cidr } from '../policy/addresses';
-import type { PortRange } from '../policy/ports';
+import type { Cidr } from '../net/addresses';
+import type { PortRange } from '../net/ports';
 import type { VariableValue } from './variable-value';
 import type { NamePattern } from './pattern';
 
@@ -56,8 +56,8 @@ export interface Variable {
 
 /** A port item as the catalog writes it: a range, or a variable the profile fills. */
 export type PortItem = { range: PortRange } | { variable: string };
-/** An address item: a parsed network, or a variable the profile fills. */
-export type AddressItem = { cidr: Cidr } | { variable: string };
+/** An address item: a parsed network (held as is: a flow may have a million), or a variable the profile fills. */
+export type AddressItem = Cidr | { variable: string };
 
 export interface Flow {
   index: number;

@@ -1,6 +1,6 @@
 import type { LocatedIssue, SourceLocation } from '../errors';
-import { isCidrError, parseCidr, type Cidr } from '../policy/addresses';
-import { parsePort, type PortRange } from '../policy/ports';
+import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
+import { parsePort, type PortRange } from '../net/ports';
 import { MAX_NAME_VALUE, type NamePattern } from './pattern';
 import type { VariableKind } from './types';
 import type { YamlSource } from './yaml-source';

@@ -1,6 +1,6 @@
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, isCidrError, parseCidr, type Cidr, type Family } from '../policy/addresses';
-import { mergePorts, type PortRange } from '../policy/ports';
+import { aggregate, isCidrError, parseCidr, type Cidr, type Family } from '../net/addresses';
+import { mergePorts, type PortRange } from '../net/ports';
 
 function parsed(texts: string[]): Cidr[] {
   return texts.map((t) => {
@@ -8,10 +8,6 @@ function parsed(texts: string[]): Cidr[] {
     if (isCidrError(c)) throw new Error(`internal: invalid canonical CIDR ${t}`);
     return c;
   });
-}
-
-function contains(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && inner.prefix >= outer.prefix && inner.address.match(outer.address, outer.prefix);
 }
 
 /** The two halves of a network one bit longer: 10.0.0.0/23 → 10.0.0.0/24, 10.0.1.0/24. */
@@ -35,8 +31,8 @@ export function subtractCidrs(a: string[], b: string[]): string[] {
   const minus = parsed(b);
   const out: Cidr[] = [];
   const visit = (c: Cidr) => {
-    if (minus.some((m) => contains(m, c))) return;
-    if (!minus.some((m) => contains(c, m))) {
+    if (minus.some((m) => m.covers(c))) return;
+    if (!minus.some((m) => c.covers(m))) {
       out.push(c);
       return;
     }

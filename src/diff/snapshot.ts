@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/types';
 import type { FlowIdentity } from './types';
-import { aggregate, parseKnown, type Family } from '../policy/addresses';
-import { formatPort, mergePorts, type PortRange } from '../policy/ports';
+import { aggregate, parseKnown, type Family } from '../net/addresses';
+import { formatPort, mergePorts, type PortRange } from '../net/ports';
 import type { Policy, Rule, RuleOrigin } from '../policy/types';
 import { loadProfile, type Profile } from '../catalog/profile';
 import { FAMILIES, lockPathFor, readLock, type Family as LockFamily } from '../resolve/lock';

@@ -1,4 +1,4 @@
-import { isCidrError, parseCidr } from '../policy/addresses';
+import { isCidrError, parseCidr } from '../net/addresses';
 import { FeedError, type FeedFilter, type FeedFormat, type FetchedBody, type M365Endpoint, type ParsedFeed } from './types';
 
 /**

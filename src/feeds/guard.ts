@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, parseKnown, type Cidr, type Family } from '../policy/addresses';
+import { aggregate, parseKnown, type Cidr, type Family } from '../net/addresses';
 
 /** A feed that loses more than this share of the addresses it covered is refused unless --accept-shrink. */
 export const SHRINK_LIMIT = 0.3;

@@ -6,7 +6,7 @@ import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import type { YamlSource } from '../catalog/yaml-source';
 import { InputError, type LocatedIssue } from '../errors';
-import { isCidrError, parseCidr } from '../policy/addresses';
+import { isCidrError, parseCidr } from '../net/addresses';
 import { formats } from './formats';
 import type { FeedFilter, FeedFormat, FeedSpec } from './types';
 

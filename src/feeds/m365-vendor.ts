@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Document, isScalar, isSeq, visit } from 'yaml';
-import { parseKnown, toAddressSet } from '../policy/addresses';
-import { parsePort } from '../policy/ports';
+import { parseKnown, toAddressSet } from '../net/addresses';
+import { parsePort } from '../net/ports';
 import { FeedError, type M365Endpoint } from './types';
 
 /** The vendor schema's host-name pattern: exact names, or one leading `*.` wildcard label. */

@@ -5,7 +5,7 @@ import { loadCatalogLayers } from '../catalog/load-catalog';
 import { InputError } from '../errors';
 import { displayPath } from '../paths';
 import { isInside } from '../workspace/config';
-import { isCidrError, parseCidr, parseKnown, toAddressSet, type Cidr } from '../policy/addresses';
+import { isCidrError, parseCidr, parseKnown, toAddressSet, type Cidr } from '../net/addresses';
 import type { Fetcher } from './fetch';
 import { formats } from './formats';
 import type { CatalogLayers } from './layers';

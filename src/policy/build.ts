@@ -2,9 +2,9 @@ import type { Profile } from '../catalog/profile';
 import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
-import { toAddressSet, type AddressSet } from './addresses';
+import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
 import { checkRules, explicitAnyWarnings } from './checks';
-import { mergePorts, type PortRange } from './ports';
+import { mergePorts, type PortRange } from '../net/ports';
 import { select, type SelectedFlow, type Selection } from './select';
 import {
   emptyAddressBook,
@@ -40,6 +40,29 @@ interface Draft {
 
 function remoteKey(r: Remote): string {
   return JSON.stringify([r.addresses.ipv4, r.addresses.ipv6, r.names, r.lists, r.peers]);
+}
+
+/**
+ * What equal remotes share without spelling out their networks: names, lists and peers in
+ * full, the networks by their buckets. Remotes with the same bucket are then compared
+ * network by network.
+ */
+function remoteBucket(r: Remote): string {
+  return JSON.stringify([listBucket(r.addresses.ipv4), listBucket(r.addresses.ipv6), r.names, r.lists, r.peers]);
+}
+
+/** `f`, computed once per remote: the drafts of a flow share one. */
+function perRemote(f: (r: Remote) => string): (r: Remote) => string {
+  const known = new Map<Remote, string>();
+  return (r) => {
+    let v = known.get(r);
+    if (v === undefined) known.set(r, (v = f(r)));
+    return v;
+  };
+}
+
+function sameNetworks(a: Remote, b: Remote): boolean {
+  return sameList(a.addresses.ipv4, b.addresses.ipv4) && sameList(a.addresses.ipv6, b.addresses.ipv6);
 }
 
 /**
@@ -88,19 +111,26 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     }
   }
 
-  const merged = new Map<string, Rule>();
+  // Drafts that differ only in ports become one rule. A remote's networks are compared only
+  // within its bucket, and spelled out (for the last tie of the sort) only when it is reached.
+  const bucketOf = perRemote(remoteBucket);
+  const keyOf = perRemote(remoteKey);
+  const merged = new Map<string, Rule[]>();
+  const made: Rule[] = [];
   for (const d of drafts) {
     const { vendor, service, flow } = d.sel;
-    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', remoteKey(d.remote), flow.programs.join('|')].join('\u0000');
+    const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', bucketOf(d.remote), flow.programs.join('|')].join('\u0000');
     const cite = flow.cite ?? service.cite;
     const origin = { vendor: vendor.id, service: service.id, flow: flow.index, loc: flow.origin, ...(cite ? { cite } : {}) };
-    const existing = merged.get(key);
+    const candidates = merged.get(key) ?? [];
+    const existing = candidates.find((r) => sameNetworks(r.remote, d.remote));
     if (existing) {
       existing.ports = mergePorts([...existing.ports, ...d.ports]);
       if (!existing.origins.some((o) => o.flow === origin.flow && o.service === origin.service)) existing.origins.push(origin);
       continue;
     }
-    merged.set(key, {
+    if (candidates.length === 0) merged.set(key, candidates);
+    const rule: Rule = {
       id: '',
       vendor: vendor.id,
       vendorName: vendor.name,
@@ -114,10 +144,12 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       remote: d.remote,
       programs: [...flow.programs].sort(),
       origins: [origin],
-    });
+    };
+    candidates.push(rule);
+    made.push(rule);
   }
 
-  const rules = [...merged.values()].sort(compareRules);
+  const rules = made.sort((a, b) => compareRules(a, b, keyOf));
   const seen = new Map<string, number>();
   for (const r of rules) {
     r.origins.sort((a, b) => a.loc.line - b.loc.line);
@@ -178,7 +210,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
   };
 }
 
-function compareRules(a: Rule, b: Rule): number {
+function compareRules(a: Rule, b: Rule, keyOf: (r: Remote) => string): number {
   return (
     a.deviceClass.localeCompare(b.deviceClass) ||
     a.vendor.localeCompare(b.vendor) ||
@@ -186,6 +218,6 @@ function compareRules(a: Rule, b: Rule): number {
     a.direction.localeCompare(b.direction) ||
     (a.protocol ?? '').localeCompare(b.protocol ?? '') ||
     (a.ports[0]?.from ?? 0) - (b.ports[0]?.from ?? 0) ||
-    remoteKey(a.remote).localeCompare(remoteKey(b.remote))
+    keyOf(a.remote).localeCompare(keyOf(b.remote))
   );
 }

@@ -1,9 +1,9 @@
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { formatLocation, InputError, sortIssues, type LocatedIssue, type SourceLocation } from '../errors';
-import { isAnyNetwork, isCidrError, parseCidr } from './addresses';
-import { hostNameProblem } from './host-names';
-import { formatPorts } from './ports';
+import { Cidr, isAggregated, isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
+import { hostNameProblem } from '../net/host-names';
+import { formatPorts } from '../net/ports';
 import type { NameInfo, PolicyWarning, Rule } from './types';
 
 function ruleIssue(rule: Rule, message: string): LocatedIssue {
@@ -14,7 +14,8 @@ function ruleIssue(rule: Rule, message: string): LocatedIssue {
  * The last gate before any target sees a rule, whatever built it (catalog flows, a site's
  * own flows, a lock): every name is a host name, every network a plain address, every
  * port a port, and a rule without a protocol (a program rule) has no other end it would
- * silently drop. Nothing here trusts a vendor's pattern or an earlier check.
+ * silently drop. Nothing here trusts a vendor's pattern or an earlier check; only a list
+ * aggregate made (canonical by construction, frozen since) is not read again.
  */
 export function checkRules(rules: Rule[]): void {
   const issues: LocatedIssue[] = [];
@@ -23,7 +24,7 @@ export function checkRules(rules: Rule[]): void {
       const why = hostNameProblem(name);
       if (why) issues.push(ruleIssue(rule, `'${name}' is not a host name: ${why}`));
     }
-    for (const text of [...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6]) {
+    for (const text of [rule.remote.addresses.ipv4, rule.remote.addresses.ipv6].filter((l) => !isAggregated(l)).flat()) {
       const c = parseCidr(text);
       if (isCidrError(c)) issues.push(ruleIssue(rule, c.error));
       else if (c.text !== text) issues.push(ruleIssue(rule, `'${text}' is not written canonically (${c.text})`));
@@ -72,10 +73,10 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
         const flow = vendor?.services.find((s) => s.id === o.service)?.flows[o.flow];
         if (!vendor || !flow) continue;
         for (const item of flow.addresses) {
-          if ('cidr' in item && item.cidr.text === net) {
+          if (item instanceof Cidr && item.text === net) {
             warn(flow.origin, `the catalog flow ${o.vendor}/${o.service} allows any address (${net}): ${what}`);
             located = true;
-          } else if ('variable' in item) {
+          } else if (!(item instanceof Cidr)) {
             const v = profile.vendors.get(o.vendor)?.variables.get(item.variable);
             if (v?.kind === 'addresses' && v.value.some((c) => c.text === net)) {
               warn(v.origin, `variable '${item.variable}' gives ${o.vendor}/${o.service} (${formatLocation(flow.origin)}) any address (${net}): ${what}`);

@@ -1,10 +1,10 @@
 import type { Profile, ProfileVendor, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
-import type { Cidr } from './addresses';
-import { hostNameProblem } from './host-names';
-import { expandReferences } from './references';
-import type { PortRange } from './ports';
+import { Cidr } from '../net/addresses';
+import { hostNameProblem } from '../net/host-names';
+import { expandReferences } from '../catalog/references';
+import type { PortRange } from '../net/ports';
 import type { Omission } from './types';
 
 /** A catalog flow chosen for this site, with its variables filled in. */
@@ -145,10 +145,11 @@ export function select(catalog: Catalog, profile: Profile): Selection {
         }
         const addresses: Cidr[] = [];
         for (const a of flow.addresses) {
-          if ('cidr' in a) addresses.push(a.cidr);
+          if (a instanceof Cidr) addresses.push(a);
           else {
             const v = values(a.variable);
-            if (v && v.kind === 'addresses') addresses.push(...v.value);
+            // A loop, not push(...): a variable may hold more networks than a call takes arguments.
+            if (v && v.kind === 'addresses') for (const c of v.value) addresses.push(c);
           }
         }
         const ports: PortRange[] = [];

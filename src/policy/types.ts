@@ -1,7 +1,7 @@
 import type { Direction as CatalogDirection, Requirement } from '../catalog/types';
 import type { SourceLocation } from '../errors';
-import type { AddressSet } from './addresses';
-import type { PortRange } from './ports';
+import type { AddressSet } from '../net/addresses';
+import type { PortRange } from '../net/ports';
 
 export type Protocol = 'tcp' | 'udp' | 'icmp';
 export type Direction = Exclude<CatalogDirection, 'both'>;

@@ -2,8 +2,8 @@ import type { Profile } from '../catalog/profile';
 import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import { formatLocation } from '../errors';
-import { hostOrCidr, toAddressSet } from '../policy/addresses';
-import { formatPorts } from '../policy/ports';
+import { hostOrCidr, toAddressSet } from '../net/addresses';
+import { formatPorts } from '../net/ports';
 import type { Selection } from '../policy/select';
 
 /** What a profile selects, what it leaves out and why, in words. */

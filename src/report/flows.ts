@@ -1,5 +1,6 @@
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
-import { formatPort } from '../policy/ports';
+import { Cidr } from '../net/addresses';
+import { formatPort } from '../net/ports';
 import type { Selection } from '../policy/select';
 
 /** One flow as `fwgen list` shows it: everything a vendor page says about it, located. */
@@ -43,7 +44,7 @@ function row(vendor: Vendor, service: Service, flow: Flow, override?: Partial<Fl
     protocol: flow.protocol ?? null,
     ports: flow.ports.map((p) => ('range' in p ? formatPort(p.range) : `{${p.variable}}`)),
     domains: flow.domains,
-    addresses: flow.addresses.map((a) => ('cidr' in a ? a.cidr.text : `{${a.variable}}`)),
+    addresses: flow.addresses.map((a) => (a instanceof Cidr ? a.text : `{${a.variable}}`)),
     lists: flow.lists,
     peers: flow.peers,
     programs: flow.programs,

@@ -7,7 +7,7 @@ import { readYaml } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import { InputError, type LocatedIssue } from '../errors';
 import { isDead } from '../output/folder-lock';
-import { isCidrError, parseCidr, toAddressSet, type AddressSet, type Cidr } from '../policy/addresses';
+import { isCidrError, parseCidr, toAddressSet, type AddressSet, type Cidr } from '../net/addresses';
 import type { AddressBook } from '../policy/types';
 
 export type Family = 'ipv4' | 'ipv6';

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { hostOrCidr } from '../policy/addresses';
-import { formatPort } from '../policy/ports';
+import { hostOrCidr } from '../net/addresses';
+import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
 import { aws, type AwsOptions } from './aws';
 import { Diagnostics } from './diagnostics';

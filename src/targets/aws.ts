@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import type { Family } from '../policy/addresses';
+import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
-import { formatPort } from '../policy/ports';
+import { formatPort } from '../net/ports';
 import { awsDescription, identifier } from './escape';
 import { Diagnostics } from './diagnostics';
 import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
 import { ruleSummary } from './header';
-import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
+import { FAMILIES, ipRemote } from './remote-addresses';
 import { classesWithRules, programOnly } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { Target } from './types';
@@ -151,45 +151,61 @@ function ruleGroup(policy: Policy, nfw: NfwRules): unknown {
 }
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
-function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
-  const out: ClassRules = { ingress: [], egress: [] };
-  const index = new Map<string, Permission>();
-  // The CIDRs each permission already holds: a linear scan per CIDR made large groups quadratic.
-  const seen = new Map<Permission, Set<string>>();
-  for (const rule of policy.rules.filter((r) => r.deviceClass === deviceClass)) {
+/** One rule's CIDRs of one family on one port range: what it puts into its class's group. */
+interface PermissionInput {
+  rule: Rule;
+  protocol: string;
+  from: number;
+  to: number;
+  family: Family;
+  cidrs: readonly string[];
+}
+
+/** Each rule of a class, as the inputs its permissions take, in the policy's order. */
+function eachInput(policy: Policy, deviceClass: string, diags: Diagnostics, visit: (input: PermissionInput) => void): void {
+  for (const rule of policy.rules) {
+    if (rule.deviceClass !== deviceClass) continue;
     if (programOnly(rule)) {
       diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`, rule);
       continue;
     }
     const remote = ipRemote(policy, rule, diags, NATIVE_HINT);
-    if (isEmpty(remote.addresses)) continue;
-    const description = awsDescription(ruleSummary(rule));
     const ranges = rule.protocol === 'icmp' ? [{ from: -1, to: -1 }] : rule.ports;
     for (const r of ranges) {
-      // ICMP for IPv6 is its own protocol (58) in a security group; "icmp" with IPv6 ranges means nothing.
       for (const family of FAMILIES) {
         const cidrs = remote.addresses[family];
         if (cidrs.length === 0) continue;
+        // ICMP for IPv6 is its own protocol (58) in a security group; "icmp" with IPv6 ranges means nothing.
         const protocol = rule.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : rule.protocol!;
-        const key = `${rule.direction}|${protocol}|${r.from}|${r.to}`;
-        let perm = index.get(key);
-        if (!perm) {
-          perm = { IpProtocol: protocol, FromPort: r.from, ToPort: r.to, IpRanges: [], Ipv6Ranges: [] };
-          index.set(key, perm);
-          seen.set(perm, new Set());
-          out[DIRECTION[rule.direction]].push(perm);
-        }
-        // A set per permission: checking each CIDR against the list made large groups quadratic.
-        const held = seen.get(perm)!;
-        for (const c of cidrs) {
-          if (held.has(c)) continue;
-          held.add(c);
-          if (family === 'ipv4') perm.IpRanges.push({ CidrIp: c, Description: description });
-          else perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
-        }
+        visit({ rule, protocol, from: r.from, to: r.to, family, cidrs });
       }
     }
   }
+}
+
+function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
+  const out: ClassRules = { ingress: [], egress: [] };
+  const index = new Map<string, Permission>();
+  // The CIDRs each permission already holds: a linear scan per CIDR made large groups quadratic.
+  const seen = new Map<Permission, Set<string>>();
+  eachInput(policy, deviceClass, diags, ({ rule, protocol, from, to, family, cidrs }) => {
+    const key = `${rule.direction}|${protocol}|${from}|${to}`;
+    let perm = index.get(key);
+    if (!perm) {
+      perm = { IpProtocol: protocol, FromPort: from, ToPort: to, IpRanges: [], Ipv6Ranges: [] };
+      index.set(key, perm);
+      seen.set(perm, new Set());
+      out[DIRECTION[rule.direction]].push(perm);
+    }
+    const description = awsDescription(ruleSummary(rule));
+    const held = seen.get(perm)!;
+    for (const c of cidrs) {
+      if (held.has(c)) continue;
+      held.add(c);
+      if (family === 'ipv4') perm.IpRanges.push({ CidrIp: c, Description: description });
+      else perm.Ipv6Ranges.push({ CidrIpv6: c, Description: description });
+    }
+  });
   for (const list of [out.ingress, out.egress]) {
     list.sort((a, b) => a.IpProtocol.localeCompare(b.IpProtocol) || a.FromPort - b.FromPort || a.ToPort - b.ToPort);
     for (const p of list) {
@@ -213,12 +229,37 @@ function networkFirewallRules(policy: Policy, diags: Diagnostics): NfwRules {
   return sharedNetworkFirewall(policy, null, undefined, diags);
 }
 
-/** Every CIDR on every port range is one rule; IPv4 and IPv6 are counted apart, per direction. */
-function checkQuota(policy: Policy, deviceClass: string, rules: ClassRules, o: AwsOptions, diags: Diagnostics): void {
+type RuleCounts = Record<'ingress' | 'egress', Record<Family, number>>;
+
+/**
+ * How many rules each direction and family of a class's group needs, from the rules' sets
+ * alone: what permissionsOnce would hold, without building a permission per CIDR. A group
+ * over the quota is refused from these counts, before anything as large as its input is made.
+ */
+function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
+  // The CIDR lists each permission would take in; most permissions take one list, which needs no set.
+  const lists = new Map<string, { dir: 'ingress' | 'egress'; family: Family; lists: Array<readonly string[]> }>();
+  eachInput(policy, deviceClass, diags, ({ rule, protocol, from, to, family, cidrs }) => {
+    const key = `${rule.direction}|${protocol}|${from}|${to}|${family}`;
+    const entry = lists.get(key);
+    if (entry) entry.lists.push(cidrs);
+    else lists.set(key, { dir: DIRECTION[rule.direction], family, lists: [cidrs] });
+  });
+  const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
+  for (const { dir, family, lists: l } of lists.values()) {
+    counts[dir][family] += l.length === 1 ? new Set(l[0]).size : new Set(l.flat()).size;
+  }
+  return counts;
+}
+
+/** Every CIDR on every port range is one rule; IPv4 and IPv6 are counted apart, per direction. Whether all fit. */
+function checkQuota(policy: Policy, deviceClass: string, counts: RuleCounts, o: AwsOptions, diags: Diagnostics): boolean {
+  let fits = true;
   for (const dir of ['ingress', 'egress'] as const) {
     for (const family of ['ipv4', 'ipv6'] as Family[]) {
-      const count = rules[dir].reduce((n, p) => n + (family === 'ipv4' ? p.IpRanges.length : p.Ipv6Ranges.length), 0);
+      const count = counts[dir][family];
       if (count <= o.maxRules) continue;
+      fits = false;
       const biggest = largestRule(policy, deviceClass, dir, family);
       diags.add(
         'error',
@@ -229,6 +270,7 @@ function checkQuota(policy: Policy, deviceClass: string, rules: ClassRules, o: A
       );
     }
   }
+  return fits;
 }
 
 function largestRule(policy: Policy, deviceClass: string, dir: 'ingress' | 'egress', family: Family): Rule | undefined {
@@ -338,8 +380,12 @@ export const aws: Target<AwsOptions, AwsView> = {
     const classes = classesWithRules(policy);
     let total = 0;
     for (const c of classes) {
+      // Over the quota, the group is never built: the error says all there is to say (and it has rules, so the output is not empty).
+      if (!checkQuota(policy, c, countRules(policy, c, diags), o, diags)) {
+        total++;
+        continue;
+      }
       const perms = permissionsFor(policy, c, diags);
-      checkQuota(policy, c, perms, o, diags);
       const count = perms.ingress.length + perms.egress.length;
       total += count;
       // One group left empty (its names go to the Network Firewall, say) is a choice to see, not an error.

@@ -1,4 +1,4 @@
-import type { Family } from '../policy/addresses';
+import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import type { Diagnostics } from './diagnostics';
 import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';

@@ -1,5 +1,5 @@
-import type { Family } from '../policy/addresses';
-import type { PortRange } from '../policy/ports';
+import { ByList, type Family } from '../net/addresses';
+import type { PortRange } from '../net/ports';
 import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
 import { Diagnostics } from './diagnostics';
@@ -32,7 +32,11 @@ export interface IptablesView {
 
 export interface IpsetView {
   header: string[];
-  /** create/flush/add lines, in order. */
+  /**
+   * create/flush/add lines, in order. A set's add lines come as one block, joined here: a set
+   * may hold a million elements, and a string per line (then one per template step) is what
+   * made the largest outputs heavy.
+   */
   lines: string[];
 }
 
@@ -78,23 +82,42 @@ function portMatch(protocol: string, ports: PortRange[]): string {
 class IpsetBook {
   /** Sets with no elements are filled by dnsmasq at run time. */
   readonly sets: Array<{ name: string; family: Family; elements?: string[] }> = [];
-  private readonly byContent = new Map<string, string>();
+  private readonly names = new Set<string>();
+  private readonly byContent = new ByList<string>();
+  private readonly byNames = new Map<string, string>();
 
   constructor(private readonly prefix: string) {}
 
-  name(base: string, family: Family, elements: string[] | undefined, key = `${family}|${elements!.join(',')}`): string {
-    const known = this.byContent.get(key);
+  /** The static set holding `elements`, made on first use. */
+  of(base: string, family: Family, elements: string[]): string {
+    const known = this.byContent.get(family, elements);
     if (known) return known;
+    const name = this.add(base, family, elements);
+    this.byContent.set(family, elements, name);
+    return name;
+  }
+
+  /** The set dnsmasq fills with the answers for `names`, made on first use. */
+  dns(base: string, family: Family, names: string[]): string {
+    const key = `${family}|${names.join(',')}`;
+    const known = this.byNames.get(key);
+    if (known) return known;
+    const name = this.add(base, family, undefined);
+    this.byNames.set(key, name);
+    return name;
+  }
+
+  private add(base: string, family: Family, elements: string[] | undefined): string {
     const tail = family === 'ipv4' ? '_4' : '_6';
     const stem = identifier(`${this.prefix}_${base}`).toLowerCase();
     const cut = (max: number) => stem.slice(0, max).replace(/_+$/, '');
     let name = `${cut(IPSET_NAME_MAX - tail.length)}${tail}`;
-    for (let n = 2; this.sets.some((s) => s.name === name); n++) {
+    for (let n = 2; this.names.has(name); n++) {
       const suffix = `_${n}${tail}`;
       name = `${cut(IPSET_NAME_MAX - suffix.length)}${suffix}`;
     }
     this.sets.push({ name, family, elements });
-    this.byContent.set(key, name);
+    this.names.add(name);
     return name;
   }
 }
@@ -102,7 +125,7 @@ class IpsetBook {
 /** Address matches for one side: one per CIDR, or a single ipset match for large groups. */
 function addressMatches(flag: '-s' | '-d', base: string, family: Family, cidrs: string[], o: IptablesOptions, sets: IpsetBook): string[] {
   if (cidrs.length > o.ipsetThreshold) {
-    return [`-m set --match-set ${sets.name(base, family, cidrs)} ${flag === '-s' ? 'src' : 'dst'}`];
+    return [`-m set --match-set ${sets.of(base, family, cidrs)} ${flag === '-s' ? 'src' : 'dst'}`];
   }
   return cidrs.map((c) => `${flag} ${c}`);
 }
@@ -120,7 +143,7 @@ function chainNames(o: IptablesOptions): Chains {
 /** The remote side of a DNS-followed rule: one ipset dnsmasq fills, recorded for the companion. */
 function dnsMatch(dr: DnsRule, sets: IpsetBook, domains: CompanionDomains, diags: Diagnostics): string {
   const { rule, family } = dr;
-  const name = sets.name(`dns_${rule.vendor}_${rule.service}`, family, undefined, `dns|${family}|${dr.names.join(',')}`);
+  const name = sets.dns(`dns_${rule.vendor}_${rule.service}`, family, dr.names);
   domains.add(rule, dr.names, name, diags);
   return `-m set --match-set ${name} ${rule.direction === 'outbound' ? 'dst' : 'src'}`;
 }
@@ -155,6 +178,19 @@ interface Built {
   dnsmasq?: DnsmasqView;
   /** Accept rules from the policy, both families (not counting conntrack, loopback, neighbour discovery). */
   allowRules: number;
+}
+
+/** ipset's default room in a hash (65536 elements). */
+const IPSET_DEFAULT_MAXELEM = 65536;
+
+/**
+ * A larger set says how many it holds, else restore stops at "Hash is full". Rounded up to a
+ * power of two, so the create line (which -exist compares with the set already loaded) does
+ * not change with every address a set gains or loses.
+ */
+function maxelem(count: number): string {
+  if (count <= IPSET_DEFAULT_MAXELEM) return '';
+  return ` maxelem ${2 ** Math.ceil(Math.log2(count))}`;
 }
 
 function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
@@ -232,7 +268,8 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
       ipsetLines.push(`create ${set.name} hash:ip family ${family} timeout 86400`);
       continue;
     }
-    ipsetLines.push(`create ${set.name} hash:net family ${family}`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`));
+    ipsetLines.push(`create ${set.name} hash:net family ${family}${maxelem(set.elements.length)}`, `flush ${set.name}`);
+    if (set.elements.length > 0) ipsetLines.push(`add ${set.name} ${set.elements.join(`\nadd ${set.name} `)}`);
   }
   const allowRules = rules.length + dnsRules.length;
   const built: Built = { rules: result, ipsets: { header: ipsetHeader, lines: ipsetLines }, hasIpsets: sets.sets.length > 0, allowRules };

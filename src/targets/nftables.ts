@@ -1,5 +1,5 @@
-import type { Family } from '../policy/addresses';
-import { formatPort } from '../policy/ports';
+import { ByList, type Family } from '../net/addresses';
+import { formatPort } from '../net/ports';
 import type { Policy } from '../policy/types';
 import { commentLine, identifier, safeComment } from './escape';
 import { Diagnostics } from './diagnostics';
@@ -29,7 +29,11 @@ interface NftSet {
   flags: string;
   /** Sets filled by dnsmasq forget an address a day after its last answer. */
   timeout?: string;
-  elements?: string[];
+  /**
+   * A static set's elements, one a line, joined here (a set may hold a million: a string and
+   * a template step per element made the largest outputs heavy). Absent for a dnsmasq set.
+   */
+  elements?: string;
 }
 
 /** The dnsmasq companion: which answers go into which of fwgen's sets. */
@@ -58,6 +62,8 @@ export interface NftView {
 }
 
 const COMMENT_MAX = 128; // nftables refuses longer comments
+/** Between two set elements: a comma, then the next element on its own line, indented as in the template. */
+const ELEMENT_SEPARATOR = ',\n\t\t\t';
 const ADDR_TYPE: Record<Family, string> = { ipv4: 'ipv4_addr', ipv6: 'ipv6_addr' };
 const MATCH: Record<Family, string> = { ipv4: 'ip', ipv6: 'ip6' };
 const SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
@@ -65,30 +71,36 @@ const SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
 /** Named sets, one per service and family (more if a service has several other ends), shared when equal. */
 class SetBook {
   readonly sets: NftSet[] = [];
-  private readonly byContent = new Map<string, string>();
+  private readonly names = new Set<string>();
+  private readonly byContent = new ByList<string>();
+  private readonly byNames = new Map<string, string>();
 
   ref(base: string, family: Family, elements: string[]): string {
-    const key = `${family}|${elements.join(',')}`;
-    const known = this.byContent.get(key);
+    const known = this.byContent.get(family, elements);
     if (known) return `@${known}`;
     // The dns_ prefix belongs to the sets dnsmasq fills: a static set never takes it.
     const stem = identifier(base).replace(/^dns_/, 's_dns_');
     let name = `${stem}_${SUFFIX[family]}`;
-    for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `${stem}_${n}_${SUFFIX[family]}`;
-    this.sets.push({ name, type: ADDR_TYPE[family], flags: 'interval', elements });
-    this.byContent.set(key, name);
+    for (let n = 2; this.names.has(name); n++) name = `${stem}_${n}_${SUFFIX[family]}`;
+    this.add({ name, type: ADDR_TYPE[family], flags: 'interval', elements: elements.join(ELEMENT_SEPARATOR) });
+    this.byContent.set(family, elements, name);
     return `@${name}`;
+  }
+
+  private add(set: NftSet): void {
+    this.sets.push(set);
+    this.names.add(set.name);
   }
 
   /** An empty set that dnsmasq fills with the answers for the rule's names. */
   dns(base: string, family: Family, names: string[]): string {
-    const key = `dns|${family}|${names.join(',')}`;
-    const known = this.byContent.get(key);
+    const key = `${family}|${names.join(',')}`;
+    const known = this.byNames.get(key);
     if (known) return known;
     let name = `dns_${identifier(base)}_${SUFFIX[family]}`;
-    for (let n = 2; this.sets.some((s) => s.name === name); n++) name = `dns_${identifier(base)}_${n}_${SUFFIX[family]}`;
-    this.sets.push({ name, type: ADDR_TYPE[family], flags: 'timeout', timeout: '1d' });
-    this.byContent.set(key, name);
+    for (let n = 2; this.names.has(name); n++) name = `dns_${identifier(base)}_${n}_${SUFFIX[family]}`;
+    this.add({ name, type: ADDR_TYPE[family], flags: 'timeout', timeout: '1d' });
+    this.byNames.set(key, name);
     return name;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { hostOrCidr, type Family } from '../policy/addresses';
-import { formatPort, type PortRange } from '../policy/ports';
+import { hostOrCidr, type Family } from '../net/addresses';
+import { formatPort, type PortRange } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
 import { identifier, pfsenseDescr, xml, xmlComment } from './escape';
 import { Diagnostics } from './diagnostics';

@@ -1,4 +1,4 @@
-import { parseKnown, toAddressSet, type AddressSet, type Family } from '../policy/addresses';
+import { parseKnown, toAddressSet, type AddressSet, type Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import type { Diagnostics } from './diagnostics';
 
@@ -44,10 +44,25 @@ export function ipRemote(policy: Policy, rule: Rule, diags: Diagnostics, nativeH
     }
     parts.push(info.addresses);
   }
-  // The rule's own networks are aggregated already when the policy is built.
-  if (parts.length === 1) return { addresses: { ipv4: [...rule.remote.addresses.ipv4], ipv6: [...rule.remote.addresses.ipv6] }, leftOut };
-  const all = parts.flatMap((p) => [...p.ipv4, ...p.ipv6]);
-  return { addresses: toAddressSet(parseKnown(all)), leftOut };
+  // The rule's own networks are aggregated already when the policy is built (and frozen: shared, not copied).
+  if (parts.length === 1) return { addresses: rule.remote.addresses, leftOut };
+  return { addresses: withNames(rule, parts), leftOut };
+}
+
+/**
+ * A rule's networks and its names' pinned addresses, aggregated together once per rule:
+ * every target asks, and the answer depends only on the rule and the lock (wildcards and
+ * unpinned names add nothing, whichever target asks).
+ */
+const mergedRemotes = new WeakMap<Rule, AddressSet>();
+
+function withNames(rule: Rule, parts: AddressSet[]): AddressSet {
+  let merged = mergedRemotes.get(rule);
+  if (!merged) {
+    merged = toAddressSet(parseKnown(parts.flatMap((p) => [...p.ipv4, ...p.ipv6])));
+    mergedRemotes.set(rule, merged);
+  }
+  return merged;
 }
 
 export function isEmpty(set: AddressSet): boolean {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { hostOrCidr, type Family } from '../policy/addresses';
-import { formatPort } from '../policy/ports';
+import { hostOrCidr, type Family } from '../net/addresses';
+import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
 import { commentLine, oneLine, psArray, psString } from './escape';
 import { Diagnostics } from './diagnostics';

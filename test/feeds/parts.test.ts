@@ -3,7 +3,7 @@ import { formats, m365VersionUrl } from '../../src/feeds/formats';
 import { notPublicUnicast, shrinkage } from '../../src/feeds/guard';
 import { hostName } from '../../src/feeds/m365-vendor';
 import { FeedError } from '../../src/feeds/types';
-import { isCidrError, parseCidr, type Cidr } from '../../src/policy/addresses';
+import { isCidrError, parseCidr, type Cidr } from '../../src/net/addresses';
 
 const cidr = (t: string): Cidr => {
   const c = parseCidr(t);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatIssue, InputError } from '../../src/errors';
-import { hostNameProblem } from '../../src/policy/host-names';
+import { hostNameProblem } from '../../src/net/host-names';
 import { renderSite } from '../../src/render-site';
 import type { RenderedFile } from '../../src/targets/render';
 import { targets } from '../../src/targets/registry';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { hostNameProblem } from '../../src/policy/host-names';
+import { hostNameProblem } from '../../src/net/host-names';
 import { lockText, type TestLockEntry } from '../helpers';
 
 /**

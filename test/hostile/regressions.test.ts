@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkRules } from '../../src/policy/checks';
-import { hostNameProblem } from '../../src/policy/host-names';
+import { hostNameProblem } from '../../src/net/host-names';
 import type { Rule } from '../../src/policy/types';
 import { renderSite } from '../../src/render-site';
 import { targets } from '../../src/targets/registry';

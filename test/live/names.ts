@@ -1,4 +1,4 @@
-import type { Family } from '../../src/policy/addresses';
+import type { Family } from '../../src/net/addresses';
 import type { Rule } from '../../src/policy/types';
 import { contains, type Layout, type PolicyModel, type PolicyView, type Probe } from './probes';
 

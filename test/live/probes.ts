@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import type { AddressSet, Family } from '../../src/policy/addresses';
+import type { AddressSet, Family } from '../../src/net/addresses';
 import type { Policy, Rule } from '../../src/policy/types';
 import type { Proto } from './agent';
 import type { Mode } from './render';

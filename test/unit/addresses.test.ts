@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, isCidrError, parseCidr, type Cidr } from '../../src/policy/addresses';
+import { aggregate, ByList, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);
@@ -158,9 +158,127 @@ describe('IPv4 over the whole space', () => {
           expect(isCidrError(got)).toBe(true);
           return;
         }
-        expect(got).toEqual({ family: 'ipv4', address: ipaddr.IPv4.parse(parts.join('.')), prefix: bits, text: `${parts.join('.')}/${bits}` });
+        const c = got as Cidr;
+        expect([c.family, c.prefix, c.text, c.first]).toEqual(['ipv4', bits, `${parts.join('.')}/${bits}`, n]);
+        expect(c.address.toString()).toBe(ipaddr.IPv4.parse(parts.join('.')).toString());
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+/** Any IPv6 network, host bits cleared, mostly inside one /112 so that networks meet and overlap. */
+const anyIpv6 = fc
+  .tuple(fc.constantFrom('2001:db8::', '2001:db8::ab:0', '::', 'fe80::'), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 100, max: 128 }))
+  .map(([base, low, prefix]) => {
+    const n = (ipaddr.parse(base).toByteArray().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n) | BigInt(low)) & ~((1n << BigInt(128 - prefix)) - 1n);
+    const bytes = Array.from({ length: 16 }, (_v, i) => Number((n >> BigInt(8 * (15 - i))) & 0xffn));
+    return `${ipaddr.fromByteArray(bytes).toString()}/${prefix}`;
+  });
+
+describe('networks as integers', () => {
+  test('covers() agrees with ipaddr.js match, in both families', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(anyIpv4, anyIpv4), fc.tuple(anyIpv6, anyIpv6), fc.tuple(anyIpv4, anyIpv6)), ([outerText, innerText]) => {
+        const outer = cidr(outerText);
+        const inner = cidr(innerText);
+        const [oa, op] = ipaddr.parseCIDR(outerText);
+        const [ia, ip] = ipaddr.parseCIDR(innerText);
+        const expected = oa.kind() === ia.kind() && ip >= op && (ia as ipaddr.IPv4).match(oa as ipaddr.IPv4, op);
+        expect(outer.covers(inner)).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('text and address read back what ipaddr.js parses', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyIpv4, anyIpv6), (text) => {
+        const c = cidr(text);
+        const [addr, prefix] = ipaddr.parseCIDR(text);
+        expect(c.text).toBe(`${addr.toString()}/${prefix}`);
+        expect(c.address.toString()).toBe(addr.toString());
+        expect(c.prefix).toBe(prefix);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('IPv6 aggregation is the minimal exact cover (checked against ipaddr.js ranges)', () => {
+    fc.assert(
+      fc.property(fc.array(anyIpv6, { maxLength: 12 }), (inputs) => {
+        const range = (t: string): [bigint, bigint] => {
+          const [addr, prefix] = ipaddr.parseCIDR(t);
+          const start = addr.toByteArray().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+          return [start, start + (1n << BigInt(128 - prefix)) - 1n];
+        };
+        const out = aggregate(inputs.map(cidr), 'ipv6');
+        const outRanges = out.map(range);
+        // sorted and disjoint
+        for (let i = 1; i < outRanges.length; i++) expect(outRanges[i]![0] > outRanges[i - 1]![1]).toBe(true);
+        // every input address range is covered, and every output block lies in the union of the inputs
+        const inRanges = inputs.map(range);
+        for (const [s, e] of inRanges) expect(outRanges.some(([os, oe]) => os <= s && e <= oe)).toBe(true);
+        for (const [s, e] of outRanges) {
+          let at = s;
+          for (const [is, ie] of [...inRanges].sort((a, b) => (a[0] < b[0] ? -1 : 1))) if (is <= at && ie >= at) at = ie + 1n;
+          expect(at > e).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a large scattered input aggregates to what a sorted, de-duplicated reference says', () => {
+    const texts: string[] = [];
+    for (let i = 1; texts.length < 50000; i++) {
+      const n = Math.imul(i, 2654435761) >>> 0;
+      texts.push(`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`);
+    }
+    // Add the neighbours of some, so that runs of /32s merge into larger blocks.
+    const withRuns = [...texts, ...texts.slice(0, 1000).map((t) => t.replace(/\.(\d+)$/, (_m, d: string) => `.${Number(d) ^ 1}`))];
+    const out = aggregate(withRuns.map(cidr), 'ipv4');
+    const covered = new Set(withRuns.map((t) => ipaddr.IPv4.parse(t).toByteArray().reduce((acc, b) => acc * 256 + b, 0)));
+    let total = 0;
+    let outside = 0;
+    for (const t of out) {
+      const [addr, prefix] = ipaddr.parseCIDR(t);
+      const start = addr.toByteArray().reduce((acc, b) => acc * 256 + b, 0);
+      for (let k = 0; k < 2 ** (32 - prefix); k++) if (!covered.has(start + k)) outside++;
+      total += 2 ** (32 - prefix);
+    }
+    expect(outside).toBe(0);
+    expect(total).toBe(covered.size);
+    expect(out.length).toBeLessThan(covered.size);
+  });
+
+  test('aggregated lists are frozen and known as canonical; any other list is not', () => {
+    const set = toAddressSet(['10.0.0.0/25', '10.0.0.128/25', '2001:db8::/32'].map(cidr));
+    expect(set).toEqual({ ipv4: ['10.0.0.0/24'], ipv6: ['2001:db8::/32'] });
+    expect(Object.isFrozen(set.ipv4)).toBe(true);
+    expect(isAggregated(set.ipv4) && isAggregated(set.ipv6)).toBe(true);
+    expect(isAggregated(['10.0.0.0/24'])).toBe(false);
+    expect(isAggregated([...set.ipv4])).toBe(false);
+  });
+});
+
+describe('ByList', () => {
+  test('finds a value by the content of a list, not by the list object, and per prefix', () => {
+    const book = new ByList<string>();
+    book.set('ipv4', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'], 'a');
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'])).toBe('a');
+    // Same count and ends, another network in the middle: another list.
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.7/32', '192.0.2.9/32'])).toBeUndefined();
+    expect(book.get('ipv6', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'])).toBeUndefined();
+    book.set('ipv4', ['192.0.2.1/32', '192.0.2.7/32', '192.0.2.9/32'], 'b');
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.7/32', '192.0.2.9/32'])).toBe('b');
+    expect(book.get('ipv4', ['192.0.2.1/32', '192.0.2.5/32', '192.0.2.9/32'])).toBe('a');
+  });
+
+  test('an empty list is a list like any other', () => {
+    const book = new ByList<number>();
+    expect(book.get('ipv4', [])).toBeUndefined();
+    book.set('ipv4', [], 1);
+    expect(book.get('ipv4', [])).toBe(1);
   });
 });

@@ -4,7 +4,7 @@ import { loadCatalog } from '../../src/catalog/load-catalog';
 import { loadProfile } from '../../src/catalog/profile';
 import { buildPolicy } from '../../src/policy/build';
 import { classesWithoutDns } from '../../src/policy/dns-reach';
-import { formatPorts } from '../../src/policy/ports';
+import { formatPorts } from '../../src/net/ports';
 import type { Policy, Rule } from '../../src/policy/types';
 import { readLock, lockPathFor } from '../../src/resolve/lock';
 import { lockableNames } from '../../src/resolve/update-lock';

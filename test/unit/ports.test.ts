@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mergePorts, parsePort, type PortRange } from '../../src/policy/ports';
+import { mergePorts, parsePort, type PortRange } from '../../src/net/ports';
 
 function portSet(ranges: PortRange[]): Set<number> {
   const s = new Set<number>();

@@ -36,6 +36,21 @@ describe('target limits', () => {
     expect(fs.existsSync(s.out)).toBe(false);
   });
 
+  test('AWS: the quota counts a CIDR two rules share once, from the counts alone', async () => {
+    const hosts = (from: number, to: number) => Array.from({ length: to - from }, (_v, i) => `"11.0.${from + i}.1"`).join(', ');
+    const flows = (secondFrom: number) =>
+      `      - direction: inbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${hosts(0, 40)}]\n` +
+      `      - direction: inbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${hosts(secondFrom, secondFrom + 40)}]\n`;
+    const fits = site(flows(20)); // 60 distinct networks: exactly the default quota
+    const ok = await runInProcess(['render', '--catalog', fits.catalog, '-p', fits.profile, '-t', 'aws', '-o', '-', '--only', 'pos-terminal.ingress.json']);
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)[0].IpRanges).toHaveLength(60);
+    const over = site(flows(21));
+    const r = await runInProcess(['render', '--catalog', over.catalog, '-p', over.profile, '-t', 'aws', '-o', over.out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error: \[aws\] security group for pos-terminal: ingress needs 61 IPv4 rules, 1 over the limit of 60/);
+  });
+
   test('AWS: a CIDR two rules share lands once per permission, with the first rule\'s description, sorted', async () => {
     const s = site(
       `      - direction: inbound\n        protocol: tcp\n        ports: [443]\n        addresses: [192.0.2.9, 192.0.2.1, "2001:db8::2"]\n` +
@@ -78,6 +93,19 @@ describe('target limits', () => {
     const loaded = iptablesLoad(dir, 'pos-terminal.');
     expect(loaded.ok).toBe(true);
   });
+
+  withTool('iptables')('iptables: an ipset over the default 65536 elements says its size, and loads whole', async () => {
+    const many = Array.from({ length: 70000 }, (_v, i) => `"${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.1"`).join(', ');
+    const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${many}]\n`);
+    const r = await runInProcess(['render', '--catalog', s.catalog, '-p', s.profile, '-t', 'iptables', '-o', s.out]);
+    expect(r.status).toBe(0);
+    const dir = path.join(s.out, 'acme-site', 'iptables');
+    const ipsets = fs.readFileSync(path.join(dir, 'pos-terminal.ipsets'), 'utf8');
+    expect(ipsets).toContain('create fwgen_acme_api_4 hash:net family inet maxelem 131072\n');
+    const loaded = iptablesLoad(dir, 'pos-terminal.');
+    expect(loaded.output).not.toContain('Hash is full');
+    expect(loaded.ok).toBe(true);
+  }, 60000);
 
   test('Windows: more than 1000 remote addresses are split over several rules', async () => {
     const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${addresses(1500, 13)}]\n`);
