@@ -28,6 +28,8 @@ export const tools: Record<string, boolean> = {
   botocore: python !== '',
   'cfn-lint': works('cfn-lint', ['--version']),
   dnsmasq: works('dnsmasq', ['--version']),
+  // Capirca (Debian's python3-capirca): the benchmark's comparison runs its aclgen for real.
+  capirca: works('/usr/bin/python3', ['-c', 'import capirca.aclgen']) && works('sh', ['-c', 'command -v aclgen']),
 };
 
 /** test, or test.skip with a message; or a failing test in CI when the tool is missing. */

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ipaddr from 'ipaddr.js';
 import { parse } from 'yaml';
+import { withTool } from '../conformance/validators';
 import { repoRoot, runInProcess, tempDir } from '../helpers';
 
 /** The bench's generator is plain JavaScript run by node; its shape, as the tests use it. */
@@ -74,7 +75,7 @@ describe('npm run bench', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'run.js'), 'cli-version', 'small/nftables', '--runs', '1', '--json', json], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/failed/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^case\s+runs\s+median\s+peak RSS\s+output\s+× node -e 0$/m);
+    expect(r.stdout).toMatch(/^case\s+runs\s+median\s+peak RSS\s+output\s+node -e 0\s+× node -e 0$/m);
     expect(r.stdout).toMatch(/^small\/nftables\s+1\s+\d/m);
     const written = JSON.parse(fs.readFileSync(json, 'utf8')) as { baseline: { status: string }; results: Array<{ case: string; status: string; outputBytes: number }> };
     expect(written.baseline.status).toBe('ok');
@@ -95,5 +96,25 @@ describe('npm run bench', () => {
     expect(fast.status).toBe(0);
     expect(fast.stdout).toMatch(/vs ÷ fwgen/);
     expect(fast.stdout).toMatch(/^small\/nftables\s+1\s+\S+ m?s\s.*\d×$/m);
+  });
+
+  withTool('capirca')('--vs capirca runs Capirca on the same workload, for the targets it has a counterpart of', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'run.js'), 'small/nftables', 'small/pfsense', '--runs', '1', '--vs', 'capirca'], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/vs: exit/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^small\/nftables\s.*\s[\d.]+ m?s\s+\d+ MB\s+\d+\.\d\d×$/m);
+    // pfSense has no Capirca counterpart: nothing is compared, nothing failed.
+    expect(r.stdout).toMatch(/^small\/pfsense\s.*\s-\s+-\s+-$/m);
+  });
+
+  withTool('capirca')("Capirca's output for a workload allows the same addresses as fwgen's", () => {
+    const w = workloads.writeWorkload(tempDir(), { name: 'tiny', terms: 3, perTerm: 4, note: '' });
+    const out = tempDir();
+    const policy = w.capircaPolicy('nftables');
+    const run = spawnSync('aclgen', [`--base_directory=${w.capircaDir}/policies`, `--definitions_directory=${w.capircaDir}/def`, `--policy_file=${policy}`, `--output_directory=${out}`], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const text = fs.readFileSync(path.join(out, 'tiny-nftables.nft'), 'utf8');
+    const addresses = parse(fs.readFileSync(w.profile, 'utf8')).flows.flatMap((f: { addresses: string[] }) => f.addresses) as string[];
+    for (const a of new Set(addresses)) expect(text).toContain(a);
   });
 });
