@@ -28,6 +28,23 @@ export interface FastDocument {
 class Unsure extends Error {}
 
 const DIRECTIVE = /^%/m;
+/**
+ * A line that starts with a document marker glued to more text (`---#x`, `...x`): js-yaml
+ * reads a marker there, the `yaml` package a plain scalar.
+ */
+const GLUED_MARKER = /^(?:---|\.\.\.)[^ \t\r\n]/m;
+/**
+ * A `#` right after a comma or an opening bracket: the `yaml` package refuses a comment not
+ * separated by white space, js-yaml reads one. (After a closing bracket or quote the listener
+ * catches it; inside a quoted value it is only text, and such a file merely takes the
+ * reference reader.)
+ */
+const GLUED_COMMENT = /[,[{]#/;
+/**
+ * An explicit key indicator (`?`) with nothing after it on its line: an empty key is read as ""
+ * by one library and "null" by the other.
+ */
+const EXPLICIT_KEY = /(?:^|[\s[{,])\?[ \t]*(?:[\r\n\]},:]|$)/m;
 
 /**
  * Reads a YAML file with js-yaml and an index of where each value starts, or returns
@@ -38,7 +55,7 @@ const DIRECTIVE = /^%/m;
  * `yaml` would read differently.
  */
 export function fastLoad(text: string): FastDocument | undefined {
-  if (!rawTextIsClean(text) || DIRECTIVE.test(text)) return undefined;
+  if (!rawTextIsClean(text) || DIRECTIVE.test(text) || GLUED_MARKER.test(text) || GLUED_COMMENT.test(text) || EXPLICIT_KEY.test(text)) return undefined;
   const builder = new IndexBuilder(text);
   let data: unknown;
   try {
@@ -92,7 +109,7 @@ class IndexBuilder {
       // A block-context attempt at a mapping key that turned out to be this whole node.
       node = kids![0]!;
     } else if (state.kind === 'mapping') {
-      node = mappingIndex(start, result as Record<string, unknown>, results ?? [], kids ?? []);
+      node = mappingIndex(this.text, start, result as Record<string, unknown>, results ?? [], kids ?? []);
     } else if (state.kind === 'sequence') {
       node = sequenceIndex(start, result as unknown[], results ?? [], kids ?? []);
     } else {
@@ -125,7 +142,7 @@ class IndexBuilder {
 /** Longest implicit key the `yaml` package accepts; js-yaml has no such limit. */
 const MAX_KEY_SPAN = 1024;
 
-function mappingIndex(start: number, map: Record<string, unknown>, results: unknown[], kids: Child[]): Child {
+function mappingIndex(text: string, start: number, map: Record<string, unknown>, results: unknown[], kids: Child[]): Child {
   // One event for a key and one for its value, per pair; anything else (a key without a
   // value, a pair inside a flow sequence) may hide a key the two readers write differently.
   const pairs = results.length / 2;
@@ -142,13 +159,24 @@ function mappingIndex(start: number, map: Record<string, unknown>, results: unkn
     if (typeof keyStart !== 'number' || keyStart < 0) throw new Unsure();
     const value = kids[2 * i + 1]!;
     const valueStart = typeof value === 'number' ? value : value.start;
-    if (name.length > MAX_KEY_SPAN || (valueStart >= 0 && valueStart - keyStart > MAX_KEY_SPAN)) throw new Unsure();
+    if (name.length > MAX_KEY_SPAN || keySpanMayExceed(text, keyStart, valueStart)) throw new Unsure();
     if (!Object.prototype.hasOwnProperty.call(map, name) || !Object.is(map[name], results[2 * i + 1])) return UNKNOWN;
     keys[i] = name;
     keyStarts[i] = keyStart;
     items[i] = value;
   }
   return { start, keys, keyStarts, items };
+}
+
+/**
+ * Whether the key's text (not its name: quotes and escapes make the two differ) may run past
+ * the limit before its `:`. With a value, the value's start bounds it; without one, the rest
+ * of the key's line does, since an implicit key ends on the line it starts on.
+ */
+function keySpanMayExceed(text: string, keyStart: number, valueStart: number): boolean {
+  if (valueStart >= 0) return valueStart - keyStart > MAX_KEY_SPAN;
+  const lineEnd = text.indexOf('\n', keyStart);
+  return (lineEnd === -1 ? text.length : lineEnd) - keyStart > MAX_KEY_SPAN;
 }
 
 function sequenceIndex(start: number, seq: unknown[], results: unknown[], kids: Child[]): Child {

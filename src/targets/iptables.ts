@@ -182,15 +182,17 @@ interface Built {
 
 /** ipset's default room in a hash (65536 elements). */
 const IPSET_DEFAULT_MAXELEM = 65536;
-
 /**
- * A larger set says how many it holds, else restore stops at "Hash is full". Rounded up to a
- * power of two, so the create line (which -exist compares with the set already loaded) does
- * not change with every address a set gains or loses.
+ * The room every larger set is created with. One value for all of them: `ipset -exist
+ * restore` refuses a create line that differs from the set already loaded, so a size that
+ * followed the set's count would break the next apply whenever the count crossed a step.
+ * It is a cap, not an allocation: the hash grows with what is added.
  */
+const IPSET_LARGE_MAXELEM = 2 ** 24;
+
+/** A larger set says how many it may hold, else restore stops at "Hash is full". */
 function maxelem(count: number): string {
-  if (count <= IPSET_DEFAULT_MAXELEM) return '';
-  return ` maxelem ${2 ** Math.ceil(Math.log2(count))}`;
+  return count <= IPSET_DEFAULT_MAXELEM ? '' : ` maxelem ${IPSET_LARGE_MAXELEM}`;
 }
 
 function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | undefined, diags: Diagnostics): Built {
@@ -267,6 +269,12 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
     if (set.elements === undefined) {
       ipsetLines.push(`create ${set.name} hash:ip family ${family} timeout 86400`);
       continue;
+    }
+    if (set.elements.length > IPSET_DEFAULT_MAXELEM) {
+      diags.add(
+        'warning',
+        `ipset ${set.name} holds ${set.elements.length} elements, more than ipset's default ${IPSET_DEFAULT_MAXELEM}: it is created with maxelem ${IPSET_LARGE_MAXELEM}; where it is already loaded at the default size, 'ipset destroy ${set.name}' (after removing the rules that use it) before the next restore`,
+      );
     }
     ipsetLines.push(`create ${set.name} hash:net family ${family}${maxelem(set.elements.length)}`, `flush ${set.name}`);
     if (set.elements.length > 0) ipsetLines.push(`add ${set.name} ${set.elements.join(`\nadd ${set.name} `)}`);

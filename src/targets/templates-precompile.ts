@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { templatesDir } from '../paths';
-import { PRECOMPILED_TEMPLATES_DIR, TEMPLATE_OPTIONS, targetTemplates, templateDigest } from './templates';
+import { compilerRevision, PRECOMPILED_TEMPLATES_DIR, TEMPLATE_OPTIONS, targetTemplates, templateDigest } from './templates';
 
 /**
  * Run by the build (after tsc): writes each target template compiled to plain JS beside the
@@ -15,7 +15,7 @@ function main(): void {
     const spec = Handlebars.precompile(text, TEMPLATE_OPTIONS);
     const file = path.join(PRECOMPILED_TEMPLATES_DIR, `${rel}.js`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `'use strict';\nmodule.exports = { digest: ${JSON.stringify(templateDigest(text))}, spec: ${String(spec)} };\n`);
+    fs.writeFileSync(file, `'use strict';\nmodule.exports = { digest: ${JSON.stringify(templateDigest(text))}, revision: ${compilerRevision(Handlebars)}, spec: ${String(spec)} };\n`);
   }
 }
 

@@ -28,6 +28,11 @@ export function targetTemplates(dir = templatesDir): string[] {
     .sort();
 }
 
+/** The revision of Handlebars' compiled code (present at run time; its typings leave it out). */
+export function compilerRevision(hb: typeof HandlebarsModule): number {
+  return (hb as unknown as { COMPILER_REVISION: number }).COMPILER_REVISION;
+}
+
 // Only the small runtime is loaded for templates compiled ahead; the compiler, when one changed.
 let runtime: typeof HandlebarsModule | undefined;
 let compiler: typeof HandlebarsModule | undefined;
@@ -40,9 +45,11 @@ let compiler: typeof HandlebarsModule | undefined;
 export function precompiledTemplate(rel: string, text: string, dir = PRECOMPILED_TEMPLATES_DIR): Template | undefined {
   const file = path.join(dir, `${rel}.js`);
   if (!fs.existsSync(file)) return undefined;
-  const mod = require(file) as { digest?: string; spec?: ReturnType<typeof HandlebarsModule.precompile> };
+  const mod = require(file) as { digest?: string; revision?: number; spec?: ReturnType<typeof HandlebarsModule.precompile> };
   if (mod.digest !== templateDigest(text) || !mod.spec) return undefined;
   runtime ??= (require('handlebars/runtime') as typeof HandlebarsModule).create();
+  // A Handlebars upgraded since the build refuses code compiled by the old one: compile anew.
+  if (mod.revision !== compilerRevision(runtime)) return undefined;
   return runtime.template(mod.spec);
 }
 

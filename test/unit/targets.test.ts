@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acmeVendor, minimalProfile, repoRoot, runInProcess, tempCatalog, tempDir } from '../helpers';
@@ -94,18 +95,30 @@ describe('target limits', () => {
     expect(loaded.ok).toBe(true);
   });
 
-  withTool('iptables')('iptables: an ipset over the default 65536 elements says its size, and loads whole', async () => {
-    const many = Array.from({ length: 70000 }, (_v, i) => `"${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.1"`).join(', ');
-    const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${many}]\n`);
-    const r = await runInProcess(['render', '--catalog', s.catalog, '-p', s.profile, '-t', 'iptables', '-o', s.out]);
-    expect(r.status).toBe(0);
-    const dir = path.join(s.out, 'acme-site', 'iptables');
-    const ipsets = fs.readFileSync(path.join(dir, 'pos-terminal.ipsets'), 'utf8');
-    expect(ipsets).toContain('create fwgen_acme_api_4 hash:net family inet maxelem 131072\n');
-    const loaded = iptablesLoad(dir, 'pos-terminal.');
+  withTool('iptables')('iptables: an ipset over the default 65536 elements says its room, loads whole, and re-applies as it grows', async () => {
+    const many = (n: number) => Array.from({ length: n }, (_v, i) => `"${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.1"`).join(', ');
+    const render = async (n: number) => {
+      const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${many(n)}]\n`);
+      const r = await runInProcess(['render', '--catalog', s.catalog, '-p', s.profile, '-t', 'iptables', '-o', s.out]);
+      expect(r.status).toBe(0);
+      return { dir: path.join(s.out, 'acme-site', 'iptables'), stderr: r.stderr };
+    };
+    const first = await render(70000);
+    const ipsets = fs.readFileSync(path.join(first.dir, 'pos-terminal.ipsets'), 'utf8');
+    expect(ipsets).toContain('create fwgen_acme_api_4 hash:net family inet maxelem 16777216\n');
+    expect(first.stderr).toMatch(/warning: .*ipset fwgen_acme_api_4 holds 70000 elements, more than ipset's default 65536.*ipset destroy fwgen_acme_api_4/);
+    const loaded = iptablesLoad(first.dir, 'pos-terminal.');
     expect(loaded.output).not.toContain('Hash is full');
     expect(loaded.ok).toBe(true);
-  }, 60000);
+    // Past the next power of two, the create line stays the same, so -exist restore takes it
+    // over the set already loaded.
+    const grown = await render(140000);
+    const q = (d: string) => `'${path.join(d, 'pos-terminal.ipsets')}'`;
+    const both = spawnSync('unshare', ['-n', 'sh', '-c', `set -e\nipset -exist restore < ${q(first.dir)}\nipset -exist restore < ${q(grown.dir)}\nipset list -t fwgen_acme_api_4`], { encoding: 'utf8' });
+    expect(both.stderr).toBe('');
+    expect(both.status).toBe(0);
+    expect(both.stdout).toMatch(/Number of entries: 140000/);
+  }, 120000);
 
   test('Windows: more than 1000 remote addresses are split over several rules', async () => {
     const s = site(`      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [${addresses(1500, 13)}]\n`);

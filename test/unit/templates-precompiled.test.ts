@@ -29,6 +29,18 @@ describe('templates compiled by the build', () => {
     expect(precompiledTemplate(rel, text, tempDir())).toBeUndefined();
   });
 
+  test('code compiled by another Handlebars (another compiler revision) is not used', () => {
+    const rel = 'nftables/ruleset.nft.hbs';
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'nftables'));
+    const compiled = fs.readFileSync(path.join(built, `${rel}.js`), 'utf8');
+    expect(compiled).toMatch(/revision: \d+,/);
+    fs.writeFileSync(path.join(dir, `${rel}.js`), compiled.replace(/revision: \d+,/, 'revision: 1,'));
+    expect(precompiledTemplate(rel, templateText(rel), dir)).toBeUndefined();
+    fs.writeFileSync(path.join(dir, `${rel}.js`), compiled.replace(/revision: \d+,/, ''));
+    expect(precompiledTemplate(rel, templateText(rel), dir)).toBeUndefined();
+  });
+
   test('a template changed since the build is compiled from its new text', () => {
     const rel = 'nftables/ruleset.nft.hbs';
     const changed = `# changed\n${templateText(rel)}`;
