@@ -41,10 +41,11 @@ const GLUED_MARKER = /^(?:---|\.\.\.)[^ \t\r\n]/m;
  */
 const GLUED_COMMENT = /[,[{]#/;
 /**
- * An explicit key indicator (`?`) with nothing after it on its line: an empty key is read as ""
- * by one library and "null" by the other.
+ * An explicit key indicator (`?`) with nothing after it on its line, or before a collection:
+ * the libraries write an empty key ("" or "null") and a collection key ("{ z: 1 }" or
+ * "[object Object]") differently.
  */
-const EXPLICIT_KEY = /(?:^|[\s[{,])\?[ \t]*(?:[\r\n\]},:]|$)/m;
+const EXPLICIT_KEY = /(?:^|[\s[{,])\?[ \t]*(?:[\r\n\]},:[{]|-[ \t\r\n]|$)/m;
 
 /**
  * Reads a YAML file with js-yaml and an index of where each value starts, or returns

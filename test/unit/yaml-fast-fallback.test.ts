@@ -49,6 +49,8 @@ const cases: Array<[string, string, string]> = [
   ['a comment glued to a comma in a flow sequence', 'a: [one,#x\n  two]\n', 'refused'],
   ['an empty explicit key in a flow sequence', 'a: [one,\n  ?\n  ]\n', 'yaml'],
   ['an explicit key in a block mapping', '? a\n: 1\n', 'fast'],
+  ['a flow mapping as an explicit key in a flow sequence', 'a: [? {z: 1}]\n', 'yaml'],
+  ['a block sequence as an explicit key', '? - a\n: 1\n', 'yaml'],
   ['a directive', '%YAML 1.2\n---\na: 1\n', 'yaml'],
   ['a YAML 1.1 directive', '%YAML 1.1\n---\na: yes\n', 'yaml'],
   ['two documents', 'a: 1\n---\nb: 2\n', 'refused'],
