@@ -211,6 +211,9 @@ function checkContinuationIndent(text: string, start: number, end: number): void
     const indent = i - nl - 1;
     const closer = c === 0x5d || c === 0x7d;
     if (closer ? indent < blockIndent : indent <= blockIndent) throw new Unsure();
+    // Only the outermost collection may close at its block's indent, and only itself: a
+    // nested one closing there (`{b: [\n  x\n]\n}`) is refused by the `yaml` package.
+    if (closer && indent === blockIndent && i !== end - 1) throw new Unsure();
   }
 }
 
