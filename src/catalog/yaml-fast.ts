@@ -46,6 +46,19 @@ const GLUED_COMMENT = /[,[{]#/;
  * "[object Object]") differently.
  */
 const EXPLICIT_KEY = /(?:^|[\s[{,])\?[ \t]*(?:[\r\n\]},:[{]|-[ \t\r\n]|$)/m;
+/** A block collection on the `---` line: js-yaml reads it, the `yaml` package refuses it. */
+const COLLECTION_ON_MARKER = /^---[ \t]+[^ \t\r\n#]/m;
+/** A `\U` escape: one above U+10FFFF is refused by one library and garbled by the other. */
+const LONG_ESCAPE = /\\U/;
+/** A backslash at a line end: an escaped line break is folded differently next to empty lines. */
+const ESCAPED_LINE_BREAK = /\\\r?\n/;
+/** Shapes of text the two libraries were found to read differently: the reference reads them. */
+const FOR_THE_REFERENCE = [DIRECTIVE, GLUED_MARKER, GLUED_COMMENT, EXPLICIT_KEY, COLLECTION_ON_MARKER, LONG_ESCAPE, ESCAPED_LINE_BREAK];
+/**
+ * A line of only spaces in a block scalar: the libraries treat one at its start differently
+ * (one refuses it, the other keeps a space).
+ */
+const SPACES_ONLY_LINE = /\n[ \t]+\r?(?:\n|$)/;
 
 /**
  * Reads a YAML file with js-yaml and an index of where each value starts, or returns
@@ -56,7 +69,7 @@ const EXPLICIT_KEY = /(?:^|[\s[{,])\?[ \t]*(?:[\r\n\]},:[{]|-[ \t\r\n]|$)/m;
  * `yaml` would read differently.
  */
 export function fastLoad(text: string): FastDocument | undefined {
-  if (!rawTextIsClean(text) || DIRECTIVE.test(text) || GLUED_MARKER.test(text) || GLUED_COMMENT.test(text) || EXPLICIT_KEY.test(text)) return undefined;
+  if (!rawTextIsClean(text) || FOR_THE_REFERENCE.some((re) => re.test(text))) return undefined;
   const builder = new IndexBuilder(text);
   let data: unknown;
   try {
@@ -96,9 +109,13 @@ class IndexBuilder {
     const result: unknown = state.result;
     // "[a]#x" or "'a'#x": js-yaml reads a comment, the `yaml` package refuses the file.
     if ((c === 0x5b || c === 0x7b || c === 0x22 || c === 0x27) && this.text.charCodeAt(state.position) === 0x23) throw new Unsure();
+    const collection = c === 0x5b || c === 0x7b;
+    if ((c === 0x7c || c === 0x3e) && SPACES_ONLY_LINE.test(upToLineEnd(this.text, start, state.position))) throw new Unsure();
+    // "[\n] b: 1": js-yaml reads another key after a flow collection, the `yaml` package refuses.
+    if (collection && !endsCleanly(this.text, state.position)) throw new Unsure();
     // A flow collection or a flow scalar that ended on a later line than it started.
-    if (state.lineStart > start && c !== 0x7c && c !== 0x3e && (state.kind === 'scalar' || c === 0x5b || c === 0x7b)) {
-      checkContinuationIndent(this.text, start, state.position);
+    if (state.lineStart > start && c !== 0x7c && c !== 0x3e && (state.kind === 'scalar' || collection)) {
+      checkContinuationIndent(this.text, start, state.position, collection);
     }
     let node: Child;
     if (result === null || result === undefined) {
@@ -161,7 +178,7 @@ function mappingIndex(text: string, start: number, map: Record<string, unknown>,
     const value = kids[2 * i + 1]!;
     const valueStart = typeof value === 'number' ? value : value.start;
     if (name.length > MAX_KEY_SPAN || keySpanMayExceed(text, keyStart, valueStart)) throw new Unsure();
-    if (!Object.prototype.hasOwnProperty.call(map, name) || !Object.is(map[name], results[2 * i + 1])) return UNKNOWN;
+    if (!Object.prototype.hasOwnProperty.call(map, name) || !Object.is(map[name], results[2 * i + 1])) throw new Unsure();
     keys[i] = name;
     keyStarts[i] = keyStart;
     items[i] = value;
@@ -182,7 +199,9 @@ function keySpanMayExceed(text: string, keyStart: number, valueStart: number): b
 
 function sequenceIndex(start: number, seq: unknown[], results: unknown[], kids: Child[]): Child {
   if (results.length !== seq.length) throw new Unsure();
-  for (let i = 0; i < seq.length; i++) if (!Object.is(seq[i], results[i])) return UNKNOWN;
+  // An item that is not its own event's result (a pair js-yaml built in a flow sequence) may
+  // hide a key the two readers write differently.
+  for (let i = 0; i < seq.length; i++) if (!Object.is(seq[i], results[i])) throw new Unsure();
   return { start, items: kids };
 }
 
@@ -192,7 +211,7 @@ function sequenceIndex(start: number, seq: unknown[], results: unknown[], kids: 
  * as the column of the start line's content past any "- " markers (stricter than `yaml` for
  * nested compact sequences, which then take the reference reader).
  */
-function checkContinuationIndent(text: string, start: number, end: number): void {
+function checkContinuationIndent(text: string, start: number, end: number, collection: boolean): void {
   // js-yaml may stand past the separation after a plain scalar when it closes it.
   while (end > start && isSeparation(text.charCodeAt(end - 1))) end--;
   let pos = text.lastIndexOf('\n', start - 1) + 1;
@@ -209,12 +228,27 @@ function checkContinuationIndent(text: string, start: number, end: number): void
     const c = text.charCodeAt(i);
     if (c === 0x0a || c === 0x0d || i >= text.length) continue;
     const indent = i - nl - 1;
-    const closer = c === 0x5d || c === 0x7d;
+    // Only a collection's own lines may start with a closing bracket at the block's indent.
+    const closer = collection && (c === 0x5d || c === 0x7d);
     if (closer ? indent < blockIndent : indent <= blockIndent) throw new Unsure();
     // Only the outermost collection may close at its block's indent, and only itself: a
     // nested one closing there (`{b: [\n  x\n]\n}`) is refused by the `yaml` package.
     if (closer && indent === blockIndent && i !== end - 1) throw new Unsure();
   }
+}
+
+/** The text from start to the end of the line where js-yaml stopped. */
+function upToLineEnd(text: string, start: number, pos: number): string {
+  const nl = text.indexOf('\n', pos);
+  return text.slice(start, nl === -1 ? text.length : nl + 1);
+}
+
+/** After a flow collection: only spaces, then a line end, a comment, a flow indicator or the end. */
+function endsCleanly(text: string, pos: number): boolean {
+  while (text.charCodeAt(pos) === 0x20 || text.charCodeAt(pos) === 0x09) pos++;
+  if (pos >= text.length) return true;
+  const c = text.charCodeAt(pos);
+  return c === 0x0a || c === 0x0d || c === 0x23 || c === 0x2c || c === 0x5d || c === 0x7d;
 }
 
 function isSeparation(c: number): boolean {
