@@ -1,25 +1,11 @@
-import * as ipaddr from 'ipaddr.js';
-import { aggregate, isCidrError, parseCidr, type Cidr, type Family } from '../net/addresses';
+import { aggregate, Cidr, parseKnown, type Family } from '../net/addresses';
 import { mergePorts, type PortRange } from '../net/ports';
-
-function parsed(texts: string[]): Cidr[] {
-  return texts.map((t) => {
-    const c = parseCidr(t);
-    if (isCidrError(c)) throw new Error(`internal: invalid canonical CIDR ${t}`);
-    return c;
-  });
-}
 
 /** The two halves of a network one bit longer: 10.0.0.0/23 → 10.0.0.0/24, 10.0.1.0/24. */
 function halves(c: Cidr): [Cidr, Cidr] {
-  const bytes = c.address.toByteArray();
-  const bit = c.prefix; // the first host bit becomes part of the network
-  const upper = [...bytes];
-  upper[bit >> 3]! |= 0x80 >> (bit & 7);
-  const low = parseCidr(`${c.address.toString()}/${c.prefix + 1}`);
-  const high = parseCidr(`${ipaddr.fromByteArray(upper).toString()}/${c.prefix + 1}`);
-  if (isCidrError(low) || isCidrError(high)) throw new Error(`internal: cannot split ${c.text}`);
-  return [low, high];
+  const prefix = c.prefix + 1;
+  if (c.family === 'ipv4') return [Cidr.ipv4(c.first as number, prefix), Cidr.ipv4((c.first as number) + 2 ** (32 - prefix), prefix)];
+  return [Cidr.ipv6(c.first as bigint, prefix), Cidr.ipv6((c.first as bigint) + (1n << BigInt(128 - prefix)), prefix)];
 }
 
 /**
@@ -28,7 +14,7 @@ function halves(c: Cidr): [Cidr, Cidr] {
  * piece is wholly in or wholly out.
  */
 export function subtractCidrs(a: string[], b: string[]): string[] {
-  const minus = parsed(b);
+  const minus = parseKnown(b);
   const out: Cidr[] = [];
   const visit = (c: Cidr) => {
     if (minus.some((m) => m.covers(c))) return;
@@ -38,7 +24,7 @@ export function subtractCidrs(a: string[], b: string[]): string[] {
     }
     for (const h of halves(c)) visit(h);
   };
-  for (const c of parsed(a)) visit(c);
+  for (const c of parseKnown(a)) visit(c);
   return (['ipv4', 'ipv6'] as Family[]).flatMap((f) => aggregate(out, f));
 }
 

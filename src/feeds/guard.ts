@@ -5,19 +5,19 @@ import { aggregate, parseKnown, type Cidr, type Family } from '../net/addresses'
 export const SHRINK_LIMIT = 0.3;
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
-type Special = Record<string, Range | Range[]>;
 
-function specialRanges(family: Family): Array<[string, Range]> {
-  const table = (family === 'ipv4' ? ipaddr.IPv4.prototype : ipaddr.IPv6.prototype) as unknown as { SpecialRanges: Special };
-  const out: Array<[string, Range]> = [];
+/** ipaddr.js's special ranges (private, loopback, documentation, ...) of one family, by name. */
+function specialRanges(family: Family): Array<[string, Cidr]> {
+  const table = (family === 'ipv4' ? ipaddr.IPv4.prototype : ipaddr.IPv6.prototype) as unknown as { SpecialRanges: Record<string, Range | Range[]> };
+  const out: Array<[string, Cidr]> = [];
   for (const [name, v] of Object.entries(table.SpecialRanges)) {
     const ranges = (Array.isArray(v[0]) ? v : [v]) as Range[];
-    for (const r of ranges) out.push([name, r]);
+    for (const [addr, bits] of ranges) if (addr.kind() === family) out.push([name, parseKnown([`${addr.toString()}/${bits}`])[0]!]);
   }
   return out;
 }
 
-const SPECIAL: Record<Family, Array<[string, Range]>> = { ipv4: specialRanges('ipv4'), ipv6: specialRanges('ipv6') };
+const SPECIAL: Record<Family, Array<[string, Cidr]>> = { ipv4: specialRanges('ipv4'), ipv6: specialRanges('ipv6') };
 
 /**
  * Why a network is not public unicast, or undefined when it is. A network is refused when
@@ -27,11 +27,8 @@ const SPECIAL: Record<Family, Array<[string, Range]>> = { ipv4: specialRanges('i
 export function notPublicUnicast(c: Cidr): string | undefined {
   const own = c.address.range();
   if (own !== 'unicast') return own;
-  for (const [name, [addr, bits]] of SPECIAL[c.family]) {
-    if (addr.kind() !== c.address.kind()) continue;
-    const inside = (addr as ipaddr.IPv4).match(c.address as ipaddr.IPv4, c.prefix);
-    const around = (c.address as ipaddr.IPv4).match(addr as ipaddr.IPv4, bits);
-    if (inside || around) return `${name} (overlaps ${addr.toString()}/${bits})`;
+  for (const [name, special] of SPECIAL[c.family]) {
+    if (special.covers(c) || c.covers(special)) return `${name} (overlaps ${special.text})`;
   }
   return undefined;
 }
