@@ -110,11 +110,12 @@ class IndexBuilder {
     // "[a]#x" or "'a'#x": js-yaml reads a comment, the `yaml` package refuses the file.
     if ((c === 0x5b || c === 0x7b || c === 0x22 || c === 0x27) && this.text.charCodeAt(state.position) === 0x23) throw new Unsure();
     const collection = c === 0x5b || c === 0x7b;
-    if ((c === 0x7c || c === 0x3e) && SPACES_ONLY_LINE.test(upToLineEnd(this.text, start, state.position))) throw new Unsure();
+    const blockScalar = c === 0x7c || c === 0x3e;
+    if (blockScalar && SPACES_ONLY_LINE.test(upToLineEnd(this.text, start, state.position))) throw new Unsure();
     // "[\n] b: 1": js-yaml reads another key after a flow collection, the `yaml` package refuses.
     if (collection && !endsCleanly(this.text, state.position)) throw new Unsure();
     // A flow collection or a flow scalar that ended on a later line than it started.
-    if (state.lineStart > start && c !== 0x7c && c !== 0x3e && (state.kind === 'scalar' || collection)) {
+    if (state.lineStart > start && !blockScalar && (state.kind === 'scalar' || collection)) {
       checkContinuationIndent(this.text, start, state.position, collection);
     }
     let node: Child;
