@@ -38,9 +38,9 @@ export class InputError extends Error {
 export class FileError extends Error {
   constructor(
     readonly file: string,
-    message: string,
+    readonly reason: string,
   ) {
-    super(escapeUnsafe(`${file}: ${message}`));
+    super(escapeUnsafe(`${file}: ${reason}`));
     this.name = 'FileError';
   }
 }

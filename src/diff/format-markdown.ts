@@ -25,18 +25,52 @@ const FLAG_TITLES: Record<Flag['kind'], string> = {
   'list-source-moved': 'list source moved',
 };
 
-/** Markdown can carry a catalog value; nothing in it may open a tag, a link or a table cell. */
-export function md(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]|~]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
+/**
+ * GitHub turns @user, @org/team and #123 in a comment's text into mentions and links; a
+ * zero-width space after the sign keeps the text as it reads and notifies nobody.
+ */
+function noMentions(text: string): string {
+  return text.replace(/([@#])(?=[A-Za-z0-9])/g, '$1&#8203;');
 }
 
+/** Line breaks and other controls would end a table row or a list item: each shows as a space. */
+function oneLineText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+}
+
+/** Markdown can carry a catalog value; nothing in it may open a tag, a link, emphasis, a mention or a table cell. */
+export function md(text: string): string {
+  return noMentions(
+    oneLineText(text)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[\\`*_{}[\]|~]/g, (c) => `\\${c}`)
+      // GFM links scheme://… and a bare www.… in text.
+      .replace(/:\/\//g, '\\://')
+      .replace(/\b(www)\./gi, '$1\\.'),
+  );
+}
+
+/**
+ * Inside an HTML <code> element Markdown still reads emphasis, links and pipes, so every
+ * sign that means something there is written as a character reference, which renders as
+ * the sign itself and is never read as Markdown.
+ */
 function code(text: string): string {
-  return `<code>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '&#124;').replace(/\r?\n/g, ' ')}</code>`;
+  const escaped = oneLineText(text)
+    .replace(/[&<>|*_`~[\]()\\!@#{}]/g, (c) => `&#${c.charCodeAt(0)};`)
+    // GFM links scheme://… and www.… here too.
+    .replace(/:\/\//g, '&#58;//')
+    .replace(/\b(www)\./gi, '$1&#46;');
+  return `<code>${escaped}</code>`;
+}
+
+/** A vendor page link: only http(s), and every character that could end the destination percent-encoded. */
+function link(title: string, url: string | undefined): string {
+  if (url === undefined || !/^https?:\/\/[^\s]+$/i.test(url)) return md(title);
+  const dest = encodeURI(url).replace(/[()<>\[\]]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return `[${md(title)}](${dest})`;
 }
 
 function counts(s: SiteChange): Record<FlowChange['change'], number> {
@@ -102,14 +136,14 @@ export function formatMarkdown(cs: ChangeSet): string {
     out.push('');
   }
   if (cs.lists.length > 0) {
-    out.push('Address lists: ' + cs.lists.map((l) => `${code(l.id)} ${l.before?.recorded ?? '(new)'} → ${l.after?.recorded ?? '(gone)'}`).join(', '));
+    out.push('Address lists: ' + cs.lists.map((l) => `${code(l.id)} ${md(l.before?.recorded ?? '(new)')} → ${md(l.after?.recorded ?? '(gone)')}`).join(', '));
     out.push('');
   }
   return out.join('\n');
 }
 
 function flowLines(f: FlowChange): string[] {
-  const head = `- **${f.change}** ${code(`${f.deviceClass} ${f.direction} ${f.protocol ?? 'program'}`)} ${md(f.vendor)} / ${md(f.serviceName)} (${f.requirement})`;
+  const head = `- **${f.change}** ${code(`${f.deviceClass} ${f.direction} ${f.protocol ?? 'program'}`)} ${md(f.vendor)} / ${md(f.serviceName)} (${md(f.requirement)})`;
   const lines = [head];
   const item = (label: string, d: { added: string[]; removed: string[] }) => {
     const parts = [...d.added.map((x) => `+${x}`), ...d.removed.map((x) => `−${x}`)];
@@ -122,7 +156,7 @@ function flowLines(f: FlowChange): string[] {
   item('programs', f.programs);
   const from = [...f.origins, ...f.locks];
   if (from.length) lines.push(`  - from: ${from.map(code).join(', ')}`);
-  if (f.page) lines.push(`  - vendor page: ${f.page.url ? `[${md(f.page.title)}](${encodeURI(f.page.url)})` : md(f.page.title)}${f.page.cite ? `, ${md(f.page.cite)}` : ''}`);
+  if (f.page) lines.push(`  - vendor page: ${link(f.page.title, f.page.url)}${f.page.cite ? `, ${md(f.page.cite)}` : ''}`);
   return lines;
 }
 
@@ -131,7 +165,7 @@ function nodeId(name: string): string {
 }
 
 function mermaidText(text: string): string {
-  return text.replace(/["<>`]/g, '').replace(/[|]/g, '/');
+  return oneLineText(text).replace(/["<>`]/g, '').replace(/[|]/g, '/');
 }
 
 /** Who may talk to whom: added edges thick, removed ones dotted, changed ones labelled. */

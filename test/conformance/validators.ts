@@ -28,6 +28,8 @@ export const tools: Record<string, boolean> = {
   botocore: python !== '',
   'cfn-lint': works('cfn-lint', ['--version']),
   dnsmasq: works('dnsmasq', ['--version']),
+  // GitHub's own Markdown renderer: what the pull-request comment of fwgen diff becomes.
+  'cmark-gfm': works('cmark-gfm', ['--version']),
   // Capirca (Debian's python3-capirca): the benchmark's comparison runs its aclgen for real.
   capirca: works('/usr/bin/python3', ['-c', 'import capirca.aclgen']) && works('sh', ['-c', 'command -v aclgen']),
 };
@@ -70,6 +72,11 @@ export function iptablesLoad(dir: string, prefix: string): Check {
   steps.push(`iptables-restore -n < ${q(`${prefix}rules.v4`)}`, `ip6tables-restore -n < ${q(`${prefix}rules.v6`)}`);
   steps.push('iptables -S', 'ip6tables -S');
   return result(sh('unshare', ['-n', 'sh', '-c', steps.join('\n')]));
+}
+
+/** Markdown as GitHub renders a comment (raw HTML kept, as GitHub keeps <details> and <code>). */
+export function cmarkGfm(markdown: string): Check {
+  return result(sh('cmark-gfm', ['--unsafe', '-e', 'table', '-e', 'autolink', '-e', 'strikethrough', '-e', 'tagfilter'], markdown));
 }
 
 export function xmllint(file: string): Check {

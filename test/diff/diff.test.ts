@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expectGolden } from '../golden';
 import { repoRoot, runInProcess, tempDir } from '../helpers';
-import { commit, git, listText, lockText, newRepo, siteText, vendorText, writeTree } from './fixture';
+import { commit, git, listText, lockText, newRepo, siteText, vendorText, workspaceText, writeTree } from './fixture';
 
 const goldenDir = path.join(repoRoot, 'test', 'golden', 'diff');
 const validateJson = new Ajv({ allErrors: true, strict: false }).compile(
@@ -163,6 +163,28 @@ describe('fwgen diff on a Git repository', () => {
     const same = await runInProcess(['diff', '--base', 'start'], repo);
     expect(same.status).toBe(0);
     expect(same.stdout).toMatch(/^no policy change/);
+  });
+});
+
+describe('fwgen diff with a malformed base', () => {
+  test('each problem names the base revision\'s file as REV:path, never as the working tree\'s', async () => {
+    const repo = newRepo();
+    commit(repo, 'broken', {
+      'fwgen.yaml': `${workspaceText}catalog: [oops\n`,
+      'sites/store-2.yaml': 'profile: { name: [x\n',
+    });
+    commit(repo, 'mended', { 'fwgen.yaml': workspaceText, 'sites/store-2.yaml': siteText.replace('store-1', 'store-2') });
+    const workspaceBroken = await runInProcess(['diff', '--base', 'broken'], repo);
+    expect(workspaceBroken.status).toBe(1);
+    expect(workspaceBroken.stderr).toMatch(/^broken:fwgen\.yaml:\d+:\d+: .*\(in the base revision broken\)$/m);
+    expect(workspaceBroken.stderr).not.toMatch(/^fwgen\.yaml:/m);
+
+    commit(repo, 'site-broken', { 'fwgen.yaml': workspaceText, 'sites/store-2.yaml': 'profile: { name: [x\n' });
+    commit(repo, 'site-mended', { 'sites/store-2.yaml': siteText.replace('store-1', 'store-2') });
+    const siteBroken = await runInProcess(['diff', '--base', 'site-broken'], repo);
+    expect(siteBroken.status).toBe(1);
+    expect(siteBroken.stderr).toMatch(/^site-broken:sites\/store-2\.yaml:\d+:\d+: .*\(in the base revision site-broken\)$/m);
+    expect(siteBroken.stderr).not.toMatch(/^sites\//m);
   });
 });
 
