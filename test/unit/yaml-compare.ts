@@ -18,7 +18,7 @@ export function allPaths(data: unknown, at: Path = [], out: Path[] = []): Path[]
 export function compareReaders(text: string): { reader: 'fast' | 'yaml'; diffs: string[] } {
   const diffs: string[] = [];
   const ref = attempt(() => YamlSource.parseWithYaml('f.yaml', text));
-  const fast = attempt(() => YamlSource.parse('f.yaml', text));
+  const fast = attempt(() => YamlSource.parseFastFirst('f.yaml', text));
   if (typeof ref === 'string' || typeof fast === 'string') {
     if (ref !== fast) diffs.push(`outcome: ${String(fast)} vs ${String(ref)}`);
     return { reader: typeof fast === 'string' ? 'yaml' : fast.reader, diffs };

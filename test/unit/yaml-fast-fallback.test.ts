@@ -14,7 +14,7 @@ function outcome(read: () => YamlSource): unknown {
 
 function readerOf(text: string): string {
   try {
-    return YamlSource.parse('f.yaml', text).reader;
+    return YamlSource.parseFastFirst('f.yaml', text).reader;
   } catch {
     return 'refused';
   }
@@ -96,11 +96,11 @@ describe('when the fast reader steps aside', () => {
   it.each(cases)('%s', (_what, text, reader) => {
     expect(readerOf(text)).toBe(reader);
     // Whatever the reader, the outcome is the yaml package's, to the byte of every message.
-    expect(outcome(() => YamlSource.parse('f.yaml', text))).toEqual(outcome(() => YamlSource.parseWithYaml('f.yaml', text)));
+    expect(outcome(() => YamlSource.parseFastFirst('f.yaml', text))).toEqual(outcome(() => YamlSource.parseWithYaml('f.yaml', text)));
   });
 
   it('still refuses an alias bomb with the same message as before', () => {
-    expect(outcome(() => YamlSource.parse('f.yaml', bomb))).toEqual({
+    expect(outcome(() => YamlSource.parseFastFirst('f.yaml', bomb))).toEqual({
       error: expect.stringMatching(/^f\.yaml:2:\d+: \(document\): YAML: aliases expand to too many values/),
     });
   });
@@ -110,12 +110,30 @@ describe('errors on a file the fast reader took', () => {
   const text = 'vendors:\n  acme:\n    include: [web, mail]\nflows:\n  - id: a\n    port: 80\n';
 
   it('take their position from the yaml package, as any other position agrees with it', () => {
-    const fast = YamlSource.parse('f.yaml', text);
+    const fast = YamlSource.parseFastFirst('f.yaml', text);
     const ref = YamlSource.parseWithYaml('f.yaml', text);
     expect(fast.reader).toBe('fast');
     for (const [p, key] of [[['flows', 0, 'port'], false], [['vendors', 'acme'], true], [['flows', 0, 'missing'], false], [['nope'], true]] as const) {
       expect(fast.issue([...p], 'bad', key)).toEqual(ref.issue([...p], 'bad', key));
       expect(fast.locate([...p], key)).toEqual(ref.locate([...p], key));
+    }
+  });
+});
+
+describe('FWGEN_YAML=reference', () => {
+  test('reads every file with the yaml package; the fast reader is still there to compare', () => {
+    const saved = process.env.FWGEN_YAML;
+    process.env.FWGEN_YAML = 'reference';
+    try {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { YamlSource: Reference } = require('../../src/catalog/yaml-source') as typeof import('../../src/catalog/yaml-source');
+        expect(Reference.parse('f.yaml', 'a: 1\n').reader).toBe('yaml');
+        expect(Reference.parseFastFirst('f.yaml', 'a: 1\n').reader).toBe('fast');
+      });
+    } finally {
+      if (saved === undefined) delete process.env.FWGEN_YAML;
+      else process.env.FWGEN_YAML = saved;
     }
   });
 });
