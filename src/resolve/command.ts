@@ -32,6 +32,7 @@ export async function resolveProfile(req: ResolveRequest): Promise<ResolveReport
   const names = lockableNames(policy);
   const lockFile = lockPathFor(req.profile);
   const previous: Lock | undefined = fs.existsSync(lockFile) ? readLock(lockFile).lock : undefined;
+  const previousText = previous ? fs.readFileSync(lockFile, 'utf8') : undefined;
   const results = await resolveNames(names, {
     servers: req.servers,
     timeoutMs: req.timeoutMs,
@@ -48,8 +49,10 @@ export async function resolveProfile(req: ResolveRequest): Promise<ResolveReport
     'a moved address changes what the firewall allows.',
     ...(note ? [`Note: ${note}`] : []),
   ];
+  const text = formatLock(lock, header);
   try {
-    writeLockAtomically(lockFile, formatLock(lock, header));
+    // Unchanged answers make the same text: the file is left alone, its date included.
+    if (previousText !== text) writeLockAtomically(lockFile, text);
   } catch (err) {
     throw fileSystemError(err, `${displayPath(lockFile)} was left as it was`, lockFile);
   }

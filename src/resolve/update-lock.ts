@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sameList } from '../net/addresses';
 import type { Policy } from '../policy/types';
 import { FAMILIES, type Family, type Lock, type LockEntry } from './lock';
 import type { NameResult } from './resolver';
@@ -25,6 +26,22 @@ export interface Outcome {
 }
 
 const LABEL: Record<Family, string> = { ipv4: 'A', ipv6: 'AAAA' };
+
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => sameList([...a].sort(), [...b].sort());
+
+/**
+ * Whether a fresh answer says what the lock already holds: the same addresses, CNAME chain
+ * and server, and nothing marked stale. A TTL counted down by a cache is not a change.
+ */
+function sameAnswer(old: LockEntry, fresh: LockEntry): boolean {
+  return (
+    old.stale === undefined &&
+    old.server === fresh.server &&
+    sameSet(old.ipv4, fresh.ipv4) &&
+    sameSet(old.ipv6, fresh.ipv6) &&
+    sameList(old.cnames, fresh.cnames)
+  );
+}
 
 /** "addresses from T": when the kept addresses were last fresh. */
 function freshSince(old: LockEntry, fam: Family): string {
@@ -62,7 +79,10 @@ export function updateLock(
       }
       continue;
     }
-    const entry: LockEntry = { ipv4: r.ipv4, ipv6: r.ipv6, ttl: r.ttl, cnames: r.cnames, server, resolvedAt: now };
+    const fresh: LockEntry = { ipv4: r.ipv4, ipv6: r.ipv6, ttl: r.ttl, cnames: r.cnames, server, resolvedAt: now };
+    // The same answer as before keeps its entry, date and TTL as they were, so a daily resolve
+    // that moved nothing leaves the lock byte-identical: no pull request for a changed date.
+    const entry = old && sameAnswer(old, fresh) && Object.keys(r.familyErrors).length === 0 ? { ...old } : fresh;
     const said: string[] = [];
     for (const fam of FAMILIES) {
       const why = r.familyErrors[fam];

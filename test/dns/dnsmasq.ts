@@ -32,8 +32,8 @@ async function freePort(): Promise<number> {
  * dnsmasq on 127.0.0.1 and a free port, answering only from the given records: no upstream
  * servers, no /etc/hosts, no resolv.conf. Names under `nxdomain` get NXDOMAIN.
  */
-export async function startDnsmasq(records: DnsRecord[], nxdomain: string[] = []): Promise<DnsServer> {
-  const port = await freePort();
+export async function startDnsmasq(records: DnsRecord[], nxdomain: string[] = [], port?: number): Promise<DnsServer> {
+  port ??= await freePort();
   const args = [
     '--keep-in-foreground',
     '--conf-file=/dev/null',

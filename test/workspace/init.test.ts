@@ -47,7 +47,7 @@ describe('fwgen init', () => {
   test('the CI recipes are valid YAML and their fwgen commands run', async () => {
     const recipes = ['.github/workflows/fwgen.yml', '.github/workflows/fwgen-refresh.yml', '.gitlab-ci.yml'].map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
     const gh = parse(recipes[0]!);
-    expect(Object.keys(gh.on)).toEqual(['pull_request', 'push']);
+    expect(Object.keys(gh.on)).toEqual(['pull_request', 'push', 'workflow_dispatch']);
     expect(gh.permissions['pull-requests']).toBe('write');
     expect(parse(recipes[1]!).on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
     const gl = parse(recipes[2]!);
