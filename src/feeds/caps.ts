@@ -1,7 +1,7 @@
 /**
  * How much of a feed document is read. A published list is a few megabytes at most (AWS's
- * ip-ranges.json, the largest, is about 2 MB and 60,000 JSON values), so the defaults leave
- * room to grow while keeping `lists update` far below 200 MB of memory whatever a server sends.
+ * ip-ranges.json, the largest, is about 2 MB and 60,000 JSON values), so the defaults (8 MiB,
+ * 500,000 entries) leave room to grow while keeping `lists update` far below 200 MB of memory whatever a server sends.
  */
 export interface FeedCaps {
   /** Bytes of one document after its content coding (gzip, deflate, br) is undone. */
@@ -10,7 +10,7 @@ export interface FeedCaps {
   maxEntries: number;
 }
 
-export const DEFAULT_CAPS: FeedCaps = { maxBytes: 16 * 1024 * 1024, maxEntries: 1_000_000 };
+export const DEFAULT_CAPS: FeedCaps = { maxBytes: 8 * 1024 * 1024, maxEntries: 500_000 };
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 

@@ -70,6 +70,12 @@ function describeFraming(f: Framing): string {
   return 'in the middle of the body';
 }
 
+/** Stops a download that will not be read; the abort it causes is expected, not an error. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 export interface ReadOptions {
   shape: BodyShape;
   caps: FeedCaps;
@@ -91,11 +97,11 @@ export async function readBody(body: Readable, o: ReadOptions): Promise<string> 
   try {
     decoding = decoders(o.codings);
   } catch (err) {
-    body.destroy();
+    discard(body);
     throw err;
   }
   if (o.framing.kind === 'close' && o.codings.length === 0 && o.shape === 'lines') {
-    body.destroy();
+    discard(body);
     throw new BodyRefused(
       'the server marked the end of this line-by-line feed only by closing the connection (no Content-Length, no chunked framing, no compression), so a cut-short list cannot be told from a whole one',
     );
@@ -121,7 +127,8 @@ export async function readBody(body: Readable, o: ReadOptions): Promise<string> 
       },
     });
     // Compressed data larger than the cap is no feed either, and must not stream on forever.
-    await pipeline([body, byteCap(o.caps.maxBytes, 'the compressed document'), ...decoding, byteCap(o.caps.maxBytes, 'the document'), sink]);
+    const compressed = decoding.length > 0 ? [byteCap(o.caps.maxBytes, 'the compressed document')] : [];
+    await pipeline([body, ...compressed, ...decoding, byteCap(o.caps.maxBytes, 'the document'), sink]);
   } catch (err) {
     if (err instanceof BodyRefused) throw err;
     const e = err as NodeJS.ErrnoException;

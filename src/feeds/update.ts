@@ -279,6 +279,37 @@ function pickLists(all: PlacedList[], ids: string[], writable: string[]): Array<
 export class UnknownListError extends FeedUsageError {}
 
 /**
+ * Lists that share a feed (AWS by service and by region) read the same document once. A
+ * document is let go when the last list that reads it has, so the caps bound what is held
+ * at a time by one list's documents, not by every document of the run.
+ */
+function sharedFetcher(o: UpdateOptions, feeds: FeedSpec[]): Fetcher {
+  const keyOf = (url: string, shape: string) => `${shape} ${url}`;
+  const readers = new Map<string, number>();
+  for (const feed of feeds) {
+    const format = formats[feed.format];
+    let urls: string[];
+    try {
+      urls = format.fetchUrls(feed.urls, o.requestId);
+    } catch (err) {
+      if (err instanceof FeedError) continue; // said when that list is fetched
+      throw err;
+    }
+    for (const url of urls) readers.set(keyOf(url, format.shape), (readers.get(keyOf(url, format.shape)) ?? 0) + 1);
+  }
+  const seen = new Map<string, ReturnType<Fetcher>>();
+  return (url, shape) => {
+    const key = keyOf(url, shape);
+    const got = seen.get(key) ?? o.fetcher(url, shape);
+    const left = (readers.get(key) ?? 1) - 1;
+    readers.set(key, left);
+    if (left > 0) seen.set(key, got);
+    else seen.delete(key);
+    return got;
+  };
+}
+
+/**
  * Fetches every chosen list's feed, checks it (public unicast, not empty, not shrunk past the
  * limit, the catalog still loads) and only then writes the files whose content changed.
  * One refused feed means nothing is written: the catalog stays as reviewed.
@@ -289,13 +320,7 @@ export async function updateLists(o: UpdateOptions): Promise<UpdateReport> {
   const notWritten = all
     .filter((p) => p.list.feed && !o.layers.writable.includes(p.layer))
     .map(({ list }) => ({ id: list.id, file: displayPath(list.path), path: list.path }));
-  // Lists that share a feed (AWS by service and by region) read the same document.
-  const seen = new Map<string, ReturnType<Fetcher>>();
-  const fetcher: Fetcher = (url, shape) => {
-    const key = `${shape} ${url}`;
-    if (!seen.has(key)) seen.set(key, o.fetcher(url, shape));
-    return seen.get(key)!;
-  };
+  const fetcher = sharedFetcher(o, chosen.map((c) => c.feed));
   const vendors = new Map<string, string>();
   const writes: Write[] = [];
   const outcomes: ListOutcome[] = [];
