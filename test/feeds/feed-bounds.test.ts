@@ -2,32 +2,14 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { catalogRoot, repoRoot, runInProcess, tempDir } from '../helpers';
+import { repoRoot } from '../helpers';
+import { awsCloudfrontList, catalogCopy, snapshot, updaterFor } from './catalog-copy';
 import { fixtureRoutes, useFeedServer, type FeedServer, type RawBody, type Route } from './server';
 
 const feeds = useFeedServer();
 let server: FeedServer;
-beforeEach(() => {
-  server = feeds();
-});
-
-/** A copy of the shipped catalog: tests never touch the real one. */
-function catalogCopy(): string {
-  const root = tempDir('fwgen-bounds-');
-  fs.cpSync(catalogRoot, root, { recursive: true });
-  return root;
-}
-
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const dir of ['lists', 'vendors']) {
-    for (const f of fs.readdirSync(path.join(root, dir))) out[`${dir}/${f}`] = fs.readFileSync(path.join(root, dir, f), 'utf8');
-  }
-  return out;
-}
-
-const update = (root: string, ...args: string[]) =>
-  runInProcess(['lists', 'update', '--catalog', root, '--source-base', server.base, '--tries', '1', '--timeout', '5000', ...args]);
+beforeEach(() => (server = feeds()));
+const update = updaterFor(feeds);
 
 /** Peak resident memory of a process, in bytes, from its high-water mark in /proc. */
 function peakRss(pid: number): number | undefined {
@@ -85,19 +67,7 @@ describe('caps: a document larger than the caps is refused while it downloads, i
   ];
 
   test.each(cases)('%s', async (_name, route, answer, message) => {
-    const root = catalogCopy();
-    if (route === '/ip-ranges.json') {
-      fs.writeFileSync(path.join(root, 'lists', 'aws-cloudfront.yaml'), `list:
-  id: aws-cloudfront
-  name: Amazon CloudFront
-  source: { url: https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html, recorded: 2026-01-01 }
-  feed:
-    format: aws
-    urls: [https://ip-ranges.amazonaws.com/ip-ranges.json]
-    filter: { service: CLOUDFRONT }
-addresses: [13.32.0.0/15]
-`);
-    }
+    const root = catalogCopy(route === '/ip-ranges.json' ? { 'aws-cloudfront.yaml': awsCloudfrontList } : {});
     const before = snapshot(root);
     server.routes[route] = answer;
     const id = route === '/ips-v4' ? 'cloudflare' : 'aws-cloudfront';
@@ -190,16 +160,6 @@ describe('completeness: a document is taken only when its framing or its format 
   });
 
   describe('JSON is whole when it parses whole, whatever the framing', () => {
-    const awsList = `list:
-  id: aws-cloudfront
-  name: Amazon CloudFront
-  source: { url: https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html, recorded: 2026-01-01 }
-  feed:
-    format: aws
-    urls: [https://ip-ranges.amazonaws.com/ip-ranges.json]
-    filter: { service: CLOUDFRONT }
-addresses: [13.32.0.0/15]
-`;
     const json = Buffer.from(fixtureRoutes()['/ip-ranges.json']!.body);
     const jgz = zlib.gzipSync(json);
     test.each<[string, RawBody, Buffer, RegExp | null]>([
@@ -209,8 +169,7 @@ addresses: [13.32.0.0/15]
       ['chunked, no last chunk', { framing: 'chunked', cutAt: json.length }, json, /last chunk of its chunked body/],
       ['close-delimited, whole', { framing: 'close' }, json, null],
     ])('%s', async (_name, raw, body, message) => {
-      const root = catalogCopy();
-      fs.writeFileSync(path.join(root, 'lists', 'aws-cloudfront.yaml'), awsList);
+      const root = catalogCopy({ 'aws-cloudfront.yaml': awsCloudfrontList });
       server.routes['/ip-ranges.json'] = { body, type: 'application/json', raw };
       const r = await update(root, 'aws-cloudfront');
       if (message) {

@@ -1,34 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { isPublicSuffix } from '../../src/feeds/widening';
-import { catalogRoot, runInProcess, tempDir } from '../helpers';
+import { runInProcess } from '../helpers';
+import { catalogCopy, listAt, snapshot, updaterFor } from './catalog-copy';
 import { fixtureRoutes, startFeedServer, useFeedServer, type FeedServer } from './server';
 
 const feeds = useFeedServer();
 let server: FeedServer;
-beforeEach(() => {
-  server = feeds();
-});
-
-function catalogCopy(): string {
-  const root = tempDir('fwgen-widening-');
-  fs.cpSync(catalogRoot, root, { recursive: true });
-  return root;
-}
-
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const dir of ['lists', 'vendors']) {
-    for (const f of fs.readdirSync(path.join(root, dir))) out[`${dir}/${f}`] = fs.readFileSync(path.join(root, dir, f), 'utf8');
-  }
-  return out;
-}
-
-const listAt = (root: string, id: string) => parse(fs.readFileSync(path.join(root, 'lists', `${id}.yaml`), 'utf8'));
-
-const update = (root: string, ...args: string[]) =>
-  runInProcess(['lists', 'update', '--catalog', root, '--source-base', server.base, '--tries', '1', '--timeout', '5000', ...args]);
+beforeEach(() => (server = feeds()));
+const update = updaterFor(feeds);
 
 const v4 = () => fixtureRoutes()['/ips-v4']!.body;
 const v6 = () => fixtureRoutes()['/ips-v6']!.body;
