@@ -497,12 +497,19 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
   // In a workspace: its own catalog folders, checked as the workspace loads them.
   const ws = workspaceOf(a, io);
   const layers = ws ? feedsLayersLib.workspaceLayers(ws) : feedsLayersLib.singleCatalog(a.catalog as string);
-  const { fetcher, close } = feedsFetchLib.httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base });
+  let caps;
+  try {
+    caps = feedsCommandLib.capsOf(a);
+  } catch (err) {
+    throw err instanceof feedsCommandLib.FeedUsageError ? new UsageError(err.message) : err;
+  }
+  const { fetcher, close } = feedsFetchLib.httpFetcher({ timeoutMs: a.timeout as number, tries: a.tries as number, sourceBase: base, caps });
   try {
     const report = await feedsUpdateLib.updateLists({
       layers,
       lists: (a.lists as string[] | undefined) ?? [],
       acceptShrink: a.acceptShrink as boolean,
+      acceptWidening: a.acceptWidening as boolean,
       today: new Date().toISOString().slice(0, 10),
       requestId: cryptoLib.randomUUID(),
       fetcher,
@@ -518,7 +525,7 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
     io.err(feedsReportLib.formatUpdateReport(report));
     return report.outcomes.some((o) => o.status === 'refused') ? EXIT.error : EXIT.ok;
   } catch (err) {
-    if (err instanceof feedsUpdateLib.UnknownListError) throw new UsageError(err.message);
+    if (err instanceof feedsCommandLib.FeedUsageError) throw new UsageError(err.message);
     throw err;
   } finally {
     await close();

@@ -1,5 +1,5 @@
 import { isCidrError, parseCidr } from '../net/addresses';
-import { FeedError, type FeedFilter, type FeedFormat, type FetchedBody, type M365Endpoint, type ParsedFeed } from './types';
+import { FeedError, type BodyShape, type FeedFilter, type FeedFormat, type FetchedBody, type M365Endpoint, type ParsedFeed } from './types';
 
 /**
  * How each published feed is read. Shapes follow the providers' documentation:
@@ -9,6 +9,8 @@ import { FeedError, type FeedFilter, type FeedFormat, type FetchedBody, type M36
 export interface FormatSpec {
   id: FeedFormat;
   describe: string;
+  /** How its documents are read and counted while they arrive. */
+  shape: BodyShape;
   /** Filter keys this feed's entries have, and the entry field each reads. */
   filterKeys: Record<string, string>;
   /** The URLs to fetch for the feed URLs a list names (Microsoft 365 adds its version URL and a request id). */
@@ -58,6 +60,7 @@ function single(values: Array<string | undefined>, what: string): string | undef
 const cloudflare: FormatSpec = {
   id: 'cloudflare',
   describe: 'plain text, one CIDR a line (https://www.cloudflare.com/ips-v4, /ips-v6)',
+  shape: 'lines',
   filterKeys: {},
   fetchUrls: (urls) => urls,
   parse(bodies) {
@@ -86,6 +89,7 @@ function prefixFeed(id: FeedFormat, describe: string, filterKeys: Record<string,
   return {
     id,
     describe,
+    shape: 'json',
     filterKeys,
     fetchUrls: (urls) => urls,
     parse(bodies, filter) {
@@ -169,6 +173,7 @@ function m365Endpoint(e: Entry, body: FetchedBody, i: number): M365Endpoint {
 const microsoft365: FormatSpec = {
   id: 'microsoft-365',
   describe: 'Microsoft 365 endpoints web service JSON (filter by serviceArea, category, required); its version from /version/<instance>',
+  shape: 'json',
   filterKeys: { serviceArea: 'serviceArea', category: 'category', required: 'required' },
   fetchUrls: (urls, requestId) => urls.flatMap((u) => [withClientRequestId(u, requestId), withClientRequestId(m365VersionUrl(u), requestId)]),
   parse(bodies, filter) {

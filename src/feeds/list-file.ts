@@ -8,7 +8,7 @@ import type { YamlSource } from '../catalog/yaml-source';
 import { InputError, type LocatedIssue } from '../errors';
 import { isCidrError, parseCidr } from '../net/addresses';
 import { formats } from './formats';
-import type { FeedFilter, FeedFormat, FeedSpec } from './types';
+import type { FeedFilter, FeedFormat, FeedSpec, Redirect } from './types';
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
 
@@ -33,6 +33,8 @@ export function feedOf(raw: Raw | undefined, src: YamlSource): FeedSpec | undefi
     urls: raw.urls,
     filter,
     vendor: raw.vendor,
+    widestPrefix: raw.widestPrefix,
+    redirects: raw.redirects,
     version: raw.version,
     published: raw.published,
     fetched: raw.fetched,
@@ -92,6 +94,8 @@ export interface ListUpdate {
   digest: string;
   version?: string;
   published?: string;
+  /** Redirects to another host this update followed; none removes the record of earlier ones. */
+  redirects: Redirect[];
 }
 
 /**
@@ -105,6 +109,8 @@ export function updatedListText(text: string, u: ListUpdate): string {
     if (u[key] === undefined) doc.deleteIn(['list', 'feed', key]);
     else doc.setIn(['list', 'feed', key], u[key]);
   }
+  if (u.redirects.length === 0) doc.deleteIn(['list', 'feed', 'redirects']);
+  else doc.setIn(['list', 'feed', 'redirects'], doc.createNode(u.redirects));
   doc.setIn(['list', 'feed', 'fetched'], u.fetched);
   doc.setIn(['list', 'feed', 'digest'], u.digest);
   doc.setIn(['addresses'], doc.createNode(u.addresses));

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { displayPath } from '../paths';
+import { escapeUnsafe } from '../unsafe-chars';
 import type { CatalogLayers } from './layers';
 import type { UpdateReport } from './update';
 
@@ -8,10 +9,20 @@ function versions(prev: string | undefined, next: string | undefined): string {
   return prev && prev !== next ? `, feed version ${prev} → ${next}` : `, feed version ${next}`;
 }
 
+/**
+ * Lines for a terminal: versions, reasons and URLs come from a feed or a server, so every
+ * control character, bidi override and line break in them is shown as an escape; one value
+ * can neither recolour the terminal, rewrite the line before it nor pose as another line.
+ */
+function terminalText(lines: string[]): string {
+  return lines.map(escapeUnsafe).join('\n') + '\n';
+}
+
 /** One line per list (and generated vendor file), then what was written; refusals say why. */
 export function formatUpdateReport(report: UpdateReport): string {
   const lines: string[] = [];
   for (const o of report.outcomes) {
+    for (const r of o.redirects) lines.push(`NOTE: ${o.id}: ${r.from} redirected to another host, ${r.to}${o.status === 'refused' ? '' : ' (recorded in list.feed.redirects)'}`);
     for (const w of o.warnings) lines.push(`WARNING: ${o.id}: ${w}`);
     if (o.status === 'refused') {
       lines.push(`${o.id}: refused, ${o.file} kept as it was: ${o.reason}`);
@@ -25,7 +36,7 @@ export function formatUpdateReport(report: UpdateReport): string {
   if (refused > 0) lines.push(`fwgen: ${refused} feed${refused === 1 ? '' : 's'} refused; nothing was written`);
   else if (report.written.length === 0) lines.push('nothing changed');
   else for (const f of report.written) lines.push(`wrote ${f}`);
-  return lines.join('\n') + '\n';
+  return terminalText(lines);
 }
 
 /** A path as the user types it in a shell from the working folder. */
@@ -47,7 +58,7 @@ export function formatNothingInWorkspace(report: UpdateReport, layers: CatalogLa
       : 'the workspace names no catalog folder of its own; nothing to update',
   ];
   const shipped = report.notWritten;
-  if (shipped.length === 0) return `${lines.join('\n')}\n`;
+  if (shipped.length === 0) return terminalText(lines);
   lines.push(
     `The lists shipped with fwgen that name a feed (${shipped.map((s) => s.id).join(', ')}) are kept current by fwgen's releases, not in this workspace.`,
     "To keep one current here, copy it into a catalog folder's lists/ (a file of the same name replaces the shipped one), commit it, and run fwgen lists update again:",
@@ -56,5 +67,5 @@ export function formatNothingInWorkspace(report: UpdateReport, layers: CatalogLa
   if (target === undefined) lines.push(`  first add a catalog folder to fwgen.yaml (catalog: [catalog]), then`);
   const dest = path.join(target ?? path.resolve('catalog'), 'lists');
   lines.push(`  mkdir -p ${shellPath(dest)} && cp ${shellPath(shipped[0]!.path)} ${shellPath(dest)}/`);
-  return `${lines.join('\n')}\n`;
+  return terminalText(lines);
 }

@@ -12,6 +12,10 @@ export interface FeedSpec {
   filter: FeedFilter;
   /** Also write catalog/vendors/<vendor>.yaml from the feed (Microsoft 365). */
   vendor?: string;
+  /** The list's own bound on new prefixes (list.feed.widestPrefix), when it sets one. */
+  widestPrefix?: Partial<PrefixPolicy>;
+  /** Redirects to another host the last update followed. */
+  redirects?: Redirect[];
   version?: string;
   published?: string;
   fetched?: string;
@@ -19,10 +23,26 @@ export interface FeedSpec {
   origin: SourceLocation;
 }
 
-/** One fetched document: the URL it was asked for and its body. */
+/** How a document is read while it arrives: its entries are lines, or the values of one JSON document. */
+export type BodyShape = 'lines' | 'json';
+
+/** A redirect that led to another host than the one asked: said on stderr, recorded in the list file. */
+export interface Redirect {
+  from: string;
+  to: string;
+}
+
+/** One fetched document: the URL it was asked for, its body, and where it really came from if another host. */
 export interface FetchedBody {
   url: string;
   text: string;
+  redirect?: Redirect;
+}
+
+/** The widest prefix (shortest length) a new entry of a list may have, per family. */
+export interface PrefixPolicy {
+  ipv4: number;
+  ipv6: number;
 }
 
 /** A feed read and filtered: the prefixes it lists, as written, and its own version if it has one. */
@@ -56,3 +76,6 @@ export class FeedError extends Error {
     this.name = 'FeedError';
   }
 }
+
+/** A command line that cannot be run as given (an unknown list, a cap that is not a size). */
+export class FeedUsageError extends Error {}

@@ -3,20 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { catalogRoot, repoRoot, runInProcess, tempDir } from '../helpers';
+import { awsCloudfrontList, catalogCopy as copyCatalog, listAt, snapshot } from './catalog-copy';
 import { fixtureRoutes, PROXY_VARS, startFeedServer, startProxy, useFeedServer, type FeedServer, type Route } from './server';
 
 /** Test lists beside the shipped ones: one per format and filter kind. */
 const testLists: Record<string, string> = {
-  'aws-cloudfront.yaml': `list:
-  id: aws-cloudfront
-  name: Amazon CloudFront
-  source: { url: https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html, recorded: 2026-01-01 }
-  feed:
-    format: aws
-    urls: [https://ip-ranges.amazonaws.com/ip-ranges.json]
-    filter: { service: CLOUDFRONT }
-addresses: [13.32.0.0/15]
-`,
+  'aws-cloudfront.yaml': awsCloudfrontList,
   'aws-ec2-eu-west-1.yaml': `list:
   id: aws-ec2-eu-west-1
   name: Amazon EC2 in eu-west-1
@@ -55,24 +47,7 @@ beforeEach(() => {
 });
 
 /** A copy of the shipped catalog plus the test lists: tests never touch the real one. */
-function catalogCopy(withTestLists = true): string {
-  const root = tempDir('fwgen-feeds-');
-  fs.cpSync(catalogRoot, root, { recursive: true });
-  if (withTestLists) for (const [f, text] of Object.entries(testLists)) fs.writeFileSync(path.join(root, 'lists', f), text);
-  return root;
-}
-
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const dir of ['lists', 'vendors']) {
-    for (const f of fs.readdirSync(path.join(root, dir))) out[`${dir}/${f}`] = fs.readFileSync(path.join(root, dir, f), 'utf8');
-  }
-  return out;
-}
-
-function listAt(root: string, id: string): { list: Record<string, any>; addresses: string[] } {
-  return parse(fs.readFileSync(path.join(root, 'lists', `${id}.yaml`), 'utf8'));
-}
+const catalogCopy = (withTestLists = true) => copyCatalog(withTestLists ? testLists : {});
 
 const update = (root: string, ...args: string[]) =>
   runInProcess(['lists', 'update', '--catalog', root, '--source-base', server.base, '--tries', '1', ...(args.includes('--timeout') ? [] : ['--timeout', '2000']), ...args]);

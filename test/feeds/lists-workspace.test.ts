@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { catalogRoot, runInProcess, tempDir } from '../helpers';
 import { useFeedServer, type FeedServer } from './server';
+import { awsCloudfrontList } from './catalog-copy';
 
 // `fwgen lists update` inside a workspace: the lists of the workspace's own catalog folders
 // are updated; the shipped catalog (here the repository's catalog/, outside the workspace,
@@ -30,16 +31,6 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
-const awsList = `list:
-  id: aws-cloudfront
-  name: Amazon CloudFront
-  source: { url: https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html, recorded: 2026-01-01 }
-  feed:
-    format: aws
-    urls: [https://ip-ranges.amazonaws.com/ip-ranges.json]
-    filter: { service: CLOUDFRONT }
-addresses: [13.32.0.0/15]
-`;
 
 /**
  * A workspace with two catalog folders (under a dot folder, as a checkout in ~/.cache may be):
@@ -67,7 +58,7 @@ describe('fwgen lists update in a workspace', () => {
   test("updates the lists of the workspace's own catalog folders; the shipped catalog stays byte-identical", async () => {
     const staleCloudflare = shipped('lists/cloudflare.yaml').replace('  - 2c0f:f248::/32\n', '');
     expect(staleCloudflare).not.toBe(shipped('lists/cloudflare.yaml'));
-    const root = workspace({ 'catalog/lists/cloudflare.yaml': staleCloudflare, 'local/catalog/lists/aws-cloudfront.yaml': awsList });
+    const root = workspace({ 'catalog/lists/cloudflare.yaml': staleCloudflare, 'local/catalog/lists/aws-cloudfront.yaml': awsCloudfrontList });
     const shippedBefore = snapshot(catalogRoot);
 
     const r = await update(path.join(root, 'local')); // the nearest fwgen.yaml above the working folder
@@ -126,7 +117,7 @@ describe('fwgen lists update in a workspace', () => {
   });
 
   test('a refused feed leaves the layer file byte-identical', async () => {
-    const root = workspace({ 'local/catalog/lists/aws-cloudfront.yaml': awsList, 'catalog/lists/cloudflare.yaml': shipped('lists/cloudflare.yaml').replace('  - 2c0f:f248::/32\n', '') });
+    const root = workspace({ 'local/catalog/lists/aws-cloudfront.yaml': awsCloudfrontList, 'catalog/lists/cloudflare.yaml': shipped('lists/cloudflare.yaml').replace('  - 2c0f:f248::/32\n', '') });
     const before = snapshot(root);
     server.routes['/ip-ranges.json'] = { status: 500, body: 'oops' };
     const r = await update(root);

@@ -1,4 +1,5 @@
 import { rebase } from '../../src/feeds/fetch';
+import { entryCounter } from '../../src/feeds/entry-count';
 import { formats, m365VersionUrl } from '../../src/feeds/formats';
 import { notPublicUnicast, shrinkage } from '../../src/feeds/guard';
 import { hostName } from '../../src/feeds/m365-vendor';
@@ -101,5 +102,24 @@ describe('feed parsers', () => {
     const parsed = formats['microsoft-365'].parse([endpoints, version], { required: [true] });
     expect(parsed).toMatchObject({ prefixes: ['13.107.6.152/31'], version: '2025103000' });
     expect(parsed.endpoints).toHaveLength(2);
+  });
+});
+
+describe('entries are counted while a document arrives', () => {
+  const count = (shape: 'lines' | 'json', ...pieces: string[]) => {
+    const c = entryCounter(shape);
+    for (const p of pieces) c.add(Buffer.from(p));
+    return c.count;
+  };
+  test('lines: a last line without a line feed counts', () => {
+    expect(count('lines', '1.1.1.0/24\n2.2.2.0/24')).toBe(2);
+    expect(count('lines', '1.1.1.0/24\n', '2.2.2.0/24\n')).toBe(2);
+    expect(count('lines', '')).toBe(0);
+  });
+  test('JSON: every value, keys not, strings read with their escapes, across chunk edges', () => {
+    expect(count('json', '{"a": [1, "x", true, null], "b": {}}')).toBe(7);
+    expect(count('json', '["a\\"],[{", "b"]')).toBe(3);
+    expect(count('json', '{"ke', 'y": "va', 'l", "k2": -12.5e3}')).toBe(3);
+    expect(count('json', '[{},{},{}]')).toBe(4);
   });
 });

@@ -10,16 +10,74 @@ export const fixturesDir = path.join(__dirname, 'fixtures');
 /** What the test server answers on one path. */
 export interface Route {
   status?: number;
-  body: string;
+  body: string | Buffer;
   type?: string;
   /** Wait this long before answering (a feed that hangs). */
   delayMs?: number;
+  /** More response headers (a redirect's Location). */
+  headers?: Record<string, string>;
+  /** Written on the socket by hand, to control how the body's end is told and where the connection is cut. */
+  raw?: RawBody;
+}
+
+/**
+ * A response written byte by byte: `length` announces the whole body's Content-Length,
+ * `chunked` sends chunks and (unless cut) the last chunk, `close` ends the body only by
+ * closing the connection. The body is `body` sent `repeat` times, with backpressure, so a
+ * test can send 200 MB without holding it. `cutAt` ends the connection cleanly (FIN) after
+ * that many body bytes, whatever the framing promised.
+ */
+export interface RawBody {
+  framing: 'length' | 'chunked' | 'close';
+  /** The Content-Encoding header; the body is already encoded. */
+  encoding?: string;
+  repeat?: number;
+  cutAt?: number;
+}
+
+/** Writes one piece, waiting for the socket to drain; false once the client has gone. */
+function writeWhenReady(socket: net.Socket, data: Buffer | string): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(false);
+  if (socket.write(data)) return Promise.resolve(true);
+  return new Promise((done) => {
+    const finish = (ok: boolean) => {
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+      done(ok);
+    };
+    const onDrain = () => finish(true);
+    const onClose = () => finish(false);
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+  });
+}
+
+async function sendRaw(socket: net.Socket, route: Route & { raw: RawBody }): Promise<void> {
+  const { framing, encoding, repeat = 1, cutAt } = route.raw;
+  const body = Buffer.from(route.body);
+  const total = body.length * repeat;
+  const head = [`HTTP/1.1 ${route.status ?? 200} ${http.STATUS_CODES[route.status ?? 200]}`, `Content-Type: ${route.type ?? 'text/plain'}`];
+  if (encoding) head.push(`Content-Encoding: ${encoding}`);
+  if (framing === 'length') head.push(`Content-Length: ${total}`);
+  if (framing === 'chunked') head.push('Transfer-Encoding: chunked');
+  if (framing === 'close') head.push('Connection: close');
+  if (!(await writeWhenReady(socket, `${head.join('\r\n')}\r\n\r\n`))) return;
+  const limit = Math.min(cutAt ?? total, total);
+  let sent = 0;
+  while (sent < limit) {
+    const piece = body.subarray(0, Math.min(body.length, limit - sent));
+    const framed = framing === 'chunked' ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece;
+    if (!(await writeWhenReady(socket, framed))) return;
+    sent += piece.length;
+  }
+  if (framing === 'chunked' && cutAt === undefined) await writeWhenReady(socket, '0\r\n\r\n');
+  socket.end();
 }
 
 /** Each fixture under the path its real feed has, so --source-base keeps the path. */
-export function fixtureRoutes(): Record<string, Route> {
+export function fixtureRoutes(): Record<string, Route & { body: string }> {
   const read = (f: string) => fs.readFileSync(path.join(fixturesDir, f), 'utf8');
-  const json = (f: string): Route => ({ body: read(f), type: 'application/json' });
+  const json = (f: string): Route & { body: string } => ({ body: read(f), type: 'application/json' });
   return {
     '/ips-v4': { body: read('cloudflare/ips-v4'), type: 'text/plain' },
     '/ips-v6': { body: read('cloudflare/ips-v6'), type: 'text/plain' },
@@ -59,7 +117,11 @@ export async function startFeedServer(prefix = '', tls?: { cert: string; key: st
     }
     const send = () => {
       if (res.destroyed) return;
-      res.writeHead(route.status ?? 200, { 'content-type': route.type ?? 'text/plain' }).end(route.body);
+      if (route.raw) {
+        void sendRaw(req.socket, route as Route & { raw: RawBody });
+        return;
+      }
+      res.writeHead(route.status ?? 200, { 'content-type': route.type ?? 'text/plain', ...route.headers }).end(route.body);
     };
     if (route.delayMs) setTimeout(send, route.delayMs);
     else send();
