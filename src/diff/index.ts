@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
+import { escapeUnsafe } from '../unsafe-chars';
 import type { OpenWorkspace } from '../workspace/sites';
-import { checkoutToTemp, openBase } from './base-tree';
+import { checkoutToTemp } from './base-tree';
 import { compare } from './compare';
-import { emptySnapshot, snapshot } from './snapshot';
+import { notComparedNote } from './notes';
+import { baseSide, headSide } from './sides';
 import type { ChangeSet } from './types';
 
 export { formatMarkdown } from './format-markdown';
@@ -18,21 +20,29 @@ export interface DiffRequest {
   baseDir?: string;
 }
 
-/** The workspace as it is now against its base: a Git revision or another folder. */
+/**
+ * The workspace as it is now against its base (a Git revision or another folder): the
+ * policy each base site committed (out/<site>/policy.json) against a fresh render.
+ */
 export async function diffWorkspace(head: OpenWorkspace, req: DiffRequest): Promise<ChangeSet> {
   if (req.baseDir !== undefined) {
     const root = path.resolve(req.baseDir);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new FileError(req.baseDir, 'not a folder (--base-dir)');
-    const base = openBase(head, root);
-    return compare(base ? await snapshot(base, req.baseDir) : emptySnapshot(req.baseDir), await snapshot(head, 'working tree'));
+    const base = await baseSide(head, root, req.baseDir, `base folder ${req.baseDir}`);
+    return compare(base, await headSide(head, 'working tree'));
   }
   const tree = checkoutToTemp(head.root, req.base);
   try {
     const rel = path.relative(fs.realpathSync(tree.repoRoot), fs.realpathSync(head.root));
-    const base = openBase(head, path.join(tree.dir, rel));
     const label = req.base ?? `merge base ${tree.rev.slice(0, 12)}`;
-    return compare(base ? await snapshot(base, label) : emptySnapshot(label), await snapshot(head, 'working tree'));
+    const base = await baseSide(head, path.join(tree.dir, rel), label, `base revision ${label}`);
+    return compare(base, await headSide(head, 'working tree'));
   } finally {
     tree.dispose();
   }
+}
+
+/** What stderr says besides the report: the sites whose catalog changes were not compared. */
+export function baseNotes(cs: ChangeSet): string[] {
+  return cs.catalogNotCompared.length > 0 ? [`fwgen: ${notComparedNote(cs.catalogNotCompared.map(escapeUnsafe))}`] : [];
 }
