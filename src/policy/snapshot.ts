@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { formatPort } from '../net/ports';
@@ -151,7 +152,8 @@ export function policySnapshot(i: SnapshotInputs): PolicySnapshot {
     version: SNAPSHOT_VERSION,
     site: policy.profile.name,
     profile: policy.profile.file,
-    ...(policy.lockFile ? { lock: policy.lockFile } : {}),
+    // Beside the profile, named from the same root: the policy's own lock path depends on the working folder.
+    ...(policy.lockFile ? { lock: path.posix.join(path.posix.dirname(policy.profile.file), path.basename(policy.lockFile)) } : {}),
     digest: snapshotDigest(body),
     deviceClasses: body.deviceClasses,
     rules: body.rules,
