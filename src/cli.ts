@@ -390,8 +390,8 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
     io.out(picked[0]!.content);
     return EXIT.ok;
   }
-  const owned = chosen.map((t) => path.posix.join(result.policy.profile.name, t.id));
-  writeAndReport((a.output as string | undefined) ?? (ws ? ws.output : 'out'), result.files, owned, a, io);
+  const owned = renderLib.ownedBy(result.policy.profile.name, chosen);
+  writeAndReport((a.output as string | undefined) ?? (ws ? ws.output : 'out'), [...result.files, result.snapshot], owned, a, io);
   return EXIT.ok;
 }
 
@@ -545,8 +545,8 @@ function inventoryCommand(a: Record<string, unknown>, io: Io): number {
   const names = sites.map((s) => s.policy.profile.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two profiles are named ${dup}; sites in one inventory need distinct names`);
-  const files = [...sites.flatMap((s) => s.files), ...ansibleLib.fleetFiles(sites.map((s) => s.policy))];
-  const owned = names.flatMap((n) => registryLib.targets.map((t) => path.posix.join(n, t.id)));
+  const files = [...sites.flatMap((s) => [...s.files, s.snapshot]), ...ansibleLib.fleetFiles(sites.map((s) => s.policy))];
+  const owned = names.flatMap((n) => renderLib.ownedBy(n, registryLib.targets));
   const summary = outputLib.writeOutput(a.output as string, files, owned);
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
   io.out(`${path.join(a.output as string, 'inventory.yml')}\n${path.join(a.output as string, 'site.yml')}\n`);
@@ -558,6 +558,7 @@ async function diffCommand(a: Record<string, unknown>, io: Io): Promise<number> 
   const ws = workspaceOf(a, io);
   if (!ws) throw new UsageError('fwgen diff compares a workspace: run it inside one (fwgen.yaml; fwgen init makes one) or name it with --workspace');
   const cs = await diffLib.diffWorkspace(ws, { base: a.base as string | undefined, baseDir: a.baseDir as string | undefined });
+  for (const note of diffLib.baseNotes(cs)) io.err(`${note}\n`);
   const format = a.format as string;
   io.out(format === 'json' ? JSON.stringify(cs, null, 2) + '\n' : format === 'markdown' ? diffLib.formatMarkdown(cs) : diffLib.formatText(cs, io.colour === true));
   return cs.policyChanged || cs.flags.length > 0 ? EXIT.stale : EXIT.ok;

@@ -112,8 +112,10 @@ export function writeOutput(root: string, files: RenderedFile[], ownedDirs: stri
   }
 }
 
+/** The files under `dir`; an owned entry can also be one file (a site's policy.json), listed as itself. */
 export function listFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
+  if (!fs.statSync(dir).isDirectory()) return [dir];
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);

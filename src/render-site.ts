@@ -1,12 +1,16 @@
+import * as path from 'node:path';
 import { formatLocation } from './errors';
 import { escapeUnsafe } from './unsafe-chars';
 import { buildPolicy } from './policy/build';
 import { classesWithoutDns } from './policy/dns-reach';
+import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from './policy/snapshot';
 import type { Policy } from './policy/types';
 import { addressBookFor } from './resolve/address-book';
+import { FAMILIES, lockPathFor, readLock } from './resolve/lock';
 import { lockableNames, selectionDigest } from './resolve/update-lock';
 import { targetById, targets } from './targets/registry';
-import { renderPolicy, type RenderResult } from './targets/render';
+import { resolveOptions } from './targets/options';
+import { renderPolicy, type RenderedFile, type RenderResult } from './targets/render';
 import type { AnyTarget, Diagnostic } from './targets/types';
 import type { Profile } from './catalog/profile';
 import type { Catalog } from './catalog/types';
@@ -23,13 +27,19 @@ export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
   });
 }
 
+/**
+ * A rendered site: the chosen targets' files and diagnostics, the policy, and the policy
+ * snapshot (<site>/policy.json), which is the same whichever targets were chosen.
+ */
+export type SiteRender = RenderResult & { policy: Policy; snapshot: RenderedFile };
+
 /** Catalog + profile + its lock → rendered files and diagnostics, all in memory. */
 export function renderSite(
   catalogRoot: string,
   profileFile: string,
   chosen: AnyTarget[],
   allowUnresolved = false,
-): RenderResult & { policy: Policy } {
+): SiteRender {
   const { catalog, profile } = loadSite(catalogRoot, profileFile);
   return renderProfile(catalog, profile, profileFile, chosen, allowUnresolved);
 }
@@ -41,7 +51,7 @@ export function renderProfile(
   profileFile: string,
   chosen: AnyTarget[],
   allowUnresolved = false,
-): RenderResult & { policy: Policy } {
+): SiteRender {
   const book = addressBookFor(profileFile);
   const policy = buildPolicy(catalog, profile, book, allowUnresolved);
   const result = renderPolicy(policy, chosen, profile.targets);
@@ -62,7 +72,53 @@ export function renderProfile(
       loc: gap.rule.origins[0]!.loc,
     });
   }
-  return { ...result, policy };
+  const snapshot = policySnapshot({
+    policy,
+    catalog,
+    profile,
+    staleFamilies: staleFamiliesOf(policy, profileFile),
+    limits: targetLimits(policy, result.diagnostics, chosen, profile.targets),
+  });
+  return { ...result, policy, snapshot: { path: snapshotPath(policy.profile.name), content: formatSnapshot(snapshot) } };
+}
+
+/** Where a site's policy snapshot sits under the output folder. */
+export function snapshotPath(site: string): string {
+  return path.posix.join(site, SNAPSHOT_FILE);
+}
+
+/** What a site's render speaks for in the output folder: its targets' folders and its policy snapshot. */
+export function ownedBy(site: string, chosen: AnyTarget[]): string[] {
+  return [...chosen.map((t) => path.posix.join(site, t.id)), snapshotPath(site)];
+}
+
+/**
+ * What every target cannot hold, whichever were chosen: the snapshot must not depend on
+ * `--target`. The chosen targets' checks already ran; the others run their check only.
+ */
+function targetLimits(policy: Policy, ran: Diagnostic[], chosen: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
+  const all = [...ran.filter((d) => chosen.some((t) => t.id === d.target))];
+  for (const t of targets) {
+    if (!chosen.includes(t)) all.push(...t.check(policy, resolveOptions(t.options, given[t.id], policy)));
+  }
+  return all
+    .filter((d) => isLimitMessage(d.message))
+    .map((d) => ({ target: d.target, severity: d.severity, message: d.message, ...(d.loc ? { at: `${d.loc.file}:${d.loc.line}` } : {}) }));
+}
+
+/**
+ * The policy says a name is stale as one line; the lock says which family. A name whose IPv6
+ * lookup already failed at the base and whose IPv4 lookup fails now is newly stale.
+ */
+function staleFamiliesOf(policy: Policy, profileFile: string): Map<string, SnapshotFamily[]> {
+  const out = new Map<string, SnapshotFamily[]>();
+  if (![...policy.names.values()].some((n) => n.stale)) return out;
+  for (const [name, e] of readLock(lockPathFor(profileFile)).lock.names) {
+    // As the policy describes it: a family is stale only where the lock still holds its addresses.
+    const fams = FAMILIES.filter((f) => e.stale?.[f] && e[f].length > 0);
+    if (fams.length > 0) out.set(name, fams);
+  }
+  return out;
 }
 
 /** The policy's own warnings (explicit "any"), as diagnostics printed before the targets'. */

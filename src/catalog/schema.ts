@@ -7,8 +7,8 @@ import type { LocatedIssue } from '../errors';
 import { schemaDir } from '../paths';
 import type { YamlSource } from './yaml-source';
 
-export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock' | 'workspace';
-export const SCHEMA_NAMES: SchemaName[] = ['vendor', 'device-classes', 'list', 'profile', 'lock', 'workspace'];
+export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock' | 'workspace' | 'policy';
+export const SCHEMA_NAMES: SchemaName[] = ['vendor', 'device-classes', 'list', 'profile', 'lock', 'workspace', 'policy'];
 export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true } as const;
 
 /** Where the build puts the validators it compiled ahead (see schema-precompile.ts). */
@@ -46,6 +46,11 @@ function validator(name: SchemaName): ValidateFunction {
   }
   compiled.set(name, validate);
   return validate;
+}
+
+/** Whether data fits a schema; a file that does not is read again with positions to say where. */
+export function schemaAccepts(schema: SchemaName, data: unknown): boolean {
+  return validator(schema)(data) === true;
 }
 
 /** Validates a parsed file against one of the project's JSON Schemas; issues carry positions. */

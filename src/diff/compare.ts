@@ -1,5 +1,4 @@
-import type { Catalog } from '../catalog/types';
-import type { Diagnostic } from '../targets/types';
+import type { SnapshotLimit, SnapshotList } from '../policy/snapshot';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
 import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
@@ -15,10 +14,10 @@ export function compare(base: Snapshot, head: Snapshot): ChangeSet {
   const sites: SiteChange[] = [];
   const names = [...new Set([...base.sites.keys(), ...head.sites.keys()])].sort();
   for (const name of names) {
-    const site = compareSite(base.sites.get(name), head.sites.get(name), head.catalog ?? base.catalog, flags);
+    const site = compareSite(base.sites.get(name), head.sites.get(name), flags);
     sites.push(site);
   }
-  const lists = compareLists(base.catalog, head.catalog);
+  const lists = compareLists(base, head);
   for (const l of lists) {
     if (!l.before || !l.after) continue;
     const what = [
@@ -51,6 +50,7 @@ export function compare(base: Snapshot, head: Snapshot): ChangeSet {
     flags: sortFlags(flags),
     sites,
     lists,
+    catalogNotCompared: [...base.rerendered].sort(),
   };
 }
 
@@ -76,27 +76,34 @@ function sortFlags(flags: Flag[]): Flag[] {
   );
 }
 
-function pageOf(catalog: Catalog | undefined, vendor: string, service: string): VendorPage | undefined {
-  const v = catalog?.vendors.get(vendor);
-  if (!v) return undefined;
-  const cite = (v.services.find((s) => s.id === service) as { cite?: string } | undefined)?.cite;
-  return { vendor, title: v.source.title, ...(v.source.url ? { url: v.source.url } : {}), ...(cite ? { cite } : {}) };
+/** The vendor page a flow comes from, as the site's snapshot records it (after the change, else before). */
+function pageOf(sites: Array<SiteState | undefined>, vendor: string, service: string): VendorPage | undefined {
+  for (const site of sites) {
+    const v = site?.vendors.find((x) => x.id === vendor);
+    if (!v) continue;
+    const cite = v.cites?.[service];
+    return { vendor, title: v.title, ...(v.url ? { url: v.url } : {}), ...(cite ? { cite } : {}) };
+  }
+  return undefined;
 }
 
-function compareSite(base: SiteState | undefined, head: SiteState | undefined, catalog: Catalog | undefined, flags: Flag[]): SiteChange {
+function compareSite(base: SiteState | undefined, head: SiteState | undefined, flags: Flag[]): SiteChange {
   const name = (head ?? base)!.name;
   const flows: FlowChange[] = [];
-  const keys = [...new Set([...(base?.flows.keys() ?? []), ...(head?.flows.keys() ?? [])])].sort();
+  // Equal digests: the same rules, names and limits, so no flow and no flag can differ.
+  const same = base !== undefined && head !== undefined && base.digest === head.digest;
+  const keys = same ? [] : [...new Set([...(base?.flows.keys() ?? []), ...(head?.flows.keys() ?? [])])].sort();
   for (const key of keys) {
-    const change = compareFlow(base?.flows.get(key), head?.flows.get(key), head?.policy.lockFile ?? base?.policy.lockFile);
+    const change = compareFlow(base?.flows.get(key), head?.flows.get(key), head?.lockFile ?? base?.lockFile);
     if (!change) continue;
-    change.page = pageOf(catalog, change.vendor, change.service);
+    change.page = pageOf([head, base], change.vendor, change.service);
     flows.push(change);
     flags.push(...flowFlags(name, change));
   }
-  if (head) flags.push(...nameFlags(name, base, head), ...limitFlags(name, base, head));
-  const files = compareFiles(base?.files ?? [], head?.files ?? []);
+  if (head && !same) flags.push(...nameFlags(name, base, head), ...limitFlags(name, base, head));
   const status = !base ? 'added' : !head ? 'removed' : flows.length > 0 ? 'changed' : 'unchanged';
+  // Files are listed for what a reviewer approves: a site whose policy did not change lists none.
+  const files = status === 'unchanged' ? [] : compareFiles(base?.files() ?? [], head?.files() ?? []);
   return { site: name, status, file: (head ?? base)!.file, flows, files, edges: edgesOf(base, head, flows) };
 }
 
@@ -169,16 +176,16 @@ function flowFlags(site: string, f: FlowChange): Flag[] {
 
 function nameFlags(site: string, base: SiteState | undefined, head: SiteState): Flag[] {
   const out: Flag[] = [];
-  for (const [name, info] of head.policy.names) {
+  for (const [name, info] of head.names) {
     if (info.wildcard) continue;
-    const before = base?.policy.names.get(name);
-    const origins = head.policy.lockFile ? [head.policy.lockFile] : [];
-    if (!info.addresses && (!before || before.addresses)) {
+    const before = base?.names.get(name);
+    const origins = head.lockFile ? [head.lockFile] : [];
+    if (!info.pinned && (!before || before.pinned)) {
       out.push({ kind: 'name-unresolved', site, message: `${name} has no pinned addresses (run fwgen resolve)`, origins });
     } else if (info.stale) {
       // Per family: a failure that was already there at the base, even with a newer reason, is not new.
-      const was = new Set(base?.staleFamilies.get(name) ?? []);
-      if ((head.staleFamilies.get(name) ?? []).some((f) => !was.has(f))) {
+      const was = new Set(before?.staleFamilies ?? []);
+      if (info.staleFamilies.some((f) => !was.has(f))) {
         out.push({ kind: 'name-stale', site, message: `${name}: the last lookup failed; addresses are from an earlier one (${info.stale})`, origins });
       }
     }
@@ -193,9 +200,9 @@ function nameFlags(site: string, base: SiteState | undefined, head: SiteState): 
  */
 function limitFlags(site: string, base: SiteState | undefined, head: SiteState): Flag[] {
   const key = (d: { target: string; message: string }) => `${d.target}\u0000${d.message}`;
-  const had = new Set((base?.diagnostics ?? []).map(key));
-  const fresh = head.diagnostics.filter((d) => /\b(limit|quota|too many|too long|exceed)/i.test(d.message) && !had.has(key(d)));
-  const repeatOf = (d: Diagnostic) =>
+  const had = new Set((base?.limits ?? []).map(key));
+  const fresh = head.limits.filter((d) => !had.has(key(d)));
+  const repeatOf = (d: SnapshotLimit) =>
     fresh.find((o) => o !== d && o.target !== d.target && o.severity === d.severity && d.message.startsWith(`${o.message} (`));
   return fresh
     .filter((d) => !repeatOf(d))
@@ -205,7 +212,7 @@ function limitFlags(site: string, base: SiteState | undefined, head: SiteState):
         kind: 'target-limit' as const,
         site,
         message: `[${d.target}] ${d.severity}: ${d.message}${alsoStops.length ? ` (also stops ${alsoStops.join(', ')})` : ''}`,
-        origins: d.loc ? [`${d.loc.file}:${d.loc.line}`] : [],
+        origins: d.at ? [d.at] : [],
       };
     });
 }
@@ -239,19 +246,26 @@ export function compareFiles(before: Array<{ path: string; content: string }>, a
   return out;
 }
 
-/** Where a list's addresses come from and when: a moved date or feed version is flagged. */
-function listSource(c: Catalog | undefined, id: string): ListSource | undefined {
-  const l = c?.lists.get(id) as ({ url: string; recorded: string; feed?: { version?: string; published?: string } } | undefined);
-  if (!l) return undefined;
-  const version = l.feed?.version;
-  const published = l.feed?.published;
-  return { url: l.url, recorded: l.recorded, ...(version !== undefined ? { version: String(version) } : {}), ...(published !== undefined ? { published: String(published) } : {}) };
+/** The address lists a side's sites use, and where each list's addresses come from and when. */
+function listsOf(side: Snapshot): Map<string, ListSource> {
+  const out = new Map<string, ListSource>();
+  for (const site of side.sites.values()) {
+    for (const l of site.lists) out.set(l.id, sourceOf(l));
+  }
+  return out;
 }
 
-function compareLists(base: Catalog | undefined, head: Catalog | undefined): ListChange[] {
-  const ids = [...new Set([...(base?.lists.keys() ?? []), ...(head?.lists.keys() ?? [])])].sort();
+function sourceOf(l: SnapshotList): ListSource {
+  return { url: l.url, recorded: l.recorded, ...(l.version !== undefined ? { version: l.version } : {}), ...(l.published !== undefined ? { published: l.published } : {}) };
+}
+
+/** Lists the sites use whose source moved (a new date or feed version is flagged), came or went. */
+function compareLists(baseSide: Snapshot, headSide: Snapshot): ListChange[] {
+  const base = listsOf(baseSide);
+  const head = listsOf(headSide);
+  const ids = [...new Set([...base.keys(), ...head.keys()])].sort();
   return ids
-    .map((id) => ({ id, before: listSource(base, id), after: listSource(head, id) }))
+    .map((id) => ({ id, before: base.get(id), after: head.get(id) }))
     .filter((l) => JSON.stringify(l.before) !== JSON.stringify(l.after))
     .map((l) => ({ id: l.id, ...(l.before ? { before: l.before } : {}), ...(l.after ? { after: l.after } : {}) }));
 }

@@ -1,3 +1,4 @@
+import { notComparedNote } from './notes';
 import type { ChangeSet, Edge, Flag, FlowChange, SiteChange } from './types';
 
 /** Sites whose details are written out; more would not fit a pull-request comment. */
@@ -86,6 +87,9 @@ export function formatMarkdown(cs: ChangeSet): string {
   out.push('');
   out.push(`Base ${code(cs.base)}, compared with ${code(cs.head)}.`);
   out.push('');
+  if (cs.catalogNotCompared.length > 0) {
+    out.push(`> **Note:** ${notComparedNote(cs.catalogNotCompared.map(code))}.`, '');
+  }
   // Flagged sites first, then sites whose policy changed, then those whose files alone did.
   const flagged = new Set(cs.flags.map((f) => f.site));
   const rank = (x: SiteChange) => (flagged.has(x.site) ? 0 : x.status !== 'unchanged' ? 1 : 2);

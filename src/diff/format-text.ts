@@ -1,3 +1,4 @@
+import { notComparedNote } from './notes';
 import type { ChangeSet } from './types';
 
 const ANSI = { red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', bold: '\u001b[1m', reset: '\u001b[0m' };
@@ -12,6 +13,7 @@ export function formatText(cs: ChangeSet, colour: boolean): string {
     paint('bold', cs.policyChanged ? `policy changes in ${s.sitesChanged} of ${s.sites} sites` : 'no policy change') +
       ` (base ${safe(cs.base)}): ${s.flowsAdded} added, ${s.flowsRemoved} removed, ${s.flowsWidened} widened, ${s.flowsNarrowed} narrowed, ${s.flowsChanged} changed; ${s.flags} flags; ${s.filesChanged} files`,
   );
+  if (cs.catalogNotCompared.length > 0) out.push(paint('yellow', `note: ${notComparedNote(cs.catalogNotCompared.map(safe))}`));
   for (const f of cs.flags) {
     out.push(paint('yellow', `! ${f.kind}`) + `${f.site ? ` ${safe(f.site)}` : ''}: ${safe(f.message)}${f.origins.length ? ` (${f.origins.map(safe).join(', ')})` : ''}`);
   }

@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
+import { escapeUnsafe } from '../unsafe-chars';
 import type { OpenWorkspace } from '../workspace/sites';
 import { readingBase } from './base-errors';
-import { checkoutToTemp, openBase } from './base-tree';
+import { checkoutToTemp } from './base-tree';
 import { compare } from './compare';
-import { emptySnapshot, snapshot } from './snapshot';
+import { notComparedNote } from './notes';
+import { baseSide, headSide } from './sides';
 import type { ChangeSet } from './types';
 
 export { formatMarkdown } from './format-markdown';
@@ -19,28 +21,30 @@ export interface DiffRequest {
   baseDir?: string;
 }
 
-/** The workspace as it is now against its base: a Git revision or another folder. */
+/**
+ * The workspace as it is now against its base (a Git revision or another folder): the
+ * policy each base site committed (out/<site>/policy.json) against a fresh render.
+ */
 export async function diffWorkspace(head: OpenWorkspace, req: DiffRequest): Promise<ChangeSet> {
   if (req.baseDir !== undefined) {
     const root = path.resolve(req.baseDir);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new FileError(req.baseDir, 'not a folder (--base-dir)');
-    const before = await readingBase({ dir: req.baseDir }, root, async () => {
-      const base = openBase(head, root);
-      return base ? await snapshot(base, req.baseDir!) : emptySnapshot(req.baseDir!);
-    });
-    return compare(before, await snapshot(head, 'working tree'));
+    const base = await readingBase({ dir: req.baseDir }, root, () => baseSide(head, root, req.baseDir!));
+    return compare(base, await headSide(head, 'working tree'));
   }
   const tree = checkoutToTemp(head.root, req.base);
   try {
     const rel = path.relative(fs.realpathSync(tree.repoRoot), fs.realpathSync(head.root));
     const baseRoot = path.join(tree.dir, rel);
     const label = req.base ?? `merge base ${tree.rev.slice(0, 12)}`;
-    const before = await readingBase({ rev: req.base ?? tree.rev.slice(0, 12) }, baseRoot, async () => {
-      const base = openBase(head, baseRoot);
-      return base ? await snapshot(base, label) : emptySnapshot(label);
-    });
-    return compare(before, await snapshot(head, 'working tree'));
+    const base = await readingBase({ rev: req.base ?? tree.rev.slice(0, 12) }, baseRoot, () => baseSide(head, baseRoot, label));
+    return compare(base, await headSide(head, 'working tree'));
   } finally {
     tree.dispose();
   }
+}
+
+/** What stderr says besides the report: the sites whose catalog changes were not compared. */
+export function baseNotes(cs: ChangeSet): string[] {
+  return cs.catalogNotCompared.length > 0 ? [`fwgen: ${notComparedNote(cs.catalogNotCompared.map(escapeUnsafe))}`] : [];
 }

@@ -1,15 +1,7 @@
-import type { Catalog } from '../catalog/types';
-import type { FlowIdentity } from './types';
 import { aggregate, parseKnown, type Family } from '../net/addresses';
-import { formatPort, mergePorts, type PortRange } from '../net/ports';
-import type { Policy, Rule, RuleOrigin } from '../policy/types';
-import { loadProfile, type Profile } from '../catalog/profile';
-import { FAMILIES, lockPathFor, readLock, type Family as LockFamily } from '../resolve/lock';
-import type { RenderedFile } from '../targets/render';
-import { targets } from '../targets/registry';
-import type { Diagnostic } from '../targets/types';
-import { renderFleetParallel } from '../workspace/fleet-workers';
-import type { OpenWorkspace } from '../workspace/sites';
+import { formatPort, mergePorts, parsePort, type PortRange } from '../net/ports';
+import type { PolicySnapshot, SnapshotFamily, SnapshotLimit, SnapshotList, SnapshotRule, SnapshotVendor } from '../policy/snapshot';
+import type { FlowIdentity } from './types';
 
 /** Everything a flow allows, merged over the rules it became: the unit diff compares. */
 export interface FlowState extends FlowIdentity {
@@ -26,110 +18,102 @@ export interface FlowState extends FlowIdentity {
   pinned: Record<string, string[]>;
 }
 
+export interface NameState {
+  wildcard: boolean;
+  /** The lock's addresses; absent when the lock does not hold the name. */
+  pinned?: string[];
+  stale?: string;
+  staleFamilies: SnapshotFamily[];
+}
+
+/** A file of the site as rendered (head) or as committed (base): <site>/<target>/<file>. */
+export interface SiteFile {
+  path: string;
+  content: string;
+}
+
 export interface SiteState {
   name: string;
   file: string;
-  policy: Policy;
+  digest: string;
+  lockFile?: string;
   flows: Map<string, FlowState>;
-  files: RenderedFile[];
-  diagnostics: Diagnostic[];
-  /** Per name, the address families whose last lookup failed (the lock keeps the older answer). */
-  staleFamilies: Map<string, LockFamily[]>;
+  names: Map<string, NameState>;
+  limits: SnapshotLimit[];
+  lists: SnapshotList[];
+  vendors: SnapshotVendor[];
+  /** The site's target files; read only for a site whose policy changed. */
+  files: () => SiteFile[];
 }
 
 export interface Snapshot {
   label: string;
-  catalog?: Catalog;
   sites: Map<string, SiteState>;
+  /** Sites whose base held no policy snapshot: rendered again with this fwgen and its catalog. */
+  rerendered: string[];
 }
 
-export const emptySnapshot = (label: string): Snapshot => ({ label, sites: new Map() });
+export const emptySnapshot = (label: string): Snapshot => ({ label, sites: new Map(), rerendered: [] });
 
-/** Renders every site of a workspace in memory and indexes what each flow allows. */
-export async function snapshot(ws: OpenWorkspace, label: string): Promise<Snapshot> {
-  const fleet = await renderFleetParallel(ws, ws.siteFiles, targets, { allowUnresolved: false });
-  const sites = new Map<string, SiteState>();
-  for (const [i, policy] of fleet.policies.entries()) {
-    const name = policy.profile.name;
-    const profile = loadProfile(ws.siteFiles[i]!, ws.catalog, ws.root);
-    if (profile.name !== name) throw new Error(`internal: site ${name} rendered out of order`);
-    sites.set(name, {
-      name,
-      file: policy.profile.file,
-      policy,
-      flows: flowsOf(policy, variableOrigins(ws.catalog, profile)),
-      files: fleet.files.filter((f) => f.path.startsWith(`${name}/`)),
-      diagnostics: fleet.diagnostics.filter((d) => d.site === name),
-      staleFamilies: staleFamiliesOf(policy, ws.siteFiles[i]!),
+/** One site as diff compares it, from its policy snapshot (fresh or committed: read the same way). */
+export function siteState(doc: PolicySnapshot, files: () => SiteFile[]): SiteState {
+  const names = new Map<string, NameState>();
+  for (const n of doc.names) {
+    names.set(n.name, {
+      wildcard: n.wildcard,
+      ...(n.ipv4 || n.ipv6 ? { pinned: [...(n.ipv4 ?? []), ...(n.ipv6 ?? [])] } : {}),
+      ...(n.stale ? { stale: n.stale.reason } : {}),
+      staleFamilies: n.stale?.families ?? [],
     });
   }
-  return { label, catalog: ws.catalog, sites };
-}
-
-/**
- * The policy says a name is stale as one line; the lock says which family. A name whose IPv6
- * lookup already failed at the base and whose IPv4 lookup fails now is newly stale.
- */
-function staleFamiliesOf(policy: Policy, siteFile: string): Map<string, LockFamily[]> {
-  const out = new Map<string, LockFamily[]>();
-  if (![...policy.names.values()].some((n) => n.stale)) return out;
-  for (const [name, e] of readLock(lockPathFor(siteFile)).lock.names) {
-    // As the policy describes it: a family is stale only where the lock still holds its addresses.
-    const fams = FAMILIES.filter((f) => e.stale?.[f] && e[f].length > 0);
-    if (fams.length > 0) out.set(name, fams);
-  }
-  return out;
-}
-
-function flowKey(r: Rule): string {
-  return [r.deviceClass, r.direction, r.vendor, r.service, r.protocol ?? 'app'].join('/');
-}
-
-/** The profile lines a rule depends on: for each vendor flow, the variables it uses. */
-type VariableOrigins = (o: RuleOrigin) => string[];
-
-const IN_NAME = /\{([^}]*)\}/g;
-
-function variableOrigins(catalog: Catalog, profile: Profile): VariableOrigins {
-  return (o) => {
-    const flow = catalog.vendors.get(o.vendor)?.services.find((s) => s.id === o.service)?.flows[o.flow];
-    const values = profile.vendors.get(o.vendor)?.variables;
-    if (!flow || !values) return [];
-    const used = [
-      ...flow.ports.flatMap((p) => ('variable' in p ? [p.variable] : [])),
-      ...flow.addresses.flatMap((a) => ('variable' in a ? [a.variable] : [])),
-      ...flow.domains.flatMap((d) => [...d.matchAll(IN_NAME)].map((m) => m[1]!)),
-    ];
-    return used.flatMap((v) => {
-      const loc = values.get(v)?.origin;
-      return loc ? [`${loc.file}:${loc.line}`] : [];
-    });
+  return {
+    name: doc.site,
+    file: doc.profile,
+    digest: doc.digest,
+    ...(doc.lock !== undefined ? { lockFile: doc.lock } : {}),
+    flows: flowsOf(doc.rules, names),
+    names,
+    limits: doc.limits,
+    lists: doc.lists,
+    vendors: doc.vendors,
+    files,
   };
 }
 
-export function flowsOf(policy: Policy, fromProfile: VariableOrigins = () => []): Map<string, FlowState> {
-  const groups = new Map<string, Rule[]>();
-  for (const r of policy.rules) {
+function flowKey(r: SnapshotRule): string {
+  return [r.deviceClass, r.direction, r.vendor, r.service, r.protocol ?? 'app'].join('/');
+}
+
+function portsOf(texts: string[]): PortRange[] {
+  return texts.map((t) => {
+    const p = parsePort(t);
+    if ('error' in p) throw new Error(`internal: invalid port ${t} in a checked snapshot`);
+    return p;
+  });
+}
+
+function flowsOf(rules: SnapshotRule[], names: Map<string, NameState>): Map<string, FlowState> {
+  const groups = new Map<string, SnapshotRule[]>();
+  for (const r of rules) {
     const k = flowKey(r);
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   const flows = new Map<string, FlowState>();
-  for (const [id, rules] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-    const r0 = rules[0]!;
+  for (const [id, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const r0 = group[0]!;
     const pinned: Record<string, string[]> = {};
     const texts: string[] = [];
-    for (const r of rules) {
-      texts.push(...r.remote.addresses.ipv4, ...r.remote.addresses.ipv6);
-      for (const n of r.remote.names) {
-        const info = policy.names.get(n);
-        const a = info?.addresses ? [...info.addresses.ipv4, ...info.addresses.ipv6] : [];
+    for (const r of group) {
+      texts.push(...r.networks);
+      for (const n of r.names) {
+        const a = names.get(n)?.pinned ?? [];
         pinned[n] = a;
         texts.push(...a);
       }
     }
     const cidrs = parseKnown(texts);
-    const shape = rules
-      .map((r) => JSON.stringify([r.ports, r.remote.addresses, r.remote.names, r.remote.peers, r.programs]))
+    const shape = group
+      .map((r) => JSON.stringify([r.ports, r.networks, r.names, r.peers, r.programs]))
       .sort()
       .join('\n');
     flows.set(id, {
@@ -139,14 +123,14 @@ export function flowsOf(policy: Policy, fromProfile: VariableOrigins = () => [])
       vendor: r0.vendor,
       service: r0.service,
       serviceName: r0.serviceName,
-      protocol: r0.protocol ?? null,
+      protocol: r0.protocol,
       requirement: r0.requirement,
       addresses: (['ipv4', 'ipv6'] as Family[]).flatMap((f) => aggregate(cidrs, f)),
-      names: [...new Set(rules.flatMap((r) => r.remote.names))].sort(),
-      peers: [...new Set(rules.flatMap((r) => r.remote.peers))].sort(),
-      ports: mergePorts(rules.flatMap((r) => r.ports)),
-      programs: [...new Set(rules.flatMap((r) => r.programs))].sort(),
-      origins: [...new Set(rules.flatMap((r) => r.origins.flatMap((o) => [`${o.loc.file}:${o.loc.line}`, ...fromProfile(o)])))].sort(),
+      names: [...new Set(group.flatMap((r) => r.names))].sort(),
+      peers: [...new Set(group.flatMap((r) => r.peers))].sort(),
+      ports: mergePorts(group.flatMap((r) => portsOf(r.ports))),
+      programs: [...new Set(group.flatMap((r) => r.programs))].sort(),
+      origins: [...new Set(group.flatMap((r) => r.origins.map((o) => o.at)))].sort(),
       shape,
       pinned,
     });

@@ -9,6 +9,11 @@ export interface ChangeSet {
   flags: Flag[];
   sites: SiteChange[];
   lists: ListChange[];
+  /**
+   * Sites whose base held no policy snapshot (rendered by an fwgen before out/<site>/policy.json):
+   * their base was rendered again with this fwgen and its catalog, so catalog changes are not compared.
+   */
+  catalogNotCompared: string[];
 }
 
 export interface Summary {

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { loadProfile, type Profile } from '../catalog/profile';
 import { InputError, type LocatedIssue } from '../errors';
 import type { Policy } from '../policy/types';
-import { renderProfile } from '../render-site';
+import { ownedBy, renderProfile } from '../render-site';
 import type { RenderedFile } from '../targets/render';
 import type { AnyTarget, Diagnostic } from '../targets/types';
 import { lockPathFor } from '../resolve/lock';
@@ -17,7 +17,10 @@ export interface SiteDiagnostic extends Diagnostic {
 export interface FleetRender {
   files: RenderedFile[];
   diagnostics: SiteDiagnostic[];
-  /** Output folders (<site>/<target>) the render speaks for: files there it did not produce are stale. */
+  /**
+   * Output folders (<site>/<target>) and files (<site>/policy.json) the render speaks for:
+   * files there it did not produce are stale.
+   */
   owned: string[];
   policies: Policy[];
 }
@@ -38,15 +41,15 @@ export function renderFleet(
   for (const profile of uniqueProfiles(ws, siteFiles)) {
     names.add(profile.name);
     const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false);
-    out.files.push(...r.files);
+    out.files.push(...r.files, r.snapshot);
     out.diagnostics.push(...r.diagnostics.map((d) => ({ ...d, site: profile.name })));
     out.policies.push(r.policy);
-    for (const t of chosen) out.owned.push(path.posix.join(profile.name, t.id));
+    out.owned.push(...ownedBy(profile.name, chosen));
   }
   if (opts.sweep !== undefined && fs.existsSync(opts.sweep)) {
     for (const entry of fs.readdirSync(opts.sweep, { withFileTypes: true })) {
       if (!entry.isDirectory() || names.has(entry.name)) continue;
-      for (const t of chosen) out.owned.push(path.posix.join(entry.name, t.id));
+      out.owned.push(...ownedBy(entry.name, chosen));
     }
   }
   out.owned.sort();

@@ -77,7 +77,7 @@ describe('fwgen binary', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('paytronix/aloha: Paytronix for Aloha POS [conditional, included by the profile');
-    expect(r.stdout).toMatch(/paytronix\/na-pos-transactional: for region north-america; the site is in eu \(catalog\/vendors\/paytronix\.yaml:\d+:\d+\)/);
+    expect(r.stdout).toMatch(/paytronix\/na-pos-transactional: for region north-america; the site is in eu \(fwgen\/catalog\/vendors\/paytronix\.yaml:\d+:\d+\)/);
     expect(r.stdout).toMatch(/paytronix\/eu-merchant-portal flow 1: incomplete in the catalog: The URL cell of this row is empty on the page\./);
   });
 

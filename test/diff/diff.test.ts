@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expectGolden } from '../golden';
 import { repoRoot, runInProcess, tempDir } from '../helpers';
-import { commit, git, listText, lockText, newRepo, siteText, vendorText, workspaceText, writeTree } from './fixture';
+import { commit, commitRendered, git, listText, lockText, newRenderedRepo, newRepo, siteText, vendorText, workspaceText, writeTree } from './fixture';
 
 const goldenDir = path.join(repoRoot, 'test', 'golden', 'diff');
 const validateJson = new Ajv({ allErrors: true, strict: false }).compile(
@@ -51,11 +51,12 @@ const cases: Array<{ tag: string; files: Record<string, string> }> = [
   },
 ];
 
+/** Each commit renders out/ as check requires: the base side is the policy snapshot it committed. */
 describe('fwgen diff on a Git repository', () => {
   let repo: string;
-  beforeAll(() => {
-    repo = newRepo();
-    for (const c of cases) commit(repo, c.tag, c.files);
+  beforeAll(async () => {
+    repo = await newRenderedRepo();
+    for (const c of cases) await commitRendered(repo, c.tag, c.files);
   });
 
   test.each(cases.map((c, i) => [c.tag, i === 0 ? 'start' : cases[i - 1]!.tag]))('%s', async (tag, base) => {
@@ -260,5 +261,103 @@ describe('fwgen diff flags from locks and targets', () => {
     const limits = q.flags.filter((f: string[]) => f[0] === 'target-limit');
     expect(limits).toHaveLength(1);
     expect(limits[0][1]).toMatch(/^\[aws\] error: security group for boh-server: egress needs \d+ IPv4 rules.* \(also stops ansible\)$/);
+  });
+});
+
+describe('the base side is the policy snapshot the base committed', () => {
+  const policyFile = 'out/store-1/policy.json';
+  let repo: string;
+  beforeAll(async () => {
+    repo = await newRenderedRepo();
+  });
+  afterEach(() => {
+    git(repo, ['checkout', '-q', '-f', 'start']);
+    git(repo, ['clean', '-q', '-fd']);
+  });
+
+  test('a revision against itself lists nothing and exits 0', async () => {
+    const r = await runInProcess(['diff', '--base', 'HEAD', '--format', 'json'], repo);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const cs = JSON.parse(r.stdout);
+    expect(validateJson(cs)).toBe(true);
+    expect(cs.policyChanged).toBe(false);
+    expect(cs.sites.map((s: any) => [s.site, s.status, s.flows, s.files])).toEqual([['store-1', 'unchanged', [], []]]);
+    expect(cs.summary.filesChanged).toBe(0);
+    expect(cs.flags).toEqual([]);
+    expect(cs.catalogNotCompared).toEqual([]);
+  });
+
+  test("the head is rendered fresh: a stale or forged committed snapshot of the head hides nothing, and check calls it stale", async () => {
+    const vendorFile = path.join(repo, 'catalog-local', 'vendors', 'acme.yaml');
+    fs.writeFileSync(vendorFile, vendorText.replace('ports: [443]', 'ports: [443, 8443]'));
+    // The pull request keeps the base's out/ (its policy.json says 443 only) and commits it.
+    git(repo, ['add', '-A']);
+    git(repo, ['commit', '-q', '-m', 'open 8443, out/ not rendered']);
+    const r = await runInProcess(['diff', '--base', 'start', '--format', 'json'], repo);
+    expect(r.status).toBe(2);
+    const flows = JSON.parse(r.stdout).sites[0].flows;
+    expect(flows.map((f: any) => [f.id, f.change, f.ports.added])).toEqual([['pos-terminal/outbound/acme/api/tcp', 'widened', ['8443']]]);
+    const check = await runInProcess(['check'], repo);
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain('store-1/policy.json (differs)');
+  });
+
+  test('a base without snapshots is rendered again with this catalog, and every format says so', async () => {
+    const old = newRepo();
+    fs.appendFileSync(path.join(old, 'sites', 'store-1.yaml'), '# Reviewed.\n');
+    const json = await runInProcess(['diff', '--base', 'start', '--format', 'json'], old);
+    expect(json.status).toBe(0);
+    const note = 'catalog changes are not compared for store-1: the base has no policy snapshot for it';
+    expect(json.stderr).toContain(`fwgen: ${note}`);
+    const cs = JSON.parse(json.stdout);
+    expect(validateJson(cs)).toBe(true);
+    expect(cs.catalogNotCompared).toEqual(['store-1']);
+    const md = await runInProcess(['diff', '--base', 'start', '--format', 'markdown'], old);
+    expect(md.stdout).toContain('> **Note:** catalog changes are not compared for <code>store-1</code>: the base has no policy snapshot for it');
+    const text = await runInProcess(['diff', '--base', 'start'], old);
+    expect(text.stdout.split('\n')[1]).toBe(`note: ${note} (rendered by an fwgen that wrote no policy.json per site), so its base was rendered again with this fwgen and its catalog`);
+  });
+
+  /** Commits a base whose committed snapshot was changed by `edit`, and diffs the working tree against it. */
+  const diffAgainstEdited = async (tag: string, edit: (text: string) => string) => {
+    const file = path.join(repo, policyFile);
+    fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
+    git(repo, ['add', '-A']);
+    git(repo, ['commit', '-q', '-m', tag]);
+    git(repo, ['tag', '-f', tag]);
+    git(repo, ['checkout', '-q', '-f', 'start']);
+    return runInProcess(['diff', '--base', tag], repo);
+  };
+
+  test.each([
+    ['not JSON', (t: string) => t.slice(0, 200), /^not-json:out\/store-1\/policy\.json:\d+:\d+: /],
+    ['a port that is not one', (t: string) => t.replace('"443"', '"https"'), /^bad-port:out\/store-1\/policy\.json:\d+:\d+: rules\[\d+\]\.ports\[0\]: "https" does not match/],
+    ['a network that is not one', (t: string) => t.replace('"198.51.100.0/25"', '"198.51.100.0/99"'), /^bad-network:out\/store-1\/policy\.json:\d+:\d+: rules\[\d+\]\.networks\[0\]: /],
+    ['an unknown field', (t: string) => t.replace('"version": 1,', '"version": 1,\n  "hide": true,'), /^unknown-field:out\/store-1\/policy\.json:3:3: hide: unknown field 'hide'/],
+    ['a control character', (t: string) => t.replace('"Acme API"', '"Acme\\u001b[2J API"'), /^control:out\/store-1\/policy\.json:\d+:\d+: rules\[\d+\]\.serviceName: .*U\+001B/],
+    // A port opened at the base by hand, digest left as it was: the head's 8443 would look old.
+    ['an edit the digest does not cover', (t: string) => t.replace('"443"', '"443",\n        "8443"'), /^edited:out\/store-1\/policy\.json:\d+:\d+: digest: does not match the content/],
+    ['another site', (t: string) => t.replace('"site": "store-1"', '"site": "store-2"'), /^other-site:out\/store-1\/policy\.json:1:1: site: the snapshot is of site 'store-2'/],
+  ])('a base snapshot with %s is an error naming the base revision\'s file', async (_what, edit, message) => {
+    const tag = /^\^([a-z-]+):/.exec(message.source)![1]!;
+    const r = await diffAgainstEdited(tag, edit);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/\nfwgen: \d+ problems?; nothing was written\n$/);
+  });
+
+  test('a base snapshot that is a symbolic link is refused, not followed', async () => {
+    const outside = path.join(tempDir('fwgen-outside-'), 'policy.json');
+    fs.copyFileSync(path.join(repo, policyFile), outside);
+    fs.rmSync(path.join(repo, policyFile));
+    fs.symlinkSync(outside, path.join(repo, policyFile));
+    git(repo, ['add', '-A']);
+    git(repo, ['commit', '-q', '-m', 'link']);
+    git(repo, ['tag', '-f', 'link']);
+    git(repo, ['checkout', '-q', '-f', 'start']);
+    const r = await runInProcess(['diff', '--base', 'link'], repo);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('link:out/store-1/policy.json: out/store-1/policy.json is a symbolic link; fwgen reads committed output only as plain files inside the workspace (in the base revision link)\n');
   });
 });

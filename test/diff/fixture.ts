@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatLock, type LockEntry } from '../../src/resolve/lock';
 import { selectionDigest } from '../../src/resolve/update-lock';
-import { tempDir } from '../helpers';
+import { runInProcess, tempDir } from '../helpers';
 
 /** The files of a small workspace: one own vendor with an address list, two sites, a lock. */
 export interface FleetFiles {
@@ -144,15 +144,35 @@ export function writeTree(files: Record<string, string>, root = tempDir('fwgen-t
   return root;
 }
 
+/** The first commit of the test repository: the workspace, its own catalog layer, one site and its lock. */
+const startFiles = (): Record<string, string> => ({
+  'fwgen.yaml': workspaceText,
+  'catalog-local/vendors/acme.yaml': vendorText,
+  'catalog-local/lists/acme-edge.yaml': listText,
+  'sites/store-1.yaml': siteText,
+  'sites/store-1.lock.yaml': lockText('203.0.113.10'),
+});
+
+/** A repository whose commits hold no rendered output (as an fwgen before policy snapshots left it, or a workspace that never rendered). */
 export function newRepo(): string {
   const repo = tempDir('fwgen-diff-');
   git(repo, ['init', '-q', '-b', 'main']);
-  commit(repo, 'start', {
-    'fwgen.yaml': workspaceText,
-    'catalog-local/vendors/acme.yaml': vendorText,
-    'catalog-local/lists/acme-edge.yaml': listText,
-    'sites/store-1.yaml': siteText,
-    'sites/store-1.lock.yaml': lockText('203.0.113.10'),
-  });
+  commit(repo, 'start', startFiles());
+  return repo;
+}
+
+/** Writes files, renders the workspace (out/, policy snapshots included) and commits both, as a pull request that passes fwgen check. */
+export async function commitRendered(repo: string, tag: string, files: Record<string, string>): Promise<void> {
+  writeTree(files, repo);
+  const r = await runInProcess(['render'], repo);
+  if (r.status !== 0) throw new Error(`fwgen render in ${repo}: ${r.stderr}`);
+  commit(repo, tag, {});
+}
+
+/** A repository whose commits hold out/ as rendered: the base side of diff is the committed snapshot. */
+export async function newRenderedRepo(): Promise<string> {
+  const repo = tempDir('fwgen-diff-');
+  git(repo, ['init', '-q', '-b', 'main']);
+  await commitRendered(repo, 'start', startFiles());
   return repo;
 }

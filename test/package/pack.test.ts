@@ -50,12 +50,17 @@ describe('npm pack installs as a dev dependency', () => {
     // Every file under out/ was written by this render, for all six targets.
     const written = fs.readdirSync(path.join(project, 'out'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
     expect(render.stderr).toMatch(new RegExp(`\\n${written} written, 0 unchanged, 0 removed\\n1 site, 6 targets\\n$`));
-    expect(fs.readdirSync(path.join(project, 'out', 'store-001')).sort()).toEqual(['ansible', 'aws', 'iptables', 'nftables', 'pfsense', 'windows']);
+    expect(fs.readdirSync(path.join(project, 'out', 'store-001')).sort()).toEqual(['ansible', 'aws', 'iptables', 'nftables', 'pfsense', 'policy.json', 'windows']);
     expect(fwgen(['check'])).toMatchObject({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n' });
     git(project, ['init', '-q', '-b', 'main']);
     git(project, ['add', '-A']);
     git(project, ['commit', '-q', '-m', 'workspace']);
     expect(fwgen(['diff', '--base', 'HEAD'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^no policy change/) });
+    // The base is the snapshot render committed: nothing listed, no file, no fallback.
+    const itself = JSON.parse(fwgen(['diff', '--base', 'HEAD', '--format', 'json']).stdout);
+    expect(itself.sites.map((s: any) => [s.status, s.files.length])).toEqual([['unchanged', 0]]);
+    expect(itself.catalogNotCompared).toEqual([]);
+    expect(fs.readFileSync(path.join(project, 'out', 'store-001', 'policy.json'), 'utf8')).toContain('"at": "fwgen/catalog/vendors/');
     const site = path.join(project, 'sites', 'store-001.yaml');
     fs.writeFileSync(site, fs.readFileSync(site, 'utf8').replace('198.51.100.0/24', '198.51.0.0/16'));
     const diff = fwgen(['diff', '--base', 'HEAD', '--format', 'json']);

@@ -76,7 +76,7 @@ describe('the shipped catalog', () => {
 
   test('every flow says where it came from', () => {
     for (const r of rows) {
-      expect(r.source.file).toMatch(/^catalog\/vendors\/[a-z0-9-]+\.yaml$/);
+      expect(r.source.file).toMatch(/^fwgen\/catalog\/vendors\/[a-z0-9-]+\.yaml$/);
       expect(r.source.line).toBeGreaterThan(0);
     }
   });

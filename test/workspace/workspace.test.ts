@@ -124,7 +124,7 @@ describe('a fleet rendered by worker threads', () => {
     expect(r.status).toBe(0);
     // Per site: nftables fwgen.nft (exact names only, so no dnsmasq companion); aws four rule
     // files, the CloudFormation template and the Network Firewall rule group for the names.
-    expect(r.stderr).toMatch(/\n630 written, 0 unchanged, 0 removed\n90 sites, 2 targets\n$/);
+    expect(r.stderr).toMatch(/\n720 written, 0 unchanged, 0 removed\n90 sites, 2 targets\n$/);
     const first = fs.readFileSync(path.join(root, 'out/eu-restaurant-aloha-01/nftables/fwgen.nft'), 'utf8');
     expect(first).toContain('eu-restaurant-aloha-01');
     const one = runBinary(['render', 'eu-restaurant-aloha-77', '-t', 'nftables', '-o', '-', '--only', 'fwgen.nft'], root);

@@ -25,7 +25,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Any' `
-    -Description 'payment-gateway.dns.dns-resolver.in.udp (catalog/vendors/payment-gateway.yaml:81)' `
+    -Description 'payment-gateway.dns.dns-resolver.in.udp (fwgen/catalog/vendors/payment-gateway.yaml:81)' `
     -Protocol UDP `
     -LocalPort @('53') `
     -RemoteAddress @('203.0.113.10','2001:db8:30::10') `

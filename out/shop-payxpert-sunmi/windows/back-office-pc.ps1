@@ -33,7 +33,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Any' `
-    -Description 'payxpert.backoffice-central.back-office-pc.out.tcp (catalog/vendors/payxpert.yaml:84)' `
+    -Description 'payxpert.backoffice-central.back-office-pc.out.tcp (fwgen/catalog/vendors/payxpert.yaml:84)' `
     -Protocol TCP `
     -RemotePort @('443') `
     -RemoteDynamicKeywordAddresses @('{fd2204b4-5e4a-5609-8e56-0febf763683a}','{89d20c14-7a68-5a30-9c55-cd6b55a9f96d}') `

@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { Profile } from '../catalog/profile';
+import type { Catalog } from '../catalog/types';
+import { formatPort } from '../net/ports';
+import type { Policy, Rule, RuleOrigin } from './types';
+
+/**
+ * The site's policy as a committed file, out/<site>/policy.json (catalog/schema/policy.schema.json):
+ * what every rule allows, with the names' pinned addresses and where each rule comes from.
+ * `fwgen diff` compares the base revision's committed snapshot with a fresh render, so a
+ * catalog change that arrives with an fwgen upgrade shows as a policy change. Only what a
+ * site's inputs decide goes in it: no timestamps, no install paths, one target set.
+ */
+export const SNAPSHOT_FILE = 'policy.json';
+export const SNAPSHOT_VERSION = 1;
+
+export type SnapshotFamily = 'ipv4' | 'ipv6';
+
+export interface SnapshotOrigin {
+  /** file:line of the catalog flow or the profile line (a portable path: fwgen/catalog/… for the shipped catalog). */
+  at: string;
+  /** Where on the vendor's page, when the catalog says. */
+  cite?: string;
+}
+
+export interface SnapshotRule {
+  id: string;
+  deviceClass: string;
+  direction: 'inbound' | 'outbound';
+  /** null for a program-only rule. */
+  protocol: 'tcp' | 'udp' | 'icmp' | null;
+  ports: string[];
+  /** Literal networks of the other end (addresses, lists, peers), aggregated. */
+  networks: string[];
+  names: string[];
+  lists: string[];
+  peers: string[];
+  programs: string[];
+  vendor: string;
+  service: string;
+  serviceName: string;
+  requirement: string;
+  origins: SnapshotOrigin[];
+}
+
+export interface SnapshotName {
+  name: string;
+  wildcard: boolean;
+  /** The lock's addresses; both absent when the lock does not hold the name. */
+  ipv4?: string[];
+  ipv6?: string[];
+  /** The last lookup failed for these families; the addresses are from an earlier one. */
+  stale?: { reason: string; families: SnapshotFamily[] };
+}
+
+export interface SnapshotClass {
+  id: string;
+  addresses: string[];
+  interface?: string;
+}
+
+export interface SnapshotList {
+  id: string;
+  url: string;
+  recorded: string;
+  version?: string;
+  published?: string;
+}
+
+export interface SnapshotVendor {
+  id: string;
+  title: string;
+  url?: string;
+  /** Service id → where on the page the service comes from. */
+  cites?: Record<string, string>;
+}
+
+/** What a target cannot hold (rule quotas, lengths): a reviewer hears when one is newly reached. */
+export interface SnapshotLimit {
+  target: string;
+  severity: 'error' | 'warning';
+  message: string;
+  at?: string;
+}
+
+export interface PolicySnapshot {
+  version: typeof SNAPSHOT_VERSION;
+  site: string;
+  profile: string;
+  lock?: string;
+  /** sha256 over what the site allows (everything but origins, pages and lists' sources): equal digests, unchanged site. */
+  digest: string;
+  deviceClasses: SnapshotClass[];
+  rules: SnapshotRule[];
+  names: SnapshotName[];
+  lists: SnapshotList[];
+  vendors: SnapshotVendor[];
+  limits: SnapshotLimit[];
+}
+
+export interface SnapshotInputs {
+  policy: Policy;
+  catalog: Catalog;
+  profile: Profile;
+  /** Per name, the families whose last lookup failed, as the lock records them. */
+  staleFamilies: Map<string, SnapshotFamily[]>;
+  limits: SnapshotLimit[];
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The snapshot of one rendered site. */
+export function policySnapshot(i: SnapshotInputs): PolicySnapshot {
+  const { policy, catalog } = i;
+  const fromProfile = variableOrigins(catalog, i.profile);
+  const rules = policy.rules.map((r) => snapshotRule(r, fromProfile));
+  const names: SnapshotName[] = [...policy.names.values()]
+    .map((n) => {
+      const fams = i.staleFamilies.get(n.name) ?? [];
+      return {
+        name: n.name,
+        wildcard: n.wildcard,
+        ...(n.addresses ? { ipv4: [...n.addresses.ipv4], ipv6: [...n.addresses.ipv6] } : {}),
+        ...(n.stale !== undefined ? { stale: { reason: n.stale, families: [...fams] } } : {}),
+      };
+    })
+    .sort((a, b) => byText(a.name, b.name));
+  const listIds = [...new Set(policy.rules.flatMap((r) => r.remote.lists))].sort(byText);
+  const lists = listIds.flatMap((id): SnapshotList[] => {
+    const l = catalog.lists.get(id);
+    if (!l) return [];
+    const version = l.feed?.version;
+    const published = l.feed?.published;
+    return [{ id, url: l.url, recorded: String(l.recorded), ...(version !== undefined ? { version: String(version) } : {}), ...(published !== undefined ? { published: String(published) } : {}) }];
+  });
+  const vendors = policy.vendors
+    .map((v): SnapshotVendor => {
+      const cat = catalog.vendors.get(v.id);
+      const used = new Set(policy.rules.filter((r) => r.vendor === v.id).map((r) => r.service));
+      const cites: Record<string, string> = {};
+      for (const s of cat?.services ?? []) if (used.has(s.id) && s.cite) cites[s.id] = s.cite;
+      return { id: v.id, title: v.title, ...(cat?.source.url ? { url: cat.source.url } : {}), ...(Object.keys(cites).length ? { cites } : {}) };
+    })
+    .sort((a, b) => byText(a.id, b.id));
+  const deviceClasses = policy.deviceClasses
+    .map((c) => ({ id: c.id, addresses: [...c.addresses.ipv4, ...c.addresses.ipv6], ...(c.interface !== undefined ? { interface: c.interface } : {}) }))
+    .sort((a, b) => byText(a.id, b.id));
+  const limits = [...i.limits].sort((a, b) => byText(JSON.stringify(a), JSON.stringify(b)));
+  const body = { deviceClasses, rules: sortRules(rules), names, limits };
+  return {
+    version: SNAPSHOT_VERSION,
+    site: policy.profile.name,
+    profile: policy.profile.file,
+    // Beside the profile, named from the same root: the policy's own lock path depends on the working folder.
+    ...(policy.lockFile ? { lock: path.posix.join(path.posix.dirname(policy.profile.file), path.basename(policy.lockFile)) } : {}),
+    digest: snapshotDigest(body),
+    deviceClasses: body.deviceClasses,
+    rules: body.rules,
+    names,
+    lists,
+    vendors,
+    limits,
+  };
+}
+
+/** The file as committed: two-space JSON, keys in the order built, one trailing newline. */
+export function formatSnapshot(s: PolicySnapshot): string {
+  return JSON.stringify(s, null, 2) + '\n';
+}
+
+function sortRules(rules: SnapshotRule[]): SnapshotRule[] {
+  return rules
+    .map((r) => ({ r, key: `${r.id}\u0000${JSON.stringify(r)}` }))
+    .sort((a, b) => byText(a.key, b.key))
+    .map((x) => x.r);
+}
+
+/**
+ * The digest over what the site allows, whatever order a file lists it in: diff recomputes
+ * it for a committed snapshot, so an edited file cannot claim another file's digest.
+ */
+export function snapshotDigest(s: Pick<PolicySnapshot, 'deviceClasses' | 'rules' | 'names' | 'limits'>): string {
+  const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort(byText);
+  const canonical = JSON.stringify({
+    deviceClasses: sorted(s.deviceClasses.map((c) => [c.id, c.addresses, c.interface ?? null])),
+    rules: sorted(
+      s.rules.map((r) => [r.id, r.deviceClass, r.direction, r.protocol, r.ports, r.networks, r.names, r.lists, r.peers, r.programs, r.vendor, r.service, r.requirement]),
+    ),
+    names: sorted(s.names.map((n) => [n.name, n.wildcard, n.ipv4 ?? null, n.ipv6 ?? null, n.stale ? [n.stale.reason, n.stale.families] : null])),
+    limits: sorted(s.limits.map((l) => [l.target, l.severity, l.message])),
+  });
+  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+}
+
+function snapshotRule(r: Rule, fromProfile: VariableOrigins): SnapshotRule {
+  const origins = new Map<string, SnapshotOrigin>();
+  for (const o of r.origins) {
+    const at = `${o.loc.file}:${o.loc.line}`;
+    origins.set(`${at}\u0000${o.cite ?? ''}`, { at, ...(o.cite ? { cite: o.cite } : {}) });
+  }
+  for (const v of r.origins.flatMap(fromProfile)) if (!origins.has(`${v}\u0000`)) origins.set(`${v}\u0000`, { at: v });
+  return {
+    id: r.id,
+    deviceClass: r.deviceClass,
+    direction: r.direction,
+    protocol: r.protocol ?? null,
+    ports: r.ports.map((p) => formatPort(p)),
+    networks: [...r.remote.addresses.ipv4, ...r.remote.addresses.ipv6],
+    names: [...r.remote.names],
+    lists: [...r.remote.lists],
+    peers: [...r.remote.peers],
+    programs: [...r.programs],
+    vendor: r.vendor,
+    service: r.service,
+    serviceName: r.serviceName,
+    requirement: r.requirement,
+    // The rule's own flows first (catalog or profile), then the profile lines their variables come from.
+    origins: [...origins.values()],
+  };
+}
+
+/** The profile lines a rule depends on: for each vendor flow, the variables it uses. */
+type VariableOrigins = (o: RuleOrigin) => string[];
+
+const IN_NAME = /\{([^}]*)\}/g;
+
+function variableOrigins(catalog: Catalog, profile: Profile): VariableOrigins {
+  return (o) => {
+    const flow = catalog.vendors.get(o.vendor)?.services.find((s) => s.id === o.service)?.flows[o.flow];
+    const values = profile.vendors.get(o.vendor)?.variables;
+    if (!flow || !values) return [];
+    const used = [
+      ...flow.ports.flatMap((p) => ('variable' in p ? [p.variable] : [])),
+      ...flow.addresses.flatMap((a) => ('variable' in a ? [a.variable] : [])),
+      ...flow.domains.flatMap((d) => [...d.matchAll(IN_NAME)].map((m) => m[1]!)),
+    ];
+    return used.flatMap((v) => {
+      const loc = values.get(v)?.origin;
+      return loc ? [`${loc.file}:${loc.line}`] : [];
+    });
+  };
+}
+
+/** A target diagnostic about a limit it cannot go past (rule quotas, lengths, counts). */
+export function isLimitMessage(message: string): boolean {
+  return /\b(limit|quota|too many|too long|exceed)/i.test(message);
+}
