@@ -6,6 +6,7 @@ import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import type { YamlSource } from '../catalog/yaml-source';
 import { InputError, type LocatedIssue } from '../errors';
+import { createNew, fileSystemError, isInside, LinkGuard, makeFoldersBelow, removeOwnTemp, tempFor, UnsafePathError } from '../fs';
 import { isCidrError, parseCidr } from '../net/addresses';
 import { formats } from './formats';
 import type { FeedFilter, FeedFormat, FeedSpec } from './types';
@@ -109,4 +110,53 @@ export function updatedListText(text: string, u: ListUpdate): string {
   doc.setIn(['list', 'feed', 'digest'], u.digest);
   doc.setIn(['addresses'], doc.createNode(u.addresses));
   return doc.toString({ lineWidth: 0 });
+}
+
+/** A list or vendor file an update writes, and its new text. */
+export interface CatalogWrite {
+  path: string;
+  text: string;
+}
+
+/**
+ * Writes the files of an update into the catalog folders it may rewrite. Each goes to a new
+ * temporary file beside it first; only when all are written are they renamed into place, so
+ * a reader sees the old file or the new one, never half of one, and a full disk or a
+ * read-only catalog stops the update before any file changes. A file outside those folders,
+ * or a link at it or on the way to it, is refused; a missing folder (vendors/ before the
+ * first generated vendor file) is made.
+ */
+export function writeCatalogFiles(writes: CatalogWrite[], folders: string[]): void {
+  const temps: string[] = [];
+  try {
+    for (const w of writes) {
+      const folder = folders.find((f) => isInside(f, w.path));
+      if (folder === undefined) throw new UnsafePathError(w.path, 'outside the catalog folders this update may rewrite');
+      const guard = new LinkGuard(folder);
+      const rel = path.relative(folder, w.path).split(path.sep).join('/');
+      makeFoldersBelow(guard, path.posix.dirname(rel));
+      guard.check(rel);
+      const tmp = tempFor(w.path);
+      createNew(tmp, w.text, { leftover: 'replace' });
+      temps.push(tmp);
+    }
+  } catch (err) {
+    for (const t of temps) removeOwnTemp(t);
+    throw fileSystemError(named(err, temps.length < writes.length ? writes[temps.length]!.path : undefined), 'no list or vendor file was changed', folders[0] ?? '.');
+  }
+  writes.forEach((w, i) => {
+    try {
+      fs.renameSync(temps[i]!, w.path);
+    } catch (err) {
+      for (const t of temps.slice(i)) removeOwnTemp(t);
+      throw fileSystemError(named(err, w.path), `${i} of ${writes.length} files were updated before this one; run the update again`, w.path);
+    }
+  });
+}
+
+/** An error of the file system named after the file the user knows, not its temporary file. */
+function named(err: unknown, file: string | undefined): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (file !== undefined && typeof e?.code === 'string' && e.syscall) e.path = file;
+  return err;
 }

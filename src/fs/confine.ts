@@ -23,7 +23,7 @@ export function resolvesInside(top: string, file: string): boolean {
 
 function realOrSelf(p: string): string {
   try {
-    return fs.realpathSync(p);
+    return fs.realpathSync.native(p);
   } catch {
     const parent = path.dirname(p);
     return parent === p ? p : path.join(realOrSelf(parent), path.basename(p));

@@ -93,7 +93,7 @@ export function makeFolder(dir: string): void {
 
 /** Makes the folders of `rel` below the guard's top; a link on the way is refused, never followed. */
 export function makeFoldersBelow(guard: LinkGuard, rel: string): void {
-  const parts = rel.split(/[\\/]/).filter((p) => p !== '');
+  const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
     const st = guard.check(sub);

@@ -267,10 +267,10 @@ function refuseTracked(root: string, names: string[]): void {
     );
   }
   if (answer.tracked.length > 0) {
-    const first = answer.tracked[0]!;
+    // git names them relative to `root`, files of a stage below its folder
+    const tracked = (n: string) => answer.tracked.some((f) => f === n || f.startsWith(`${n}/`));
     throw new UnsafePathError(
-      // git names them relative to `root`, files of a stage below its folder
-      path.join(root, names.find((n) => first === n || first.startsWith(`${n}/`)) ?? names[0]!),
+      path.join(root, tracked(JOURNAL_NAME) ? JOURNAL_NAME : (names.find(tracked) ?? names[0]!)),
       'tracked by Git: fwgen carries out only a journal it left itself, never one from the repository; remove it from the repository (git rm -r)',
     );
   }
