@@ -119,30 +119,43 @@ export interface CatalogWrite {
 }
 
 /**
- * Writes the files of an update into the catalog folders it may rewrite. Each goes to a new
- * temporary file beside it first; only when all are written are they renamed into place, so
- * a reader sees the old file or the new one, never half of one, and a full disk or a
- * read-only catalog stops the update before any file changes. A file outside those folders,
- * or a link at it or on the way to it, is refused; a missing folder (vendors/ before the
- * first generated vendor file) is made.
+ * Checks that every file of an update may be written: inside one of the catalog folders it
+ * may rewrite, with no link at it or on the way to it from that folder. Run before anything
+ * is written, the copy the update is checked on included.
+ */
+export function checkCatalogWrites(writes: CatalogWrite[], folders: string[]): void {
+  for (const w of writes) {
+    const folder = folders.find((f) => isInside(f, w.path));
+    if (folder === undefined) throw new UnsafePathError(w.path, 'outside the catalog folders this update may rewrite', 'no list or vendor file was changed');
+    try {
+      new LinkGuard(folder).check(path.relative(folder, w.path));
+    } catch (err) {
+      throw fileSystemError(err, 'no list or vendor file was changed', w.path);
+    }
+  }
+}
+
+/**
+ * Writes the files of an update into the catalog folders it may rewrite (see
+ * checkCatalogWrites). Each goes to a new temporary file beside it first; only when all are
+ * written are they renamed into place, so a reader sees the old file or the new one, never
+ * half of one, and a full disk or a read-only catalog stops the update before any file
+ * changes. A missing folder (vendors/ before the first generated vendor file) is made.
  */
 export function writeCatalogFiles(writes: CatalogWrite[], folders: string[]): void {
+  checkCatalogWrites(writes, folders);
   const temps: string[] = [];
   try {
     for (const w of writes) {
-      const folder = folders.find((f) => isInside(f, w.path));
-      if (folder === undefined) throw new UnsafePathError(w.path, 'outside the catalog folders this update may rewrite');
-      const guard = new LinkGuard(folder);
-      const rel = path.relative(folder, w.path).split(path.sep).join('/');
-      makeFoldersBelow(guard, path.posix.dirname(rel));
-      guard.check(rel);
+      const folder = folders.find((f) => isInside(f, w.path))!;
+      makeFoldersBelow(new LinkGuard(folder), path.relative(folder, path.dirname(w.path)));
       const tmp = tempFor(w.path);
       createNew(tmp, w.text, { leftover: 'replace' });
       temps.push(tmp);
     }
   } catch (err) {
     for (const t of temps) removeOwnTemp(t);
-    throw fileSystemError(named(err, temps.length < writes.length ? writes[temps.length]!.path : undefined), 'no list or vendor file was changed', folders[0] ?? '.');
+    throw fileSystemError(named(err, writes[temps.length]?.path), 'no list or vendor file was changed', folders[0] ?? '.');
   }
   writes.forEach((w, i) => {
     try {

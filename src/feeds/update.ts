@@ -10,7 +10,7 @@ import type { Fetcher } from './fetch';
 import { formats } from './formats';
 import type { CatalogLayers } from './layers';
 import { notPublicUnicast, shrinkage, SHRINK_LIMIT } from './guard';
-import { listDigest, readListFiles, updatedListText, writeCatalogFiles, type ListFile } from './list-file';
+import { listDigest, readListFiles, updatedListText, writeCatalogFiles, checkCatalogWrites, type ListFile } from './list-file';
 import { isGenerated, recordedVendorDigest, vendorText } from './m365-vendor';
 import { FeedError, type FeedSpec, type ParsedFeed } from './types';
 
@@ -270,6 +270,7 @@ export async function updateLists(o: UpdateOptions): Promise<UpdateReport> {
     }
   }
   if (outcomes.some((x) => x.status === 'refused') || writes.length === 0) return { outcomes, written: [], notWritten };
+  checkCatalogWrites(writes, o.layers.writable);
   try {
     checkCatalogWith(o.layers.all, writes);
   } catch (err) {
