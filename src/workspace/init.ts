@@ -49,7 +49,11 @@ export function writeInit(dir: string, files: Array<{ path: string; content: str
   const st = fs.statSync(dir, { throwIfNoEntry: false });
   if (st && !st.isDirectory()) throw new FileError(displayPath(dir), 'not a folder; fwgen init makes a workspace in a folder (created when missing)');
   const guard = new LinkGuard(path.resolve(dir));
-  const taken = files.filter((f) => guard.check(f.path) !== undefined).map((f) => f.path);
+  const present = (rel: string) => {
+    if (path.posix.dirname(rel) !== '.') guard.check(path.posix.dirname(rel)); // a linked folder on the way is refused
+    return fs.lstatSync(path.join(guard.top, rel), { throwIfNoEntry: false }) !== undefined;
+  };
+  const taken = files.filter((f) => present(f.path)).map((f) => f.path);
   if (taken.length > 0) throw new FileError(displayPath(dir), `already holds ${taken.join(', ')}; fwgen init only writes into a folder without them`);
   try {
     makeFolder(guard.top);

@@ -33,6 +33,17 @@ describe('fwgen init', () => {
     expect(again.stderr).toMatch(/already holds fwgen\.yaml/);
   });
 
+  test("its .gitignore keeps fwgen's lock, journal, stage and temporary files out of commits, and not the output", () => {
+    const ws = path.join(tempDir('fwgen-init-'), 'ignored');
+    expect(runBinary(['init', ws]).status).toBe(0);
+    git(ws, ['init', '-q', '-b', 'main']);
+    const bookkeeping = ['out/.fwgen.lock', 'out/.fwgen.lock.123', 'out/.fwgen.lock.stale-123', 'out/.fwgen.journal', 'out/.fwgen.journal.tmp-123', 'out/.fwgen-stage-abc/s/nftables/x.nft', 'sites/store-001.lock.yaml.tmp-123', 'catalog/lists/x.yaml.tmp-123'];
+    const ignored = git(ws, ['check-ignore', '--no-index', ...bookkeeping]).split('\n').filter((l) => l !== '');
+    expect(ignored).toEqual(bookkeeping);
+    expect(() => git(ws, ['check-ignore', '--no-index', 'out/store-001/nftables/x.nft'])).toThrow();
+    expect(() => git(ws, ['check-ignore', '--no-index', 'sites/store-001.lock.yaml'])).toThrow();
+  });
+
   test('render, check and validate pass on the new workspace; a hand edit makes check exit 2', () => {
     expect(runBinary(['render'], dir).status).toBe(0);
     expect(runBinary(['check'], dir)).toEqual({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n', stderr: '' });
