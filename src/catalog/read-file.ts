@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { FileError } from '../errors';
-import { describeCode } from '../fs-reasons';
+import { describeCode } from '../fs/errors';
 import { displayPath } from '../paths';
 import { YamlSource } from './yaml-source';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Workspace } from '../workspace';
-import { isInside } from '../workspace/config';
+import { isInside } from '../fs';
 
 /** The catalog folders `lists update` reads, laid over each other, and those it may rewrite. */
 export interface CatalogLayers {

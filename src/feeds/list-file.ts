@@ -6,6 +6,7 @@ import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import type { YamlSource } from '../catalog/yaml-source';
 import { InputError, type LocatedIssue } from '../errors';
+import { createNew, fileSystemError, isInside, LinkGuard, makeFoldersBelow, removeOwnTemp, tempFor, UnsafePathError } from '../fs';
 import { isCidrError, parseCidr } from '../net/addresses';
 import { formats } from './formats';
 import type { FeedFilter, FeedFormat, FeedSpec, Redirect } from './types';
@@ -115,4 +116,66 @@ export function updatedListText(text: string, u: ListUpdate): string {
   doc.setIn(['list', 'feed', 'digest'], u.digest);
   doc.setIn(['addresses'], doc.createNode(u.addresses));
   return doc.toString({ lineWidth: 0 });
+}
+
+/** A list or vendor file an update writes, and its new text. */
+export interface CatalogWrite {
+  path: string;
+  text: string;
+}
+
+/**
+ * Checks that every file of an update may be written: inside one of the catalog folders it
+ * may rewrite, with no link at it or on the way to it from that folder. Run before anything
+ * is written, the copy the update is checked on included.
+ */
+export function checkCatalogWrites(writes: CatalogWrite[], folders: string[]): void {
+  for (const w of writes) {
+    const folder = folders.find((f) => isInside(f, w.path));
+    if (folder === undefined) throw new UnsafePathError(w.path, 'outside the catalog folders this update may rewrite', 'no list or vendor file was changed');
+    try {
+      new LinkGuard(folder).check(path.relative(folder, w.path));
+    } catch (err) {
+      throw fileSystemError(err, 'no list or vendor file was changed', w.path);
+    }
+  }
+}
+
+/**
+ * Writes the files of an update into the catalog folders it may rewrite (see
+ * checkCatalogWrites). Each goes to a new temporary file beside it first; only when all are
+ * written are they renamed into place, so a reader sees the old file or the new one, never
+ * half of one, and a full disk or a read-only catalog stops the update before any file
+ * changes. A missing folder (vendors/ before the first generated vendor file) is made.
+ */
+export function writeCatalogFiles(writes: CatalogWrite[], folders: string[]): void {
+  checkCatalogWrites(writes, folders);
+  const temps: string[] = [];
+  try {
+    for (const w of writes) {
+      const folder = folders.find((f) => isInside(f, w.path))!;
+      makeFoldersBelow(new LinkGuard(folder), path.relative(folder, path.dirname(w.path)));
+      const tmp = tempFor(w.path);
+      createNew(tmp, w.text, { leftover: 'replace' });
+      temps.push(tmp);
+    }
+  } catch (err) {
+    for (const t of temps) removeOwnTemp(t);
+    throw fileSystemError(named(err, writes[temps.length]?.path), 'no list or vendor file was changed', folders[0] ?? '.');
+  }
+  writes.forEach((w, i) => {
+    try {
+      fs.renameSync(temps[i]!, w.path);
+    } catch (err) {
+      for (const t of temps.slice(i)) removeOwnTemp(t);
+      throw fileSystemError(named(err, w.path), `${i} of ${writes.length} files were updated before this one; run the update again`, w.path);
+    }
+  });
+}
+
+/** An error of the file system named after the file the user knows, not its temporary file. */
+function named(err: unknown, file: string | undefined): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (file !== undefined && typeof e?.code === 'string' && e.syscall) e.path = file;
+  return err;
 }

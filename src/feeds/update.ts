@@ -10,7 +10,7 @@ import type { Fetcher } from './fetch';
 import { formats } from './formats';
 import type { CatalogLayers } from './layers';
 import { notPublicUnicast, shrinkage, SHRINK_LIMIT } from './guard';
-import { listDigest, readListFiles, updatedListText, type ListFile } from './list-file';
+import { listDigest, readListFiles, updatedListText, writeCatalogFiles, checkCatalogWrites, type ListFile } from './list-file';
 import { isGenerated, recordedVendorDigest, vendorText } from './m365-vendor';
 import { FeedError, FeedUsageError, type FeedSpec, type ParsedFeed, type Redirect } from './types';
 import { feedHistory, prefixPolicy, widenings } from './widening';
@@ -238,22 +238,6 @@ function checkCatalogWith(layers: string[], writes: Write[]): void {
   }
 }
 
-/**
- * Every file goes to a temporary file beside it first; only when all are written are they
- * renamed into place, so a reader sees the old file or the new one, never half of one, and
- * a full disk stops the update before any list changes.
- */
-function writeAll(writes: Write[]): void {
-  const temps = writes.map((w) => path.join(path.dirname(w.path), `.${path.basename(w.path)}.${process.pid}.tmp`));
-  try {
-    writes.forEach((w, i) => fs.writeFileSync(temps[i]!, w.text));
-  } catch (err) {
-    for (const t of temps) fs.rmSync(t, { force: true });
-    throw err;
-  }
-  writes.forEach((w, i) => fs.renameSync(temps[i]!, w.path));
-}
-
 /** The list file each name stands for once the folders are laid over each other (a later one wins), by file name. */
 function placedLists(layers: string[]): PlacedList[] {
   const byName = new Map<string, PlacedList>();
@@ -338,6 +322,7 @@ export async function updateLists(o: UpdateOptions): Promise<UpdateReport> {
     }
   }
   if (outcomes.some((x) => x.status === 'refused') || writes.length === 0) return { outcomes, written: [], notWritten };
+  checkCatalogWrites(writes, o.layers.writable);
   try {
     checkCatalogWith(o.layers.all, writes);
   } catch (err) {
@@ -345,6 +330,6 @@ export async function updateLists(o: UpdateOptions): Promise<UpdateReport> {
     for (const x of outcomes) if (x.status === 'updated' || x.vendorFile?.status === 'updated') Object.assign(x, { status: 'refused', reason: err.message });
     return { outcomes, written: [], notWritten };
   }
-  writeAll(writes);
+  writeCatalogFiles(writes, o.layers.writable);
   return { outcomes, written: writes.map((w) => displayPath(w.path)), notWritten };
 }

@@ -2,16 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileError } from '../errors';
+import { createNew, isDead, readOwnFile, removeDeadTemps, type Holder } from '../fs';
 import { displayPath } from '../paths';
 
 /** The lock of an output folder: created whole (link of a finished file) or not at all. */
 export const LOCK_NAME = '.fwgen.lock';
-
-export interface Holder {
-  pid: number;
-  host: string;
-  since: string;
-}
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -26,39 +21,18 @@ function parseHolder(text: string): Holder | undefined {
   }
 }
 
-/** A holder on this machine whose process is gone. Other hosts cannot be checked: alive. */
-export function isDead(h: Holder): boolean {
-  if (h.host !== os.hostname()) return false;
-  if (h.pid === process.pid) return true;
-  try {
-    process.kill(h.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** Creates `file` holding `text`, failing with EEXIST when it is there: never a half-written lock. */
 function createWhole(file: string, text: string): void {
   const tmp = `${file}.${process.pid}`;
-  fs.writeFileSync(tmp, text);
+  createNew(tmp, text, { leftover: 'replace' });
   try {
     fs.linkSync(tmp, file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
     // File systems without hard links: an exclusive create; a run killed inside this
-    // writeFileSync leaves an empty lock, which counts as stale (see below).
-    fs.writeFileSync(file, text, { flag: 'wx' });
+    // write leaves an empty lock, which counts as stale (see below).
+    createNew(file, text);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -76,7 +50,7 @@ function breakStale(file: string, seen: string): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  if (readText(aside) !== seen) {
+  if (readOwnFile(aside) !== seen) {
     try {
       fs.linkSync(aside, file);
     } catch {
@@ -88,10 +62,7 @@ function breakStale(file: string, seen: string): void {
 
 /** Lock files of runs that died between writing and linking them. */
 export function removeDeadLockTemps(root: string): void {
-  for (const name of fs.readdirSync(root)) {
-    const m = /^\.fwgen\.lock\.(?:stale-)?(\d+)$/.exec(name);
-    if (m && isDead({ pid: Number(m[1]), host: os.hostname(), since: '' })) fs.rmSync(path.join(root, name), { force: true });
-  }
+  removeDeadTemps(root, /^\.fwgen\.lock\.(?:stale-)?(\d+)$/);
 }
 
 /**
@@ -110,7 +81,7 @@ export function lockFolder(root: string, waitMs: number): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const text = readText(file);
+    const text = readOwnFile(file);
     if (text === undefined) continue;
     const holder = parseHolder(text);
     const emptyAndOld = holder === undefined && Date.now() - safeMtime(file) > 10_000;
@@ -129,7 +100,7 @@ export function lockFolder(root: string, waitMs: number): () => void {
   }
   return () => {
     try {
-      if (readText(file)?.trim() === mine) fs.rmSync(file, { force: true });
+      if (readOwnFile(file)?.trim() === mine) fs.rmSync(file, { force: true });
     } catch {
       // a lock that cannot be removed names a process that is about to exit: the next run takes it over
     }
@@ -138,7 +109,7 @@ export function lockFolder(root: string, waitMs: number): () => void {
 
 function safeMtime(file: string): number {
   try {
-    return fs.statSync(file).mtimeMs;
+    return fs.lstatSync(file).mtimeMs;
   } catch {
     return Date.now();
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
+import { createNew, isOwnRelative, LinkGuard, linkRefused, makeFoldersBelow, openNew, readOwnFile, trackedByGit, UnsafePathError } from '../fs';
 import { displayPath } from '../paths';
 import { Flusher } from './flush';
 
@@ -14,9 +15,14 @@ import { Flusher } from './flush';
  * removals are carried out, and if the run is killed half-way, the next run in the same
  * folder finishes them from the journal before it does anything else. Replaying is
  * idempotent: a file already moved is no longer in the stage.
+ *
+ * A journal is an instruction to move and delete files, so only one fwgen left itself is
+ * carried out: not one that is (or whose stage is) a link or tracked by Git, and only
+ * entries that stay inside the output folder and reach no link on their way.
  */
 export const JOURNAL_NAME = '.fwgen.journal';
 const STAGE_PREFIX = '.fwgen-stage-';
+const JOURNAL_TEMP = `${JOURNAL_NAME}.tmp-`;
 
 export interface Journal {
   version: 1;
@@ -31,6 +37,30 @@ export interface Journal {
   prune: string[];
 }
 
+/** Names fwgen uses for its own bookkeeping in an output folder; never part of a render. */
+export function isBookkeeping(name: string): boolean {
+  return name.startsWith('.fwgen');
+}
+
+/** A path a render may write or a journal may name: inside the output folder, clear of bookkeeping. */
+export function isOutputPath(rel: unknown): rel is string {
+  return isOwnRelative(rel, isBookkeeping);
+}
+
+/**
+ * fwgen's bookkeeping entries in an output folder, by name. One that is a link was planted
+ * (fwgen makes none) and is refused before anything is written or read through it.
+ */
+export function bookkeepingEntries(root: string): string[] {
+  const names: string[] = [];
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!isBookkeeping(entry.name)) continue;
+    if (entry.isSymbolicLink()) throw linkRefused(path.join(root, entry.name));
+    names.push(entry.name);
+  }
+  return names;
+}
+
 function fsyncPath(p: string): void {
   let fd: number | undefined;
   try {
@@ -43,38 +73,15 @@ function fsyncPath(p: string): void {
   }
 }
 
-/**
- * mkdir -p that cannot spin: node's recursive mkdir loops forever where mkdir says ENOENT
- * under a parent that exists (e.g. under /proc).
- */
-export function makeFolder(dir: string): void {
-  const st = fs.statSync(dir, { throwIfNoEntry: false });
-  if (st?.isDirectory()) return;
-  const parent = path.dirname(dir);
-  if (parent !== dir) makeFolder(parent);
-  try {
-    fs.mkdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw err;
-  }
-}
-
 export function makeStage(root: string): string {
   return fs.mkdtempSync(path.join(root, STAGE_PREFIX));
 }
 
 /** Writes one file under the stage, flushed to disk before the journal can name it. */
 export function stageFile(stage: string, rel: string, content: string): void {
-  const file = path.join(stage, rel);
   try {
-    makeFolder(path.dirname(file));
-    const fd = fs.openSync(file, 'w');
-    try {
-      fs.writeFileSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    makeFoldersBelow(new LinkGuard(stage), path.posix.dirname(rel));
+    createNew(path.join(stage, rel), content, { sync: true });
   } catch (err) {
     // Name the file the user asked for, not its place in the stage.
     (err as NodeJS.ErrnoException).path = path.join(path.dirname(stage), rel);
@@ -96,6 +103,7 @@ const FLUSH_BATCH = 4096;
  */
 export function stageFiles(stage: string, files: Array<{ path: string; content: string }>): void {
   const made = new Set<string>();
+  const guard = new LinkGuard(stage);
   const flusher = new Flusher();
   let fds: number[] = [];
   let names: string[] = [];
@@ -113,19 +121,19 @@ export function stageFiles(stage: string, files: Array<{ path: string; content: 
     for (const f of files) {
       const file = path.join(stage, f.path);
       try {
-        const dir = path.dirname(file);
+        const dir = path.posix.dirname(f.path);
         if (!made.has(dir)) {
-          makeFolder(dir);
+          makeFoldersBelow(guard, dir);
           made.add(dir);
         }
         let fd: number;
         try {
-          fd = fs.openSync(file, 'w');
+          fd = openNew(file);
         } catch (err) {
           // Out of file descriptors: flush what is open and try again with the fds freed.
           if ((err as NodeJS.ErrnoException).code !== 'EMFILE' || fds.length === 0) throw err;
           flushBatch();
-          fd = fs.openSync(file, 'w');
+          fd = openNew(file);
         }
         fds.push(fd);
         names.push(userPath(f.path));
@@ -146,42 +154,57 @@ export function stageFiles(stage: string, files: Array<{ path: string; content: 
 
 /** The commit point: after this returns, the new set is what the folder will hold. */
 export function commitJournal(root: string, journal: Journal): void {
-  const tmp = path.join(root, `${JOURNAL_NAME}.tmp-${process.pid}`);
+  const tmp = path.join(root, `${JOURNAL_TEMP}${process.pid}`);
   try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeFileSync(fd, JSON.stringify(journal) + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    createNew(tmp, JSON.stringify(journal) + '\n', { leftover: 'replace', sync: true });
     fs.renameSync(tmp, path.join(root, JOURNAL_NAME));
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    if (!(err instanceof UnsafePathError)) fs.rmSync(tmp, { force: true });
     throw err;
   }
   fsyncPath(root);
 }
 
+/**
+ * Refuses a journal whose moves or removals would reach a link, in the output folder or in
+ * the stage: every entry is checked before the first file moves.
+ */
+function checkReach(root: string, journal: Journal): void {
+  const stagePath = path.join(root, journal.stage);
+  const stageSt = fs.lstatSync(stagePath, { throwIfNoEntry: false });
+  if (stageSt?.isSymbolicLink()) throw linkRefused(stagePath);
+  if (stageSt && !stageSt.isDirectory()) throw new UnsafePathError(stagePath, 'not a folder, where fwgen stages a render');
+  const out = new LinkGuard(root);
+  const stage = new LinkGuard(stagePath);
+  for (const rel of journal.remove) out.check(rel);
+  for (const rel of journal.write) {
+    if (stageSt) stage.check(rel);
+    out.check(rel);
+  }
+  for (const rel of journal.prune) out.check(rel);
+}
+
 /** Carries out a committed journal; safe to run again on a journal that is half done. */
 export function applyJournal(root: string, journal: Journal): void {
+  checkReach(root, journal);
   const stage = path.join(root, journal.stage);
   for (const rel of journal.remove) fs.rmSync(path.join(root, rel), { force: true });
   const made = new Set<string>();
+  const guard = new LinkGuard(root);
   for (const rel of journal.write) {
     const from = path.join(stage, rel);
-    if (!fs.existsSync(from)) continue;
+    if (!fs.lstatSync(from, { throwIfNoEntry: false })) continue;
     // A folder the output lacks is moved in whole: the stage holds only files of this
     // journal, so that moves the same files as one rename each, without making the folder.
-    const whole = made.has(path.dirname(path.join(root, rel))) ? undefined : firstMissingFolder(root, rel);
+    const whole = made.has(path.posix.dirname(rel)) ? undefined : firstMissingFolder(root, rel);
     if (whole !== undefined) {
       fs.renameSync(path.join(stage, whole), path.join(root, whole));
       continue;
     }
     const to = path.join(root, rel);
-    if (!made.has(path.dirname(to))) {
-      makeFolder(path.dirname(to));
-      made.add(path.dirname(to));
+    if (!made.has(path.posix.dirname(rel))) {
+      makeFoldersBelow(guard, path.posix.dirname(rel));
+      made.add(path.posix.dirname(rel));
     }
     if (fs.lstatSync(to, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(to, { recursive: true });
     fs.renameSync(from, to);
@@ -212,21 +235,45 @@ function removeEmptyFolders(dir: string): void {
   if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
 }
 
+const ASK_GIT = 'check the output folder against Git, then remove the file';
+
 function readJournal(file: string): Journal {
   let j: Journal;
   try {
-    j = JSON.parse(fs.readFileSync(file, 'utf8')) as Journal;
-  } catch {
-    throw new FileError(displayPath(file), 'an interrupted render left this journal and it cannot be read; check the output folder against Git, then remove the file');
+    j = JSON.parse(readOwnFile(file) ?? '') as Journal;
+  } catch (err) {
+    if (err instanceof UnsafePathError) throw err;
+    throw new FileError(displayPath(file), `an interrupted render left this journal and it cannot be read; ${ASK_GIT}`);
   }
-  const relOk = (p: unknown) => typeof p === 'string' && p !== '' && !path.isAbsolute(p) && !p.split(/[\\/]/).includes('..');
   const ok =
     j?.version === 1 &&
-    relOk(j.stage) &&
+    Number.isInteger(j.pid) &&
+    typeof j.stage === 'string' &&
     j.stage.startsWith(STAGE_PREFIX) &&
-    [j.write, j.remove, j.prune].every((list) => Array.isArray(list) && list.every(relOk));
-  if (!ok) throw new FileError(displayPath(file), 'not a journal this fwgen wrote; check the output folder against Git, then remove the file');
+    isOwnRelative(j.stage, () => false) &&
+    !j.stage.includes('/') &&
+    [j.write, j.remove, j.prune].every((list) => Array.isArray(list) && list.every(isOutputPath));
+  if (!ok) throw new FileError(displayPath(file), `not a journal this fwgen wrote; ${ASK_GIT}`);
   return j;
+}
+
+/** A journal, stage or journal temp that Git tracks came with a commit, not from a killed run. */
+function refuseTracked(root: string, names: string[]): void {
+  const answer = trackedByGit(root, names);
+  if ('unknown' in answer) {
+    throw new UnsafePathError(
+      path.join(root, names.includes(JOURNAL_NAME) ? JOURNAL_NAME : names[0]!),
+      `left by an interrupted render or committed to the repository? fwgen cannot tell: ${answer.unknown}; ${ASK_GIT}`,
+    );
+  }
+  if (answer.tracked.length > 0) {
+    // git names them relative to `root`, files of a stage below its folder
+    const tracked = (n: string) => answer.tracked.some((f) => f === n || f.startsWith(`${n}/`));
+    throw new UnsafePathError(
+      path.join(root, tracked(JOURNAL_NAME) ? JOURNAL_NAME : (names.find(tracked) ?? names[0]!)),
+      'tracked by Git: fwgen carries out only a journal it left itself, never one from the repository; remove it from the repository (git rm -r)',
+    );
+  }
 }
 
 /**
@@ -235,22 +282,17 @@ function readJournal(file: string): Journal {
  * nothing here belongs to a live run. Returns the pid of the run it completed, if any.
  */
 export function recoverFolder(root: string): number | undefined {
-  const journalFile = path.join(root, JOURNAL_NAME);
+  const left = bookkeepingEntries(root).filter((n) => n === JOURNAL_NAME || n.startsWith(STAGE_PREFIX) || n.startsWith(JOURNAL_TEMP));
+  if (left.length === 0) return undefined;
+  refuseTracked(root, left);
   let completed: number | undefined;
-  if (fs.existsSync(journalFile)) {
-    const journal = readJournal(journalFile);
+  if (left.includes(JOURNAL_NAME)) {
+    const journal = readJournal(path.join(root, JOURNAL_NAME));
     applyJournal(root, journal);
     completed = journal.pid;
   }
-  for (const name of fs.readdirSync(root)) {
-    if (name.startsWith(STAGE_PREFIX) || name.startsWith(`${JOURNAL_NAME}.tmp-`)) {
-      fs.rmSync(path.join(root, name), { recursive: true, force: true });
-    }
+  for (const name of left) {
+    if (name !== JOURNAL_NAME) fs.rmSync(path.join(root, name), { recursive: true, force: true });
   }
   return completed;
-}
-
-/** Names fwgen uses for its own bookkeeping in an output folder; never part of a render. */
-export function isBookkeeping(name: string): boolean {
-  return name.startsWith('.fwgen');
 }

@@ -3,7 +3,7 @@ import { buildPolicy } from '../policy/build';
 import { loadSite } from '../workspace';
 import { formatLock, lockPathFor, readLock, writeLockAtomically, type Lock } from './lock';
 import { resolveNames } from './resolver';
-import { fileSystemError } from '../output/fs-errors';
+import { fileSystemError } from '../fs';
 import { displayPath } from '../paths';
 import { lockableNames, requiredNames, updateLock, type Outcome } from './update-lock';
 

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Document } from 'yaml';
 import { readYaml } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import { InputError, type LocatedIssue } from '../errors';
-import { isDead } from '../output/folder-lock';
+import { removeDeadTemps, replaceFile } from '../fs';
 import { isCidrError, parseCidr, toAddressSet, type AddressSet, type Cidr } from '../net/addresses';
 import type { AddressBook } from '../policy/types';
 
@@ -172,20 +170,13 @@ export function formatLock(lock: Lock, headerComment: string[]): string {
   return doc.toString({ lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
 }
 
-/** Writes the lock through a temporary file and a rename, so a reader never sees half of it. */
+/**
+ * Writes the lock through a new temporary file and a rename, so a reader never sees half of
+ * it, and a link planted at either name is refused rather than written through.
+ */
 export function writeLockAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
   // what a resolve killed between writing and renaming left behind
-  const prefix = `${path.basename(file)}.tmp-`;
-  for (const name of fs.readdirSync(path.dirname(file))) {
-    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
-    if (Number.isInteger(pid) && isDead({ pid, host: os.hostname(), since: '' })) fs.rmSync(path.join(path.dirname(file), name), { force: true });
-  }
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  const prefix = path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  removeDeadTemps(path.dirname(file), new RegExp(`^${prefix}\\.tmp-(\\d+)$`));
+  replaceFile(file, text);
 }

@@ -2,7 +2,8 @@ import Handlebars from 'handlebars';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
-import { templatesDir } from '../paths';
+import { createNew, fileSystemError, LinkGuard, makeFolder, makeFoldersBelow } from '../fs';
+import { displayPath, templatesDir } from '../paths';
 import { WORKSPACE_FILE } from './config';
 
 export interface InitOptions {
@@ -39,14 +40,29 @@ export function initFiles(o: InitOptions): Array<{ path: string; content: string
   }));
 }
 
-/** Writes a new workspace into `dir`; refuses, writing nothing, when any of its files exists. */
+/**
+ * Writes a new workspace into `dir` (created when missing); refuses, writing nothing, when
+ * any of its files is there (a link counts, even one that leads nowhere). Every folder is
+ * made and every file created new, never through a link.
+ */
 export function writeInit(dir: string, files: Array<{ path: string; content: string }>): string[] {
-  const taken = files.filter((f) => fs.existsSync(path.join(dir, f.path))).map((f) => f.path);
-  if (taken.length > 0) throw new FileError(dir, `already holds ${taken.join(', ')}; fwgen init only writes into a folder without them`);
-  for (const f of files) {
-    const full = path.join(dir, f.path);
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, f.content, { flag: 'wx' });
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new FileError(displayPath(dir), 'not a folder; fwgen init makes a workspace in a folder (created when missing)');
+  const guard = new LinkGuard(path.resolve(dir));
+  const present = (rel: string) => {
+    if (path.posix.dirname(rel) !== '.') guard.check(path.posix.dirname(rel)); // a linked folder on the way is refused
+    return fs.lstatSync(path.join(guard.top, rel), { throwIfNoEntry: false }) !== undefined;
+  };
+  const taken = files.filter((f) => present(f.path)).map((f) => f.path);
+  if (taken.length > 0) throw new FileError(displayPath(dir), `already holds ${taken.join(', ')}; fwgen init only writes into a folder without them`);
+  try {
+    makeFolder(guard.top);
+    for (const f of files) {
+      makeFoldersBelow(guard, path.posix.dirname(f.path));
+      createNew(path.join(guard.top, f.path), f.content);
+    }
+  } catch (err) {
+    throw fileSystemError(err, 'the workspace is not complete: remove what was written and run fwgen init again', dir);
   }
   return files.map((f) => f.path);
 }

@@ -5,7 +5,9 @@ import { loadCatalog, loadCatalogLayers, type CatalogOverride } from '../catalog
 import { loadProfile, type Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { FileError } from '../errors';
-import { findWorkspace, isInside, loadWorkspace, type Workspace } from './config';
+import { isInside, resolvesInside, UnsafePathError } from '../fs';
+import { lockPathFor } from '../resolve/lock';
+import { findWorkspace, LEAVES_WORKSPACE, loadWorkspace, type Workspace } from './config';
 
 /** A workspace with its catalog loaded once, ready to render any number of sites. */
 export interface OpenWorkspace extends Workspace {
@@ -42,7 +44,20 @@ export function siteFilesOf(ws: Workspace): string[] {
     }
   };
   walk(ws.root);
+  for (const site of found) refuseLinkOut(ws.root, site);
   return found.sort();
+}
+
+/**
+ * A site, or the lock file beside it, that is a link leading out of the workspace is refused
+ * before it is read: neither its content nor its key names reach a message.
+ */
+function refuseLinkOut(root: string, site: string): void {
+  for (const file of [site, lockPathFor(site)]) {
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() && !resolvesInside(root, file)) {
+      throw new UnsafePathError(file, LEAVES_WORKSPACE);
+    }
+  }
 }
 
 /** Sites named on the command line, by profile file (as a path) or by file name without .yaml. */

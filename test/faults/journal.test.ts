@@ -44,6 +44,18 @@ describe('output journal', () => {
     expect(leftovers(root)).toEqual([]);
   });
 
+  test('without Git, outside any repository, an interrupted render is still completed', () => {
+    const root = committedAndKilledAfter(1);
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent'; // git cannot be found; nor is there a repository to ask about
+    try {
+      expect(recoverFolder(root)).toBe(4242);
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(leftovers(root)).toEqual([]);
+  });
+
   test('replaying a journal twice changes nothing more', () => {
     const root = committedAndKilledAfter(1);
     const journal = JSON.parse(fs.readFileSync(path.join(root, JOURNAL_NAME), 'utf8')) as Journal;

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FileError } from './errors';
-import { displayPath } from './paths';
-import type { RenderedFile } from './targets/render';
-import { fileSystemError } from './output/fs-errors';
-import { lockFolder, removeDeadLockTemps } from './output/folder-lock';
-import { applyJournal, commitJournal, isBookkeeping, makeFolder, makeStage, recoverFolder, stageFiles, type Journal } from './output/journal';
+import { FileError } from '../errors';
+import { fileSystemError, LinkGuard, makeFolder } from '../fs';
+import { displayPath } from '../paths';
+import type { RenderedFile } from '../targets/render';
+import { lockFolder, removeDeadLockTemps } from './folder-lock';
+import { applyJournal, bookkeepingEntries, commitJournal, isBookkeeping, isOutputPath, makeStage, recoverFolder, stageFiles, type Journal } from './journal';
 
 /** For a command about to render into a folder: the write's flushes get ready meanwhile. */
-export { warmFlusher } from './output/flush';
+export { warmFlusher } from './flush';
 
 export interface WriteSummary {
   written: string[];
@@ -27,10 +27,7 @@ export interface WriteOptions {
 const LEGACY_TEMP = /\.fwgen-tmp-\d+$/;
 
 function checkRelative(rel: string): void {
-  const parts = rel.split('/');
-  if (path.isAbsolute(rel) || parts.includes('..') || parts.includes('') || parts.some(isBookkeeping)) {
-    throw new Error(`refusing to write outside the output folder: ${rel}`);
-  }
+  if (!isOutputPath(rel)) throw new Error(`refusing to write outside the output folder: ${rel}`);
 }
 
 /** Says plainly when the output cannot be a folder, before any work is done. */
@@ -49,17 +46,14 @@ function ensureFolder(root: string): void {
   makeFolder(path.resolve(root));
 }
 
-function sameContent(file: string, content: string): boolean {
-  const st = fs.lstatSync(file, { throwIfNoEntry: false });
-  return st !== undefined && st.isFile() && fs.readFileSync(file, 'utf8') === content;
-}
-
 /**
  * Writes rendered files under `root` as one set: after a render, or after a render killed at
  * any point and the next run in the same folder, the folders it owns hold either all the old
  * files or all the new ones (see output/journal.ts). One run at a time per folder: a second
  * one waits for the lock. Unchanged files are not touched; files in the owned folders that
- * the render no longer produces are removed.
+ * the render no longer produces are removed. `root` is trusted as named (a workspace checks
+ * its output folder when it loads); below it, a link where fwgen would read, write or
+ * delete is refused before anything changes.
  */
 export function writeOutput(root: string, files: RenderedFile[], ownedDirs: string[], o: WriteOptions = {}): WriteSummary {
   for (const f of files) checkRelative(f.path);
@@ -69,19 +63,20 @@ export function writeOutput(root: string, files: RenderedFile[], ownedDirs: stri
   let stage: string | undefined;
   try {
     ensureFolder(root);
+    bookkeepingEntries(root);
     release = lockFolder(root, o.waitMs ?? 30_000);
     summary.completedInterrupted = recoverFolder(root);
     removeDeadLockTemps(root);
 
+    const guard = new LinkGuard(path.resolve(root));
     const produced = new Set(files.map((f) => f.path));
     const journal: Journal = { version: 1, pid: process.pid, stage: '', write: [], remove: [], prune: [...ownedDirs].sort().reverse() };
     for (const f of files) {
-      if (sameContent(path.join(root, f.path), f.content)) summary.unchanged.push(f.path);
+      if (sameContent(guard, f)) summary.unchanged.push(f.path);
       else journal.write.push(f.path);
     }
     for (const dir of ownedDirs) {
-      for (const file of listFiles(path.join(root, dir))) {
-        const rel = path.relative(root, file).split(path.sep).join('/');
+      for (const rel of ownedFiles(guard, dir)) {
         if (produced.has(rel) || isBookkeeping(rel.split('/')[0]!)) continue;
         journal.remove.push(rel);
         if (!LEGACY_TEMP.test(rel)) summary.removed.push(rel);
@@ -112,32 +107,35 @@ export function writeOutput(root: string, files: RenderedFile[], ownedDirs: stri
   }
 }
 
-/** The files under `dir`; an owned entry can also be one file (a site's policy.json), listed as itself. */
-export function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  if (!fs.statSync(dir).isDirectory()) return [dir];
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(full));
-    else out.push(full);
-  }
-  return out.sort();
+function sameContent(guard: LinkGuard, f: RenderedFile): boolean {
+  const st = guard.check(f.path);
+  return st !== undefined && st.isFile() && fs.readFileSync(path.join(guard.top, f.path), 'utf8') === f.content;
 }
 
-/** Which files under `root` differ from a render: missing, changed, or no longer produced. */
+/** The files of an owned folder, relative to the output folder with forward slashes; a link there is refused. */
+function ownedFiles(guard: LinkGuard, dir: string): string[] {
+  return guard.listFiles(dir).map((file) => path.relative(guard.top, file).split(path.sep).join('/'));
+}
+
+/** Every file below `dir` (absolute paths, sorted); a link there is refused, never followed. */
+export function listFiles(dir: string): string[] {
+  return new LinkGuard(path.resolve(dir)).listFiles('');
+}
+
+/** Which files under `root` differ from a render: missing, changed, or no longer produced. Never reads through a link. */
 export function staleFiles(root: string, files: RenderedFile[], ownedDirs: string[]): string[] {
+  const guard = new LinkGuard(path.resolve(root));
   const stale: string[] = [];
   const produced = new Set<string>();
   for (const f of files) {
-    const full = path.join(root, f.path);
-    produced.add(full);
-    if (!fs.existsSync(full)) stale.push(`${f.path} (missing)`);
-    else if (fs.readFileSync(full, 'utf8') !== f.content) stale.push(`${f.path} (differs)`);
+    produced.add(f.path);
+    const st = guard.check(f.path);
+    if (st === undefined) stale.push(`${f.path} (missing)`);
+    else if (!sameContent(guard, f)) stale.push(`${f.path} (differs)`);
   }
   for (const dir of ownedDirs) {
-    for (const file of listFiles(path.join(root, dir))) {
-      if (!produced.has(file)) stale.push(`${path.relative(root, file)} (no longer produced)`);
+    for (const rel of ownedFiles(guard, dir)) {
+      if (!produced.has(rel)) stale.push(`${rel} (no longer produced)`);
     }
   }
   return stale.sort();
