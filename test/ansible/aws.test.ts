@@ -8,9 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { repoRoot, tempDir } from '../helpers';
-import { awsPython, playbook, renderExample, withAnsible } from './harness';
+import { awsPython, parseAnsible, playbook, renderExample, withAnsible } from './harness';
 
 const it = withAnsible('ansible-playbook', 'moto');
 const SITE = 'ecommerce-web';
@@ -81,7 +80,7 @@ function apply(site: string) {
 }
 
 function groups(site: string): { names: Record<string, string>; classes: string[] } {
-  const vars = parse(fs.readFileSync(path.join(site, 'ansible/vars/aws.yml'), 'utf8')) as { fwgen_aws_groups: Array<{ name: string; device_class: string }> };
+  const vars = parseAnsible(fs.readFileSync(path.join(site, 'ansible/vars/aws.yml'), 'utf8')) as { fwgen_aws_groups: Array<{ name: string; device_class: string }> };
   return { names: Object.fromEntries(vars.fwgen_aws_groups.map((g) => [g.device_class, g.name])), classes: vars.fwgen_aws_groups.map((g) => g.device_class) };
 }
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 import { writeOutput } from '../../src/output';
 import { renderSite } from '../../src/render-site';
 import { targets } from '../../src/targets/registry';
@@ -42,6 +42,11 @@ export function withAnsible(...tools: Array<keyof typeof ansibleTools>): jest.It
   // eslint-disable-next-line no-console
   console.warn(`skipping Ansible checks that need ${missing.join(', ')}: not installed on this machine`);
   return test.skip;
+}
+
+/** Reads what fwgen writes for Ansible: its `!unsafe` strings are plain strings to a reader that does not template. */
+export function parseAnsible(text: string): unknown {
+  return parse(text, { customTags: [{ tag: '!unsafe', resolve: (s: string) => s }] });
 }
 
 export const exampleNames = fs
