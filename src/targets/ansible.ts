@@ -315,7 +315,14 @@ export function yamlHeader(lines: string[]): string[] {
   return out;
 }
 
-const YAML_OPTIONS: ToStringOptions & { sortMapEntries: false } = { lineWidth: 150, minContentWidth: 40, sortMapEntries: false, nullStr: '' };
+// Each value written out where it is used: an anchor and alias would leave a reader to find what an item holds.
+const YAML_OPTIONS: ToStringOptions & { sortMapEntries: false; aliasDuplicateObjects: false } = {
+  lineWidth: 150,
+  minContentWidth: 40,
+  sortMapEntries: false,
+  nullStr: '',
+  aliasDuplicateObjects: false,
+};
 
 /** YAML of fwgen's own making (a playbook list): every string in it has passed playbookWord. */
 export function yamlBody(doc: unknown): string {
