@@ -67,12 +67,10 @@ function linuxFiles(policy: Policy, which: 'nftables' | 'iptables'): Record<stri
   const files: OutputFile[] =
     which === 'nftables' ? nftables.files(policy, siblingOptions<NftOptions>(policy, nftables)) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
   for (const f of files) {
-    const [scope, part] = f.scope.split('|') as [string, string | undefined];
-    const key = scope === '' ? 'gateway' : scope;
-    const entry = (scopes[key] ??= { rules: [] });
-    if (part === 'dnsmasq') entry.dnsmasq = f.path;
-    else if (part === 'ipsets') entry.ipsets = f.path;
-    else entry.rules.push(f.path);
+    const holds = f.holds!;
+    const entry = (scopes[holds.deviceClass ?? 'gateway'] ??= { rules: [] });
+    if (holds.part === 'rules') entry.rules.push(f.path);
+    else entry[holds.part] = f.path;
   }
   return scopes;
 }
