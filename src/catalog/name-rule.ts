@@ -1,5 +1,5 @@
 import { FileError } from '../errors';
-import { codePoint, UNSAFE_CHARS } from '../unsafe-chars';
+import { codePoint, UNSAFE_CHARS, unsafeKind } from '../unsafe-chars';
 
 /**
  * The rule for names: ids, display names of vendors, services and device classes, group
@@ -22,13 +22,6 @@ const CHAR = new RegExp(`[${UNSAFE_BODY}]`, 'u');
  */
 export const NAME_PATTERN = `^[^{}${UNSAFE_BODY}]*$`;
 
-const WHY: Array<[RegExp, string]> = [
-  [/[\u0000-\u001f\u007f-\u009f]/u, 'a control character'],
-  [/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u, 'a bidirectional-text control'],
-  [/[\u200b-\u200d\u2060\ufeff]/u, 'a zero-width character'],
-  [/[\u2028\u2029]/u, 'a Unicode line separator'],
-];
-
 /** Why `text` is not a name (one phrase to follow "the name"), or undefined when it is one. */
 export function nameProblem(text: string): string | undefined {
   const template = /\{[{%#]/.exec(text);
@@ -37,8 +30,7 @@ export function nameProblem(text: string): string | undefined {
   if (brace) return `holds '${brace[0]}' at character ${brace.index + 1}; a name takes no braces`;
   const ch = CHAR.exec(text);
   if (ch) {
-    const what = WHY.find(([re]) => re.test(ch[0]))?.[1] ?? 'a character that is not allowed';
-    return `holds ${codePoint(ch[0])} (${what}) at character ${ch.index + 1}; a name takes no control, bidirectional or invisible characters`;
+    return `holds ${codePoint(ch[0])} (${unsafeKind(ch[0])}) at character ${ch.index + 1}; a name takes no control, bidirectional or invisible characters`;
   }
   return undefined;
 }

@@ -192,7 +192,7 @@ describe('names refuse templates: one located line, exit 1, nothing written', ()
     ['a template', "e{{ lookup('pipe','id') }}.yaml", /holds '\{\{'/],
     ['a newline', 'e\nx.yaml', /holds U\+000A/],
     ['ESC', 'e\u001b[31mx.yaml', /holds U\+001B \(a control character\)/],
-    ['U+202E', 'e\u202eltsil.yaml', /holds U\+202E \(a bidirectional-text control\)/],
+    ['U+202E', 'e\u202eltsil.yaml', /holds U\+202E \(a bidirectional-text control/],
   ])('a site file name holding %s', async (_what, file, expected) => {
     const ws = workspace({ siteFile: file });
     const r = await runInProcess(['render'], ws);

@@ -17,11 +17,11 @@ describe('name rule', () => {
     ['a\u001bb', /U\+001B \(a control character\)/],
     ['a\u007fb', /U\+007F \(a control character\)/],
     ['a\u0085b', /U\+0085 \(a control character\)/],
-    ['a\u202eb', /U\+202E \(a bidirectional-text control\)/],
-    ['a\u2066b', /U\+2066 \(a bidirectional-text control\)/],
-    ['a\u200eb', /U\+200E \(a bidirectional-text control\)/],
-    ['a\u061cb', /U\+061C \(a bidirectional-text control\)/],
-    ['a\u200bb', /U\+200B \(a zero-width character\)/],
+    ['a\u202eb', /U\+202E \(a bidirectional-text control/],
+    ['a\u2066b', /U\+2066 \(a bidirectional-text control/],
+    ['a\u200eb', /U\+200E \(a bidirectional-text control/],
+    ['a\u061cb', /U\+061C \(a bidirectional-text control/],
+    ['a\u200bb', /U\+200B \(a zero-width character/],
   ])('refuses case %#', (text, why) => {
     expect(nameProblem(text)).toMatch(why);
     expect(new RegExp(NAME_PATTERN, 'u').test(text)).toBe(false);
