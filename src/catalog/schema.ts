@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { LocatedIssue } from '../errors';
 import { schemaDir } from '../paths';
+import { NAME_PATTERN, nameProblem } from './name-rule';
 import type { YamlSource } from './yaml-source';
 
 export type SchemaName = 'vendor' | 'device-classes' | 'list' | 'profile' | 'lock' | 'workspace' | 'policy';
@@ -133,8 +134,12 @@ function describe(e: ErrorObject, value: unknown): { message: string; field?: st
       return { message: `${show(value)} is above the maximum ${String(p.limit)}` };
     case 'minimum':
       return { message: `${show(value)} is below the minimum ${String(p.limit)}` };
-    case 'pattern':
+    case 'pattern': {
+      // A name field's pattern is the name rule: say what is wrong rather than print the rule.
+      const problem = p.pattern === NAME_PATTERN && typeof value === 'string' ? nameProblem(value) : undefined;
+      if (problem) return { message: `the name ${show(value)} ${problem}` };
       return { message: `${show(value)} does not match the pattern ${String(p.pattern)}` };
+    }
     case 'propertyNames':
       return { message: `key ${show(p.propertyName)} is not a valid name` };
     case 'type':

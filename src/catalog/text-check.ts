@@ -1,19 +1,12 @@
 import { isPair, isScalar, isSeq, visit, type Document, type LineCounter } from 'yaml';
 import { fieldPath, type LocatedIssue } from '../errors';
-import { codePoint, UNSAFE_CHARS } from '../unsafe-chars';
+import { codePoint, UNSAFE_CHARS, unsafeKind } from '../unsafe-chars';
 
 /**
  * Fields of free text that may span lines (a note, a description). Everything else reaches
  * a single line of some output (a rule name, a host name, a comment) and takes no newline.
  */
 const MULTILINE_FIELDS = new Set(['description', 'notes', 'purpose', 'condition', 'vendorSays', 'incomplete', 'note']);
-
-const WHY: Array<[RegExp, string]> = [
-  [/[\u0000-\u001f\u007f-\u009f]/u, 'a control character'],
-  [/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u, 'a bidirectional-text control, which shows the text in another order than tools read it'],
-  [/[\u200b-\u200d\u2060\ufeff]/u, 'a zero-width character, invisible in review'],
-  [/[\u2028\u2029]/u, 'a Unicode line separator'],
-];
 
 /**
  * One walk over a parsed YAML document: every key and string value is checked for
@@ -42,7 +35,7 @@ export function unsafeTextIssues(file: string, doc: Document.Parsed, lines: Line
       const unsafe = new RegExp(UNSAFE_CHARS.source, 'u').exec(text) ?? (!multiline ? /\n/.exec(text) : null);
       if (!unsafe) return;
       const ch = unsafe[0];
-      const what = ch === '\n' ? 'a line break, allowed only in free text (descriptions and notes)' : (WHY.find(([re]) => re.test(ch))?.[1] ?? 'a character that is not allowed');
+      const what = ch === '\n' ? 'a line break, allowed only in free text (descriptions and notes)' : unsafeKind(ch);
       const pos = lines.linePos(node.range?.[0] ?? 0);
       issues.push({
         loc: { file, line: pos.line, col: pos.col },

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Document, isScalar, isSeq, visit } from 'yaml';
+import { nameProblem } from '../catalog/name-rule';
 import { parseKnown, toAddressSet } from '../net/addresses';
+import { escapeUnsafe } from '../unsafe-chars';
 import { parsePort } from '../net/ports';
 import { FeedError, type M365Endpoint } from './types';
 
@@ -81,10 +83,23 @@ function flowsOf(e: M365Endpoint): { flows: Record<string, unknown>[]; usesTenan
   return { flows, usesTenant: domains.some((d) => d.includes('{tenant}')) };
 }
 
+/**
+ * The feed's fields that become names in the vendor file (a service's id and name): checked
+ * by the rule catalog files are loaded with, so the refusal names the feed's own field.
+ */
+function checkNames(e: M365Endpoint): void {
+  for (const field of ['serviceArea', 'serviceAreaDisplayName'] as const) {
+    const value = e[field];
+    const problem = value === undefined ? undefined : nameProblem(value);
+    if (problem) throw new FeedError(`endpoint set ${e.id}: ${field} ${escapeUnsafe(JSON.stringify(value))} becomes a service name, and the name ${problem}`);
+  }
+}
+
 /** The catalog's view of the feed: one service per service area and requirement, one flow per endpoint set and protocol. */
 export function vendorDocument(input: VendorInput): { services: Record<string, unknown>[]; variables: Record<string, unknown> } {
   const groups = new Map<string, M365Endpoint[]>();
   for (const e of [...input.endpoints].sort((a, b) => a.id - b.id)) {
+    checkNames(e);
     const id = `${slug(e.serviceArea)}${e.required ? '' : '-optional'}`;
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id)!.push(e);

@@ -1,8 +1,8 @@
-import { stringify } from 'yaml';
+import { Document, Scalar, type ToStringOptions } from 'yaml';
 import { hostOrCidr } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
-import { aws, type AwsOptions } from './aws';
+import { aws, securityGroups, type AwsOptions, type Permission } from './aws';
 import { Diagnostics } from './diagnostics';
 import { headerLines, ruleSummary } from './header';
 import { resolveOptions } from './options';
@@ -12,7 +12,7 @@ import { sharedBuild } from './shared-build';
 import { commentLine, oneLine } from './escape';
 import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
-import { pfsense, type PfsenseOptions } from './pfsense';
+import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
 import type { OutputFile, Target } from './types';
 import { windows, type WindowsOptions } from './windows';
 
@@ -67,49 +67,35 @@ function linuxFiles(policy: Policy, which: 'nftables' | 'iptables'): Record<stri
   const files: OutputFile[] =
     which === 'nftables' ? nftables.files(policy, siblingOptions<NftOptions>(policy, nftables)) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
   for (const f of files) {
-    const [scope, part] = f.scope.split('|') as [string, string | undefined];
-    const key = scope === '' ? 'gateway' : scope;
-    const entry = (scopes[key] ??= { rules: [] });
-    if (part === 'dnsmasq') entry.dnsmasq = f.path;
-    else if (part === 'ipsets') entry.ipsets = f.path;
-    else entry.rules.push(f.path);
+    const holds = f.holds!;
+    const entry = (scopes[holds.deviceClass ?? 'gateway'] ??= { rules: [] });
+    if (holds.part === 'rules') entry.rules.push(f.path);
+    else entry[holds.part] = f.path;
   }
   return scopes;
 }
 
-interface AwsPermission {
-  IpProtocol: string;
-  FromPort: number;
-  ToPort: number;
-  IpRanges?: Array<{ CidrIp: string; Description: string }>;
-  Ipv6Ranges?: Array<{ CidrIpv6: string; Description: string }>;
-}
-
 /** amazon.aws.ec2_security_group takes one item per CIDR and port range, each with its description. */
-function sgRules(perms: AwsPermission[]): Array<Record<string, unknown>> {
+function sgRules(perms: Permission[]): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (const p of perms) {
     const base = { proto: p.IpProtocol, from_port: p.FromPort, to_port: p.ToPort };
-    for (const r of p.IpRanges ?? []) out.push({ ...base, cidr_ip: r.CidrIp, rule_desc: r.Description });
-    for (const r of p.Ipv6Ranges ?? []) out.push({ ...base, cidr_ipv6: r.CidrIpv6, rule_desc: r.Description });
+    for (const r of p.IpRanges) out.push({ ...base, cidr_ip: r.CidrIp, rule_desc: r.Description });
+    for (const r of p.Ipv6Ranges) out.push({ ...base, cidr_ipv6: r.CidrIpv6, rule_desc: r.Description });
   }
   return out;
 }
 
 function awsVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<AwsOptions>(policy, aws);
-  const files = aws.files(policy, o);
-  const perms = (c: string, dir: string): AwsPermission[] => {
-    const file = files.find((f) => f.scope === `${c}|${dir}`)!;
-    return JSON.parse((aws.view(policy, o, file) as { json: string }).json) as AwsPermission[];
-  };
-  const groups = classesWithRules(policy).map((c) => ({
-    name: `${o.groupName}-${c}`,
-    description: `fwgen ${policy.profile.name}: ${policy.deviceClasses.find((d) => d.id === c)!.name}`,
-    device_class: c,
-    rules: sgRules(perms(c, 'ingress')),
-    rules_egress: sgRules(perms(c, 'egress')),
-    tags: { 'fwgen:profile': policy.profile.name, 'fwgen:device-class': c },
+  // The groups the aws target builds, descriptions already cut to AWS's limit and character set.
+  const groups = securityGroups(policy, o).map((g) => ({
+    name: g.name,
+    description: g.description,
+    device_class: g.deviceClass,
+    rules: sgRules(g.ingress),
+    rules_egress: sgRules(g.egress),
+    tags: { 'fwgen:profile': policy.profile.name, 'fwgen:device-class': g.deviceClass },
   }));
   return {
     fwgen_aws_vpc_id: o.vpcId,
@@ -196,23 +182,18 @@ function windowsVars(policy: Policy): Record<string, unknown> {
   return { fwgen_windows_group: o.group, fwgen_windows: classes };
 }
 
-/** The pfSense view holds XML-escaped text; the module wants it plain. */
-function unxml(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-}
-
 function pfsenseVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<PfsenseOptions>(policy, pfsense);
-  const view = pfsense.view(policy, o, pfsense.files(policy, o)[0]!);
+  const built = pfsenseBuild(policy, o);
   const rulePrefix = `fwgen ${policy.profile.name}: `;
   return {
     fwgen_pfsense_alias_prefix: `${o.aliasPrefix}_`,
     fwgen_pfsense_rule_prefix: rulePrefix,
-    fwgen_pfsense_aliases: view.aliases.map((a) => ({ name: a.name, type: a.type, address: unxml(a.address), descr: unxml(a.descr), detail: unxml(a.detail) })),
-    fwgen_pfsense_rules: view.rules.map((r) => ({
-      name: `${rulePrefix}${unxml(r.descr)}`,
+    fwgen_pfsense_aliases: built.aliases.map((a) => ({ name: a.name, type: a.type, address: a.address, descr: a.descr, detail: a.detail })),
+    fwgen_pfsense_rules: built.rules.map((r) => ({
+      name: `${rulePrefix}${r.descr}`,
       action: 'pass',
-      interface: unxml(r.interface),
+      interface: r.interface,
       ipprotocol: r.ipprotocol,
       protocol: r.protocol,
       source: r.source.address,
@@ -269,9 +250,9 @@ export function siteInventory(policy: Policy, o: AnsibleOptions, siteDir: string
     );
     if (classes.length > 0) children[groupName(site, 'windows')] = { children: groups };
   }
-  if (p.aws) children[groupName(site, 'aws')] = { hosts: hostsOf('aws', []), vars: { ansible_connection: 'local', ansible_python_interpreter: '{{ ansible_playbook_python }}' } };
+  if (p.aws) children[groupName(site, 'aws')] = { hosts: hostsOf('aws', []), vars: { ansible_connection: 'local', ansible_python_interpreter: new OwnTemplate('{{ ansible_playbook_python }}') } };
   if (p.pfsense) children[groupName(site, 'pfsense')] = { hosts: hostsOf('pfsense', []) };
-  return { [site]: { vars: { fwgen_site: policy.profile.name, fwgen_dir: `{{ inventory_dir }}/${siteDir}` }, children } };
+  return { [site]: { vars: { fwgen_site: policy.profile.name, fwgen_dir: new OwnTemplate(`{{ inventory_dir }}/${playbookWord(siteDir)}`) }, children } };
 }
 
 /** The fleet: every site's groups under `all`, each pointing at its own folder beside the inventory. */
@@ -305,12 +286,12 @@ export function fleetFiles(policies: Policy[]): Array<{ path: string; content: s
       ...sorted.map((p) => `- ${p.profile.name} (${p.profile.file})`),
       ...what,
     ]);
-  const text = (lines: string[], doc: unknown) => `${[...lines, '---', yamlBody(doc)].join('\n')}\n`;
+  const text = (lines: string[], body: string) => `${[...lines, '---', body].join('\n')}\n`;
   const inventory = fleetInventory(sorted.map((policy) => ({ policy, options: ansibleOptions(policy) })));
-  const playbook = sorted.map((p) => ({ name: `Site ${p.profile.name}`, 'ansible.builtin.import_playbook': `${p.profile.name}/ansible/site.yml` }));
+  const playbook = sorted.map((p) => ({ name: `Site ${playbookWord(p.profile.name)}`, 'ansible.builtin.import_playbook': playbookWord(`${p.profile.name}/ansible/site.yml`) }));
   return [
-    { path: 'inventory.yml', content: text(header(['Groups: one per site (limit with --limit SITE), and per site its Linux, Windows, AWS and pfSense hosts.']), inventory) },
-    { path: 'site.yml', content: text(header(['Use: ansible-playbook -i inventory.yml site.yml [--limit SITE] [--check --diff].']), playbook) },
+    { path: 'inventory.yml', content: text(header(['Groups: one per site (limit with --limit SITE), and per site its Linux, Windows, AWS and pfSense hosts.']), varsYaml(inventory)) },
+    { path: 'site.yml', content: text(header(['Use: ansible-playbook -i inventory.yml site.yml [--limit SITE] [--check --diff].']), yamlBody(playbook)) },
   ];
 }
 
@@ -332,8 +313,58 @@ export function yamlHeader(lines: string[]): string[] {
   return out;
 }
 
+// Each value written out where it is used: an anchor and alias would leave a reader to find what an item holds.
+const YAML_OPTIONS: ToStringOptions & { sortMapEntries: false; aliasDuplicateObjects: false } = {
+  lineWidth: 150,
+  minContentWidth: 40,
+  sortMapEntries: false,
+  nullStr: '',
+  aliasDuplicateObjects: false,
+};
+
+/** YAML of fwgen's own making (a playbook list): every string in it has passed playbookWord. */
 export function yamlBody(doc: unknown): string {
-  return stringify(doc, { lineWidth: 150, minContentWidth: 40, sortMapEntries: false, nullStr: '' }).trimEnd();
+  return new Document(doc, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd();
+}
+
+/**
+ * A Jinja expression of fwgen's own (`{{ inventory_dir }}/..`): the one kind of string the
+ * vars and inventories leave for Ansible to template. Whatever data it holds has passed
+ * playbookWord.
+ */
+export class OwnTemplate {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * What Ansible reads as variables (vars files, inventories). Ansible templates every string
+ * variable it uses, and a template can run commands on the controller; so each string here,
+ * which comes from a profile, a catalog, a feed or a file name, is an `!unsafe` scalar, which
+ * Ansible passes on as the literal text through vars, loops, set_fact and filters alike.
+ * Keys are never templated; numbers and booleans hold no text.
+ */
+export function varsYaml(doc: unknown): string {
+  const tagged = (_key: unknown, value: unknown): unknown => {
+    if (value instanceof OwnTemplate) return new Scalar(value.text);
+    if (typeof value !== 'string') return value;
+    const scalar = new Scalar(value);
+    scalar.tag = '!unsafe';
+    return scalar;
+  };
+  return new Document(doc, tagged, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd();
+}
+
+/**
+ * Data written into playbook text (a play's name and hosts:, a path in a play variable, the
+ * fleet's imports), where Ansible templates it and no tag can mark it literal. Such data is
+ * a site or group name, which the schema keeps to letters, digits, dashes and underscores;
+ * this keeps any later change from letting a brace through.
+ */
+const PLAYBOOK_WORD = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+export function playbookWord(text: string): string {
+  if (!PLAYBOOK_WORD.test(text)) throw new Error(`internal: ${JSON.stringify(text)} would be templated by Ansible in a playbook; only letters, digits, '.', '-', '_' and '/' may be written there`);
+  return text;
 }
 
 const PLAYBOOKS: Record<string, { template: string; what: string }> = {
@@ -402,20 +433,20 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
           `Holds: the inventory of site ${policy.profile.name}; put your hosts in its groups (targets.ansible.hosts in the profile).`,
           'Use: ansible-playbook -i inventory.yml site.yml (fwgen inventory writes one for many sites).',
         ]),
-        yaml: yamlBody({ all: { children: siteInventory(policy, o, '..') } }),
+        yaml: varsYaml({ all: { children: siteInventory(policy, o, '..') } }),
       };
     }
     if (kind === 'vars') {
       const doc = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : p[id as 'aws' | 'windows' | 'pfsense'];
-      return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir).`]), yaml: yamlBody(doc) };
+      return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir).`]), yaml: varsYaml(doc) };
     }
     if (kind === 'play') {
-      return { header: header(policy, [`Holds: a playbook that ${PLAYBOOKS[id!]!.what}.`, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']), site: policy.profile.name, group: groupName(site, id === 'aws-cloudformation' ? 'aws' : id!), imports: [] };
+      return { header: header(policy, [`Holds: a playbook that ${PLAYBOOKS[id!]!.what}.`, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']), site: playbookWord(policy.profile.name), group: playbookWord(groupName(site, id === 'aws-cloudformation' ? 'aws' : id!)), imports: [] };
     }
     return {
       header: header(policy, ['Holds: every play of this site. Dry run: ansible-playbook -i inventory.yml site.yml --check --diff.']),
-      site: policy.profile.name,
-      group: site,
+      site: playbookWord(policy.profile.name),
+      group: playbookWord(site),
       imports: playbooksFor(p).map((x) => `${x}.yml`),
     };
   },

@@ -18,7 +18,8 @@ export interface AwsOptions {
   allowEmpty: boolean;
 }
 
-interface Permission {
+/** One protocol and port range of a group, with every CIDR it allows and why. */
+export interface Permission {
   IpProtocol: string;
   FromPort: number;
   ToPort: number;
@@ -307,28 +308,55 @@ function stripEmpty(perms: Permission[]): unknown[] {
   }));
 }
 
+/** A device class's security group as data: the template, the IpPermissions files and the Ansible vars are made from it. */
+export interface SecurityGroup {
+  deviceClass: string;
+  /** The Name tag, and the group name the Ansible play gives it. */
+  name: string;
+  /** Within AWS's 255 characters and character set. */
+  description: string;
+  /** The class's own name, for texts that say what the group is for. */
+  className: string;
+  ingress: Permission[];
+  egress: Permission[];
+}
+
+/** One group per device class that has rules, in the policy's class order. */
+export function securityGroups(policy: Policy, o: AwsOptions): SecurityGroup[] {
+  return classesWithRules(policy).map((c) => {
+    const rules = permissionsFor(policy, c, new Diagnostics(aws.id));
+    const className = policy.deviceClasses.find((d) => d.id === c)!.name;
+    return {
+      deviceClass: c,
+      name: `${o.groupName}-${c}`,
+      description: awsDescription(`fwgen ${policy.profile.name}: ${className}`),
+      className,
+      ingress: rules.ingress,
+      egress: rules.egress,
+    };
+  });
+}
+
 function template(policy: Policy, o: AwsOptions): unknown {
   const resources: Record<string, unknown> = {};
   const outputs: Record<string, unknown> = {};
-  for (const c of classesWithRules(policy)) {
-    const rules = permissionsFor(policy, c, new Diagnostics(aws.id));
-    const cls = policy.deviceClasses.find((d) => d.id === c)!;
-    const id = logicalId(c);
+  for (const g of securityGroups(policy, o)) {
+    const id = logicalId(g.deviceClass);
     resources[id] = {
       Type: 'AWS::EC2::SecurityGroup',
       Properties: {
-        GroupDescription: awsDescription(`fwgen ${policy.profile.name}: ${cls.name}`),
+        GroupDescription: g.description,
         VpcId: { Ref: 'VpcId' },
-        SecurityGroupIngress: cfnEntries(rules.ingress, 'ingress'),
-        SecurityGroupEgress: cfnEntries(rules.egress, 'egress'),
+        SecurityGroupIngress: cfnEntries(g.ingress, 'ingress'),
+        SecurityGroupEgress: cfnEntries(g.egress, 'egress'),
         Tags: [
-          { Key: 'Name', Value: `${o.groupName}-${c}` },
+          { Key: 'Name', Value: g.name },
           { Key: 'fwgen:profile', Value: policy.profile.name },
-          { Key: 'fwgen:device-class', Value: c },
+          { Key: 'fwgen:device-class', Value: g.deviceClass },
         ],
       },
     };
-    outputs[`${id}Id`] = { Description: awsDescription(`Security group for ${cls.name}`), Value: { 'Fn::GetAtt': [id, 'GroupId'] } };
+    outputs[`${id}Id`] = { Description: awsDescription(`Security group for ${g.className}`), Value: { 'Fn::GetAtt': [id, 'GroupId'] } };
   }
   return {
     AWSTemplateFormatVersion: '2010-09-09',

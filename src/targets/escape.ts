@@ -51,9 +51,9 @@ export function xmlComment(text: string): string {
   return printable(text).replace(/-{2,}/g, '-').replace(/-$/, '- ');
 }
 
-/** pfSense descriptions: no backslashes (pfSense strips or mangles them), one line. */
-export function pfsenseDescr(text: string, max = 200): string {
-  return xml(cut(printable(text).replace(/\\/g, '/'), max));
+/** pfSense descriptions before XML escaping: no backslashes (pfSense strips or mangles them), one line. */
+export function pfsenseText(text: string, max = 200): string {
+  return cut(printable(text).replace(/\\/g, '/'), max);
 }
 
 /**

@@ -311,11 +311,12 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView | Dnsmas
     const files: OutputFile[] = [];
     for (const s of scopes) {
       const p = s === '' ? '' : `${s}.`;
-      const built = build(policy, o, s === '' ? undefined : s, new Diagnostics(iptables.id));
-      files.push({ path: `${p}rules.v4`, template: 'rules.hbs', scope: `${s}|ipv4` });
-      files.push({ path: `${p}rules.v6`, template: 'rules.hbs', scope: `${s}|ipv6` });
-      if (built.hasIpsets) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: `${s}|ipsets` });
-      if (built.dnsmasq) files.push({ path: `${p}dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${s}|dnsmasq` });
+      const deviceClass = s === '' ? undefined : s;
+      const built = build(policy, o, deviceClass, new Diagnostics(iptables.id));
+      files.push({ path: `${p}rules.v4`, template: 'rules.hbs', scope: `${s}|ipv4`, holds: { deviceClass, part: 'rules' } });
+      files.push({ path: `${p}rules.v6`, template: 'rules.hbs', scope: `${s}|ipv6`, holds: { deviceClass, part: 'rules' } });
+      if (built.hasIpsets) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: `${s}|ipsets`, holds: { deviceClass, part: 'ipsets' } });
+      if (built.dnsmasq) files.push({ path: `${p}dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${s}|dnsmasq`, holds: { deviceClass, part: 'dnsmasq' } });
     }
     return files;
   },

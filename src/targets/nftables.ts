@@ -250,8 +250,10 @@ export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
     return scopes.flatMap((c) => {
       const base = c ?? o.table;
       const scope = c ?? 'gateway';
-      const files: OutputFile[] = [{ path: `${base}.nft`, template: 'ruleset.nft.hbs', scope }];
-      if (build(policy, o, c, new Diagnostics(nftables.id)).dnsmasq) files.push({ path: `${base}.dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${scope}|dnsmasq` });
+      const files: OutputFile[] = [{ path: `${base}.nft`, template: 'ruleset.nft.hbs', scope, holds: { deviceClass: c, part: 'rules' } }];
+      if (build(policy, o, c, new Diagnostics(nftables.id)).dnsmasq) {
+        files.push({ path: `${base}.dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${scope}|dnsmasq`, holds: { deviceClass: c, part: 'dnsmasq' } });
+      }
       return files;
     });
   },

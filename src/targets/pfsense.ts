@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostOrCidr, type Family } from '../net/addresses';
 import { formatPort, type PortRange } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
-import { identifier, pfsenseDescr, xml, xmlComment } from './escape';
+import { identifier, pfsenseText, xml, xmlComment } from './escape';
 import { Diagnostics } from './diagnostics';
 import { allowEmptyOption, refuseEmpty } from './empty-output';
 import { headerLines } from './header';
@@ -19,7 +19,8 @@ export interface PfsenseOptions {
   allowEmpty: boolean;
 }
 
-interface AliasView {
+/** An alias as data, its text plain (not yet XML): address and detail hold one entry each, space- and ||-separated as pfSense keeps them. */
+export interface PfsenseAlias {
   name: string;
   type: 'host' | 'network' | 'port';
   address: string;
@@ -32,7 +33,8 @@ interface EndView {
   port?: string;
 }
 
-interface RuleView {
+/** A pass rule as data, its text plain (not yet XML). */
+export interface PfsenseRule {
   tracker: number;
   interface: string;
   ipprotocol: string;
@@ -42,22 +44,26 @@ interface RuleView {
   descr: string;
 }
 
-export interface PfsenseView {
+/** What the pfSense target builds: config.xml is its XML rendering, and the Ansible vars read it as data. */
+export interface PfsenseBuild {
   header: string[];
-  aliases: AliasView[];
-  rules: RuleView[];
+  aliases: PfsenseAlias[];
+  rules: PfsenseRule[];
 }
+
+/** The same, every text escaped for XML. */
+export type PfsenseView = PfsenseBuild;
 
 const ALIAS_NAME_MAX = 31; // pfSense wants alias names shorter than 32 characters
 
 /** Alias names: [A-Za-z0-9_], under 32 characters, never a bare service name (ours always hold "_"). */
 class AliasBook {
-  readonly aliases: AliasView[] = [];
+  readonly aliases: PfsenseAlias[] = [];
   private readonly byContent = new Map<string, string>();
 
   constructor(private readonly prefix: string) {}
 
-  add(base: string, type: AliasView['type'], entries: Array<{ value: string; detail: string }>, descr: string): string {
+  add(base: string, type: PfsenseAlias['type'], entries: Array<{ value: string; detail: string }>, descr: string): string {
     const key = `${type}|${entries.map((e) => e.value).join(' ')}`;
     const known = this.byContent.get(key);
     if (known) return known;
@@ -67,9 +73,9 @@ class AliasBook {
     this.aliases.push({
       name,
       type,
-      address: entries.map((e) => xml(e.value)).join(' '),
-      descr: pfsenseDescr(descr),
-      detail: entries.map((e) => pfsenseDescr(e.detail.replace(/\|/g, '/'), 100)).join('||'),
+      address: entries.map((e) => e.value).join(' '),
+      descr: pfsenseText(descr),
+      detail: entries.map((e) => pfsenseText(e.detail.replace(/\|/g, '/'), 100)).join('||'),
     });
     this.byContent.set(key, name);
     return name;
@@ -89,7 +95,7 @@ function portField(ports: PortRange[], rule: Rule, aliases: AliasBook): string {
   return aliases.add(`p_${rule.vendor}_${rule.service}`, 'port', entries, `${rule.vendorName}: ${rule.serviceName} ports`);
 }
 
-function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined, diags: Diagnostics): PfsenseView {
+function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined, diags: Diagnostics): PfsenseBuild {
   const aliases = new AliasBook(o.aliasPrefix);
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
   const used = new Set<number>();
@@ -98,7 +104,7 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     const entries = [...c.addresses.ipv4, ...c.addresses.ipv6].map((a) => ({ value: hostOrCidr(a), detail: `device class ${c.id}` }));
     return aliases.add(`c_${c.id}`, entries.some((e) => e.value.includes('/')) ? 'network' : 'host', entries, `fwgen device class ${c.name}`);
   };
-  const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<RuleView, 'tracker' | 'protocol' | 'descr'> }>();
+  const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<PfsenseRule, 'tracker' | 'protocol' | 'descr'> }>();
 
   for (const rule of policy.rules) {
     if (rule.direction === 'inbound' && rule.remote.peers.length > 0) continue; // its outbound mirror matches the same traffic
@@ -150,7 +156,7 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     const port = rule.protocol === 'icmp' ? undefined : portField(rule.ports, rule, aliases);
     const outbound = rule.direction === 'outbound';
     const view = {
-      interface: xml(outbound ? o.interface : o.wanInterface),
+      interface: outbound ? o.interface : o.wanInterface,
       ipprotocol,
       source: { address: outbound ? localAlias : remoteAlias },
       destination: { address: outbound ? remoteAlias : localAlias, port },
@@ -162,12 +168,12 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     else merged.set(existing ? `${key}|icmp` : key, { rule, protocols: new Set([rule.protocol!]), view });
   }
 
-  const rules: RuleView[] = [...merged.entries()].map(([key, m]) => {
+  const rules: PfsenseRule[] = [...merged.entries()].map(([key, m]) => {
     const protos = [...m.protocols].sort();
     const protocol = protos.length === 2 && protos.includes('tcp') && protos.includes('udp') ? 'tcp/udp' : protos[0]!;
     // Described after the merge, so a tcp/udp rule does not carry its tcp half's id.
     const o0 = m.rule.origins[0]!.loc;
-    const descr = pfsenseDescr(`${m.rule.vendor}/${m.rule.service} ${m.rule.deviceClass} ${m.rule.direction} ${protocol} (${o0.file}:${o0.line})`);
+    const descr = pfsenseText(`${m.rule.vendor}/${m.rule.service} ${m.rule.deviceClass} ${m.rule.direction} ${protocol} (${o0.file}:${o0.line})`);
     return { ...m.view, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
   });
 
@@ -190,6 +196,20 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
 
 const build = sharedBuild('pfsense', buildOnce);
 
+/** The aliases and rules as data, for other targets (Ansible) to read. */
+export function pfsenseBuild(policy: Policy, o: PfsenseOptions): PfsenseBuild {
+  return build(policy, o, undefined, new Diagnostics(pfsense.id));
+}
+
+/** XML only here, at the edge. */
+function xmlView(b: PfsenseBuild): PfsenseView {
+  return {
+    header: b.header,
+    aliases: b.aliases.map((a) => ({ ...a, address: xml(a.address), descr: xml(a.descr), detail: xml(a.detail) })),
+    rules: b.rules.map((r) => ({ ...r, interface: xml(r.interface), descr: xml(r.descr) })),
+  };
+}
+
 export const pfsense: Target<PfsenseOptions, PfsenseView> = {
   id: 'pfsense',
   describe: 'one config.xml fragment with <aliases> and <filter> for Diagnostics > Backup & Restore',
@@ -208,5 +228,5 @@ export const pfsense: Target<PfsenseOptions, PfsenseView> = {
     refuseEmpty(diags, pfsense.id, o.allowEmpty, 'pfsense config.xml', view.rules.length, 'empty the Firewall Rules of pfSense when restored');
     return diags.list();
   },
-  view: (policy, o) => build(policy, o, undefined, new Diagnostics(pfsense.id)),
+  view: (policy, o) => xmlView(pfsenseBuild(policy, o)),
 };

@@ -23,8 +23,16 @@ export type OptionSpec<O> = { [K in keyof O]: OptionInfo<O[K]> };
 export interface OutputFile {
   path: string;
   template: string;
-  /** Which part of the policy the file holds (a device class, an address family, ...). */
+  /** Which part of the policy the file holds (a device class, an address family, ...), as the target itself reads it. */
   scope: string;
+  /** The same as data, for another target to read (the Linux files the ansible target installs). */
+  holds?: FileScope;
+}
+
+/** Which part of the policy a file holds: the device class it is for (none: the gateway), and which of its files. */
+export interface FileScope {
+  deviceClass?: string;
+  part: 'rules' | 'ipsets' | 'dnsmasq';
 }
 
 export interface Target<O, V> {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { loadCatalog, loadCatalogLayers, type CatalogOverride } from '../catalog/load-catalog';
+import { checkFileName } from '../catalog/name-rule';
 import { loadProfile, type Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { FileError } from '../errors';
@@ -40,7 +41,9 @@ export function siteFilesOf(ws: Workspace): string[] {
       }
       const rel = path.relative(ws.root, full).split(path.sep).join('/');
       if (!/\.ya?ml$/.test(entry.name) || /\.lock\.ya?ml$/.test(entry.name) || full === ws.file) continue;
-      if (yes(rel) && !no(rel)) found.push(full);
+      if (!yes(rel) || no(rel)) continue;
+      checkFileName(rel); // a site is picked by its file name, and that name reaches its outputs
+      found.push(full);
     }
   };
   walk(ws.root);

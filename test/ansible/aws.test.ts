@@ -8,9 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { parse } from 'yaml';
-import { repoRoot, tempDir } from '../helpers';
-import { awsPython, playbook, renderExample, withAnsible } from './harness';
+import { catalogRoot, repoRoot, tempDir } from '../helpers';
+import { awsPython, parseAnsible, playbook, renderExample, withAnsible } from './harness';
 
 const it = withAnsible('ansible-playbook', 'moto');
 const SITE = 'ecommerce-web';
@@ -81,7 +80,7 @@ function apply(site: string) {
 }
 
 function groups(site: string): { names: Record<string, string>; classes: string[] } {
-  const vars = parse(fs.readFileSync(path.join(site, 'ansible/vars/aws.yml'), 'utf8')) as { fwgen_aws_groups: Array<{ name: string; device_class: string }> };
+  const vars = parseAnsible(fs.readFileSync(path.join(site, 'ansible/vars/aws.yml'), 'utf8')) as { fwgen_aws_groups: Array<{ name: string; device_class: string }> };
   return { names: Object.fromEntries(vars.fwgen_aws_groups.map((g) => [g.device_class, g.name])), classes: vars.fwgen_aws_groups.map((g) => g.device_class) };
 }
 
@@ -157,5 +156,31 @@ describe('AWS security groups through amazon.aws.ec2_security_group', () => {
       if (want.egress.length === 0) want.egress = [['-1', -1, -1, '127.0.0.1/32', 'fwgen: no egress is allowed; this replaces the default allow-all rule']];
       expect({ ingress: cfnRules(resource.Properties.SecurityGroupIngress), egress: cfnRules(resource.Properties.SecurityGroupEgress) }).toEqual(want);
     }
+  }, 300_000);
+
+  it('a group description from a long class name with characters AWS refuses: cut to 255 allowed characters, the same in the vars, the template and the group', () => {
+    const catalog = tempDir('fwgen-ansible-aws-catalog-');
+    fs.cpSync(catalogRoot, catalog, { recursive: true });
+    const classes = path.join(catalog, 'device-classes.yaml');
+    const long = `Web server "eu" <main> ${'with a very long name '.repeat(20)}`;
+    fs.writeFileSync(classes, fs.readFileSync(classes, 'utf8').replace('name: E-commerce web server', `name: ${JSON.stringify(long)}`));
+    // A group name of its own: AWS never changes the description of a group that exists.
+    const edit = (doc: Parameters<Parameters<typeof renderExample>[2] & object>[0]) => {
+      doc.setIn(['targets', 'ansible'], { hosts: { aws: ['aws-controller'] } });
+      doc.setIn(['targets', 'aws', 'groupName'], 'fwgen-long-description');
+    };
+    const site = renderExample(SITE, tempDir('fwgen-ansible-aws-'), edit, catalog);
+    const vars = parseAnsible(fs.readFileSync(path.join(site, 'ansible/vars/aws.yml'), 'utf8')) as { fwgen_aws_groups: Array<{ name: string; description: string; device_class: string }> };
+    const group = vars.fwgen_aws_groups.find((g) => g.device_class === 'ecommerce-web-server')!;
+    expect(group.description.length).toBeLessThanOrEqual(255);
+    expect(group.description).toMatch(/^fwgen ecommerce-web: Web server eu main with a very long name .*\.\.\.$/);
+    expect(group.description).toMatch(/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/);
+    const template = JSON.parse(fs.readFileSync(path.join(site, 'aws/security-groups.cfn.json'), 'utf8')) as { Resources: Record<string, { Properties: { GroupDescription: string } }> };
+    expect(Object.values(template.Resources).map((r) => r.Properties.GroupDescription)).toContain(group.description);
+
+    const r = apply(site);
+    expect({ status: r.status, output: r.status === 0 ? '' : r.output }).toEqual({ status: 0, output: '' });
+    const held = state('groups', group.name) as Record<string, { description: string }>;
+    expect(held[group.name]!.description).toBe(group.description);
   }, 300_000);
 });

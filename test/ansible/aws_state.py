@@ -26,7 +26,7 @@ def rules(perms):
 def describe(ec2, filters):
     groups = ec2.describe_security_groups(Filters=filters)['SecurityGroups']
     return {g['GroupName']: {'ingress': rules(g['IpPermissions']), 'egress': rules(g['IpPermissionsEgress']),
-                             'tags': {t['Key']: t['Value'] for t in g.get('Tags', [])}} for g in groups}
+                             'tags': {t['Key']: t['Value'] for t in g.get('Tags', [])}, 'description': g['Description']} for g in groups}
 
 
 def main():

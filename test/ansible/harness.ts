@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 import { writeOutput } from '../../src/output';
 import { renderSite } from '../../src/render-site';
 import { targets } from '../../src/targets/registry';
@@ -44,6 +44,11 @@ export function withAnsible(...tools: Array<keyof typeof ansibleTools>): jest.It
   return test.skip;
 }
 
+/** Reads what fwgen writes for Ansible: its `!unsafe` strings are plain strings to a reader that does not template. */
+export function parseAnsible(text: string): unknown {
+  return parse(text, { customTags: [{ tag: '!unsafe', resolve: (s: string) => s }] });
+}
+
 export const exampleNames = fs
   .readdirSync(examplesRoot)
   .filter((f) => f.endsWith('.yaml') && !f.endsWith('.lock.yaml'))
@@ -54,14 +59,14 @@ export const exampleNames = fs
  * A copy of an example (with its lock) whose profile gets the given targets.ansible options
  * and other edits, rendered for every target into `out`. Returns the site folder.
  */
-export function renderExample(name: string, out: string, edit: (doc: ReturnType<typeof parseDocument>) => void = () => undefined): string {
+export function renderExample(name: string, out: string, edit: (doc: ReturnType<typeof parseDocument>) => void = () => undefined, catalog = catalogRoot): string {
   const dir = tempDir('fwgen-ansible-profile-');
   const profile = path.join(dir, `${name}.yaml`);
   const doc = parseDocument(fs.readFileSync(path.join(examplesRoot, `${name}.yaml`), 'utf8'));
   edit(doc);
   fs.writeFileSync(profile, doc.toString());
   fs.copyFileSync(path.join(examplesRoot, `${name}.lock.yaml`), path.join(dir, `${name}.lock.yaml`));
-  const result = renderSite(catalogRoot, profile, targets);
+  const result = renderSite(catalog, profile, targets);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e) => e.message).join('\n'));
   writeOutput(out, result.files, targets.map((t) => path.posix.join(name, t.id)));

@@ -6,9 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { tempDir } from '../helpers';
-import { exampleNames, netns, playbook, renderExample, withAnsible } from './harness';
+import { exampleNames, netns, parseAnsible, playbook, renderExample, withAnsible } from './harness';
 
 const it = withAnsible('ansible-playbook', 'netns');
 
@@ -27,7 +26,7 @@ function site(name: string, linux: 'nftables' | 'iptables'): Site {
     ipsets(doc);
     doc.setIn(['targets', 'ansible'], { linux });
   });
-  const vars = parse(fs.readFileSync(path.join(first, 'ansible/vars/linux.yml'), 'utf8')) as { fwgen_linux: Record<string, Site['files']> };
+  const vars = parseAnsible(fs.readFileSync(path.join(first, 'ansible/vars/linux.yml'), 'utf8')) as { fwgen_linux: Record<string, Site['files']> };
   // The scope with the most to install (ipsets, a dnsmasq companion) exercises the most.
   const scope = Object.keys(vars.fwgen_linux).sort((a, b) => Object.keys(vars.fwgen_linux[b]!).length - Object.keys(vars.fwgen_linux[a]!).length)[0]!;
   const dir = renderExample(name, out, (doc) => {

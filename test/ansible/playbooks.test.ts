@@ -6,11 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { listFiles } from '../../src/output';
 import { parsePowerShell } from '../conformance/powershell';
 import { examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
-import { collectionsPath, exampleNames, playbook, withAnsible } from './harness';
+import { collectionsPath, exampleNames, parseAnsible, playbook, withAnsible } from './harness';
 
 interface Opt {
   type?: string;
@@ -103,7 +102,12 @@ describe('fleet inventory and playbooks', () => {
     expect(one).toContain('203.0.113.10');
     expect(one).not.toContain('10.20.0.10');
     const inv = spawnSync('ansible-inventory', ['-i', 'inventory.yml', '--host', '203.0.113.10'], { cwd: out, encoding: 'utf8', env: { ...process.env, ANSIBLE_COLLECTIONS_PATH: collectionsPath } });
-    expect(JSON.parse(inv.stdout)).toMatchObject({ fwgen_site: 'ecommerce-web', fwgen_scope: 'ecommerce-web-server', fwgen_dir: '{{ inventory_dir }}/ecommerce-web' });
+    // Ansible's own reading: the data is unsafe (never templated), fwgen's own expression is not.
+    expect(JSON.parse(inv.stdout)).toMatchObject({
+      fwgen_site: { __ansible_unsafe: 'ecommerce-web' },
+      fwgen_scope: { __ansible_unsafe: 'ecommerce-web-server' },
+      fwgen_dir: '{{ inventory_dir }}/ecommerce-web',
+    });
   });
 
   lintIt('passes ansible-lint with the production profile', () => {
@@ -125,7 +129,7 @@ describe('module vars against the argument specs', () => {
     for (const n of exampleNames) {
       const file = path.join(out, n, 'ansible/vars/windows.yml');
       if (!fs.existsSync(file)) continue;
-      const vars = parse(fs.readFileSync(file, 'utf8')) as { fwgen_windows: Record<string, { rules: Array<Record<string, unknown>> }> };
+      const vars = parseAnsible(fs.readFileSync(file, 'utf8')) as { fwgen_windows: Record<string, { rules: Array<Record<string, unknown>> }> };
       for (const [cls, v] of Object.entries(vars.fwgen_windows)) {
         v.rules.forEach((item, i) => expect(specProblems(item, options, `${n}.${cls}[${i}]`)).toEqual([]));
         items += v.rules.length;
@@ -135,7 +139,7 @@ describe('module vars against the argument specs', () => {
   });
 
   test('Windows: the purge script parses and removes only rules of fwgen\'s group', async () => {
-    const play = parse(fs.readFileSync(path.join(out, 'eu-restaurant-aloha/ansible/windows.yml'), 'utf8')) as Array<{ tasks: Array<Record<string, { script?: string }>> }>;
+    const play = parseAnsible(fs.readFileSync(path.join(out, 'eu-restaurant-aloha/ansible/windows.yml'), 'utf8')) as Array<{ tasks: Array<Record<string, { script?: string }>> }>;
     const purge = play[0]!.tasks.map((t) => t['ansible.windows.win_powershell']?.script).find((x) => x?.includes('Remove-NetFirewallRule'))!;
     const ps = await parsePowerShell(purge);
     expect(ps.errors).toEqual([]);
@@ -145,10 +149,10 @@ describe('module vars against the argument specs', () => {
 
   test('pfSense: aliases and rules fit pfsense_aggregate\'s documented options (test fixture)', () => {
     const module = fs.readFileSync(path.join(repoRoot, 'test/ansible/fixtures/collections/ansible_collections/pfsensible/core/plugins/modules/pfsense_aggregate.py'), 'utf8');
-    const options = (parse(module.split('DOCUMENTATION = r"""')[1]!.split('"""')[0]!) as { options: Record<string, Opt> }).options;
+    const options = (parseAnsible(module.split('DOCUMENTATION = r"""')[1]!.split('"""')[0]!) as { options: Record<string, Opt> }).options;
     let items = 0;
     for (const n of exampleNames) {
-      const vars = parse(fs.readFileSync(path.join(out, n, 'ansible/vars/pfsense.yml'), 'utf8')) as Record<string, unknown>;
+      const vars = parseAnsible(fs.readFileSync(path.join(out, n, 'ansible/vars/pfsense.yml'), 'utf8')) as Record<string, unknown>;
       const args = { aggregated_aliases: vars.fwgen_pfsense_aliases, aggregated_rules: vars.fwgen_pfsense_rules };
       expect(specProblems(args, options, n)).toEqual([]);
       items += (args.aggregated_rules as unknown[]).length;
