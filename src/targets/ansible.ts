@@ -13,6 +13,7 @@ import { commentLine, oneLine } from './escape';
 import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
 import { pfsense, type PfsenseOptions } from './pfsense';
+import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import type { OutputFile, Target } from './types';
 import { windows, type WindowsOptions } from './windows';
 
@@ -204,13 +205,14 @@ function unxml(text: string): string {
 function pfsenseVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<PfsenseOptions>(policy, pfsense);
   const view = pfsense.view(policy, o, pfsense.files(policy, o)[0]!);
-  const rulePrefix = `fwgen ${policy.profile.name}: `;
   return {
-    fwgen_pfsense_alias_prefix: `${o.aliasPrefix}_`,
-    fwgen_pfsense_rule_prefix: rulePrefix,
+    // What marks this site's own items on the firewall (pfsense-identity.ts): the play removes
+    // a stale item only when it carries both.
+    fwgen_pfsense_alias_prefix: aliasNamePrefix(o.aliasPrefix, policy.profile.name),
+    fwgen_pfsense_rule_prefix: ownerMark(policy.profile.name),
     fwgen_pfsense_aliases: view.aliases.map((a) => ({ name: a.name, type: a.type, address: unxml(a.address), descr: unxml(a.descr), detail: unxml(a.detail) })),
     fwgen_pfsense_rules: view.rules.map((r) => ({
-      name: `${rulePrefix}${unxml(r.descr)}`,
+      name: unxml(r.descr),
       action: 'pass',
       interface: unxml(r.interface),
       ipprotocol: r.ipprotocol,
@@ -379,6 +381,8 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
       files.push({ path: `vars/${id}.yml`, template: 'document.yml.hbs', scope: `vars|${id}` });
     }
     if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation']!.template, scope: 'play|aws-cloudformation' });
+    // The play's own module, found by Ansible in the library/ folder beside the playbook.
+    if (p.pfsense) files.push({ path: 'library/fwgen_pfsense_owned.py', template: 'fwgen_pfsense_owned.py.hbs', scope: 'library' });
     return files.sort((a, b) => a.path.localeCompare(b.path));
   },
   check(policy, o) {
@@ -405,6 +409,8 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
         yaml: yamlBody({ all: { children: siteInventory(policy, o, '..') } }),
       };
     }
+    // A fixed file: nothing from the profile may reach Python source, not even a comment.
+    if (kind === 'library') return { header: [], yaml: '' };
     if (kind === 'vars') {
       const doc = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : p[id as 'aws' | 'windows' | 'pfsense'];
       return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir).`]), yaml: yamlBody(doc) };
