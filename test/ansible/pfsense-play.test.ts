@@ -5,10 +5,12 @@
  * are exactly the vars', nothing else changed or moved. Then a second run changes nothing, and a
  * render without one flow removes that flow's rule and aliases and nothing else.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { aliasNamePrefix, ownerMark } from '../../src/targets/pfsense-identity';
+import { tempDir } from '../helpers';
 import { renderExample, unlessMissing } from './harness';
 import { configItems, fixtures, missingForBox, PfsenseBox, type ConfigItems } from './pfsense-box';
 
@@ -102,6 +104,16 @@ function policyProblems(items: ConfigItems, vars: Vars): string[] {
   return problems;
 }
 
+/** The fixture config.xml with this site's marks and another site's filled in. */
+function fixtureFor(vars: Vars): string {
+  return fs
+    .readFileSync(path.join(fixtures, 'config.xml'), 'utf8')
+    .replace(/@SITE_PREFIX@/g, vars.fwgen_pfsense_alias_prefix)
+    .replace(/@SITE_MARK@/g, vars.fwgen_pfsense_rule_prefix)
+    .replace(/@OTHER_PREFIX@/g, aliasNamePrefix('fwgen', OTHER))
+    .replace(/@OTHER_MARK@/g, ownerMark(OTHER));
+}
+
 let box: PfsenseBox;
 let first: { siteDir: string; vars: Vars };
 let second: { siteDir: string; vars: Vars };
@@ -111,24 +123,19 @@ let afterFirst = '';
 const runPlay = (siteDir: string) =>
   box.play(['-i', path.join(siteDir, 'ansible/inventory.yml'), '-i', path.join(box.work, 'hosts.yml'), path.join(siteDir, 'ansible/pfsense.yml')]);
 
-describe('pfsense.yml against pfsensible.core', () => {
-  beforeAll(() => {
-    box = new PfsenseBox();
-    first = render(path.join(box.work, 'render-1'), true);
-    second = render(path.join(box.work, 'render-2'), false);
-    const config = fs
-      .readFileSync(path.join(fixtures, 'config.xml'), 'utf8')
-      .replace(/@SITE_PREFIX@/g, first.vars.fwgen_pfsense_alias_prefix)
-      .replace(/@SITE_MARK@/g, first.vars.fwgen_pfsense_rule_prefix)
-      .replace(/@OTHER_PREFIX@/g, aliasNamePrefix('fwgen', OTHER))
-      .replace(/@OTHER_MARK@/g, ownerMark(OTHER));
-    fs.writeFileSync(box.configFile, config);
-    fixture = configItems(config);
-    // The firewall for the inventory's pfSense group: this machine, through the local connection.
-    fs.writeFileSync(path.join(box.work, 'hosts.yml'), 'all:\n  hosts:\n    fw1:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n');
-  });
-  afterAll(() => box.remove());
+beforeAll(() => {
+  box = new PfsenseBox();
+  first = render(path.join(box.work, 'render-1'), true);
+  second = render(path.join(box.work, 'render-2'), false);
+  const config = fixtureFor(first.vars);
+  fs.writeFileSync(box.configFile, config);
+  fixture = configItems(config);
+  // The firewall for the inventory's pfSense group: this machine, through the local connection.
+  fs.writeFileSync(path.join(box.work, 'hosts.yml'), 'all:\n  hosts:\n    fw1:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n');
+});
+afterAll(() => box.remove());
 
+describe('pfsense.yml against pfsensible.core', () => {
   it('the first run applies the policy and removes only this site\'s stale items', () => {
     const r = runPlay(first.siteDir);
     expect({ status: r.status, failed: r.failed }).toEqual({ status: 0, failed: 0 });
@@ -144,8 +151,13 @@ describe('pfsense.yml against pfsensible.core', () => {
     expect(before.otherRules.length).toBe(5);
     // The fixture's stale items, in both the CDATA form pfSense writes and the plain one pfsensible.core writes.
     const staleRules = before.ownRules.map((r) => text(r.descr));
-    expect(staleRules).toEqual([`${first.vars.fwgen_pfsense_rule_prefix}old/vendor boh-server outbound tcp`, `${first.vars.fwgen_pfsense_rule_prefix}old/vendor boh-server inbound tcp`]);
+    expect(staleRules).toEqual([
+      `${first.vars.fwgen_pfsense_rule_prefix}old/vendor boh-server outbound tcp`,
+      `${first.vars.fwgen_pfsense_rule_prefix}old/vendor boh-server inbound tcp`,
+      `${first.vars.fwgen_pfsense_rule_prefix}stale {{ lookup('pipe', 'touch /cf/conf/templated') }} {% raw %}`,
+    ]);
     for (const d of staleRules) expect(items.rules.some((x) => x.descr === d)).toBe(false);
+    expect(fs.existsSync(path.join(box.work, 'conf/templated'))).toBe(false);
     expect(items.aliases.some((a) => a.name === `${first.vars.fwgen_pfsense_alias_prefix}old_vendor`)).toBe(false);
     // The flow of the later removal is in this policy.
     expect(first.vars.fwgen_pfsense_rules.some((x) => x.name.includes('site/backup'))).toBe(true);
@@ -182,5 +194,55 @@ describe('pfsense.yml against pfsensible.core', () => {
     const fragment = configItems(fs.readFileSync(path.join(first.siteDir, 'pfsense/config.xml'), 'utf8'));
     expect(fragment.aliases.map((a) => text(a.name)).sort()).toEqual(first.vars.fwgen_pfsense_aliases.map((a) => a.name).sort());
     expect(fragment.rules.map((x) => text(x.descr)).sort()).toEqual(first.vars.fwgen_pfsense_rules.map((x) => x.name).sort());
+  });
+});
+
+/** The play's module run on its own, as Ansible runs it (a JSON file of arguments), against the fixture. */
+describe('fwgen_pfsense_owned', () => {
+  const moduleIt = unlessMissing(spawnSync('/usr/bin/python3', ['-c', 'import ansible']).status === 0 ? [] : ['ansible in /usr/bin/python3']);
+  const dir = tempDir('fwgen-pfsense-owned-');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function owned(args: Record<string, unknown>): { status: number; result: Record<string, unknown> } {
+    const config = path.join(dir, 'config.xml');
+    fs.writeFileSync(config, fixtureFor(first.vars));
+    fs.writeFileSync(path.join(dir, 'args.json'), JSON.stringify({ ANSIBLE_MODULE_ARGS: { config, ...args } }));
+    const r = spawnSync('/usr/bin/python3', [path.join(first.siteDir, 'ansible/library/fwgen_pfsense_owned.py'), path.join(dir, 'args.json')], { encoding: 'utf8' });
+    return { status: r.status ?? -1, result: JSON.parse(r.stdout) as Record<string, unknown> };
+  }
+  const marks = () => ({ alias_prefix: first.vars.fwgen_pfsense_alias_prefix, descr_prefix: first.vars.fwgen_pfsense_rule_prefix });
+
+  moduleIt('returns this site\'s stale items as lists, and nothing of the admin\'s or another site\'s', () => {
+    const { status, result } = owned({ ...marks(), aliases: first.vars.fwgen_pfsense_aliases, rules: first.vars.fwgen_pfsense_rules });
+    expect(status).toBe(0);
+    const p = first.vars.fwgen_pfsense_alias_prefix;
+    const m = first.vars.fwgen_pfsense_rule_prefix;
+    expect(result).toMatchObject({
+      changed: false,
+      stale_aliases: [{ name: `${p}old_vendor`, state: 'absent' }],
+      stale_rules: [
+        { name: `${m}old/vendor boh-server outbound tcp`, interface: 'lan', state: 'absent' },
+        { name: `${m}old/vendor boh-server inbound tcp`, interface: 'wan', state: 'absent' },
+        { name: `${m}stale {{ lookup('pipe', 'touch /cf/conf/templated') }} {% raw %}`, interface: 'lan', state: 'absent' },
+      ],
+      owned_aliases: [`${p}c_boh_server`, `${p}old_vendor`],
+    });
+  });
+
+  moduleIt('resolves interfaces as pfsense_aggregate does and refuses one the firewall lacks', () => {
+    const rule = first.vars.fwgen_pfsense_rules[0]!;
+    expect(owned({ ...marks(), aliases: [], rules: [{ ...rule, interface: 'dmz' }] }).status).toBe(0);
+    // pfsense_aggregate would skip this rule without a word: the stock LAN has no description "LAN".
+    const { status, result } = owned({ ...marks(), aliases: [], rules: [{ ...rule, interface: 'LAN' }] });
+    expect(status).toBe(1);
+    expect(result.msg).toBe(`rule ${JSON.stringify(rule.name)}: interface "LAN" is not on this firewall (it has: "wan", "lan", "opt1", "dmz")`);
+  });
+
+  moduleIt('refuses to take over an alias that is the admin\'s, and refuses empty marks', () => {
+    const name = `${first.vars.fwgen_pfsense_alias_prefix}by_hand`;
+    const { status, result } = owned({ ...marks(), aliases: [{ name }], rules: [] });
+    expect(status).toBe(1);
+    expect(result.msg).toMatch(new RegExp(`^aliases "${name}" exist on the firewall but are not this site's`));
+    expect(owned({ alias_prefix: '', descr_prefix: ' ', aliases: [], rules: [] })).toMatchObject({ status: 1, result: { msg: 'alias_prefix and descr_prefix must not be empty' } });
   });
 });
