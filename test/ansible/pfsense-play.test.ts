@@ -200,7 +200,8 @@ describe('pfsense.yml against pfsensible.core', () => {
 /** The play's module run on its own, as Ansible runs it (a JSON file of arguments), against the fixture. */
 describe('fwgen_pfsense_owned', () => {
   const moduleIt = unlessMissing(spawnSync('/usr/bin/python3', ['-c', 'import ansible']).status === 0 ? [] : ['ansible in /usr/bin/python3']);
-  const dir = tempDir('fwgen-pfsense-owned-');
+  let dir = '';
+  beforeAll(() => (dir = tempDir('fwgen-pfsense-owned-')));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function owned(args: Record<string, unknown>): { status: number; result: Record<string, unknown> } {
