@@ -13,6 +13,7 @@ import { commentLine, oneLine } from './escape';
 import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
 import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
+import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import type { OutputFile, Target } from './types';
 import { windows, type WindowsOptions } from './windows';
 
@@ -185,13 +186,14 @@ function windowsVars(policy: Policy): Record<string, unknown> {
 function pfsenseVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<PfsenseOptions>(policy, pfsense);
   const built = pfsenseBuild(policy, o);
-  const rulePrefix = `fwgen ${policy.profile.name}: `;
   return {
-    fwgen_pfsense_alias_prefix: `${o.aliasPrefix}_`,
-    fwgen_pfsense_rule_prefix: rulePrefix,
+    // What marks this site's own items on the firewall (pfsense-identity.ts): the play removes
+    // a stale item only when it carries both.
+    fwgen_pfsense_alias_prefix: aliasNamePrefix(o.aliasPrefix, policy.profile.name),
+    fwgen_pfsense_rule_prefix: ownerMark(policy.profile.name),
     fwgen_pfsense_aliases: built.aliases.map((a) => ({ name: a.name, type: a.type, address: a.address, descr: a.descr, detail: a.detail })),
     fwgen_pfsense_rules: built.rules.map((r) => ({
-      name: `${rulePrefix}${r.descr}`,
+      name: r.descr,
       action: 'pass',
       interface: r.interface,
       ipprotocol: r.ipprotocol,
@@ -410,6 +412,8 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
       files.push({ path: `vars/${id}.yml`, template: 'document.yml.hbs', scope: `vars|${id}` });
     }
     if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation']!.template, scope: 'play|aws-cloudformation' });
+    // The play's own module, found by Ansible in the library/ folder beside the playbook.
+    if (p.pfsense) files.push({ path: 'library/fwgen_pfsense_owned.py', template: 'fwgen_pfsense_owned.py.hbs', scope: 'library' });
     return files.sort((a, b) => a.path.localeCompare(b.path));
   },
   check(policy, o) {
@@ -436,6 +440,8 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
         yaml: varsYaml({ all: { children: siteInventory(policy, o, '..') } }),
       };
     }
+    // A fixed file: nothing from the profile may reach Python source, not even a comment.
+    if (kind === 'library') return { header: [], yaml: '' };
     if (kind === 'vars') {
       const doc = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : p[id as 'aws' | 'windows' | 'pfsense'];
       return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir).`]), yaml: varsYaml(doc) };

@@ -6,6 +6,7 @@ import { identifier, pfsenseText, xml, xmlComment } from './escape';
 import { Diagnostics } from './diagnostics';
 import { allowEmptyOption, refuseEmpty } from './empty-output';
 import { headerLines } from './header';
+import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import { LOW_TTL } from './remote-addresses';
 import { programOnly } from './rule-selection';
 import { sharedBuild } from './shared-build';
@@ -56,25 +57,31 @@ export type PfsenseView = PfsenseBuild;
 
 const ALIAS_NAME_MAX = 31; // pfSense wants alias names shorter than 32 characters
 
-/** Alias names: [A-Za-z0-9_], under 32 characters, never a bare service name (ours always hold "_"). */
+/**
+ * Alias names: [A-Za-z0-9_], under 32 characters, never a bare service name (ours always hold "_").
+ * Names start with the site's prefix and descriptions with its mark (pfsense-identity.ts).
+ */
 class AliasBook {
   readonly aliases: PfsenseAlias[] = [];
   private readonly byContent = new Map<string, string>();
 
-  constructor(private readonly prefix: string) {}
+  constructor(
+    private readonly prefix: string,
+    private readonly mark: string,
+  ) {}
 
   add(base: string, type: PfsenseAlias['type'], entries: Array<{ value: string; detail: string }>, descr: string): string {
     const key = `${type}|${entries.map((e) => e.value).join(' ')}`;
     const known = this.byContent.get(key);
     if (known) return known;
-    const stem = identifier(`${this.prefix}_${base}`);
+    const stem = identifier(`${this.prefix}${base}`);
     let name = stem.slice(0, ALIAS_NAME_MAX);
     for (let n = 2; this.aliases.some((a) => a.name === name); n++) name = `${stem.slice(0, ALIAS_NAME_MAX - String(n).length - 1)}_${n}`;
     this.aliases.push({
       name,
       type,
       address: entries.map((e) => e.value).join(' '),
-      descr: pfsenseText(descr),
+      descr: pfsenseText(`${this.mark}${descr}`),
       detail: entries.map((e) => pfsenseText(e.detail.replace(/\|/g, '/'), 100)).join('||'),
     });
     this.byContent.set(key, name);
@@ -96,13 +103,13 @@ function portField(ports: PortRange[], rule: Rule, aliases: AliasBook): string {
 }
 
 function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined, diags: Diagnostics): PfsenseBuild {
-  const aliases = new AliasBook(o.aliasPrefix);
+  const aliases = new AliasBook(aliasNamePrefix(o.aliasPrefix, policy.profile.name), ownerMark(policy.profile.name));
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
   const used = new Set<number>();
   const classAlias = (id: string): string => {
     const c = classes.get(id)!;
     const entries = [...c.addresses.ipv4, ...c.addresses.ipv6].map((a) => ({ value: hostOrCidr(a), detail: `device class ${c.id}` }));
-    return aliases.add(`c_${c.id}`, entries.some((e) => e.value.includes('/')) ? 'network' : 'host', entries, `fwgen device class ${c.name}`);
+    return aliases.add(`c_${c.id}`, entries.some((e) => e.value.includes('/')) ? 'network' : 'host', entries, `device class ${c.name}`);
   };
   const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<PfsenseRule, 'tracker' | 'protocol' | 'descr'> }>();
 
@@ -168,12 +175,17 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     else merged.set(existing ? `${key}|icmp` : key, { rule, protocols: new Set([rule.protocol!]), view });
   }
 
+  const descrs = new Set<string>();
   const rules: PfsenseRule[] = [...merged.entries()].map(([key, m]) => {
     const protos = [...m.protocols].sort();
     const protocol = protos.length === 2 && protos.includes('tcp') && protos.includes('udp') ? 'tcp/udp' : protos[0]!;
-    // Described after the merge, so a tcp/udp rule does not carry its tcp half's id.
-    const o0 = m.rule.origins[0]!.loc;
-    const descr = pfsenseText(`${m.rule.vendor}/${m.rule.service} ${m.rule.deviceClass} ${m.rule.direction} ${protocol} (${o0.file}:${o0.line})`);
+    // Described after the merge, so a tcp/udp rule does not carry its tcp half's id. The
+    // description is the rule's identity on the firewall: the site and what the rule is, no
+    // file position (a line shift must not rename it), numbered when two rules would share it.
+    const what = `${ownerMark(policy.profile.name)}${m.rule.vendor}/${m.rule.service} ${m.rule.deviceClass} ${m.rule.direction} ${protocol}`;
+    let descr = pfsenseText(what);
+    for (let n = 2; descrs.has(descr); n++) descr = `${pfsenseText(what, 200 - ` #${n}`.length)} #${n}`;
+    descrs.add(descr);
     return { ...m.view, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
   });
 
@@ -217,7 +229,7 @@ export const pfsense: Target<PfsenseOptions, PfsenseView> = {
   options: {
     interface: { describe: 'pfSense interface the device classes sit behind (outbound rules)', default: 'lan' },
     wanInterface: { describe: 'pfSense interface inbound vendor traffic arrives on', default: 'wan' },
-    aliasPrefix: { describe: 'prefix of fwgen\'s alias names', default: 'fwgen' },
+    aliasPrefix: { describe: 'prefix of fwgen\'s alias names; the site\'s tag follows it (fwgen_<site>_...)', default: 'fwgen' },
     trackerBase: { describe: 'lowest rule tracker number; trackers are derived from the rule and stable', default: 1_700_000_000 },
     allowEmpty: allowEmptyOption,
   },

@@ -31,7 +31,11 @@ export const ansibleTools = {
 
 /** test, or a skip with a message; in CI (FWGEN_REQUIRE_VALIDATORS=1) a missing tool fails. */
 export function withAnsible(...tools: Array<keyof typeof ansibleTools>): jest.It {
-  const missing = tools.filter((t) => !ansibleTools[t]);
+  return unlessMissing(tools.filter((t) => !ansibleTools[t]));
+}
+
+/** test when nothing is missing; otherwise a skip with a message, or in CI a test that fails naming what is missing. */
+export function unlessMissing(missing: string[]): jest.It {
   if (missing.length === 0) return test;
   if (required) {
     return ((name: string) =>
@@ -101,9 +105,13 @@ export function playbook(args: string[], opts: { netns?: string; env?: Record<st
     },
   });
   fs.rmSync(scratch, { recursive: true, force: true });
-  const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`;
+  return readRecap(r.status ?? -1, `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`);
+}
+
+/** A run's exit status and output, with the PLAY RECAP's counts summed over hosts. */
+export function readRecap(status: number, output: string): PlayResult {
   const recap = (key: string) => [...output.matchAll(new RegExp(`${key}=(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0);
-  return { status: r.status ?? -1, output, changed: recap('changed'), failed: recap('failed') + recap('unreachable') };
+  return { status, output, changed: recap('changed'), failed: recap('failed') + recap('unreachable') };
 }
 
 /** Creates a network namespace named for this process; returns it and a function that removes it. */

@@ -11,7 +11,10 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { startFeedServer } from '../feeds/server';
 import { catalogRoot, runInProcess, tempDir } from '../helpers';
-import { parseAnsible, playbook, withAnsible } from './harness';
+import { parseAnsible, playbook, unlessMissing, withAnsible } from './harness';
+import { fixtureConfig, missingForBox, PfsenseBox } from './pfsense-box';
+
+const itWithBox = unlessMissing(missingForBox());
 
 const it = withAnsible('ansible-playbook');
 
@@ -127,32 +130,28 @@ describe('free text with template payloads, through the generated plays', () => 
     expect(r.output).not.toMatch(/TemplateSyntaxError|unexpected end of template|Missing end of comment tag/);
   });
 
-  it('pfSense: pfsense_aggregate receives the vars as written; a config.xml rule whose name holds a template is never read back', () => {
-    const vars = parseAnsible(fs.readFileSync(path.join(site, 'vars/pfsense.yml'), 'utf8')) as Record<string, any>;
-    const prefix = vars.fwgen_pfsense_rule_prefix as string;
-    const config = [
-      '<pfsense><aliases><alias><name>fwgen_gone</name></alias></aliases><filter>',
-      `<rule><interface>lan</interface><descr><![CDATA[${prefix}gone/flow boh-server outbound tcp]]></descr></rule>`,
-      `<rule><interface>lan</interface><descr><![CDATA[${prefix}x${lookup('config-rule')}]]></descr></rule>`,
-      `<rule><interface>${lookup('config-interface')}</interface><descr><![CDATA[${prefix}y]]></descr></rule>`,
-      '</filter></pfsense>',
-    ].join('\n');
-    // config.xml as the play's slurp registers it (the path is pfSense's own, absent here).
-    const extra = JSON.stringify({ ...JSON.parse(localhost), fwgen_config: { content: Buffer.from(config).toString('base64') } });
-    const r = playbook(['-i', 'inventory.yml', 'pfsense.yml', '--check', '-vvv', '--start-at-task', "Find fwgen's own aliases and rules the render no longer has", '-e', extra], {
-      cwd: site,
-    });
-    expect(r.output).toMatch(/PLAY RECAP/);
-    expect(markers()).toEqual([]);
-    const args = results(r.output).find((x) => x.invocation)?.invocation.module_args as Record<string, any> | undefined;
-    if (!args) throw new Error(r.output);
-    // The fixture module checks the arguments against the documented spec, then fails on purpose.
-    expect(r.output).toContain('arguments match the documented spec');
-    // What the vars hold, each item as written (the module adds its defaults), and the one stale rule without braces.
-    const each = (list: Array<Record<string, unknown>>) => list.map((x) => expect.objectContaining(x) as unknown);
-    expect(args.aggregated_aliases).toEqual(each(vars.fwgen_pfsense_aliases));
-    expect(args.aggregated_rules).toEqual(each([{ name: `${prefix}gone/flow boh-server outbound tcp`, interface: 'lan', state: 'absent' }, ...vars.fwgen_pfsense_rules]));
-  });
+  // The real pfsensible.core against a fixture config.xml in a mount namespace (pfsense-box.ts),
+  // in --check: the config holds one of this site's stale rules whose description is a template.
+  itWithBox('pfSense: the play templates nothing it reads or is given; a stale rule named with a template is found as text', () => {
+    const box = new PfsenseBox();
+    try {
+      const copy = path.join(box.work, 'site');
+      fs.cpSync(path.dirname(site), copy, { recursive: true });
+      const vars = parseAnsible(fs.readFileSync(path.join(copy, 'ansible/vars/pfsense.yml'), 'utf8')) as Record<string, string>;
+      const config = fixtureConfig(vars.fwgen_pfsense_alias_prefix!, vars.fwgen_pfsense_rule_prefix!);
+      expect(config).toContain("{{ lookup('pipe', 'touch /cf/conf/templated') }}");
+      fs.writeFileSync(box.configFile, config);
+      fs.writeFileSync(path.join(box.work, 'hosts.yml'), 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n');
+      const r = box.play(['-i', path.join(copy, 'ansible/inventory.yml'), '-i', path.join(box.work, 'hosts.yml'), path.join(copy, 'ansible/pfsense.yml'), '--check', '-v']);
+      expect({ status: r.status, failed: r.failed }).toEqual({ status: 0, failed: 0 });
+      expect(r.output).toContain(`${vars.fwgen_pfsense_rule_prefix}stale {{ lookup('pipe', 'touch /cf/conf/templated') }} {% raw %}`);
+      expect(fs.existsSync(path.join(box.work, 'conf/templated'))).toBe(false);
+      expect(markers()).toEqual([]);
+      expect(box.config()).toBe(config);
+    } finally {
+      box.remove();
+    }
+  }, 240_000);
 });
 
 describe('names refuse templates: one located line, exit 1, nothing written', () => {

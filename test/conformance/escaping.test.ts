@@ -96,7 +96,7 @@ describe('catalog values never break out of the string they are printed in', () 
     const [file] = filesOf(dir, 'pfsense', /\.xml$/);
     const doc = new XMLParser({ isArray: (n) => ['alias', 'rule'].includes(n), parseTagValue: false }).parse(fs.readFileSync(file!, 'utf8'));
     const descrs: string[] = doc.pfsense.aliases.alias.map((a: { descr: string }) => String(a.descr));
-    const acme = descrs.find((d) => d.startsWith('Acme'))!;
+    const acme = descrs.find((d) => d.startsWith('fwgen nasty: Acme'))!;
     expect(acme).toContain(`$(touch /tmp/fwgen-pwned) \`whoami\` ; rm -rf / <tag attr='1'> & ]]> -- */`);
     expect(acme).not.toContain('\\');
     expect(acme.length).toBeLessThanOrEqual(200);

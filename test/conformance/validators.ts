@@ -119,10 +119,14 @@ export function pfsenseStructure(text: string): string[] {
     if (String(a.detail ?? '').split('||').length !== entries.length) problems.push(`alias ${name}: detail entries do not match addresses`);
   }
   const trackers = new Set<string>();
+  const descrs = new Set<string>();
   for (const r of rules) {
     const id = `rule ${r.tracker}`;
     if (trackers.has(String(r.tracker))) problems.push(`${id}: tracker not unique`);
     trackers.add(String(r.tracker));
+    // pfsensible.core finds a rule by its description and interface: two alike would overwrite each other.
+    if (descrs.has(`${r.interface}|${r.descr}`)) problems.push(`${id}: description not unique on ${r.interface}`);
+    descrs.add(`${r.interface}|${r.descr}`);
     if (r.type !== 'pass') problems.push(`${id}: type ${r.type}`);
     if (!['inet', 'inet6', 'inet46'].includes(r.ipprotocol)) problems.push(`${id}: ipprotocol ${r.ipprotocol}`);
     if (!['tcp', 'udp', 'tcp/udp', 'icmp'].includes(r.protocol)) problems.push(`${id}: protocol ${r.protocol}`);
