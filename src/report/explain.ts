@@ -42,6 +42,7 @@ export function explainSelection(profile: Profile, selection: Selection): string
       ];
       const what = f.flow.protocol ? `${f.flow.protocol} ${formatPorts(f.ports)}` : 'application';
       out.push(`    ${f.flow.direction} ${what} ${f.localClasses.join(',')} <-> ${ends.join(' ')}`);
+      if (f.flow.cite) out.push(`      flow cite: ${f.flow.cite}`);
     }
   }
   out.push('');
