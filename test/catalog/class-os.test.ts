@@ -6,12 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse, parseDocument, type Document } from 'yaml';
+import { parse, type Document } from 'yaml';
 import { loadCatalog } from '../../src/catalog/load-catalog';
 import { renderSite } from '../../src/render-site';
 import { targets } from '../../src/targets/registry';
-import { writeOutput } from '../../src/output';
-import { collectionsPath, withAnsible } from '../ansible/harness';
+import { collectionsPath, editExample, withAnsible } from '../ansible/harness';
+import { renderToTemp } from '../conformance/render-helpers';
 import { parsePowerShell } from '../conformance/powershell';
 import { nftCheck, withTool } from '../conformance/validators';
 import { catalogRoot, examplesRoot, runInProcess, tempDir } from '../helpers';
@@ -22,19 +22,10 @@ const setOs = (cls: string, os: string, more: (doc: Document) => void = () => un
   more(doc);
 };
 
-/** A copy of an example (with its lock) edited, rendered for every target; its site folder and profile. */
+/** A copy of an example (with its lock) edited and rendered for every target; its site folder and profile. */
 function renderEdited(name: string, edit: (doc: Document) => void): { site: string; profile: string } {
-  const dir = tempDir('fwgen-os-');
-  const profile = path.join(dir, `${name}.yaml`);
-  const doc = parseDocument(fs.readFileSync(path.join(examplesRoot, `${name}.yaml`), 'utf8'));
-  edit(doc);
-  fs.writeFileSync(profile, doc.toString());
-  fs.copyFileSync(path.join(examplesRoot, `${name}.lock.yaml`), path.join(dir, `${name}.lock.yaml`));
-  const result = renderSite(catalogRoot, profile, targets);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new Error(errors.map((e) => e.message).join('\n'));
-  writeOutput(path.join(dir, 'out'), result.files, []);
-  return { site: path.join(dir, 'out', name), profile };
+  const profile = editExample(name, edit);
+  return { site: renderToTemp(profile).dir, profile };
 }
 
 const files = (dir: string, sub: string): string[] => (fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)).sort() : []);
