@@ -120,6 +120,7 @@ function loadDeviceClasses(src: YamlSource, catalog: Catalog, issues: IssueList)
       name: dc.name,
       description: dc.description,
       os: dc.os ?? 'any',
+      notes: dc.notes ?? [],
       origin: src.locate(['deviceClasses', i]),
     };
     catalog.deviceClasses.set(dc.id, entry);

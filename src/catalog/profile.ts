@@ -22,6 +22,10 @@ export interface Binding {
   cidrs: Cidr[];
   interface?: string;
   description?: string;
+  /** The system the site's devices of this class run: the profile's os, else the catalog's default. */
+  os: string;
+  /** True when the profile set os; explain tells a site's choice from fwgen's default. */
+  osFromProfile: boolean;
   origin: SourceLocation;
 }
 
@@ -96,7 +100,15 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
       continue;
     }
     const cidrs = cidrsAt(b.addresses, [...at, 'addresses'], src, found);
-    deviceClasses.set(id, { id, cidrs, interface: b.interface, description: b.description, origin: src.locate(at, true) });
+    deviceClasses.set(id, {
+      id,
+      cidrs,
+      interface: b.interface,
+      description: b.description,
+      os: b.os ?? catalog.deviceClasses.get(id)!.os,
+      osFromProfile: b.os !== undefined,
+      origin: src.locate(at, true),
+    });
   }
 
   const resolvers = cidrsAt(raw.resolvers ?? [], ['resolvers'], src, found);

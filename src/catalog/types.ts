@@ -13,7 +13,10 @@ export interface DeviceClass {
   id: string;
   name: string;
   description: string;
+  /** fwgen's default for the system the class runs; a profile's deviceClasses.<class>.os wins. */
   os: string;
+  /** Where the default comes from (no vendor page names a class's system outright). */
+  notes: string[];
   origin: SourceLocation;
 }
 

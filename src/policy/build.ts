@@ -181,7 +181,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     .map((b) => ({
       id: b.id,
       name: catalog.deviceClasses.get(b.id)!.name,
-      os: catalog.deviceClasses.get(b.id)!.os,
+      os: b.os,
       addresses: classAddresses.get(b.id)!,
       interface: b.interface,
     }))

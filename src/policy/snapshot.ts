@@ -56,6 +56,8 @@ export interface SnapshotName {
 
 export interface SnapshotClass {
   id: string;
+  /** What the class's devices run here (the profile's, else the catalog's default): it decides which targets write its rules. */
+  os: string;
   addresses: string[];
   interface?: string;
 }
@@ -144,7 +146,7 @@ export function policySnapshot(i: SnapshotInputs): PolicySnapshot {
     })
     .sort((a, b) => byText(a.id, b.id));
   const deviceClasses = policy.deviceClasses
-    .map((c) => ({ id: c.id, addresses: [...c.addresses.ipv4, ...c.addresses.ipv6], ...(c.interface !== undefined ? { interface: c.interface } : {}) }))
+    .map((c) => ({ id: c.id, os: c.os, addresses: [...c.addresses.ipv4, ...c.addresses.ipv6], ...(c.interface !== undefined ? { interface: c.interface } : {}) }))
     .sort((a, b) => byText(a.id, b.id));
   const limits = [...i.limits].sort((a, b) => byText(JSON.stringify(a), JSON.stringify(b)));
   const body = { deviceClasses, rules: sortRules(rules), names, limits };
@@ -183,7 +185,7 @@ function sortRules(rules: SnapshotRule[]): SnapshotRule[] {
 export function snapshotDigest(s: Pick<PolicySnapshot, 'deviceClasses' | 'rules' | 'names' | 'limits'>): string {
   const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort(byText);
   const canonical = JSON.stringify({
-    deviceClasses: sorted(s.deviceClasses.map((c) => [c.id, c.addresses, c.interface ?? null])),
+    deviceClasses: sorted(s.deviceClasses.map((c) => [c.id, c.os, c.addresses, c.interface ?? null])),
     rules: sorted(
       s.rules.map((r) => [r.id, r.deviceClass, r.direction, r.protocol, r.ports, r.networks, r.names, r.lists, r.peers, r.programs, r.vendor, r.service, r.requirement]),
     ),

@@ -17,7 +17,9 @@ export function explainSelection(profile: Profile, selection: Selection): string
   for (const b of [...profile.deviceClasses.values()].sort((a, b) => a.id.localeCompare(b.id))) {
     const set = toAddressSet(b.cidrs);
     const addrs = [...set.ipv4, ...set.ipv6].map(hostOrCidr).join(' ');
-    out.push(`  ${b.id}: ${addrs}${b.interface ? ` (interface ${b.interface})` : ''}`);
+    // The system decides which host files a class gets; say whose choice it is.
+    const os = `os ${b.os}, ${b.osFromProfile ? 'set by the profile' : "fwgen's default for the class"}`;
+    out.push(`  ${b.id}: ${addrs}${b.interface ? ` (interface ${b.interface})` : ''} [${os}]`);
   }
   out.push('');
   out.push(`Selected (${selection.services.length} services, ${selection.flows.length} flows):`);
@@ -40,6 +42,7 @@ export function explainSelection(profile: Profile, selection: Selection): string
       ];
       const what = f.flow.protocol ? `${f.flow.protocol} ${formatPorts(f.ports)}` : 'application';
       out.push(`    ${f.flow.direction} ${what} ${f.localClasses.join(',')} <-> ${ends.join(' ')}`);
+      if (f.flow.cite) out.push(`      flow cite: ${f.flow.cite}`);
     }
   }
   out.push('');

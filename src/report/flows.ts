@@ -25,8 +25,12 @@ export interface FlowRow {
   maxTtl: number | null;
   incomplete: string | null;
   notes: string[];
-  /** Where the flow is written (catalog or profile) and where a reader finds it on the vendor's page. */
-  source: { file: string; line: number; col: number; title: string; url: string | null; date: string | null; cite: string | null };
+  /**
+   * Where the flow is written (catalog or profile) and where a reader finds it on the vendor's page:
+   * `cite` is the service's (where its ports and purpose come from), `flowCite` the flow's own
+   * narrower one, which adds to the service's and never replaces it.
+   */
+  source: { file: string; line: number; col: number; title: string; url: string | null; date: string | null; cite: string | null; flowCite: string | null };
 }
 
 function row(vendor: Vendor, service: Service, flow: Flow, override?: Partial<FlowRow>): FlowRow {
@@ -58,7 +62,8 @@ function row(vendor: Vendor, service: Service, flow: Flow, override?: Partial<Fl
       title: vendor.source.title,
       url: vendor.source.url ?? null,
       date: vendor.source.date ?? null,
-      cite: flow.cite ?? service.cite ?? null,
+      cite: service.cite ?? flow.cite ?? null,
+      flowCite: service.cite !== undefined ? (flow.cite ?? null) : null,
     },
     ...override,
   };

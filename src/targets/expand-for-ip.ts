@@ -2,7 +2,7 @@ import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import type { Diagnostics } from './diagnostics';
 import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
-import { programOnly } from './rule-selection';
+import { programOnly, programRuleLeftOut } from './rule-selection';
 
 export type Mode = 'host' | 'gateway';
 
@@ -52,7 +52,7 @@ export function expandForIp(
     if (deviceClass !== undefined && rule.deviceClass !== deviceClass) continue;
     if (mode === 'gateway' && rule.direction === 'inbound' && rule.remote.peers.length > 0) continue;
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: allowing programs (${rule.programs.join(', ')}) needs a program-aware firewall; left out here, rendered for Windows`, rule);
+      diags.add('warning', programRuleLeftOut(policy, rule), rule);
       leftOut.push({ rule, reason: `program rule (${rule.programs.join(', ')}): Windows only` });
       continue;
     }

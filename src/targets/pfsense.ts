@@ -8,7 +8,7 @@ import { allowEmptyOption, refuseEmpty } from './empty-output';
 import { headerLines } from './header';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import { LOW_TTL } from './remote-addresses';
-import { programOnly } from './rule-selection';
+import { programOnly, programRuleLeftOut } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { Target } from './types';
 
@@ -116,7 +116,7 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
   for (const rule of policy.rules) {
     if (rule.direction === 'inbound' && rule.remote.peers.length > 0) continue; // its outbound mirror matches the same traffic
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: allowing programs (${rule.programs.join(', ')}) needs a program-aware firewall; left out here, rendered for Windows`, rule);
+      diags.add('warning', programRuleLeftOut(policy, rule), rule);
       continue;
     }
     const local = classes.get(rule.deviceClass)!;

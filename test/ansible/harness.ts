@@ -59,17 +59,23 @@ export const exampleNames = fs
   .map((f) => f.replace(/\.yaml$/, ''))
   .sort();
 
-/**
- * A copy of an example (with its lock) whose profile gets the given targets.ansible options
- * and other edits, rendered for every target into `out`. Returns the site folder.
- */
-export function renderExample(name: string, out: string, edit: (doc: ReturnType<typeof parseDocument>) => void = () => undefined, catalog = catalogRoot): string {
+/** A copy of an example (with its lock) in a fresh folder, its profile edited. Returns the profile. */
+export function editExample(name: string, edit: (doc: ReturnType<typeof parseDocument>) => void = () => undefined): string {
   const dir = tempDir('fwgen-ansible-profile-');
   const profile = path.join(dir, `${name}.yaml`);
   const doc = parseDocument(fs.readFileSync(path.join(examplesRoot, `${name}.yaml`), 'utf8'));
   edit(doc);
   fs.writeFileSync(profile, doc.toString());
   fs.copyFileSync(path.join(examplesRoot, `${name}.lock.yaml`), path.join(dir, `${name}.lock.yaml`));
+  return profile;
+}
+
+/**
+ * A copy of an example (with its lock) whose profile gets the given targets.ansible options
+ * and other edits, rendered for every target into `out`. Returns the site folder.
+ */
+export function renderExample(name: string, out: string, edit: (doc: ReturnType<typeof parseDocument>) => void = () => undefined, catalog = catalogRoot): string {
+  const profile = editExample(name, edit);
   const result = renderSite(catalog, profile, targets);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e) => e.message).join('\n'));

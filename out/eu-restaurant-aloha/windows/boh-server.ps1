@@ -39,7 +39,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:260)' `
+    -Description 'paytronix.aloha.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:289)' `
     -Protocol TCP `
     -LocalPort @('9054','9090') `
     -RemoteAddress @('10.20.0.32/28','2001:db8:20::20/124') `
@@ -52,7 +52,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.boh-server.in.udp (fwgen/catalog/vendors/paytronix.yaml:260)' `
+    -Description 'paytronix.aloha.boh-server.in.udp (fwgen/catalog/vendors/paytronix.yaml:289)' `
     -Protocol UDP `
     -LocalPort @('9054','9090') `
     -RemoteAddress @('10.20.0.32/28','2001:db8:20::20/124') `
@@ -65,7 +65,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:252)' `
+    -Description 'paytronix.aloha.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:281)' `
     -Protocol TCP `
     -RemotePort @('9054-9055','9090') `
     -RemoteAddress @('10.20.0.32/28','2001:db8:20::20/124') `
@@ -78,7 +78,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.boh-server.out.udp (fwgen/catalog/vendors/paytronix.yaml:252)' `
+    -Description 'paytronix.aloha.boh-server.out.udp (fwgen/catalog/vendors/paytronix.yaml:281)' `
     -Protocol UDP `
     -RemotePort @('9054-9055','9090') `
     -RemoteAddress @('10.20.0.32/28','2001:db8:20::20/124') `
@@ -91,7 +91,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.cloudflare.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:39)' `
+    -Description 'paytronix.cloudflare.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:40)' `
     -Protocol TCP `
     -LocalPort @('443') `
     -RemoteAddress @('103.21.244.0/22','103.22.200.0/22','103.31.4.0/22','104.16.0.0/13','104.24.0.0/14','108.162.192.0/18','131.0.72.0/22','141.101.64.0/18','162.158.0.0/15','172.64.0.0/13','173.245.48.0/20','188.114.96.0/20','190.93.240.0/20','197.234.240.0/22','198.41.128.0/17','2400:cb00::/32','2405:8100::/32','2405:b500::/32','2606:4700::/32','2803:f800::/32','2a06:98c0::/29','2c0f:f248::/32') `
@@ -104,7 +104,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.cloudflare.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:39)' `
+    -Description 'paytronix.cloudflare.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:40)' `
     -Protocol TCP `
     -RemotePort @('443') `
     -RemoteAddress @('103.21.244.0/22','103.22.200.0/22','103.31.4.0/22','104.16.0.0/13','104.24.0.0/14','108.162.192.0/18','131.0.72.0/22','141.101.64.0/18','162.158.0.0/15','172.64.0.0/13','173.245.48.0/20','188.114.96.0/20','190.93.240.0/20','197.234.240.0/22','198.41.128.0/17','2400:cb00::/32','2405:8100::/32','2405:b500::/32','2606:4700::/32','2803:f800::/32','2a06:98c0::/29','2c0f:f248::/32') `
@@ -117,7 +117,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.controller-applications.boh-server.in.app (fwgen/catalog/vendors/paytronix.yaml:234)' `
+    -Description 'paytronix.controller-applications.boh-server.in.app (fwgen/catalog/vendors/paytronix.yaml:263)' `
     -Program 'C:\Paytronix\PxDaemonService.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -128,7 +128,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.controller-applications.boh-server.in.app (fwgen/catalog/vendors/paytronix.yaml:234)' `
+    -Description 'paytronix.controller-applications.boh-server.in.app (fwgen/catalog/vendors/paytronix.yaml:263)' `
     -Program 'C:\Paytronix\PxUpgraderService.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -139,7 +139,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.controller-applications.boh-server.in.app (fwgen/catalog/vendors/paytronix.yaml:234)' `
+    -Description 'paytronix.controller-applications.boh-server.in.app (fwgen/catalog/vendors/paytronix.yaml:263)' `
     -Program 'C:\Paytronix\jre\bin\java.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -150,7 +150,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.controller-applications.boh-server.out.app (fwgen/catalog/vendors/paytronix.yaml:234)' `
+    -Description 'paytronix.controller-applications.boh-server.out.app (fwgen/catalog/vendors/paytronix.yaml:263)' `
     -Program 'C:\Paytronix\PxDaemonService.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -161,7 +161,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.controller-applications.boh-server.out.app (fwgen/catalog/vendors/paytronix.yaml:234)' `
+    -Description 'paytronix.controller-applications.boh-server.out.app (fwgen/catalog/vendors/paytronix.yaml:263)' `
     -Program 'C:\Paytronix\PxUpgraderService.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -172,7 +172,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.controller-applications.boh-server.out.app (fwgen/catalog/vendors/paytronix.yaml:234)' `
+    -Description 'paytronix.controller-applications.boh-server.out.app (fwgen/catalog/vendors/paytronix.yaml:263)' `
     -Program 'C:\Paytronix\jre\bin\java.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -183,7 +183,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.eu-my-guest-account.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:181)' `
+    -Description 'paytronix.eu-my-guest-account.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:204)' `
     -Protocol TCP `
     -LocalPort @('443') `
     -RemoteAddress @('198.51.100.17','203.0.113.30','2001:db8:53::11','2001:db8:53::1e') `
@@ -196,7 +196,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.eu-my-guest-account.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:181)' `
+    -Description 'paytronix.eu-my-guest-account.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:204)' `
     -Protocol TCP `
     -RemotePort @('443') `
     -RemoteDynamicKeywordAddresses @('{83472777-9dec-5b46-9510-82949e2c7e43}','{6027fd68-8785-579b-bf08-1be602592179}') `
@@ -209,7 +209,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.eu-pos-transactional.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:145)' `
+    -Description 'paytronix.eu-pos-transactional.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:162)' `
     -Protocol TCP `
     -LocalPort @('443') `
     -RemoteAddress @('192.0.2.31','2001:db8:53::1f') `
@@ -222,7 +222,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.eu-pos-transactional.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:145)' `
+    -Description 'paytronix.eu-pos-transactional.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:162)' `
     -Protocol TCP `
     -RemotePort @('443') `
     -RemoteDynamicKeywordAddresses @('{905ce744-6a50-5e33-9a4a-129bbcbe1024}') `
@@ -235,7 +235,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.eu-rest-integrations.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:169)' `
+    -Description 'paytronix.eu-rest-integrations.boh-server.in.tcp (fwgen/catalog/vendors/paytronix.yaml:190)' `
     -Protocol TCP `
     -LocalPort @('443') `
     -RemoteAddress @('198.51.100.29','2001:db8:53::1d') `
@@ -248,7 +248,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.eu-rest-integrations.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:169)' `
+    -Description 'paytronix.eu-rest-integrations.boh-server.out.tcp (fwgen/catalog/vendors/paytronix.yaml:190)' `
     -Protocol TCP `
     -RemotePort @('443') `
     -RemoteDynamicKeywordAddresses @('{aa302808-ae2a-5315-8417-332b37e14249}') `

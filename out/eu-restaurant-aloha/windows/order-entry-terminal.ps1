@@ -25,7 +25,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.order-entry-terminal.in.app (fwgen/catalog/vendors/paytronix.yaml:292)' `
+    -Description 'paytronix.aloha.order-entry-terminal.in.app (fwgen/catalog/vendors/paytronix.yaml:321)' `
     -Program 'C:\Paytronix\pxalohaui.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -36,7 +36,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.order-entry-terminal.in.tcp (fwgen/catalog/vendors/paytronix.yaml:252)' `
+    -Description 'paytronix.aloha.order-entry-terminal.in.tcp (fwgen/catalog/vendors/paytronix.yaml:281)' `
     -Protocol TCP `
     -LocalPort @('9054-9055','9090') `
     -RemoteAddress @('10.20.0.10','2001:db8:20::10') `
@@ -49,7 +49,7 @@ New-NetFirewallRule `
     -Direction Inbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.order-entry-terminal.in.udp (fwgen/catalog/vendors/paytronix.yaml:252)' `
+    -Description 'paytronix.aloha.order-entry-terminal.in.udp (fwgen/catalog/vendors/paytronix.yaml:281)' `
     -Protocol UDP `
     -LocalPort @('9054-9055','9090') `
     -RemoteAddress @('10.20.0.10','2001:db8:20::10') `
@@ -62,7 +62,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.order-entry-terminal.out.app (fwgen/catalog/vendors/paytronix.yaml:292)' `
+    -Description 'paytronix.aloha.order-entry-terminal.out.app (fwgen/catalog/vendors/paytronix.yaml:321)' `
     -Program 'C:\Paytronix\pxalohaui.exe' `
     -WhatIf:$WhatIfPreference | Out-Null
 
@@ -73,7 +73,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.order-entry-terminal.out.tcp (fwgen/catalog/vendors/paytronix.yaml:260)' `
+    -Description 'paytronix.aloha.order-entry-terminal.out.tcp (fwgen/catalog/vendors/paytronix.yaml:289)' `
     -Protocol TCP `
     -RemotePort @('9054','9090') `
     -RemoteAddress @('10.20.0.10','2001:db8:20::10') `
@@ -86,7 +86,7 @@ New-NetFirewallRule `
     -Direction Outbound `
     -Action Allow `
     -Profile 'Domain, Private' `
-    -Description 'paytronix.aloha.order-entry-terminal.out.udp (fwgen/catalog/vendors/paytronix.yaml:260)' `
+    -Description 'paytronix.aloha.order-entry-terminal.out.udp (fwgen/catalog/vendors/paytronix.yaml:289)' `
     -Protocol UDP `
     -RemotePort @('9054','9090') `
     -RemoteAddress @('10.20.0.10','2001:db8:20::10') `
