@@ -201,6 +201,11 @@ function unxml(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
 
+/** pfsensible's address syntax: [!]ALIAS, or any. */
+function pfsensibleAddress(end: { address?: string; not?: boolean }): string {
+  return end.address === undefined ? 'any' : `${end.not ? '!' : ''}${end.address}`;
+}
+
 function pfsenseVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<PfsenseOptions>(policy, pfsense);
   const view = pfsense.view(policy, o, pfsense.files(policy, o)[0]!);
@@ -211,13 +216,15 @@ function pfsenseVars(policy: Policy): Record<string, unknown> {
     fwgen_pfsense_aliases: view.aliases.map((a) => ({ name: a.name, type: a.type, address: unxml(a.address), descr: unxml(a.descr), detail: unxml(a.detail) })),
     fwgen_pfsense_rules: view.rules.map((r) => ({
       name: `${rulePrefix}${unxml(r.descr)}`,
-      action: 'pass',
+      action: r.type,
       interface: unxml(r.interface),
       ipprotocol: r.ipprotocol,
-      protocol: r.protocol,
-      source: r.source.address,
-      destination: r.destination.address,
+      protocol: r.protocol ?? 'any',
+      source: pfsensibleAddress(r.source),
+      destination: pfsensibleAddress(r.destination),
       ...(r.destination.port !== undefined ? { destination_port: r.destination.port } : {}),
+      // pfsensible appends a new rule at the bottom: the block rule is moved back under it on every run.
+      ...(r.type === 'block' ? { before: 'bottom' } : {}),
       tracker: String(r.tracker),
     })),
   };
