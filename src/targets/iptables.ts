@@ -289,8 +289,10 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
       o.policy === 'drop'
         ? o.mode === 'host'
           ? 'Policy drop: the chains end in DROP, so what they do not allow is dropped.'
-          : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD.'
-        : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
+          : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD unless a LAN check drops it.'
+        : o.mode === 'gateway'
+          ? 'Policy accept: the chains only accept, but for spoofed class sources; what they do not match returns to FORWARD.'
+          : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
       ...(lan ? [...lan.header, ...(family === 'ipv6' ? lan.ipv6Header : [])] : []),
       ...names,
     ]).map((l) => `# ${commentLine(l)}`);

@@ -254,8 +254,10 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
     o.policy === 'drop'
       ? o.mode === 'host'
         ? 'Policy drop: traffic this table does not allow is dropped on the hooks it registers.'
-        : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic passes this table.'
-      : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
+        : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic passes this table unless a LAN check drops it.'
+      : o.mode === 'gateway'
+        ? 'Policy accept: this table drops nothing but spoofed class sources; another table must drop what it does not accept.'
+        : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
   ]).map((l) => `# ${commentLine(l)}`);
 
   const sorted = [...sets.sets].sort((a, b) => a.name.localeCompare(b.name));
