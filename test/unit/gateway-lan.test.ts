@@ -164,6 +164,18 @@ describe('a gateway on two LAN interfaces', () => {
   });
 });
 
+test('unfilteredIpv6: a class without IPv6 prefixes on an interface leaves its IPv6 in no class unchecked there, loudly', async () => {
+  const classes = '  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan0\n';
+  const s = site('', classes, `${GATEWAY}    unfilteredIpv6: true\n`);
+  const r = await render(s, '-t', 'nftables');
+  expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(/warning: \[nftables\] IPv6 of device classes without IPv6 prefixes \(back-office-pc\) is forwarded UNFILTERED/);
+  const nft = read(s, 'nftables/fwgen.nft');
+  expect(nft).toContain('iifname "lan0" ip saddr != @class_back_office_pc_v4 drop');
+  expect(nft).not.toMatch(/[io]ifname "lan0" (ip6|meta nfproto ipv6)/);
+  expect(nft).toContain('# On lan0, IPv6 of addresses in no device class is forwarded: its classes without IPv6 prefixes have theirs forwarded unfiltered (unfilteredIpv6).');
+});
+
 describe('pfSense', () => {
   test('unclassified: accept leaves the block rule out, with a warning and a header line', async () => {
     const s = site('', CLASSES, '  pfsense:\n    unclassified: accept\n');
