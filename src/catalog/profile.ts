@@ -29,6 +29,14 @@ export interface Binding {
   origin: SourceLocation;
 }
 
+/** What a gateway does on one LAN interface (the profile's `interfaces:` map). */
+export interface InterfaceSetting {
+  name: string;
+  /** Traffic of an address on this interface that is in no device class. */
+  unclassified: 'drop' | 'accept';
+  origin: SourceLocation;
+}
+
 export interface Profile {
   name: string;
   description?: string;
@@ -38,6 +46,8 @@ export interface Profile {
   environments: string[];
   vendors: Map<string, ProfileVendor>;
   deviceClasses: Map<string, Binding>;
+  /** Settings per LAN interface, sorted by name; an interface not listed drops unclassified traffic. */
+  interfaces: InterfaceSetting[];
   /** The site's own flows and its resolvers, as the vendor `site`. */
   site: Vendor;
   targets: Record<string, Record<string, unknown>>;
@@ -111,6 +121,7 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
     });
   }
 
+  const interfaces = interfaceSettings(raw.interfaces ?? {}, [...deviceClasses.values()], src, found);
   const resolvers = cidrsAt(raw.resolvers ?? [], ['resolvers'], src, found);
   const site = siteVendor(raw, raw.profile.name, [...deviceClasses.values()], resolvers, catalog, src, found);
 
@@ -124,6 +135,7 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
     environments: [raw.environment ?? raw.environments].flat(),
     vendors,
     deviceClasses,
+    interfaces,
     site,
     targets: raw.targets ?? {},
     source: src,
@@ -138,4 +150,24 @@ function cidrsAt(texts: string[], at: Array<string | number>, src: YamlSource, f
     else cidrs.push(c);
   });
   return cidrs;
+}
+
+/**
+ * The `interfaces:` map. Its keys are the interfaces the bound device classes sit behind: a
+ * setting for any other name would silently do nothing (a typo leaving unclassified traffic
+ * dropped, or an admin believing an interface is covered when no class is on it).
+ */
+function interfaceSettings(raw: Record<string, Raw>, bound: Binding[], src: YamlSource, found: LocatedIssue[]): InterfaceSetting[] {
+  const known = [...new Set(bound.flatMap((b) => (b.interface ? [b.interface] : [])))].sort();
+  const out: InterfaceSetting[] = [];
+  for (const [name, setting] of Object.entries(raw)) {
+    const at = ['interfaces', name];
+    if (!known.includes(name)) {
+      const which = known.length > 0 ? `they sit behind ${known.join(', ')}` : 'none names an interface';
+      found.push(src.issue(at, `no bound device class sits behind interface '${name}' (${which}); name it under a class's interface, or remove it here`, true));
+      continue;
+    }
+    out.push({ name, unclassified: setting.unclassified, origin: src.locate(at, true) });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }

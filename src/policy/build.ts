@@ -201,6 +201,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, v]) => ({ id, name: v.name, title: v.source.title, citation: id === SITE_VENDOR ? v.source.title : citeSource(v.source) })),
     deviceClasses,
+    interfaces: profile.interfaces.map((i) => ({ name: i.name, unclassified: i.unclassified, loc: i.origin })),
     rules,
     names: sortedNames,
     omitted: selection.omitted,

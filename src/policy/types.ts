@@ -65,6 +65,14 @@ export interface BoundClass {
   interface?: string;
 }
 
+/** Gateway mode: what the profile says about one LAN interface (its `interfaces:` map). */
+export interface InterfaceSetting {
+  name: string;
+  /** Traffic of an address on this interface that is in no device class. */
+  unclassified: 'drop' | 'accept';
+  loc: SourceLocation;
+}
+
 export interface Omission {
   vendor: string;
   service: string;
@@ -101,6 +109,8 @@ export interface Policy {
   /** The vendors the rules come from, with the page each was transcribed from; `site` for the profile's own flows. */
   vendors: PolicyVendor[];
   deviceClasses: BoundClass[];
+  /** The profile's settings per LAN interface, sorted by name; an interface not listed drops unclassified traffic. */
+  interfaces: InterfaceSetting[];
   rules: Rule[];
   names: Map<string, NameInfo>;
   omitted: Omission[];

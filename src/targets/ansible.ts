@@ -183,6 +183,11 @@ function windowsVars(policy: Policy): Record<string, unknown> {
   return { fwgen_windows_group: o.group, fwgen_windows: classes };
 }
 
+/** pfsensible's address syntax: [!]ALIAS, or any. */
+function pfsensibleAddress(end: { address?: string; not?: boolean }): string {
+  return end.address === undefined ? 'any' : `${end.not ? '!' : ''}${end.address}`;
+}
+
 function pfsenseVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<PfsenseOptions>(policy, pfsense);
   const built = pfsenseBuild(policy, o);
@@ -194,13 +199,15 @@ function pfsenseVars(policy: Policy): Record<string, unknown> {
     fwgen_pfsense_aliases: built.aliases.map((a) => ({ name: a.name, type: a.type, address: a.address, descr: a.descr, detail: a.detail })),
     fwgen_pfsense_rules: built.rules.map((r) => ({
       name: r.descr,
-      action: 'pass',
+      action: r.type,
       interface: r.interface,
       ipprotocol: r.ipprotocol,
-      protocol: r.protocol,
-      source: r.source.address,
-      destination: r.destination.address,
+      protocol: r.protocol ?? 'any',
+      source: pfsensibleAddress(r.source),
+      destination: pfsensibleAddress(r.destination),
       ...(r.destination.port !== undefined ? { destination_port: r.destination.port } : {}),
+      // pfsensible appends a new rule at the bottom: the block rule is moved back under it on every run.
+      ...(r.type === 'block' ? { before: 'bottom' } : {}),
       tracker: String(r.tracker),
     })),
   };

@@ -1,4 +1,4 @@
-import { formatLocation } from '../errors';
+import { formatLocation, type SourceLocation } from '../errors';
 import type { Rule } from '../policy/types';
 import type { Diagnostic } from './types';
 
@@ -10,6 +10,11 @@ export class Diagnostics {
 
   add(severity: Diagnostic['severity'], message: string, rule?: Rule): void {
     this.keep({ severity, target: this.target, message, loc: rule?.origins[0]?.loc });
+  }
+
+  /** For what a profile setting (not a rule) asks for, at the place it is written. */
+  addAt(severity: Diagnostic['severity'], message: string, loc: SourceLocation): void {
+    this.keep({ severity, target: this.target, message, loc });
   }
 
   /** Adds what another list of the same target said, as if it had been said here. */

@@ -6,7 +6,8 @@ import { Diagnostics } from './diagnostics';
 import { CompanionDomains, companionHeader, linuxHint, pinnedNote } from './dnsmasq-companion';
 import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
 import { type DnsRule, expandForIp, type FamilyRule, type Mode } from './expand-for-ip';
-import { ipv6DropInterfaces, unfilteredIpv6Option } from './gateway-ipv6';
+import { unfilteredIpv6Option } from './gateway-ipv6';
+import { gatewayLan, type LanPlan } from './gateway-lan';
 import { headerLines, ruleSummary } from './header';
 import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
@@ -134,10 +135,45 @@ interface Chains {
   input: string;
   output: string;
   forward: string;
+  /** Gateway mode: the checks of sources, and of destinations, on the LAN interfaces. */
+  lanSources: string;
+  lanDestinations: string;
 }
 
 function chainNames(o: IptablesOptions): Chains {
-  return { input: `${o.chainPrefix}-IN`, output: `${o.chainPrefix}-OUT`, forward: `${o.chainPrefix}-FWD` };
+  const p = o.chainPrefix;
+  return { input: `${p}-IN`, output: `${p}-OUT`, forward: `${p}-FWD`, lanSources: `${p}-SRC`, lanDestinations: `${p}-DST` };
+}
+
+/**
+ * The gateway's LAN checks of one family (see gateway-lan.ts), first in the forward chain,
+ * before conntrack, so a connection opened before the file was loaded is held to them too.
+ * Spoofed class sources are dropped there directly. iptables cannot say "not in this list"
+ * without an ipset, so the unclassified checks are a chain each: a known address returns,
+ * anything else on that interface reaches its DROP.
+ */
+function lanLines(lan: LanPlan, family: Family, o: IptablesOptions, sets: IpsetBook, c: Chains): { chains: string[]; forward: string[]; lines: string[] } {
+  const forward: string[] = [];
+  for (const l of lan.interfaces) {
+    for (const m of addressMatches('-s', `bound_${l.name}`, family, l.bound[family], o, sets)) {
+      forward.push(`-A ${c.forward} ! -i ${l.name} ${m} -m comment --comment "fwgen: source of a device class on ${l.name} arriving on another interface (spoofed)" -j DROP`);
+    }
+  }
+  const checked = lan.interfaces.filter((l) => l.dropUnclassified[family]);
+  if (checked.length === 0) return { chains: [], forward, lines: [] };
+  const sides = [
+    { chain: c.lanSources, flag: '-i', match: '-s', what: 'source' },
+    { chain: c.lanDestinations, flag: '-o', match: '-d', what: 'destination' },
+  ] as const;
+  const checks: string[] = [];
+  for (const side of sides) {
+    forward.push(`-A ${c.forward} -j ${side.chain}`);
+    for (const l of checked) {
+      for (const m of addressMatches(side.match, `known_${l.name}`, family, l.classified[family], o, sets)) checks.push(`-A ${side.chain} ${side.flag} ${l.name} ${m} -j RETURN`);
+      checks.push(`-A ${side.chain} ${side.flag} ${l.name} -m comment --comment "fwgen: ${side.what} on ${l.name} in no device class" -j DROP`);
+    }
+  }
+  return { chains: sides.map((x) => x.chain), forward, lines: checks };
 }
 
 /** The remote side of a DNS-followed rule: one ipset dnsmasq fills, recorded for the companion. */
@@ -204,11 +240,12 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
   const scopeText = deviceClass ? `device class ${deviceClass} (host mode: the firewall runs on the device)` : 'the gateway in front of the device classes (FORWARD)';
   const result = {} as Record<Family, IptablesView>;
   const names = pinnedNote(pinned, o.dnsmasq, diags);
-  const v6 = o.mode === 'gateway' && o.policy === 'drop' ? ipv6DropInterfaces(policy, iptables.id, o.unfilteredIpv6, diags) : { interfaces: [], header: [] };
+  const lan = o.mode === 'gateway' ? gatewayLan(policy, iptables.id, o, diags) : undefined;
   for (const family of ['ipv4', 'ipv6'] as Family[]) {
     const tool = TOOL[family];
     const chains = o.mode === 'gateway' ? [c.forward] : [c.input, c.output];
-    const lines: string[] = [];
+    const checks = lan ? lanLines(lan, family, o, sets, c) : { chains: [], forward: [], lines: [] };
+    const lines: string[] = [...checks.forward];
     for (const chain of chains) {
       lines.push(`-A ${chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
       if (o.mode === 'host' && o.policy === 'drop') {
@@ -233,12 +270,13 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
         for (const m of addressMatches('-s', 'site', family, site, o, sets)) lines.push(`-A ${c.forward} ${m} -m comment --comment "fwgen: not allowed for the site device classes" -j DROP`);
         for (const m of addressMatches('-d', 'site', family, site, o, sets)) lines.push(`-A ${c.forward} ${m} -m comment --comment "fwgen: not allowed for the site device classes" -j DROP`);
         if (family === 'ipv6') {
-          for (const ifname of v6.interfaces) {
+          for (const ifname of lan!.ipv6Drop) {
             for (const flag of ['-i', '-o']) lines.push(`-A ${c.forward} ${flag} ${ifname} -m comment --comment "fwgen: IPv6 of device classes without IPv6 prefixes" -j DROP`);
           }
         }
       }
     }
+    lines.push(...checks.lines);
     const jumps =
       o.mode === 'gateway'
         ? [`${tool} -I FORWARD -j ${c.forward}`]
@@ -251,12 +289,14 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
       o.policy === 'drop'
         ? o.mode === 'host'
           ? 'Policy drop: the chains end in DROP, so what they do not allow is dropped.'
-          : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD.'
-        : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
-      ...(family === 'ipv6' ? v6.header : []),
+          : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic returns to FORWARD unless a LAN check drops it.'
+        : o.mode === 'gateway'
+          ? 'Policy accept: the chains only accept, but for spoofed class sources; what they do not match returns to FORWARD.'
+          : 'Policy accept: the chains only accept; what they do not match returns to the calling chain.',
+      ...(lan ? [...lan.header, ...(family === 'ipv6' ? lan.ipv6Header : [])] : []),
       ...names,
     ]).map((l) => `# ${commentLine(l)}`);
-    result[family] = { header, chains, lines };
+    result[family] = { header, chains: [...chains, ...checks.chains], lines };
   }
   const ipsetHeader = headerLines(policy, iptables.id, [
     `Holds: the address groups larger than ${o.ipsetThreshold} that the ${filePrefix}rules.v4/v6 files match with -m set,`,

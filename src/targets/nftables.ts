@@ -6,7 +6,8 @@ import { Diagnostics } from './diagnostics';
 import { CompanionDomains, companionHeader, linuxHint, pinnedNote } from './dnsmasq-companion';
 import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
 import { type DnsRule, expandForIp, type FamilyRule, type Mode } from './expand-for-ip';
-import { ipv6DropInterfaces, unfilteredIpv6Option } from './gateway-ipv6';
+import { unfilteredIpv6Option } from './gateway-ipv6';
+import { gatewayLan, type LanPlan } from './gateway-lan';
 import { headerLines, ruleSummary } from './header';
 import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
@@ -67,6 +68,7 @@ const ELEMENT_SEPARATOR = ',\n\t\t\t';
 const ADDR_TYPE: Record<Family, string> = { ipv4: 'ipv4_addr', ipv6: 'ipv6_addr' };
 const MATCH: Record<Family, string> = { ipv4: 'ip', ipv6: 'ip6' };
 const SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
+const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 
 /** Named sets, one per service and family (more if a service has several other ends), shared when equal. */
 class SetBook {
@@ -144,6 +146,39 @@ function dnsRuleLine(dr: DnsRule, mode: Mode, sets: SetBook, domains: CompanionD
   return parts.join(' ');
 }
 
+/**
+ * The gateway's LAN checks (see gateway-lan.ts): spoofed class sources, then the sources and
+ * destinations on each LAN interface that are in no class. Their sets are named after the
+ * ones the rules use when they hold the same addresses.
+ */
+function lanLines(lan: LanPlan, sets: SetBook): string[] {
+  const lines: string[] = [];
+  for (const l of lan.interfaces) {
+    for (const family of ['ipv4', 'ipv6'] as Family[]) {
+      if (l.bound[family].length === 0) continue;
+      const ref = sets.ref(`bound_${l.name}`, family, l.bound[family]);
+      lines.push(`iifname != "${l.name}" ${MATCH[family]} saddr ${ref} drop comment "fwgen: source of a device class on ${l.name} arriving on another interface (spoofed)"`);
+    }
+  }
+  for (const l of lan.interfaces) {
+    for (const family of ['ipv4', 'ipv6'] as Family[]) {
+      if (!l.dropUnclassified[family]) continue;
+      const m = MATCH[family];
+      const known = l.classified[family];
+      if (known.length === 0) {
+        const name = FAMILY_NAME[family];
+        lines.push(`iifname "${l.name}" meta nfproto ${family} drop comment "fwgen: ${name} source on ${l.name}, where no device class has ${name} addresses"`);
+        lines.push(`oifname "${l.name}" meta nfproto ${family} drop comment "fwgen: ${name} destination on ${l.name}, where no device class has ${name} addresses"`);
+        continue;
+      }
+      const ref = sets.ref(`known_${l.name}`, family, known);
+      lines.push(`iifname "${l.name}" ${m} saddr != ${ref} drop comment "fwgen: source on ${l.name} in no device class"`);
+      lines.push(`oifname "${l.name}" ${m} daddr != ${ref} drop comment "fwgen: destination on ${l.name} in no device class"`);
+    }
+  }
+  return lines;
+}
+
 function scopeFor(file: OutputFile): string | undefined {
   return file.scope.startsWith('gateway') ? undefined : file.scope.split('|')[0];
 }
@@ -166,7 +201,7 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
   const chains: NftChain[] = [];
   const leftOutLines = leftOut.map((l) => `# left out ${l.rule.id}: ${commentLine(l.reason)}`);
   const names = pinnedNote(pinned, o.dnsmasq, diags);
-  const v6 = o.mode === 'gateway' && o.policy === 'drop' ? ipv6DropInterfaces(policy, nftables.id, o.unfilteredIpv6, diags) : { interfaces: [], header: [] };
+  const lan = o.mode === 'gateway' ? gatewayLan(policy, nftables.id, o, diags) : undefined;
 
   if (o.mode === 'host') {
     const input = chain('input', 'input', o.policy);
@@ -183,24 +218,26 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
     output.lines.push(...leftOutLines);
   } else {
     const forward = chain('forward', 'forward', 'accept');
-    forward.lines.push('ct state established,related accept');
-    for (const fr of rules) forward.lines.push(ruleLine(fr, o.mode, sets));
-    for (const dr of dnsRules) forward.lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table, diags));
-    forward.lines.push(...leftOutLines);
+    const allowed: string[] = [];
+    for (const fr of rules) allowed.push(ruleLine(fr, o.mode, sets));
+    for (const dr of dnsRules) allowed.push(dnsRuleLine(dr, o.mode, sets, domains, o.table, diags));
+    const dropped: string[] = [];
     if (o.policy === 'drop') {
       // Everything else to or from the site's device classes stops here; other traffic is not ours to judge.
       const site = siteAddresses(policy);
       for (const family of ['ipv4', 'ipv6'] as Family[]) {
         if (site[family].length === 0) continue;
         const ref = sets.ref('site_classes', family, site[family]);
-        forward.lines.push(`${MATCH[family]} saddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
-        forward.lines.push(`${MATCH[family]} daddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
+        dropped.push(`${MATCH[family]} saddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
+        dropped.push(`${MATCH[family]} daddr ${ref} drop comment "fwgen: not allowed for the site device classes"`);
       }
-      for (const ifname of v6.interfaces) {
-        forward.lines.push(`meta nfproto ipv6 iifname "${ifname}" drop comment "fwgen: IPv6 of device classes without IPv6 prefixes"`);
-        forward.lines.push(`meta nfproto ipv6 oifname "${ifname}" drop comment "fwgen: IPv6 of device classes without IPv6 prefixes"`);
+      for (const ifname of lan!.ipv6Drop) {
+        dropped.push(`meta nfproto ipv6 iifname "${ifname}" drop comment "fwgen: IPv6 of device classes without IPv6 prefixes"`);
+        dropped.push(`meta nfproto ipv6 oifname "${ifname}" drop comment "fwgen: IPv6 of device classes without IPv6 prefixes"`);
       }
     }
+    // First, before conntrack: a connection opened before this file was loaded is held to it too.
+    forward.lines.push(...lanLines(lan!, sets), 'ct state established,related accept', ...allowed, ...leftOutLines, ...dropped);
     chains.push(forward);
   }
 
@@ -212,13 +249,15 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
     'elements below), while the dns_ sets are only declared, so what dnsmasq has put in them stays.',
     'A static set an earlier file declared and this one does not stays behind, unused by any rule.',
     `Check first: nft -c -f FILE. Remove: nft delete table inet ${o.table}.`,
-    ...v6.header,
+    ...(lan ? [...lan.header, ...lan.ipv6Header] : []),
     ...names,
     o.policy === 'drop'
       ? o.mode === 'host'
         ? 'Policy drop: traffic this table does not allow is dropped on the hooks it registers.'
-        : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic passes this table.'
-      : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
+        : 'Policy drop: traffic to or from the site device classes that is not allowed is dropped; other traffic passes this table unless a LAN check drops it.'
+      : o.mode === 'gateway'
+        ? 'Policy accept: this table drops nothing but spoofed class sources; another table must drop what it does not accept.'
+        : 'Policy accept: this table drops nothing; another table must drop what it does not accept.',
   ]).map((l) => `# ${commentLine(l)}`);
 
   const sorted = [...sets.sets].sort((a, b) => a.name.localeCompare(b.name));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hostOrCidr, type Family } from '../net/addresses';
+import { hostOrCidr, type AddressSet, type Family } from '../net/addresses';
 import { formatPort, type PortRange } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
 import { identifier, pfsenseText, xml, xmlComment } from './escape';
@@ -7,7 +7,7 @@ import { Diagnostics } from './diagnostics';
 import { allowEmptyOption, refuseEmpty } from './empty-output';
 import { headerLines } from './header';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
-import { LOW_TTL } from './remote-addresses';
+import { LOW_TTL, siteAddresses } from './remote-addresses';
 import { programOnly, programRuleLeftOut } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { Target } from './types';
@@ -17,6 +17,7 @@ export interface PfsenseOptions {
   wanInterface: string;
   aliasPrefix: string;
   trackerBase: number;
+  unclassified: 'drop' | 'accept';
   allowEmpty: boolean;
 }
 
@@ -30,16 +31,21 @@ export interface PfsenseAlias {
 }
 
 interface EndView {
-  address: string;
+  /** An alias name; absent for any address. */
+  address?: string;
+  /** Every address but the alias's. */
+  not?: boolean;
   port?: string;
 }
 
 /** A pass rule as data, its text plain (not yet XML). */
 export interface PfsenseRule {
   tracker: number;
+  type: 'pass' | 'block';
   interface: string;
   ipprotocol: string;
-  protocol: string;
+  /** Absent for any protocol. */
+  protocol?: string;
   source: EndView;
   destination: EndView;
   descr: string;
@@ -50,6 +56,8 @@ export interface PfsenseBuild {
   header: string[];
   aliases: PfsenseAlias[];
   rules: PfsenseRule[];
+  /** The pass rules among them (what there is to allow). */
+  passRules: number;
 }
 
 /** The same, every text escaped for XML. */
@@ -106,12 +114,15 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
   const aliases = new AliasBook(aliasNamePrefix(o.aliasPrefix, policy.profile.name), ownerMark(policy.profile.name));
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
   const used = new Set<number>();
+  const addressAlias = (base: string, set: AddressSet, detail: string, descr: string): string => {
+    const entries = [...set.ipv4, ...set.ipv6].map((a) => ({ value: hostOrCidr(a), detail }));
+    return aliases.add(base, entries.some((e) => e.value.includes('/')) ? 'network' : 'host', entries, descr);
+  };
   const classAlias = (id: string): string => {
     const c = classes.get(id)!;
-    const entries = [...c.addresses.ipv4, ...c.addresses.ipv6].map((a) => ({ value: hostOrCidr(a), detail: `device class ${c.id}` }));
-    return aliases.add(`c_${c.id}`, entries.some((e) => e.value.includes('/')) ? 'network' : 'host', entries, `device class ${c.name}`);
+    return addressAlias(`c_${c.id}`, c.addresses, `device class ${c.id}`, `device class ${c.name}`);
   };
-  const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<PfsenseRule, 'tracker' | 'protocol' | 'descr'> }>();
+  const merged = new Map<string, { rule: Rule; protocols: Set<string>; view: Omit<PfsenseRule, 'tracker' | 'type' | 'protocol' | 'descr'> }>();
 
   for (const rule of policy.rules) {
     if (rule.direction === 'inbound' && rule.remote.peers.length > 0) continue; // its outbound mirror matches the same traffic
@@ -186,8 +197,14 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     let descr = pfsenseText(what);
     for (let n = 2; descrs.has(descr); n++) descr = `${pfsenseText(what, 200 - ` #${n}`.length)} #${n}`;
     descrs.add(descr);
-    return { ...m.view, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
+    return { ...m.view, type: 'pass' as const, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
   });
+  const passRules = rules.length;
+  // Nothing to pass: no block rule either, so an empty filter is still left out (see the header).
+  if (passRules > 0) {
+    const block = unclassifiedBlock(policy, o, addressAlias, used, diags);
+    if (block) rules.push(block);
+  }
 
   const empty = [
     ...(aliases.aliases.length === 0 ? ['aliases'] : []),
@@ -202,8 +219,37 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     'Restoring an area REPLACES that whole section on the firewall: every alias, or every rule, that is not in this file is removed.',
     'After the restore, LAN traffic from the device classes that these rules do not pass meets pfSense\'s default deny.',
     `Inbound rules sit on ${o.wanInterface}, outbound ones on ${o.interface}.`,
+    ...(passRules === 0
+      ? []
+      : o.unclassified === 'drop'
+        ? [`The last rule on ${o.interface} blocks sources in no device class, both families, whatever rules are added after it.`]
+        : [`WARNING: sources on ${o.interface} in no device class are not blocked by these rules (targets.pfsense.unclassified: accept).`]),
+    `A device class address arriving on another interface is dropped by pfSense's own anti-spoofing when it lies in ${o.interface}'s subnet.`,
   ]).map(xmlComment);
-  return { header, aliases: [...aliases.aliases].sort((a, b) => a.name.localeCompare(b.name)), rules };
+  return { header, aliases: [...aliases.aliases].sort((a, b) => a.name.localeCompare(b.name)), rules, passRules };
+}
+
+/**
+ * A block rule for sources on the LAN interface that are in no device class, after every pass
+ * rule (pfSense applies an interface's rules in order, first match wins): a device must not
+ * escape its class's rules by taking another address, nor reach what the rules an admin adds
+ * later pass. Both families: an IPv6 source is blocked unless a class holds it.
+ */
+function unclassifiedBlock(policy: Policy, o: PfsenseOptions, addressAlias: (base: string, set: AddressSet, detail: string, descr: string) => string, used: Set<number>, diags: Diagnostics): PfsenseRule | undefined {
+  if (o.unclassified === 'accept') {
+    diags.add('warning', `sources on ${o.interface} in no device class are not blocked (targets.pfsense.unclassified: accept): a device outside the classes, or a class device with another address, is left to the rules after fwgen's`);
+    return undefined;
+  }
+  const alias = addressAlias('site_classes', siteAddresses(policy), 'a device class of the site', 'every device class of the site');
+  return {
+    tracker: tracker(o.trackerBase, `${policy.profile.name}|block unclassified|${o.interface}`, used),
+    type: 'block',
+    interface: o.interface,
+    ipprotocol: 'inet46',
+    source: { address: alias, not: true },
+    destination: {},
+    descr: pfsenseText(`${ownerMark(policy.profile.name)}block sources on ${o.interface} in no device class`),
+  };
 }
 
 const build = sharedBuild('pfsense', buildOnce);
@@ -219,6 +265,7 @@ function xmlView(b: PfsenseBuild): PfsenseView {
     header: b.header,
     aliases: b.aliases.map((a) => ({ ...a, address: xml(a.address), descr: xml(a.descr), detail: xml(a.detail) })),
     rules: b.rules.map((r) => ({ ...r, interface: xml(r.interface), descr: xml(r.descr) })),
+    passRules: b.passRules,
   };
 }
 
@@ -231,13 +278,14 @@ export const pfsense: Target<PfsenseOptions, PfsenseView> = {
     wanInterface: { describe: 'pfSense interface inbound vendor traffic arrives on', default: 'wan' },
     aliasPrefix: { describe: 'prefix of fwgen\'s alias names; the site\'s tag follows it (fwgen_<site>_...)', default: 'fwgen' },
     trackerBase: { describe: 'lowest rule tracker number; trackers are derived from the rule and stable', default: 1_700_000_000 },
+    unclassified: { describe: 'drop: a last rule on interface blocks sources in no device class; accept: no such rule (a warning)', default: 'drop' },
     allowEmpty: allowEmptyOption,
   },
   files: () => [{ path: 'config.xml', template: 'config.xml.hbs', scope: 'all' }],
   check(policy, o) {
     const diags = new Diagnostics(pfsense.id);
     const view = build(policy, o, undefined, diags);
-    refuseEmpty(diags, pfsense.id, o.allowEmpty, 'pfsense config.xml', view.rules.length, 'empty the Firewall Rules of pfSense when restored');
+    refuseEmpty(diags, pfsense.id, o.allowEmpty, 'pfsense config.xml', view.passRules, 'empty the Firewall Rules of pfSense when restored');
     return diags.list();
   },
   view: (policy, o) => xmlView(pfsenseBuild(policy, o)),

@@ -1,5 +1,5 @@
 import { parseKnown, toAddressSet, type AddressSet, type Family } from '../net/addresses';
-import type { Policy, Rule } from '../policy/types';
+import type { BoundClass, Policy, Rule } from '../policy/types';
 import type { Diagnostics } from './diagnostics';
 
 /** Below this TTL (seconds) pinned addresses go stale between two renders. */
@@ -71,5 +71,10 @@ export function isEmpty(set: AddressSet): boolean {
 
 /** All device-class addresses of the site, for gateway scoping. */
 export function siteAddresses(policy: Policy): AddressSet {
-  return toAddressSet(parseKnown(policy.deviceClasses.flatMap((c) => [...c.addresses.ipv4, ...c.addresses.ipv6])));
+  return classAddresses(policy.deviceClasses);
+}
+
+/** The addresses of some device classes, aggregated per family. */
+export function classAddresses(classes: readonly BoundClass[]): AddressSet {
+  return toAddressSet(parseKnown(classes.flatMap((c) => [...c.addresses.ipv4, ...c.addresses.ipv6])));
 }

@@ -36,10 +36,10 @@ function render(dir: string, withBackup: boolean): { siteDir: string; vars: Vars
 
 const text = (v: unknown): string => (v === undefined ? '' : String(v));
 
-/** A source or destination as pfsense_aggregate's items say it: an alias or address, NET:if, or any. */
+/** A source or destination as pfsense_aggregate's items say it: [!]alias or address, NET:if, or any. */
 function end(e: Record<string, unknown> | undefined): string {
   if (!e) return '';
-  if (e.address !== undefined) return text(e.address);
+  if (e.address !== undefined) return `${e.not !== undefined ? '!' : ''}${text(e.address)}`;
   if (e.network !== undefined) return `NET:${text(e.network)}`;
   return e.any !== undefined ? 'any' : '';
 }
@@ -89,7 +89,8 @@ function policyProblems(items: ConfigItems, vars: Vars): string[] {
       action: text(got.type),
       interface: text(got.interface),
       ipprotocol: text(got.ipprotocol),
-      protocol: text(got.protocol),
+      // pfSense writes no <protocol> for a rule on any protocol.
+      protocol: got.protocol === undefined ? 'any' : text(got.protocol),
       source: end(got.source as Record<string, unknown>),
       destination: end(dst),
       destination_port: text(dst?.port),

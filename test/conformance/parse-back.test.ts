@@ -4,6 +4,7 @@ import { renderSite } from '../../src/render-site';
 import { resolveOptions } from '../../src/targets/options';
 import { classesWithRules, WINDOWS_HOSTS } from '../../src/targets/rule-selection';
 import { targets } from '../../src/targets/registry';
+import { pfsense, type PfsenseOptions } from '../../src/targets/pfsense';
 import { windows, type WindowsOptions } from '../../src/targets/windows';
 import { loadSite, exampleProfiles } from '../../src/workspace';
 import { acmeProfile, acmeVendor, catalogRoot, lockText, tempCatalog } from '../helpers';
@@ -15,6 +16,7 @@ import {
   expectedCoverage,
   expectedNetworkFirewallNames,
   networkFirewallNames,
+  pfsenseBlocks,
   pfsenseCoverage,
   windowsCoverage,
 } from './parse-back';
@@ -111,6 +113,20 @@ describe.each(cases)('$label: files read back allow what the policy says', (c) =
 
   test('pfSense config.xml', () => {
     expect(pfsenseCoverage(files.get('pfsense/config.xml')!, policy).lines()).toEqual(pfsenseExpected(policy));
+  });
+
+  test('pfSense: last, on its interface, one rule blocks every source in no device class, both families', () => {
+    const o = resolveOptions(pfsense.options, profile.targets.pfsense, policy) as PfsenseOptions;
+    const blocks = pfsenseBlocks(files.get('pfsense/config.xml')!);
+    expect(blocks.map(({ source, ...b }) => ({ ...b, not: source.not }))).toEqual([
+      { index: blocks[0]!.rules - 1, rules: blocks[0]!.rules, interface: o.interface, ipprotocol: 'inet46', destination: { any: '' }, not: true },
+    ]);
+    // Its alias holds exactly the classes' addresses: a wider alias would let a device in no class through.
+    const alias = new CoverageBuilder();
+    alias.add('site', 'source', 'any', 'any', { cidrs: blocks[0]!.source.entries });
+    const classes = new CoverageBuilder();
+    classes.add('site', 'source', 'any', 'any', { cidrs: policy.deviceClasses.flatMap((d) => [...d.addresses.ipv4, ...d.addresses.ipv6]) });
+    expect(alias.lines()).toEqual(classes.lines());
   });
 
   test('Windows scripts (through the PowerShell parser)', async () => {

@@ -125,6 +125,7 @@ export function pfsenseCoverage(xml: string, policy: Policy): CoverageBuilder {
   };
   const cov = new CoverageBuilder();
   for (const r of doc.pfsense?.filter?.rule ?? []) {
+    if (r.type !== 'pass') continue; // what the rules allow: see pfsenseBlocks for the rest
     const src = String(r.source.address);
     const dst = String(r.destination.address);
     const srcClass = classOf(src);
@@ -140,6 +141,29 @@ export function pfsenseCoverage(xml: string, policy: Policy): CoverageBuilder {
     for (const proto of protos) for (const p of port) cov.add(cls, outbound ? 'outbound' : 'inbound', proto, p, { cidrs, names });
   }
   return cov;
+}
+
+/** The block rules of a pfSense config.xml, with their place among all rules and the addresses their source alias holds. */
+export function pfsenseBlocks(xml: string): Array<{ index: number; rules: number; interface: string; ipprotocol: string; protocol?: string; source: { entries: string[]; not: boolean }; destination: Record<string, unknown> }> {
+  const doc = new XMLParser({ isArray: (name) => ['alias', 'rule'].includes(name), parseTagValue: false }).parse(xml);
+  const aliases = new Map<string, string[]>();
+  for (const a of doc.pfsense?.aliases?.alias ?? []) aliases.set(String(a.name), String(a.address).split(' ').map(normal).sort());
+  const rules: Array<Record<string, any>> = doc.pfsense?.filter?.rule ?? [];
+  return rules.flatMap((r, index) =>
+    r.type === 'block'
+      ? [
+          {
+            index,
+            rules: rules.length,
+            interface: String(r.interface),
+            ipprotocol: String(r.ipprotocol),
+            ...(r.protocol !== undefined ? { protocol: String(r.protocol) } : {}),
+            source: { entries: aliases.get(String(r.source.address)) ?? [], not: r.source.not !== undefined },
+            destination: r.destination,
+          },
+        ]
+      : [],
+  );
 }
 
 function normal(a: string): string {

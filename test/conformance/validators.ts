@@ -127,13 +127,18 @@ export function pfsenseStructure(text: string): string[] {
     // pfsensible.core finds a rule by its description and interface: two alike would overwrite each other.
     if (descrs.has(`${r.interface}|${r.descr}`)) problems.push(`${id}: description not unique on ${r.interface}`);
     descrs.add(`${r.interface}|${r.descr}`);
-    if (r.type !== 'pass') problems.push(`${id}: type ${r.type}`);
+    // fwgen passes, and blocks only what no class holds: a block rule is last, on any protocol and destination.
+    const block = r.type === 'block';
+    if (!['pass', 'block'].includes(r.type)) problems.push(`${id}: type ${r.type}`);
     if (!['inet', 'inet6', 'inet46'].includes(r.ipprotocol)) problems.push(`${id}: ipprotocol ${r.ipprotocol}`);
-    if (!['tcp', 'udp', 'tcp/udp', 'icmp'].includes(r.protocol)) problems.push(`${id}: protocol ${r.protocol}`);
+    if (block ? r.protocol !== undefined : !['tcp', 'udp', 'tcp/udp', 'icmp'].includes(r.protocol)) problems.push(`${id}: protocol ${r.protocol}`);
+    if (!block && rules.slice(0, rules.indexOf(r)).some((x) => x.type === 'block' && x.interface === r.interface)) problems.push(`${id}: a pass rule after a block rule on ${r.interface}`);
     if (String(r.descr ?? '').includes('\\')) problems.push(`${id}: backslash in descr`);
     for (const side of ['source', 'destination']) {
       const end = r[side] ?? {};
-      const keys = Object.keys(end).filter((k) => k !== 'port');
+      const keys = Object.keys(end).filter((k) => k !== 'port' && k !== 'not');
+      if (end.not !== undefined && (!block || side !== 'source')) problems.push(`${id}: ${side} is negated`);
+      if (block && side === 'source' && (end.not === undefined || end.address === undefined)) problems.push(`${id}: a block rule not for sources outside an alias`);
       if (keys.length !== 1 || !['any', 'address', 'network'].includes(keys[0]!)) problems.push(`${id}: ${side} must have one of any/address/network`);
       if (end.address !== undefined && !byName.has(String(end.address))) problems.push(`${id}: ${side} alias ${end.address} is not defined`);
       if (end.address !== undefined && byName.get(String(end.address))?.type === 'port') problems.push(`${id}: ${side} uses a port alias as address`);
@@ -141,7 +146,7 @@ export function pfsenseStructure(text: string): string[] {
         const p = String(end.port);
         if (!/^\d{1,5}(-\d{1,5})?$/.test(p) && byName.get(p)?.type !== 'port') problems.push(`${id}: ${side} port ${p}`);
       }
-      if (end.any !== undefined) problems.push(`${id}: ${side} is any`);
+      if (end.any !== undefined && !(block && side === 'destination')) problems.push(`${id}: ${side} is any`);
     }
   }
   return problems;

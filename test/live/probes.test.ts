@@ -21,6 +21,7 @@ function rule(partial: Partial<Rule> & Pick<Rule, 'id' | 'deviceClass' | 'direct
 }
 
 const policy: PolicyView = {
+  interfaces: [],
   deviceClasses: [
     { id: 'web', name: 'Web', os: 'linux', addresses: { ipv4: ['203.0.113.10/32'], ipv6: ['2001:db8:30::10/128'] } },
     { id: 'pos', name: 'POS', os: 'linux', addresses: { ipv4: ['10.0.0.16/28'], ipv6: [] } },

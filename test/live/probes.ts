@@ -41,10 +41,16 @@ export interface Layout {
    * device gets one from any router advertisement). Nothing from them may cross the gateway.
    */
   lanOnly: Set<string>;
+  /**
+   * Gateway mode: per device class bound to an interface, an address in no class on that
+   * class's host, one per family the class has (a device taking an address alias), mapped to
+   * the class. Also in `classAddresses` (the namespace holds it), never a representative.
+   */
+  aliases: Map<string, string>;
 }
 
 /** The parts of the policy the probes are derived from. */
-export type PolicyView = Pick<Policy, 'deviceClasses' | 'rules' | 'names'>;
+export type PolicyView = Pick<Policy, 'deviceClasses' | 'interfaces' | 'rules' | 'names'>;
 
 export interface Plan {
   layout: Layout;
@@ -189,7 +195,30 @@ export function layoutFor(policy: PolicyView, mode: Mode): Layout {
   }
   for (const f of FAMILIES) OTHER_RESOLVERS[f].forEach(vendor);
   const vendorAddresses = [...places].filter(([, p]) => p.kind === 'vendor').map(([a]) => a);
-  return { places, classAddresses, vendorAddresses, lanOnly };
+  const aliases = new Map<string, string>();
+  if (mode === 'gateway') {
+    for (const c of policy.deviceClasses.filter((x) => x.interface !== undefined)) {
+      for (const f of FAMILIES) {
+        const first = c.addresses[f][0];
+        const alias = first === undefined ? undefined : aliasBeside(first, site, places);
+        if (alias === undefined) continue;
+        aliases.set(alias, c.id);
+        places.set(alias, { kind: 'class', id: c.id });
+        classAddresses.get(c.id)!.push(alias);
+      }
+    }
+  }
+  return { places, classAddresses, vendorAddresses, lanOnly, aliases };
+}
+
+/** The first address after a class's network that is in no class and not taken: a neighbour on the same LAN. */
+function aliasBeside(cidr: string, site: string[], places: Map<string, Place>): string | undefined {
+  const { last, family } = bounds(cidr);
+  for (let n = last + 1n; n < last + 64n; n++) {
+    const a = fromBig(n, family);
+    if (a !== undefined && usable(a) && !places.has(a) && !contains(site, a)) return a;
+  }
+  return undefined;
 }
 
 /**
@@ -217,9 +246,21 @@ function samplePorts(rule: Rule): number[] {
  * class, ICMP, the addresses just outside each range, DNS to a resolver nobody named and, at a
  * gateway, IPv6 from a LAN device whose class has no IPv6 prefix.
  */
+/**
+ * The policy as the mode enforces it, for a layout: at a gateway, nothing of the LAN addresses
+ * of classes without IPv6 prefixes crosses, nor anything of an alias on an interface where the
+ * profile does not accept addresses in no class.
+ */
+export function modelFor(policy: PolicyView, mode: Mode, enforcing: Set<string>, layout: Layout): PolicyModel {
+  const accepting = new Set(policy.interfaces.filter((i) => i.unclassified === 'accept').map((i) => i.name));
+  const interfaceOf = (id: string) => policy.deviceClasses.find((c) => c.id === id)?.interface;
+  const dropped = [...layout.aliases].filter(([, id]) => !accepting.has(interfaceOf(id)!)).map(([a]) => a);
+  return new PolicyModel(policy, mode, enforcing, new Set([...layout.lanOnly, ...dropped]));
+}
+
 export function planProbes(policy: PolicyView, mode: Mode, enforcing: Set<string>): Plan {
   const layout = layoutFor(policy, mode);
-  const model = new PolicyModel(policy, mode, enforcing, layout.lanOnly);
+  const model = modelFor(policy, mode, enforcing, layout);
   const probes = new Map<string, Probe>();
   const add = (proto: Proto, src: string, dst: string, port: number, why: string, extra: Pick<Probe, 'rule' | 'range'> = {}) => {
     if (port < 0 || port > 65535 || (proto !== 'icmp' && port === 0)) return;
@@ -232,7 +273,7 @@ export function planProbes(policy: PolicyView, mode: Mode, enforcing: Set<string
     if (probes.has(key)) return;
     probes.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why, ...extra });
   };
-  const reps = (id: string, f: Family) => (layout.classAddresses.get(id) ?? []).filter((a) => familyOf(a) === f && !layout.lanOnly.has(a));
+  const reps = (id: string, f: Family) => (layout.classAddresses.get(id) ?? []).filter((a) => familyOf(a) === f && !layout.lanOnly.has(a) && !layout.aliases.has(a));
 
   for (const rule of policy.rules) {
     if (rule.protocol === undefined) continue; // a program rule: Windows only
@@ -309,4 +350,50 @@ export function lanIpv6Probes(policy: PolicyView, layout: Layout): Probe[] {
     }
   }
   return [...out.values()];
+}
+
+/** Ports a device is commonly reached on or reaches out with, beside the class's own. */
+const COMMON_OUT: Array<[Proto, number]> = [['tcp', 22], ['tcp', 443], ['tcp', 3389], ['tcp', 80], ['udp', 53], ['udp', 123]];
+const COMMON_IN: Array<[Proto, number]> = [['tcp', 22], ['tcp', 3389], ['tcp', 445]];
+
+/**
+ * Gateway mode: traffic of the address aliases (see Layout.aliases), both ways: to and from
+ * the other ends the alias's class uses (its rules' first sample address and port), and on
+ * common ports to and from the vendor side. Whether each passes is the model's to say.
+ */
+export function aliasProbes(policy: PolicyView, layout: Layout, model: PolicyModel): Probe[] {
+  const out = new Map<string, Probe>();
+  const add = (proto: Proto, src: string, dst: string, port: number, why: string) => {
+    if (!layout.places.has(src) || !layout.places.has(dst)) return;
+    const key = `${proto} ${src} ${dst} ${port}`;
+    if (!out.has(key)) out.set(key, { proto, src, dst, port, expect: model.allows({ proto, src, dst, port }) ? 'pass' : 'drop', why });
+  };
+  for (const [alias, id] of layout.aliases) {
+    const f = familyOf(alias);
+    const vendor = layout.vendorAddresses.find((a) => familyOf(a) === f);
+    for (const rule of policy.rules.filter((r) => r.deviceClass === id && (r.protocol === 'tcp' || r.protocol === 'udp'))) {
+      const other = otherEnds(policy, pinned(policy, rule)[f], f, layout).find((a) => {
+        const place = layout.places.get(a);
+        return place !== undefined && !(place.kind === 'class' && place.id === id);
+      });
+      if (other === undefined) continue;
+      const why = `alias ${alias} on the host of ${id}, instead of ${rule.id}`;
+      if (rule.direction === 'outbound') add(rule.protocol!, alias, other, rule.ports[0]!.from, why);
+      else add(rule.protocol!, other, alias, rule.ports[0]!.from, why);
+    }
+    if (vendor === undefined) continue;
+    for (const [proto, port] of COMMON_OUT) add(proto, alias, vendor, port, `alias ${alias} on the host of ${id}, out on ${proto} ${port}`);
+    for (const [proto, port] of COMMON_IN) add(proto, vendor, alias, port, `alias ${alias} on the host of ${id}, in on ${proto} ${port}`);
+    add('icmp', alias, vendor, 0, `alias ${alias} on the host of ${id}, ICMP`);
+  }
+  return [...out.values()];
+}
+
+/** Addresses of the layout standing for a rule's other end: a peer class's representatives, else each range's edges. */
+function otherEnds(policy: PolicyView, cidrs: string[], f: Family, layout: Layout): string[] {
+  return cidrs.flatMap((c) => {
+    const peer = policy.deviceClasses.find((x) => contains(x.addresses[f], c.split('/')[0]!));
+    if (peer === undefined) return edges(c).inside.filter((a) => layout.places.get(a)?.kind === 'vendor');
+    return (layout.classAddresses.get(peer.id) ?? []).filter((a) => contains([c], a) && !layout.aliases.has(a) && !layout.lanOnly.has(a));
+  });
 }

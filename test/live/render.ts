@@ -2,6 +2,7 @@ import { buildPolicy } from '../../src/policy/build';
 import type { Policy } from '../../src/policy/types';
 import { addressBookFor } from '../../src/resolve/address-book';
 import { targetById } from '../../src/targets/registry';
+import { formatDiagnostic } from '../../src/render-site';
 import { renderPolicy } from '../../src/targets/render';
 import { loadSite } from '../../src/workspace';
 import { catalogRoot } from '../helpers';
@@ -14,6 +15,8 @@ export interface Rendered {
   mode: Mode;
   /** File name (without <profile>/<target>/) → content. */
   files: Map<string, string>;
+  /** The render's warnings, as `fwgen render` prints them. */
+  warnings: string[];
 }
 
 export type LinuxTarget = 'iptables' | 'nftables';
@@ -39,7 +42,8 @@ export function renderLinux(profileFile: string, mode?: Mode): Record<LinuxTarge
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) throw new Error(`${profileFile} (${targetId}): ${errors.map((e) => e.message).join('\n')}`);
     const files = new Map(result.files.map((f) => [f.path.split('/').slice(2).join('/'), f.content]));
-    return { policy, mode: mode ?? modeOf(profile.targets[targetId], targetId), files };
+    const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+    return { policy, mode: mode ?? modeOf(profile.targets[targetId], targetId), files, warnings };
   };
   return { iptables: one('iptables'), nftables: one('nftables') };
 }

@@ -28,6 +28,28 @@ export interface Outcome {
 
 const NO_DAD = { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' };
 const NO_RP = { 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.default.rp_filter': '0' };
+/**
+ * Every device reaches every other through the router. A router forwarding back out of the
+ * LAN a packet came in on sends a redirect, and a device that takes it sends to its peer
+ * straight over the bridge from then on, past the firewall: the router sends none, and the
+ * leaves take none (IPv6 routers always send them).
+ */
+const NO_REDIRECT_SENT = { 'net.ipv4.conf.all.send_redirects': '0', 'net.ipv4.conf.default.send_redirects': '0' };
+const NO_REDIRECT_TAKEN = {
+  'net.ipv4.conf.all.accept_redirects': '0',
+  'net.ipv4.conf.default.accept_redirects': '0',
+  'net.ipv6.conf.all.accept_redirects': '0',
+  'net.ipv6.conf.default.accept_redirects': '0',
+};
+const LEAF = { ...NO_DAD, ...NO_RP, ...NO_REDIRECT_TAKEN };
+
+/** The router's side of a link to a leaf namespace: its addresses there, up. */
+function routerSide(dev: string): string[] {
+  return [`addr add ${ROUTER_V4}/32 dev ${dev}`, `addr add ${ROUTER_V6}/64 dev ${dev} nodad`, `link set ${dev} up`];
+}
+
+/** A leaf namespace's way out: the router, for both families. */
+const LEAF_ROUTES = [`route replace default via ${ROUTER_V4} dev eth0 onlink`, `route replace ::/0 via ${ROUTER_V6} dev eth0`];
 
 function hostPrefix(a: string): string {
   return a.includes(':') ? `${a}/128` : `${a}/32`;
@@ -39,6 +61,8 @@ export class LiveSite {
   readonly classNs = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
   private readonly daemons = new Set<ChildProcess>();
+  /** Spoofing namespaces by where they arrive at the router ('' for an interface of their own), with that device. */
+  private readonly spoofers = new Map<string, { ns: string; dev: string }>();
   private readonly dir = tempDir('fwgen-live-');
 
   private constructor(
@@ -64,32 +88,77 @@ export class LiveSite {
 
   private wire(): void {
     const { ns, router, vendor } = this;
-    ns.sysctl(router, { ...NO_DAD, ...NO_RP, 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
-    const up = (dev: string) => [`addr add ${ROUTER_V4}/32 dev ${dev}`, `addr add ${ROUTER_V6}/64 dev ${dev} nodad`, `link set ${dev} up`];
+    ns.sysctl(router, { ...NO_DAD, ...NO_RP, ...NO_REDIRECT_SENT, 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
     const bridges = new Map<string, string[]>();
     this.policy.deviceClasses.forEach((c, i) => {
       const bridge = c.interface ?? 'lan0';
       if (!bridges.has(bridge)) bridges.set(bridge, []);
       const cns = ns.add(`c${i}`);
       this.classNs.set(c.id, cns);
-      ns.sysctl(cns, { ...NO_DAD, ...NO_RP });
+      ns.sysctl(cns, LEAF);
       ns.link(router, `p${i}`, cns, 'eth0');
       bridges.get(bridge)!.push(`p${i}`);
       this.endpoint(cns, this.layout.classAddresses.get(c.id) ?? []);
     });
-    ns.sysctl(vendor, { ...NO_DAD, ...NO_RP });
+    ns.sysctl(vendor, LEAF);
     ns.link(router, 'wan0', vendor, 'eth0');
     this.endpoint(vendor, this.layout.vendorAddresses);
     const cmds: string[] = [];
     for (const [bridge, ports] of bridges) {
-      cmds.push(`link add ${bridge} type bridge forward_delay 0 stp_state 0`, ...up(bridge));
+      cmds.push(`link add ${bridge} type bridge forward_delay 0 stp_state 0`, ...routerSide(bridge));
       for (const p of ports) cmds.push(`link set ${p} master ${bridge}`, `link set ${p} up`);
     }
-    cmds.push(...up('wan0'), `route add default dev wan0`, `route add ::/0 dev wan0`);
+    cmds.push(...routerSide('wan0'), `route add default dev wan0`, `route add ::/0 dev wan0`);
     this.policy.deviceClasses.forEach((c) => {
       for (const a of this.layout.classAddresses.get(c.id) ?? []) cmds.push(`route add ${hostPrefix(a)} dev ${c.interface ?? 'lan0'}`);
     });
     ns.batch(router, cmds);
+  }
+
+  /**
+   * A namespace that sends with other devices' addresses: behind an interface of its own on the
+   * router (neither a class's nor the vendor side's), or, given a LAN bridge, as one more device
+   * on that LAN. Made on first use.
+   */
+  private spoofer(bridge: string | undefined): { ns: string; dev: string } {
+    const known = this.spoofers.get(bridge ?? '');
+    if (known) return known;
+    const i = this.spoofers.size;
+    const ns = this.ns.add(`s${i}`);
+    this.ns.sysctl(ns, LEAF);
+    this.ns.link(this.router, `sp${i}`, ns, 'eth0');
+    this.ns.batch(this.router, bridge ? [`link set sp${i} master ${bridge}`, `link set sp${i} up`] : routerSide(`sp${i}`));
+    this.endpoint(ns, []);
+    const made = { ns, dev: bridge ?? `sp${i}` };
+    this.spoofers.set(bridge ?? '', made);
+    return made;
+  }
+
+  /**
+   * Sends probes from a spoofer with their sources, addresses of device classes (see
+   * `spoofer`). While they run the router routes those addresses to the spoofer, so an answer
+   * to a probe that got through comes back to it; then the routes go back to the classes.
+   */
+  async runSpoofed(probes: Probe[], bridge?: string): Promise<Outcome[]> {
+    const { ns, dev } = this.spoofer(bridge);
+    const sources = [...new Set(probes.map((p) => p.src))];
+    const home = (a: string) => {
+      const place = this.layout.places.get(a);
+      const id = place?.kind === 'class' ? place.id : undefined;
+      if (id === undefined) throw new Error(`internal: spoofed source ${a} is not a device-class address`);
+      return this.policy.deviceClasses.find((c) => c.id === id)!.interface ?? 'lan0';
+    };
+    const taken = probes.filter((p) => sources.includes(p.dst));
+    if (taken.length > 0) throw new Error(`internal: spoofed probes to an address they spoof: ${taken.map((p) => p.dst).join(', ')}`);
+    // Removing a device's last IPv4 address (the previous run's) took its routes with it: made again.
+    this.ns.batch(ns, [...sources.map((a) => `addr add ${hostPrefix(a)} dev eth0${a.includes(':') ? ' nodad' : ''}`), ...LEAF_ROUTES]);
+    this.ns.batch(this.router, sources.map((a) => `route replace ${hostPrefix(a)} dev ${dev}`));
+    try {
+      return await this.run(probes, undefined, undefined, ns);
+    } finally {
+      this.ns.batch(this.router, sources.map((a) => `route replace ${hostPrefix(a)} dev ${home(a)}`));
+      this.ns.batch(ns, sources.map((a) => `addr del ${hostPrefix(a)} dev eth0`));
+    }
   }
 
   /** A leaf namespace: its addresses on eth0 and the router as the way out. */
@@ -97,8 +166,7 @@ export class LiveSite {
     this.ns.batch(name, [
       'link set eth0 up',
       ...addresses.map((a) => `addr add ${hostPrefix(a)} dev eth0${a.includes(':') ? ' nodad' : ''}`),
-      `route add default via ${ROUTER_V4} dev eth0 onlink`,
-      `route add ::/0 via ${ROUTER_V6} dev eth0`,
+      ...LEAF_ROUTES,
     ]);
   }
 
@@ -138,7 +206,7 @@ export class LiveSite {
    * ICMP probes go last, on their own: each is a ping process, and spawning blocks an agent's
    * echo listeners for as long as it takes.
    */
-  async run(probes: Probe[], timeouts = { pass: 2000, drop: 300 }, width = 256): Promise<Outcome[]> {
+  async run(probes: Probe[], timeouts = { pass: 2000, drop: 300 }, width = 256, sender?: string): Promise<Outcome[]> {
     const out: Outcome[] = new Array(probes.length);
     const phase = async (indexes: number[]) => {
       let next = 0;
@@ -146,7 +214,7 @@ export class LiveSite {
         while (next < indexes.length) {
           const i = indexes[next++]!;
           const p = probes[i]!;
-          const a = await this.agent(this.nsOf(p.src)).probe(p.proto, p.src, p.dst, p.port, p.expect === 'pass' ? timeouts.pass : timeouts.drop);
+          const a = await this.agent(sender ?? this.nsOf(p.src)).probe(p.proto, p.src, p.dst, p.port, p.expect === 'pass' ? timeouts.pass : timeouts.drop);
           out[i] = { probe: p, passed: a.passed, detail: a.detail };
         }
       };

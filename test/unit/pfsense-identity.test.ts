@@ -77,7 +77,8 @@ describe('rendered identities', () => {
     expect(pfsenseStructure(xml)).toEqual([]);
     const doc = new XMLParser({ isArray: (n) => ['alias', 'rule'].includes(n), parseTagValue: false }).parse(xml);
     const descrs = doc.pfsense.filter.rule.map((r: { descr: string }) => r.descr);
-    expect(descrs).toEqual(['fwgen acme-site: acme/api back-office-pc outbound tcp', 'fwgen acme-site: acme/api back-office-pc outbound tcp #2']);
+    // The pass rules, then the block of sources in no device class: all carry the site's mark.
+    expect(descrs).toEqual(['fwgen acme-site: acme/api back-office-pc outbound tcp', 'fwgen acme-site: acme/api back-office-pc outbound tcp #2', 'fwgen acme-site: block sources on lan in no device class']);
     expect(vars.fwgen_pfsense_rules.map((r: { name: string }) => r.name)).toEqual(descrs);
     expect(vars.fwgen_pfsense_rule_prefix).toBe('fwgen acme-site: ');
     expect(vars.fwgen_pfsense_alias_prefix).toBe(`fwgen_${siteTag('acme-site')}_`);

@@ -92,20 +92,34 @@ describe('Windows enforces the policy it claims', () => {
 describe('gateway mode never forwards IPv6 unfiltered', () => {
   const gateway = '  iptables:\n    mode: gateway\n  nftables:\n    mode: gateway\n';
 
-  test('a class without IPv6 prefixes has its IPv6 dropped on its interface, after the accepts', async () => {
+  test('a class without IPv6 prefixes has its IPv6 dropped on its interface: no IPv6 address there is in a class', async () => {
     const s = site({ classes: '  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan1\n', targets: gateway });
     const r = await render(s, '-t', 'nftables');
     expect(r.status).toBe(0);
     const nft = fs.readFileSync(path.join(s.out, 'acme-site', 'nftables', 'fwgen.nft'), 'utf8');
     const fwd = nft.slice(nft.indexOf('chain forward'));
-    expect(fwd).toContain('meta nfproto ipv6 iifname "lan1" drop');
-    expect(fwd).toContain('meta nfproto ipv6 oifname "lan1" drop');
-    expect(fwd.indexOf('iifname "lan1" drop')).toBeGreaterThan(fwd.lastIndexOf(' accept'));
+    expect(fwd).toMatch(/^\t\tiifname "lan1" meta nfproto ipv6 drop comment/m);
+    expect(fwd).toMatch(/^\t\toifname "lan1" meta nfproto ipv6 drop comment/m);
+    // The same drop after the accepts would add nothing.
+    expect(fwd).not.toContain('meta nfproto ipv6 iifname');
     const s2 = { ...s, out: path.join(tempDir(), 'out') };
     await render(s2, '-t', 'iptables');
     const v6 = fs.readFileSync(path.join(s2.out, 'acme-site', 'iptables', 'rules.v6'), 'utf8');
-    expect(v6).toMatch(/^-A FWGEN-FWD -i lan1 .*-j DROP$/m);
-    expect(v6).toMatch(/^-A FWGEN-FWD -o lan1 .*-j DROP$/m);
+    expect(v6).toMatch(/^-A FWGEN-SRC -i lan1 .*-j DROP$/m);
+    expect(v6).toMatch(/^-A FWGEN-DST -o lan1 .*-j DROP$/m);
+    expect(v6).not.toMatch(/^-A FWGEN-(SRC|DST) .*RETURN$/m);
+  });
+
+  test('with unclassified traffic accepted on the interface, that IPv6 is still dropped there, after the accepts', async () => {
+    const s = site({ classes: '  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan1\n', targets: gateway });
+    fs.appendFileSync(s.profile, 'interfaces:\n  lan1: { unclassified: accept }\n');
+    const r = await render(s, '-t', 'nftables');
+    expect(r.status).toBe(0);
+    const fwd = fs.readFileSync(path.join(s.out, 'acme-site', 'nftables', 'fwgen.nft'), 'utf8').split('chain forward')[1]!;
+    expect(fwd).toContain('meta nfproto ipv6 iifname "lan1" drop');
+    expect(fwd).toContain('meta nfproto ipv6 oifname "lan1" drop');
+    expect(fwd.indexOf('iifname "lan1" drop')).toBeGreaterThan(fwd.lastIndexOf(' accept'));
+    expect(fwd).not.toContain('in no device class"');
   });
 
   test('without an interface it is an error; unfilteredIpv6 turns the drop off, loudly', async () => {
