@@ -49,6 +49,8 @@ export interface PfsenseRule {
   source: EndView;
   destination: EndView;
   descr: string;
+  /** Where the rule comes from (catalog or profile file:line), for a comment beside it: not in its identity. */
+  from?: string;
 }
 
 /** What the pfSense target builds: config.xml is its XML rendering, and the Ansible vars read it as data. */
@@ -197,7 +199,8 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
     let descr = pfsenseText(what);
     for (let n = 2; descrs.has(descr); n++) descr = `${pfsenseText(what, 200 - ` #${n}`.length)} #${n}`;
     descrs.add(descr);
-    return { ...m.view, type: 'pass' as const, protocol, descr, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
+    const from = [...new Set(m.rule.origins.map((x) => `${x.loc.file}:${x.loc.line}`))].join(', ');
+    return { ...m.view, type: 'pass' as const, protocol, descr, from, tracker: tracker(o.trackerBase, `${policy.profile.name}|${key}`, used) };
   });
   const passRules = rules.length;
   // Nothing to pass: no block rule either, so an empty filter is still left out (see the header).
@@ -264,7 +267,7 @@ function xmlView(b: PfsenseBuild): PfsenseView {
   return {
     header: b.header,
     aliases: b.aliases.map((a) => ({ ...a, address: xml(a.address), descr: xml(a.descr), detail: xml(a.detail) })),
-    rules: b.rules.map((r) => ({ ...r, interface: xml(r.interface), descr: xml(r.descr) })),
+    rules: b.rules.map((r) => ({ ...r, interface: xml(r.interface), descr: xml(r.descr), ...(r.from ? { from: xmlComment(`from ${r.from}`) } : {}) })),
     passRules: b.passRules,
   };
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { nameProblem } from '../../src/catalog/name-rule';
 import { hostNameProblem } from '../../src/net/host-names';
 import { lockText, type TestLockEntry } from '../helpers';
 
@@ -28,6 +29,13 @@ export const hostileLine = fc
   .array(fragment, { minLength: 1, maxLength: 8 })
   .map((parts) => parts.join(''))
   .filter((s) => s.trim().length > 0 && s.length <= 2000);
+
+/**
+ * A hostile string for a name (a vendor's, a service's, a device class's): everything the name
+ * rule lets through. What it refuses (braces, control and invisible characters) is refused
+ * with a located error: test/unit/name-rule.test.ts.
+ */
+export const hostileName = hostileLine.filter((s) => nameProblem(s) === undefined);
 
 /** A hostile string for free text, which may span lines (notes, descriptions). */
 export const hostileText = fc
@@ -73,12 +81,13 @@ export interface Texts {
   bindingDescription: string;
 }
 
-const LINE_FIELDS = ['vendorName', 'title', 'serviceName', 'optName', 'appName', 'program', 'className'] as const;
+const NAME_FIELDS = ['vendorName', 'serviceName', 'optName', 'appName', 'className'] as const;
+const LINE_FIELDS = ['title', 'program'] as const;
 const TEXT_FIELDS = [
   'vendorNotes', 'variableDescription', 'purpose', 'serviceNotes', 'flowNotes', 'condition', 'vendorSays', 'incomplete',
   'classDescription', 'profileDescription', 'bindingDescription',
 ] as const;
-export const FIELDS = [...LINE_FIELDS, ...TEXT_FIELDS];
+export const FIELDS = [...NAME_FIELDS, ...LINE_FIELDS, ...TEXT_FIELDS];
 
 export const plainTexts: Texts = {
   ...(Object.fromEntries(FIELDS.map((f) => [f, f === 'program' ? 'Acme\\pos.exe' : `plain ${f}`])) as unknown as Texts),
@@ -87,10 +96,11 @@ export const plainTexts: Texts = {
 };
 
 export const hostileTexts: fc.Arbitrary<Texts> = fc.record({
-  ...(Object.fromEntries([...LINE_FIELDS.map((f) => [f, hostileLine]), ...TEXT_FIELDS.map((f) => [f, hostileText])]) as Record<(typeof FIELDS)[number], fc.Arbitrary<string>>),
+  ...(Object.fromEntries([...NAME_FIELDS.map((f) => [f, hostileName]), ...LINE_FIELDS.map((f) => [f, hostileLine]), ...TEXT_FIELDS.map((f) => [f, hostileText])]) as Record<(typeof FIELDS)[number], fc.Arbitrary<string>>),
   // Everything the profile schema lets through for these options.
   windowsGroup: fromCharset('Aa0 _.-', 64),
-  awsGroupName: fromCharset('Aa0 ._:/()#,@[]+=&;{}!$*-', 200),
+  // Every character the schema lets a group name hold; braces are refused (they would reach Ansible's templating).
+  awsGroupName: fromCharset('Aa0 ._:/()#,@[]+=&;!$*-', 200),
 });
 
 const q = (s: string): string => JSON.stringify(s); // YAML reads JSON strings as they are
