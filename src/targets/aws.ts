@@ -166,7 +166,7 @@ function eachInput(policy: Policy, deviceClass: string, diags: Diagnostics, visi
   for (const rule of policy.rules) {
     if (rule.deviceClass !== deviceClass) continue;
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, rendered for Windows`, rule);
+      diags.programsLeftOut(rule);
       continue;
     }
     const remote = ipRemote(policy, rule, diags, NATIVE_HINT);

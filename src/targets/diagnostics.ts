@@ -1,4 +1,4 @@
-import { formatLocation } from '../errors';
+import { formatLocation, type SourceLocation } from '../errors';
 import type { Rule } from '../policy/types';
 import type { Diagnostic } from './types';
 
@@ -8,8 +8,18 @@ export class Diagnostics {
 
   constructor(private readonly target: string) {}
 
-  add(severity: Diagnostic['severity'], message: string, rule?: Rule): void {
-    this.keep({ severity, target: this.target, message, loc: rule?.origins[0]?.loc });
+  /** A diagnostic located at the rule's first origin, or at a place in an input (a device class's binding). */
+  add(severity: Diagnostic['severity'], message: string, at?: Rule | SourceLocation): void {
+    const loc = at === undefined ? undefined : 'origins' in at ? at.origins[0]?.loc : at;
+    this.keep({ severity, target: this.target, message, loc });
+  }
+
+  /**
+   * A program rule left out by a target that matches traffic, not applications. Every such
+   * target says it in these words, so a site's render prints it once, naming them all.
+   */
+  programsLeftOut(rule: Rule): void {
+    this.add('warning', `${rule.vendor}/${rule.service}: allowing programs (${rule.programs.join(', ')}) needs a program-aware firewall; left out here, rendered for Windows`, rule);
   }
 
   /** Adds what another list of the same target said, as if it had been said here. */

@@ -52,7 +52,7 @@ export function expandForIp(
     if (deviceClass !== undefined && rule.deviceClass !== deviceClass) continue;
     if (mode === 'gateway' && rule.direction === 'inbound' && rule.remote.peers.length > 0) continue;
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: allowing programs (${rule.programs.join(', ')}) needs a program-aware firewall; left out here, rendered for Windows`, rule);
+      diags.programsLeftOut(rule);
       leftOut.push({ rule, reason: `program rule (${rule.programs.join(', ')}): Windows only` });
       continue;
     }

@@ -103,7 +103,7 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
   for (const rule of policy.rules) {
     if (rule.direction === 'inbound' && rule.remote.peers.length > 0) continue; // its outbound mirror matches the same traffic
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: allowing programs (${rule.programs.join(', ')}) needs a program-aware firewall; left out here, rendered for Windows`, rule);
+      diags.programsLeftOut(rule);
       continue;
     }
     const local = classes.get(rule.deviceClass)!;

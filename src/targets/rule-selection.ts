@@ -13,7 +13,4 @@ export function classesWithRules(policy: Policy, systems?: string[]): string[] {
     .filter((id) => policy.rules.some((r) => r.deviceClass === id));
 }
 
-/** Host firewalls on Linux (iptables, nftables) make sense only where the device can run them. */
-export const LINUX_HOSTS = ['linux', 'any'];
-
-export const WINDOWS_HOSTS = ['windows', 'any'];
+export { LINUX_HOSTS, WINDOWS_HOSTS } from '../policy/host-firewalls';
