@@ -59,7 +59,7 @@ export function lockOutFindings(profile: Profile, rules: Rule[], classes: BoundC
       out.push({
         check: 'management-access',
         ...at(c),
-        message: `the ${hosts.join(', ')} firewall of ${c.id} drops what it does not allow, and no flow of the site lets the admins in (${ports}): applied, it locks them out. Add a site flow (flows: inbound tcp from the admin network), declare the class's management ports (management: [...]), ${answerHint('management-access', c.id)}`,
+        message: `${c.id}'s host firewall (${hosts.join(', ')}) drops what it does not allow, and no flow of the site lets the admins in (${ports}): applied, it locks them out. Add a site flow (flows: inbound tcp from the admin network), declare the class's management ports (management: [...]), ${answerHint('management-access', c.id)}`,
       });
     }
     if (c.id === 'dns-resolver' && !own.some((r) => r.direction === 'outbound' && (r.protocol === 'udp' || r.protocol === 'tcp') && covers(r.ports, [DNS]) && reachesBeyond(r, c))) {
