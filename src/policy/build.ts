@@ -3,7 +3,7 @@ import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
 import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
-import { InputError } from '../errors';
+import { InputError, sortIssues } from '../errors';
 import { answerFindings } from './answers';
 import { byLocation, checkRules, explicitAnyFindings } from './checks';
 import { lockOutFindings } from './lockout';
@@ -88,7 +88,9 @@ export function reviewPolicy(catalog: Catalog, profile: Profile, book: AddressBo
  */
 export function buildFromSelection(catalog: Catalog, profile: Profile, selection: Selection, book: AddressBook, allowUnresolved = false): Policy {
   const { policy, lockOuts } = buildReviewed(catalog, profile, selection, book, allowUnresolved);
-  if (lockOuts.length > 0) throw new InputError(lockOuts.map((f) => ({ loc: f.loc, field: f.field ?? `deviceClasses.${f.deviceClass}`, message: `${f.check}: ${f.message}` })));
+  if (lockOuts.length > 0) {
+    throw new InputError(sortIssues(lockOuts.map((f) => ({ loc: f.loc, field: f.field ?? `deviceClasses.${f.deviceClass}`, message: `${f.check}: ${f.message}` }))));
+  }
   return policy;
 }
 
