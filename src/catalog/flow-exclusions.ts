@@ -46,8 +46,8 @@ function findFlow(service: Service, ref: unknown): Flow | string {
 
 /**
  * A vendor's `excludeFlows:` in a profile, each resolved to the flow it names and checked:
- * the service exists and is not excluded whole, the flow is found, the direction is one the flow has, nothing is
- * trimmed twice, and a reason is given.
+ * the service exists and is not excluded whole, the flow is found, the direction is one the flow has, and nothing is
+ * trimmed twice (the schema holds the reason to some words).
  */
 export function loadFlowExclusions(
   raw: Raw[] | undefined,
@@ -80,10 +80,6 @@ export function loadFlowExclusions(
       found.push(src.issue([...here, 'direction'], `${vendor.id}/${service.id} flow ${flow.index + 1} is ${flow.direction} only; it has no ${x.direction} half to leave out`));
       problem = true;
     }
-    if (String(x.reason).trim() === '') {
-      found.push(src.issue([...here, 'reason'], `give the reason in words: a reviewer reads it in fwgen explain and the diff`));
-      problem = true;
-    }
     // The whole flow, however it was asked for, is one trim: inbound of an inbound flow is the flow.
     const direction = x.direction === undefined || flow.direction !== 'both' ? undefined : (x.direction as 'inbound' | 'outbound');
     const halves = direction ? [direction] : ['inbound', 'outbound'];
@@ -95,7 +91,7 @@ export function loadFlowExclusions(
       }
     }
     for (const half of halves) seen.set(`${service.id}|${flow.index}|${half}`, i);
-    if (!problem) out.push({ service: service.id, flow: flow.index, ...(direction ? { direction } : {}), reason: String(x.reason).trim(), origin: src.locate(here) });
+    if (!problem) out.push({ service: service.id, flow: flow.index, ...(direction ? { direction } : {}), reason: x.reason.trim(), origin: src.locate(here) });
   });
   return out;
 }

@@ -47,7 +47,7 @@ const answerHint = (check: string, deviceClass: string) =>
  */
 export function lockOutFindings(profile: Profile, rules: Rule[], classes: BoundClass[]): CheckFinding[] {
   const out: CheckFinding[] = [];
-  const at = (c: BoundClass) => ({ deviceClass: c.id, loc: c.origin, field: `deviceClasses.${c.id}` });
+  const at = (c: Pick<BoundClass, 'id'>) => ({ deviceClass: c.id, loc: profile.deviceClasses.get(c.id)!.origin, field: `deviceClasses.${c.id}` });
   for (const c of classes) {
     const own = rules.filter((r) => r.deviceClass === c.id);
     const siteInbound = own.filter((r) => r.vendor === SITE_VENDOR && r.direction === 'inbound' && r.protocol === 'tcp' && hasOtherEnd(r));
@@ -77,12 +77,11 @@ export function lockOutFindings(profile: Profile, rules: Rule[], classes: BoundC
       });
     }
   }
-  const byId = new Map(classes.map((c) => [c.id, c]));
   for (const gap of classesWithoutDns(classes, rules)) {
     const shown = gap.names.length > 3 ? `${gap.names.slice(0, 3).join(', ')} and ${gap.names.length - 3} more` : gap.names.join(', ');
     out.push({
       check: 'dns-lookup',
-      ...at(byId.get(gap.deviceClass)!),
+      ...at({ id: gap.deviceClass }),
       message: `the class reaches host names (${shown}; first by rule ${gap.rule.id}, ${formatLocation(gap.rule.origins[0]!.loc)}) but no rule lets it query DNS (outbound udp 53): it cannot look them up. Add the site's resolvers (resolvers: [...]), ${answerHint('dns-lookup', gap.deviceClass)}`,
     });
   }

@@ -64,8 +64,8 @@ export interface BoundClass {
   os: string;
   addresses: AddressSet;
   interface?: string;
-  /** Where the profile binds the class, for messages about the class as a whole. */
-  origin: SourceLocation;
+  /** Where the profile binds the class, for messages about the class as a whole (always set by buildPolicy). */
+  origin?: SourceLocation;
 }
 
 export interface Omission {

@@ -6,7 +6,7 @@ import { loadProfile } from '../../src/catalog/profile';
 import { buildPolicy } from '../../src/policy/build';
 import { HOST_DEFAULTS, HOST_FIREWALLS } from '../../src/policy/host-firewalls';
 import { targetById } from '../../src/targets/registry';
-import { acmeVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
 
 /**
  * Renders that would lock a site out are refused, located at the class's binding, until the
@@ -45,17 +45,7 @@ interface Site {
 function write(s: Site): { catalog: string; file: string; out: string } {
   const catalog = tempCatalog({ 'acme.yaml': vendor(s.classes) });
   const file = path.join(catalog, 'site.yaml');
-  fs.writeFileSync(
-    file,
-    `profile:
-  name: acme-site
-region: eu
-environment: production
-vendors:
-  acme: {}
-deviceClasses:
-${s.bindings}${s.flows ? `flows:\n${s.flows}` : ''}${s.rest ?? ''}`,
-  );
+  fs.writeFileSync(file, `${acmeProfile(s.bindings)}${s.flows ? `flows:\n${s.flows}` : ''}${s.rest ?? ''}`);
   return { catalog, file, out: path.join(tempDir(), 'out') };
 }
 
