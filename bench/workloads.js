@@ -64,6 +64,11 @@ function fwgenProfile(name, terms) {
     'deviceClasses:',
     `  ecommerce-web-server: { addresses: [${HOST}] }`,
     `resolvers: [${RESOLVER}]`,
+    // Outbound terms only, as the Aerleon and Capirca policies it is compared with: the
+    // lock-out checks are answered, not met, so the rendered rules stay the terms alone.
+    'acknowledge:',
+    '  - { check: management-access, deviceClass: ecommerce-web-server, reason: A benchmark workload that is never applied to a host }',
+    '  - { check: inbound-web, deviceClass: ecommerce-web-server, reason: A benchmark workload that is never applied to a host }',
     'targets:',
     "  aws: { maxRules: 1000 }   # AWS's highest quota: small renders, aws-quota-200k is over it",
     'flows:',

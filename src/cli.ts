@@ -183,7 +183,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       (y) => withCatalog(y).option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' }),
       run((a, out) => {
         const { catalog, profile } = workspaceLib.loadSite(catalogFor(a, a.profile as string), a.profile as string);
-        out.out(explainLib.explainSelection(profile, selectLib.select(catalog, profile)));
+        out.out(explainLib.explainSite(catalog, profile));
         return EXIT.ok;
       }),
     )
@@ -346,8 +346,11 @@ function reportSummary(summary: ReturnType<typeof outputLib.writeOutput>, root: 
   for (const f of summary.removed) io.err(`removed ${path.join(root, f)}\n`);
 }
 
-function printDiagnostics(diags: ReturnType<typeof renderLib.renderSite>['diagnostics'], io: Io): void {
-  for (const d of diags) io.err(renderLib.formatDiagnostic(d) + '\n');
+/** Prints diagnostics, what several targets say alike once; returns the number of errors. */
+function printDiagnostics(diags: ReturnType<typeof renderLib.renderSite>['diagnostics'] | SiteDiagnostic[], io: Io): number {
+  const { lines, errors } = renderLib.formatDiagnostics(diags);
+  for (const line of lines) io.err(line + '\n');
+  return errors;
 }
 
 async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number> {
@@ -372,8 +375,7 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
   }
   if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
   const result = renderLib.renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
-  printDiagnostics(result.diagnostics, io);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const errors = printDiagnostics(result.diagnostics, io);
   if (errors > 0) {
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;
@@ -401,11 +403,6 @@ function writeAndReport(output: string, files: RenderedFile[], owned: string[], 
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
 }
 
-function printSiteDiagnostics(diags: SiteDiagnostic[], io: Io): number {
-  for (const d of diags) io.err(`${d.site}: ${renderLib.formatDiagnostic(d)}\n`);
-  return diags.filter((d) => d.severity === 'error').length;
-}
-
 /** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
 async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
@@ -413,7 +410,7 @@ async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, si
     allowUnresolved: a.allowUnresolved as boolean,
     sweep: sites.length === 0 ? output : undefined,
   });
-  const errors = printSiteDiagnostics(fleet.diagnostics, io);
+  const errors = printDiagnostics(fleet.diagnostics, io);
   if (errors > 0) {
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;
@@ -475,7 +472,7 @@ async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number>
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
   const fleet = await fleetLib.renderFleetParallel(ws, ws.siteFiles, registryLib.targets, { sweep: output });
   // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
-  const errors = printSiteDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
+  const errors = printDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
   if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
   // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
@@ -535,9 +532,7 @@ async function listsUpdateCommand(a: Record<string, unknown>, io: Io): Promise<n
 /** Renders every site for every target and writes the fleet's inventory and playbook beside them. */
 function inventoryCommand(a: Record<string, unknown>, io: Io): number {
   const sites = (a.profile as string[]).map((p) => renderLib.renderSite(catalogFor(a, p), p, registryLib.targets));
-  const diagnostics = sites.flatMap((s) => s.diagnostics);
-  printDiagnostics(diagnostics, io);
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const errors = printDiagnostics(sites.flatMap((s) => s.diagnostics.map((d) => ({ ...d, site: s.policy.profile.name }))), io);
   if (errors > 0) {
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;

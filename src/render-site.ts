@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import { formatLocation } from './errors';
 import { escapeUnsafe } from './unsafe-chars';
 import { buildPolicy } from './policy/build';
-import { classesWithoutDns } from './policy/dns-reach';
 import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from './policy/snapshot';
 import type { Policy } from './policy/types';
 import { addressBookFor } from './resolve/address-book';
@@ -64,14 +63,6 @@ export function renderProfile(
       message: `${book.file} is stale: it was made for another selection (${book.selection}, now ${digest}); run fwgen resolve -p ${profile.file}`,
     });
   }
-  for (const gap of classesWithoutDns(policy)) {
-    result.diagnostics.unshift({
-      severity: 'warning',
-      target: 'policy',
-      message: `device class ${gap.deviceClass} reaches host names (${gap.names.join(', ')}) but no rule lets it query DNS; add the site's resolvers to the profile (resolvers: [...])`,
-      loc: gap.rule.origins[0]!.loc,
-    });
-  }
   const snapshot = policySnapshot({
     policy,
     catalog,
@@ -121,11 +112,31 @@ function staleFamiliesOf(policy: Policy, profileFile: string): Map<string, Snaps
   return out;
 }
 
-/** The policy's own warnings (explicit "any"), as diagnostics printed before the targets'. */
+/** The policy's own warnings (explicit "any" not acknowledged, acknowledgements that answer nothing), as diagnostics printed before the targets'. */
 export function policyDiagnostics(policy: Pick<Policy, 'warnings'>): Diagnostic[] {
   return policy.warnings.map((w) => ({ severity: 'warning', target: 'policy', message: w.message, loc: w.loc }));
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.severity}: [${d.target}] ${escapeUnsafe(d.message)}`;
+}
+
+/**
+ * Diagnostics as printed: what several targets of one site say alike (the same severity,
+ * place and words) is one line naming them all, `[iptables, nftables]`, in the order first
+ * said. A site's name, when the diagnostics carry one, starts its lines.
+ */
+export function formatDiagnostics(diags: ReadonlyArray<Diagnostic & { site?: string }>): { lines: string[]; errors: number } {
+  const groups = new Map<string, { d: Diagnostic & { site?: string }; targets: string[] }>();
+  for (const d of diags) {
+    const key = [d.site ?? '', d.severity, d.loc ? formatLocation(d.loc) : '', d.message].join('\u0000');
+    const g = groups.get(key);
+    if (!g) groups.set(key, { d, targets: [d.target] });
+    else if (!g.targets.includes(d.target)) g.targets.push(d.target);
+  }
+  const all = [...groups.values()];
+  return {
+    lines: all.map(({ d, targets }) => `${d.site !== undefined ? `${d.site}: ` : ''}${formatDiagnostic({ ...d, target: targets.join(', ') })}`),
+    errors: all.filter(({ d }) => d.severity === 'error').length,
+  };
 }

@@ -93,6 +93,19 @@ deviceClasses:
     addresses: [10.0.0.0/24]
 `;
 
+/**
+ * A test profile with lock-out checks answered: `acknowledge:` entries appended, so the text
+ * must end with its last top-level section. For tests about something other than lock-outs;
+ * by default the answers minimalProfile needs (its pos-terminal has no resolver and no admin flow).
+ */
+export function withAnswers(profile: string, answers: Array<[check: string, deviceClass: string]> = [['management-access', 'pos-terminal'], ['dns-lookup', 'pos-terminal']]): string {
+  const lines = answers.map(([check, deviceClass]) => `  - { check: ${check}, deviceClass: ${deviceClass}, reason: A test site that is never applied }\n`);
+  return lines.length === 0 ? profile : `${profile}acknowledge:\n${lines.join('')}`;
+}
+
+/** minimalProfile with its lock-outs answered: it validates and renders. */
+export const answeredProfile = withAnswers(minimalProfile);
+
 /** A vendor file for vendor acme holding the given `services:` items (YAML, indented as list items). */
 export function acmeVendor(services: string): string {
   return `vendor:

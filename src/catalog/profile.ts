@@ -1,5 +1,7 @@
 import { InputError, IssueList, type LocatedIssue, type SourceLocation } from '../errors';
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
+import { loadAcknowledgements, type Acknowledgement } from './acknowledge';
+import { loadFlowExclusions, type FlowExclusion } from './flow-exclusions';
 import { readYaml } from './read-file';
 import { validateAgainst } from './schema';
 import { siteVendor } from './site';
@@ -8,11 +10,15 @@ import { checkVariable, type VariableValue } from './variable-value';
 import type { YamlSource } from './yaml-source';
 
 export type { VariableValue } from './variable-value';
+export type { Acknowledgement } from './acknowledge';
+export type { FlowExclusion } from './flow-exclusions';
 
 export interface ProfileVendor {
   id: string;
   include: string[];
   exclude: string[];
+  /** Vendor flows, or one direction of them, the site leaves out with a reason. */
+  excludeFlows: FlowExclusion[];
   variables: Map<string, VariableValue>;
   origin: SourceLocation;
 }
@@ -26,6 +32,8 @@ export interface Binding {
   os: string;
   /** True when the profile set os; explain tells a site's choice from fwgen's default. */
   osFromProfile: boolean;
+  /** The tcp ports the class is managed on, when not SSH, RDP or WinRM. */
+  management?: number[];
   origin: SourceLocation;
 }
 
@@ -50,6 +58,8 @@ export interface Profile {
   interfaces: InterfaceSetting[];
   /** The site's own flows and its resolvers, as the vendor `site`. */
   site: Vendor;
+  /** The profile's answers to the site checks (lock-outs, explicit any), each with its reason. */
+  acknowledge: Acknowledgement[];
   targets: Record<string, Record<string, unknown>>;
   source: YamlSource;
 }
@@ -100,7 +110,8 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
       const checked = checkVariable(decl.kind, decl.pattern, value, vAt, src, found);
       if (checked) variables.set(name, checked);
     }
-    vendors.set(id, { id, include: v.include ?? [], exclude: v.exclude ?? [], variables, origin: src.locate(at, true) });
+    const excludeFlows = loadFlowExclusions(v.excludeFlows, vendor, v.exclude ?? [], at, src, found);
+    vendors.set(id, { id, include: v.include ?? [], exclude: v.exclude ?? [], excludeFlows, variables, origin: src.locate(at, true) });
   }
 
   for (const [id, b] of Object.entries<Raw>(raw.deviceClasses)) {
@@ -117,6 +128,7 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
       description: b.description,
       os: b.os ?? catalog.deviceClasses.get(id)!.os,
       osFromProfile: b.os !== undefined,
+      management: b.management,
       origin: src.locate(at, true),
     });
   }
@@ -124,6 +136,9 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
   const interfaces = interfaceSettings(raw.interfaces ?? {}, [...deviceClasses.values()], src, found);
   const resolvers = cidrsAt(raw.resolvers ?? [], ['resolvers'], src, found);
   const site = siteVendor(raw, raw.profile.name, [...deviceClasses.values()], resolvers, catalog, src, found);
+  const used = new Map<string, Vendor>([...vendors.keys()].map((id) => [id, catalog.vendors.get(id)!]));
+  used.set(site.id, site);
+  const acknowledge = loadAcknowledgements(raw.acknowledge, new Set(deviceClasses.keys()), used, src, found);
 
   issues.addAll(found);
   issues.throwIfAny();
@@ -137,6 +152,7 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
     deviceClasses,
     interfaces,
     site,
+    acknowledge,
     targets: raw.targets ?? {},
     source: src,
   };

@@ -3,13 +3,17 @@ import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
 import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
-import { checkRules, explicitAnyWarnings } from './checks';
+import { InputError, sortIssues } from '../errors';
+import { answerFindings } from './answers';
+import { byLocation, checkRules, explicitAnyFindings } from './checks';
+import { lockOutFindings } from './lockout';
 import { mergePorts, type PortRange } from '../net/ports';
 import { select, type SelectedFlow, type Selection } from './select';
 import {
   emptyAddressBook,
   type AddressBook,
   type BoundClass,
+  type CheckFinding,
   type Direction,
   type NameInfo,
   type Policy,
@@ -19,10 +23,6 @@ import {
 } from './types';
 
 const OPPOSITE: Record<Direction, Direction> = { inbound: 'outbound', outbound: 'inbound' };
-
-function directionsOf(d: SelectedFlow['flow']['direction']): Direction[] {
-  return d === 'both' ? ['outbound', 'inbound'] : [d];
-}
 
 function protocolsOf(p: SelectedFlow['flow']['protocol']): Array<Protocol | undefined> {
   if (p === undefined) return [undefined];
@@ -74,7 +74,34 @@ export function buildPolicy(catalog: Catalog, profile: Profile, book: AddressBoo
   return buildFromSelection(catalog, profile, select(catalog, profile), book, allowUnresolved);
 }
 
+/**
+ * The policy with lock-outs left unanswered, not refused: for what needs only its rules and
+ * names (resolve pins names before the profile's answers are written; explain shows them).
+ */
+export function reviewPolicy(catalog: Catalog, profile: Profile, book: AddressBook = emptyAddressBook): { policy: Policy; lockOuts: CheckFinding[] } {
+  return buildReviewed(catalog, profile, select(catalog, profile), book);
+}
+
+/**
+ * The policy, refused while a lock-out check finds something the profile does not answer:
+ * one located error per finding, all at once.
+ */
 export function buildFromSelection(catalog: Catalog, profile: Profile, selection: Selection, book: AddressBook, allowUnresolved = false): Policy {
+  const { policy, lockOuts } = buildReviewed(catalog, profile, selection, book, allowUnresolved);
+  if (lockOuts.length > 0) {
+    throw new InputError(sortIssues(lockOuts.map((f) => ({ loc: f.loc, field: f.field ?? `deviceClasses.${f.deviceClass}`, message: `${f.check}: ${f.message}` }))));
+  }
+  return policy;
+}
+
+/** The policy and the lock-outs the profile leaves unanswered, for explain, which shows both. */
+export function buildReviewed(
+  catalog: Catalog,
+  profile: Profile,
+  selection: Selection,
+  book: AddressBook,
+  allowUnresolved = false,
+): { policy: Policy; lockOuts: CheckFinding[] } {
   const classAddresses = new Map<string, AddressSet>();
   for (const [id, b] of profile.deviceClasses) classAddresses.set(id, toAddressSet(b.cidrs));
 
@@ -90,7 +117,7 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     };
     const hasExternal = external.addresses.ipv4.length + external.addresses.ipv6.length + external.names.length > 0;
     for (const local of sel.localClasses) {
-      for (const direction of directionsOf(flow.direction)) {
+      for (const direction of sel.directions) {
         for (const protocol of protocolsOf(flow.protocol)) {
           const base = { sel, protocol, ports: sel.ports };
           if (hasExternal || flow.peers.length === 0) {
@@ -184,10 +211,15 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
       os: b.os,
       addresses: classAddresses.get(b.id)!,
       interface: b.interface,
+      origin: b.origin,
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
 
-  return {
+  const lockOuts = lockOutFindings(profile, rules, deviceClasses);
+  const anyFindings = explicitAnyFindings(rules, catalog, profile, sortedNames, book.file);
+  const answered = answerFindings([...lockOuts, ...anyFindings], profile.acknowledge);
+  const unansweredAny = answered.unanswered.filter((f) => anyFindings.includes(f));
+  const policy: Policy = {
     profile: {
       name: profile.name,
       file: profile.file,
@@ -205,10 +237,13 @@ export function buildFromSelection(catalog: Catalog, profile: Profile, selection
     rules,
     names: sortedNames,
     omitted: selection.omitted,
-    warnings: explicitAnyWarnings(rules, catalog, profile, sortedNames, book.file),
+    warnings: [...unansweredAny.map((f) => ({ loc: f.loc, message: f.message })), ...answered.unused].sort(byLocation),
+    acknowledgements: answered.acknowledgements,
+    exclusions: selection.exclusions,
     lockFile: book.file,
     allowUnresolved,
   };
+  return { policy, lockOuts: answered.unanswered.filter((f) => !anyFindings.includes(f)) };
 }
 
 function compareRules(a: Rule, b: Rule, keyOf: (r: Remote) => string): number {

@@ -1,10 +1,11 @@
 import type { Profile } from '../catalog/profile';
+import type { CheckId } from '../catalog/acknowledge';
 import type { Catalog } from '../catalog/types';
 import { formatLocation, InputError, sortIssues, type LocatedIssue, type SourceLocation } from '../errors';
 import { Cidr, isAggregated, isAnyNetwork, isCidrError, parseCidr } from '../net/addresses';
 import { hostNameProblem } from '../net/host-names';
 import { formatPorts } from '../net/ports';
-import type { NameInfo, PolicyWarning, Rule } from './types';
+import type { CheckFinding, NameInfo, Rule } from './types';
 
 function ruleIssue(rule: Rule, message: string): LocatedIssue {
   return { loc: rule.origins[0]!.loc, field: `rule ${rule.id}`, message };
@@ -51,19 +52,35 @@ function describeRule(rule: Rule): string {
   return `${rule.deviceClass} ${rule.direction} ${rule.protocol ?? 'program'}${ports} (rule ${rule.id})`;
 }
 
+/** One finding in the making: the networks and rules it names grow as more of them are met. */
+interface Gathered {
+  finding: Omit<CheckFinding, 'message'>;
+  text: (nets: string) => string;
+  nets: Set<string>;
+  rules: Set<string>;
+}
+
 /**
- * Warnings for every explicit "any" that reaches a rule: 0.0.0.0/0, ::/0 or all ports. Each
+ * Findings for every explicit "any" that reaches a rule: 0.0.0.0/0, ::/0 or all ports. Each
  * names where the value was written: the catalog flow or list, the profile's variable or
  * device class, or the lock file that pinned a name to it; a rule built elsewhere (a site's
- * own flow) is named by its own origin.
+ * own flow) is named by its own origin. What one place gives one device class through one
+ * service is one finding, naming every network and rule it reaches, so a reviewer reads it
+ * once and the profile answers it once (acknowledge: any-address or all-ports).
  */
-export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Profile, names: Map<string, NameInfo>, lockFile = 'the lock file'): PolicyWarning[] {
-  const out = new Map<string, PolicyWarning>();
-  const warn = (loc: SourceLocation, message: string): void => {
-    out.set(`${formatLocation(loc)}|${message}`, { loc, message });
+export function explicitAnyFindings(rules: Rule[], catalog: Catalog, profile: Profile, names: Map<string, NameInfo>, lockFile = 'the lock file'): CheckFinding[] {
+  const out = new Map<string, Gathered>();
+  /** `text` gets the networks joined; the rule, when given, is listed after it. */
+  const note = (loc: SourceLocation, check: CheckId, deviceClass: string, service: string | undefined, text: (nets: string) => string, net?: string, rule?: Rule): void => {
+    const key = [formatLocation(loc), check, deviceClass, service ?? '', text('\u0000')].join('|');
+    let g = out.get(key);
+    if (!g) out.set(key, (g = { finding: { check, deviceClass, ...(service ? { service } : {}), loc }, text, nets: new Set(), rules: new Set() }));
+    if (net) g.nets.add(net);
+    if (rule) g.rules.add(describeRule(rule));
   };
   for (const rule of rules) {
-    const what = describeRule(rule);
+    const service = `${rule.vendor}/${rule.service}`;
+    const anyAt = (loc: SourceLocation, text: (nets: string) => string, net: string) => note(loc, 'any-address', rule.deviceClass, service, text, net, rule);
     const anyNets = [...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6].filter(isAnyNetwork);
     const allPorts = rule.protocol !== undefined && rule.protocol !== 'icmp' && rule.ports.length === 1 && rule.ports[0]!.from === 1 && rule.ports[0]!.to === 65535;
     for (const net of anyNets) {
@@ -74,12 +91,12 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
         if (!vendor || !flow) continue;
         for (const item of flow.addresses) {
           if (item instanceof Cidr && item.text === net) {
-            warn(flow.origin, `the catalog flow ${o.vendor}/${o.service} allows any address (${net}): ${what}`);
+            anyAt(flow.origin, (n) => `the catalog flow ${o.vendor}/${o.service} allows any address (${n})`, net);
             located = true;
           } else if (!(item instanceof Cidr)) {
             const v = profile.vendors.get(o.vendor)?.variables.get(item.variable);
             if (v?.kind === 'addresses' && v.value.some((c) => c.text === net)) {
-              warn(v.origin, `variable '${item.variable}' gives ${o.vendor}/${o.service} (${formatLocation(flow.origin)}) any address (${net}): ${what}`);
+              anyAt(v.origin, (n) => `variable '${item.variable}' gives ${o.vendor}/${o.service} (${formatLocation(flow.origin)}) any address (${n})`, net);
               located = true;
             }
           }
@@ -87,7 +104,7 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
         for (const id of flow.lists) {
           const list = catalog.lists.get(id);
           if (list?.addresses.some((c) => c.text === net)) {
-            warn(list.origin, `address list '${id}' holds any address (${net}), used by ${o.vendor}/${o.service} (${formatLocation(flow.origin)}): ${what}`);
+            anyAt(list.origin, (n) => `address list '${id}' holds any address (${n}), used by ${o.vendor}/${o.service} (${formatLocation(flow.origin)})`, net);
             located = true;
           }
         }
@@ -95,16 +112,16 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
       for (const peer of rule.remote.peers) {
         const b = profile.deviceClasses.get(peer);
         if (b?.cidrs.some((c) => c.text === net)) {
-          warn(b.origin, `device class '${peer}' is bound to any address (${net}), the other end of ${what}`);
+          anyAt(b.origin, (n) => `device class '${peer}' is bound to any address (${n}) at the other end`, net);
           located = true;
         }
       }
-      if (!located) for (const o of rule.origins) warn(o.loc, `allows any address (${net}): ${what}`);
+      if (!located) for (const o of rule.origins) anyAt(o.loc, (n) => `allows any address (${n})`, net);
     }
     for (const name of rule.remote.names) {
       const pinned = names.get(name)?.addresses;
       for (const net of [...(pinned?.ipv4 ?? []), ...(pinned?.ipv6 ?? [])].filter(isAnyNetwork)) {
-        warn(rule.origins[0]!.loc, `${lockFile} pins ${name} to any address (${net}): ${what}`);
+        anyAt(rule.origins[0]!.loc, (n) => `${lockFile} pins ${name} to any address (${n})`, net);
       }
     }
     if (allPorts) {
@@ -114,15 +131,24 @@ export function explicitAnyWarnings(rules: Rule[], catalog: Catalog, profile: Pr
       });
       for (const { vendor, name } of portVariables) {
         const v = profile.vendors.get(vendor)?.variables.get(name);
-        if (v) warn(v.origin, `variable '${name}' makes ${what} allow every port (1-65535)`);
+        if (v) note(v.origin, 'all-ports', rule.deviceClass, service, () => `variable '${name}' makes the rule allow every port (1-65535)`, undefined, rule);
       }
-      for (const o of rule.origins) warn(o.loc, `allows every port (1-65535): ${what}`);
+      for (const o of rule.origins) note(o.loc, 'all-ports', rule.deviceClass, service, () => `allows every port (1-65535)`, undefined, rule);
     }
   }
   for (const b of profile.deviceClasses.values()) {
-    for (const c of b.cidrs.filter((x) => isAnyNetwork(x.text))) warn(b.origin, `device class '${b.id}' is bound to any address (${c.text})`);
+    for (const c of b.cidrs.filter((x) => isAnyNetwork(x.text))) note(b.origin, 'any-address', b.id, undefined, (n) => `device class '${b.id}' is bound to any address (${n})`, c.text);
   }
-  return [...out.values()].sort(
-    (a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col || a.message.localeCompare(b.message),
-  );
+  return [...out.values()]
+    .map((g) => {
+      const nets = [...g.nets].sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')) || a.localeCompare(b)).join(', ');
+      const rulesText = [...g.rules].sort().join('; ');
+      return { ...g.finding, message: `${g.text(nets)}${rulesText ? `: ${rulesText}` : ''}` };
+    })
+    .sort(byLocation);
+}
+
+/** Location order, then message: how findings and warnings are listed. */
+export function byLocation(a: { loc: SourceLocation; message: string }, b: { loc: SourceLocation; message: string }): number {
+  return a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col || a.message.localeCompare(b.message);
 }

@@ -1,10 +1,10 @@
-import type { Policy, Rule } from './types';
+import type { BoundClass, Rule } from './types';
 
 /** A device class that reaches host names but has no rule that lets it ask DNS for them. */
 export interface UnresolvableClass {
   deviceClass: string;
   names: string[];
-  /** The first rule that needs a name, for the location of the warning. */
+  /** The first rule that needs a name, for the message. */
   rule: Rule;
 }
 
@@ -17,12 +17,12 @@ function allowsDns(rule: Rule): boolean {
  * anyone: with a default drop they could never look those names up, so the rules would
  * allow nothing. The profile's resolvers: fixes it.
  */
-export function classesWithoutDns(policy: Policy): UnresolvableClass[] {
+export function classesWithoutDns(classes: ReadonlyArray<Pick<BoundClass, 'id'>>, rules: Rule[]): UnresolvableClass[] {
   const out: UnresolvableClass[] = [];
-  for (const c of policy.deviceClasses) {
-    const rules = policy.rules.filter((r) => r.deviceClass === c.id);
-    const needing = rules.filter((r) => r.remote.names.length > 0);
-    if (needing.length === 0 || rules.some(allowsDns)) continue;
+  for (const c of classes) {
+    const own = rules.filter((r) => r.deviceClass === c.id);
+    const needing = own.filter((r) => r.remote.names.length > 0);
+    if (needing.length === 0 || own.some(allowsDns)) continue;
     out.push({ deviceClass: c.id, names: [...new Set(needing.flatMap((r) => r.remote.names))].sort(), rule: needing[0]! });
   }
   return out;

@@ -1,11 +1,12 @@
-import type { Profile, ProfileVendor, VariableValue } from '../catalog/profile';
+import { flowCite } from '../catalog/flow-exclusions';
+import type { FlowExclusion, Profile, ProfileVendor, VariableValue } from '../catalog/profile';
 import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { formatLocation, IssueList } from '../errors';
 import { Cidr } from '../net/addresses';
 import { hostNameProblem } from '../net/host-names';
 import { expandReferences } from '../catalog/references';
 import type { PortRange } from '../net/ports';
-import type { Omission } from './types';
+import type { Direction, Omission, PolicyExclusion } from './types';
 
 /** A catalog flow chosen for this site, with its variables filled in. */
 export interface SelectedFlow {
@@ -14,6 +15,8 @@ export interface SelectedFlow {
   flow: Flow;
   /** The flow's device classes that this site binds. */
   localClasses: string[];
+  /** The directions (as seen from the local classes) the site keeps: both of a `both` flow unless the profile trims one. */
+  directions: Direction[];
   domains: string[];
   addresses: Cidr[];
   ports: PortRange[];
@@ -24,6 +27,31 @@ export interface Selection {
   omitted: Omission[];
   /** Services with at least one selected flow, for explain. */
   services: Array<{ vendor: Vendor; service: Service; classes: string[] }>;
+  /** The profile's excludeFlows entries that trimmed a flow the site would otherwise have. */
+  exclusions: PolicyExclusion[];
+}
+
+function directionsOf(d: Flow['direction']): Direction[] {
+  return d === 'both' ? ['outbound', 'inbound'] : [d];
+}
+
+/** The directions of a flow the profile's excludeFlows entries leave to the site. */
+function keptDirections(flow: Flow, trims: FlowExclusion[]): Direction[] {
+  return directionsOf(flow.direction).filter((d) => !trims.some((x) => x.direction === undefined || x.direction === d));
+}
+
+function exclusionOf(vendor: Vendor, service: Service, flow: Flow, x: FlowExclusion): PolicyExclusion {
+  const cite = flowCite(service, flow);
+  return {
+    vendor: vendor.id,
+    service: service.id,
+    flow: flow.index,
+    ...(cite ? { cite } : {}),
+    excluded: x.direction ?? 'flow',
+    reason: x.reason,
+    loc: x.origin,
+    flowLoc: flow.origin,
+  };
 }
 
 function omit(vendor: Vendor, service: Service, reason: string, flow?: Flow): Omission {
@@ -64,7 +92,7 @@ function serviceExclusion(service: Service, profile: Profile, include: string[],
  */
 export function select(catalog: Catalog, profile: Profile): Selection {
   const issues = new IssueList();
-  const selection: Selection = { flows: [], omitted: [], services: [] };
+  const selection: Selection = { flows: [], omitted: [], services: [], exclusions: [] };
   const src = profile.source;
   const reported = new Set<string>();
 
@@ -72,7 +100,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([id, pv]) => ({ vendor: catalog.vendors.get(id)!, pv }));
   // The site's own flows come last and are always selected (all required, classes bound).
-  const siteChoice: ProfileVendor = { id: profile.site.id, include: [], exclude: [], variables: new Map(), origin: profile.site.origin };
+  const siteChoice: ProfileVendor = { id: profile.site.id, include: [], exclude: [], excludeFlows: [], variables: new Map(), origin: profile.site.origin };
   chosen.push({ vendor: profile.site, pv: siteChoice });
 
   for (const { vendor, pv } of chosen) {
@@ -92,6 +120,17 @@ export function select(catalog: Catalog, profile: Profile): Selection {
         if (flow.incomplete !== undefined) {
           selection.omitted.push(omit(vendor, service, `incomplete in the catalog: ${flow.incomplete}`, flow));
           continue;
+        }
+        const trims = pv.excludeFlows.filter((x) => x.service === service.id && x.flow === flow.index);
+        const directions = keptDirections(flow, trims);
+        selection.exclusions.push(...trims.map((x) => exclusionOf(vendor, service, flow, x)));
+        if (directions.length === 0) {
+          const why = trims.map((x) => `${x.reason} (${formatLocation(x.origin)})`).join('; ');
+          selection.omitted.push(omit(vendor, service, `excluded by the profile: ${why}`, flow));
+          continue;
+        }
+        for (const x of trims) {
+          selection.omitted.push({ ...omit(vendor, service, `${x.direction} half excluded by the profile: ${x.reason} (${formatLocation(x.origin)})`, flow), direction: x.direction });
         }
         const missingPeers = flow.peers.filter((p) => !profile.deviceClasses.has(p));
         if (missingPeers.length > 0) {
@@ -161,7 +200,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
           }
         }
         classes.forEach((c) => serviceClasses.add(c));
-        selection.flows.push({ vendor, service, flow, localClasses: classes, domains: [...new Set(domains)].sort(), addresses, ports });
+        selection.flows.push({ vendor, service, flow, localClasses: classes, directions, domains: [...new Set(domains)].sort(), addresses, ports });
       }
       if (serviceClasses.size > 0) selection.services.push({ vendor, service, classes: [...serviceClasses].sort() });
     }

@@ -1,3 +1,4 @@
+import type { CheckId } from '../catalog/acknowledge';
 import type { Direction as CatalogDirection, Requirement } from '../catalog/types';
 import type { SourceLocation } from '../errors';
 import type { AddressSet } from '../net/addresses';
@@ -63,6 +64,8 @@ export interface BoundClass {
   os: string;
   addresses: AddressSet;
   interface?: string;
+  /** Where the profile binds the class, for messages about the class as a whole (always set by buildPolicy). */
+  origin?: SourceLocation;
 }
 
 /** Gateway mode: what the profile says about one LAN interface (its `interfaces:` map). */
@@ -78,8 +81,50 @@ export interface Omission {
   service: string;
   serviceName: string;
   flow?: number;
+  /** Only this direction of the flow is left out; the other is selected. */
+  direction?: Direction;
   reason: string;
   loc: SourceLocation;
+}
+
+/** A vendor flow, or one direction of it, the profile leaves out (excludeFlows), with the profile's reason. */
+export interface PolicyExclusion {
+  vendor: string;
+  service: string;
+  /** The flow's index within its service (0-based). */
+  flow: number;
+  /** Where on the vendor's page the flow is, when the catalog says. */
+  cite?: string;
+  /** What is left out: the whole flow or one direction of it. */
+  excluded: 'flow' | Direction;
+  reason: string;
+  /** The excludeFlows entry in the profile. */
+  loc: SourceLocation;
+  /** The flow in the catalog. */
+  flowLoc: SourceLocation;
+}
+
+/** What a check found: a lock-out (refused until answered) or an explicit any (a warning until answered). */
+export interface CheckFinding {
+  check: CheckId;
+  deviceClass: string;
+  /** vendor/service of the rule it concerns, for the checks that look at rules one by one. */
+  service?: string;
+  loc: SourceLocation;
+  /** The profile field to change, for lock-outs (deviceClasses.<class>). */
+  field?: string;
+  message: string;
+}
+
+/** An `acknowledge:` entry of the profile and the findings it answered. */
+export interface PolicyAcknowledgement {
+  check: CheckId;
+  deviceClass: string;
+  service?: string;
+  reason: string;
+  /** The acknowledge entry in the profile. */
+  loc: SourceLocation;
+  answers: Array<{ message: string; loc: SourceLocation }>;
 }
 
 export interface PolicyVendor {
@@ -119,6 +164,10 @@ export interface Policy {
    * each at the place it was written; sorted by location. Every command prints them.
    */
   warnings: PolicyWarning[];
+  /** The checks the profile answered (acknowledge:), each with its reason and what it answered; sorted by location. */
+  acknowledgements: PolicyAcknowledgement[];
+  /** The vendor flows, or directions of them, the profile trims (excludeFlows), sorted by vendor, service and flow. */
+  exclusions: PolicyExclusion[];
   /** The lock file that supplied the names' addresses, if any. */
   lockFile?: string;
   /** Render leaves rules with unpinned names out (a warning) instead of failing. */

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { buildPolicy } from '../policy/build';
+import { reviewPolicy } from '../policy/build';
 import { loadSite } from '../workspace';
 import { formatLock, lockPathFor, readLock, writeLockAtomically, type Lock } from './lock';
 import { resolveNames } from './resolver';
@@ -28,7 +28,8 @@ export interface ResolveReport {
 /** Resolves every concrete name a profile selects and writes its lock file beside it. */
 export async function resolveProfile(req: ResolveRequest): Promise<ResolveReport> {
   const { catalog, profile } = loadSite(req.catalog, req.profile);
-  const policy = buildPolicy(catalog, profile);
+  // Names only: a lock-out the profile has yet to answer does not stop their lookup.
+  const { policy } = reviewPolicy(catalog, profile);
   const names = lockableNames(policy);
   const lockFile = lockPathFor(req.profile);
   const previous: Lock | undefined = fs.existsSync(lockFile) ? readLock(lockFile).lock : undefined;

@@ -7,7 +7,7 @@ import { Diagnostics } from './diagnostics';
 import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
 import { ruleSummary } from './header';
 import { FAMILIES, ipRemote } from './remote-addresses';
-import { classesWithRules, programOnly, programRuleFate } from './rule-selection';
+import { classesWithRules, programOnly } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { Target } from './types';
 
@@ -167,7 +167,7 @@ function eachInput(policy: Policy, deviceClass: string, diags: Diagnostics, visi
   for (const rule of policy.rules) {
     if (rule.deviceClass !== deviceClass) continue;
     if (programOnly(rule)) {
-      diags.add('warning', `${rule.vendor}/${rule.service}: security groups cannot allow programs (${rule.programs.join(', ')}); left out, ${programRuleFate(policy, rule)}`, rule);
+      diags.programsLeftOut(policy, rule);
       continue;
     }
     const remote = ipRemote(policy, rule, diags, NATIVE_HINT);

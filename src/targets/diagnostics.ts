@@ -1,5 +1,6 @@
 import { formatLocation, type SourceLocation } from '../errors';
-import type { Rule } from '../policy/types';
+import type { Policy, Rule } from '../policy/types';
+import { programRuleLeftOut } from './rule-selection';
 import type { Diagnostic } from './types';
 
 /** Diagnostics deduplicated by message, in the order first seen. */
@@ -8,8 +9,18 @@ export class Diagnostics {
 
   constructor(private readonly target: string) {}
 
-  add(severity: Diagnostic['severity'], message: string, rule?: Rule): void {
-    this.keep({ severity, target: this.target, message, loc: rule?.origins[0]?.loc });
+  /** A diagnostic located at the rule's first origin, or at a place in an input (a device class's binding). */
+  add(severity: Diagnostic['severity'], message: string, at?: Rule | SourceLocation): void {
+    const loc = at === undefined ? undefined : 'origins' in at ? at.origins[0]?.loc : at;
+    this.keep({ severity, target: this.target, message, loc });
+  }
+
+  /**
+   * A program rule left out by a target that matches traffic, not applications. Every such
+   * target says it in these words, so a site's render prints it once, naming them all.
+   */
+  programsLeftOut(policy: Policy, rule: Rule): void {
+    this.add('warning', programRuleLeftOut(policy, rule), rule);
   }
 
   /** For what a profile setting (not a rule) asks for, at the place it is written. */

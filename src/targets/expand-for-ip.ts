@@ -2,7 +2,7 @@ import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import type { Diagnostics } from './diagnostics';
 import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
-import { programOnly, programRuleLeftOut } from './rule-selection';
+import { programOnly } from './rule-selection';
 
 export type Mode = 'host' | 'gateway';
 
@@ -52,7 +52,7 @@ export function expandForIp(
     if (deviceClass !== undefined && rule.deviceClass !== deviceClass) continue;
     if (mode === 'gateway' && rule.direction === 'inbound' && rule.remote.peers.length > 0) continue;
     if (programOnly(rule)) {
-      diags.add('warning', programRuleLeftOut(policy, rule), rule);
+      diags.programsLeftOut(policy, rule);
       leftOut.push({ rule, reason: `program rule (${rule.programs.join(', ')}): Windows only` });
       continue;
     }

@@ -19,11 +19,16 @@ export function ipv6DropInterfaces(policy: Policy, target: string, unfiltered: b
   const ids = bare.map((c) => c.id).join(', ');
   if (unfiltered) {
     const text = `IPv6 of device classes without IPv6 prefixes (${ids}) is forwarded UNFILTERED: targets.${target}.unfilteredIpv6 is true`;
-    diags.add('warning', text);
+    diags.add('warning', `IPv6 of device classes without IPv6 prefixes (${ids}) is forwarded UNFILTERED: unfilteredIpv6 is true`);
     return { interfaces: [], header: [`WARNING: ${text}.`] };
   }
-  for (const c of bare.filter((x) => x.interface === undefined)) {
-    diags.add('error', `device class ${c.id} has no IPv6 prefixes and no interface, so its IPv6 cannot be told apart and would be forwarded unfiltered; give it its IPv6 prefixes or its interface in the profile, or set targets.${target}.unfilteredIpv6: true`);
+  // The messages name no target, so iptables and nftables saying the same print as one line.
+  for (const c of bare) {
+    if (c.interface === undefined) {
+      diags.add('error', `device class ${c.id} has no IPv6 prefixes and no interface, so its IPv6 cannot be told apart and would be forwarded unfiltered; give it its IPv6 prefixes or its interface in the profile, or set unfilteredIpv6: true under the target`, c.origin);
+    } else {
+      diags.add('warning', `device class ${c.id} has no IPv6 prefixes, so the gateway drops its forwarded IPv6 on ${c.interface}; bind its IPv6 prefixes to filter it by address, or set unfilteredIpv6: true under the target to forward it unfiltered`, c.origin);
+    }
   }
   const interfaces = [...new Set(bare.flatMap((c) => (c.interface ? [c.interface] : [])))].sort();
   return {

@@ -8,7 +8,7 @@ import { allowEmptyOption, refuseEmpty } from './empty-output';
 import { headerLines } from './header';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import { LOW_TTL, siteAddresses } from './remote-addresses';
-import { programOnly, programRuleLeftOut } from './rule-selection';
+import { programOnly } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { Target } from './types';
 
@@ -129,7 +129,7 @@ function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined
   for (const rule of policy.rules) {
     if (rule.direction === 'inbound' && rule.remote.peers.length > 0) continue; // its outbound mirror matches the same traffic
     if (programOnly(rule)) {
-      diags.add('warning', programRuleLeftOut(policy, rule), rule);
+      diags.programsLeftOut(policy, rule);
       continue;
     }
     const local = classes.get(rule.deviceClass)!;

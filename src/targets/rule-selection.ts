@@ -1,3 +1,4 @@
+import { LINUX_HOSTS, WINDOWS_HOSTS } from '../policy/host-firewalls';
 import type { Policy, Rule } from '../policy/types';
 
 /** A program-only rule (the vendor names an application, not traffic): Windows alone can hold it. */
@@ -13,10 +14,7 @@ export function classesWithRules(policy: Policy, systems?: string[]): string[] {
     .filter((id) => policy.rules.some((r) => r.deviceClass === id));
 }
 
-/** Host firewalls on Linux (iptables, nftables) make sense only where the device can run them. */
-export const LINUX_HOSTS = ['linux', 'any'];
-
-export const WINDOWS_HOSTS = ['windows', 'any'];
+export { LINUX_HOSTS, WINDOWS_HOSTS };
 
 /**
  * What becomes of a program-only rule that a target leaves out: the Windows script holds it

@@ -197,6 +197,13 @@ export const windows: Target<WindowsOptions, WindowsView> = {
     const diags = new Diagnostics(windows.id);
     const classes = classesWithRules(policy, WINDOWS_HOSTS);
     for (const c of classes) build(policy, o, c, diags);
+    // Said once per render, as policy accept is: blocking every other outbound connection is the bigger surprise.
+    if (o.policy === 'drop' && classes.length > 0) {
+      diags.add(
+        'warning',
+        `policy drop: ${classes.map((c) => `${c}.ps1`).join(', ')} ${classes.length === 1 ? 'sets' : 'set'} DefaultInboundAction and DefaultOutboundAction to Block for the profiles ${profileNames(o).join(', ')}, so traffic in and out that no enabled rule allows is blocked (Windows' own enabled rules and other groups' keep working); set targets.windows.policy: accept to leave the defaults alone`,
+      );
+    }
     if (classes.length === 0) refuseNoFiles(diags, policy, windows.id, o.allowEmpty, 'no device class with rules runs Windows');
     return diags.list();
   },

@@ -29,7 +29,7 @@ const BACKUP_FLOW = { id: 'backup', name: 'Off-site backup', deviceClasses: ['bo
 function render(dir: string, withBackup: boolean): { siteDir: string; vars: Vars } {
   const siteDir = renderExample(SITE, dir, (doc) => {
     doc.setIn(['targets', 'ansible', 'hosts'], doc.createNode({ pfsense: ['fw1'] }));
-    if (withBackup) doc.set('flows', doc.createNode([BACKUP_FLOW]));
+    if (withBackup) doc.addIn(['flows'], doc.createNode(BACKUP_FLOW));
   });
   return { siteDir, vars: parseAnsible(fs.readFileSync(path.join(siteDir, 'ansible/vars/pfsense.yml'), 'utf8')) as Vars };
 }

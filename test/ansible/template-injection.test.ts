@@ -57,6 +57,7 @@ function profile(edit: (p: Record<string, any>) => void = () => undefined): stri
     flows: [
       { id: 'admin-tools', name: 'Admin tools', deviceClasses: ['boh-server'], direction: 'outbound', protocol: 'tcp', ports: [8443], addresses: ['192.0.2.80'], programs: SITE_PROGRAMS },
     ],
+    acknowledge: [{ check: 'management-access', deviceClass: 'boh-server', reason: 'a test site: managed at its console' }],
     targets: {
       windows: { group: 'fwgen jinja-site', dynamicKeywords: false },
       ansible: { hosts: { 'windows:boh-server': ['localhost'], pfsense: ['localhost'], aws: ['localhost'] } },

@@ -65,7 +65,7 @@ describe('explain cites', () => {
     const lines = r.stdout.split('\n');
     const at = lines.findIndex((l) => l.startsWith('  excoinz/webhooks: '));
     expect(lines[at + 1]).toMatch(/^ {4}from "Firewalls and security", .*: Firewall settings, Allow port numbers, item 2 \("Allow webhook URL ports"\)/);
-    expect(lines[at + 2]).toMatch(/^ {4}inbound tcp 8443 ecommerce-web-server <-> 13\.229\.255\.195$/);
+    expect(lines[at + 2]).toMatch(/^ {4}flow 1: inbound tcp 8443 ecommerce-web-server <-> 13\.229\.255\.195$/);
     expect(lines[at + 3]).toBe('      flow cite: Add an IP access control list (the one address listed)');
     const st = lines.findIndex((l) => l.startsWith('  secure-trading/web-services: '));
     expect(lines[st + 1]).toMatch(/: Secure Connection, first paragraph/);

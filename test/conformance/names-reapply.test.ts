@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { renderSite } from '../../src/render-site';
 import { targetById } from '../../src/targets/registry';
 import { writeOutput } from '../../src/output';
-import { acmeProfile, acmeVendor, lockText, tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, lockText, tempCatalog, tempDir, withAnswers } from '../helpers';
 import { required, tools } from './validators';
 
 /**
@@ -49,7 +49,8 @@ const LOCK = lockText('acme-site', {
 });
 
 function profile(mode: string): string {
-  return acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan0\n', `  nftables: { mode: ${mode} }\n  iptables: { mode: ${mode} }\n`);
+  const profile = acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan0\n', `  nftables: { mode: ${mode} }\n  iptables: { mode: ${mode} }\n`);
+  return withAnswers(profile, [['management-access', 'back-office-pc'], ['dns-lookup', 'back-office-pc']]);
 }
 
 /** Renders the synthetic site for one target; returns the folder and the diagnostics. */

@@ -7,7 +7,7 @@ import { targets } from '../../src/targets/registry';
 import { pfsense, type PfsenseOptions } from '../../src/targets/pfsense';
 import { windows, type WindowsOptions } from '../../src/targets/windows';
 import { loadSite, exampleProfiles } from '../../src/workspace';
-import { acmeProfile, acmeVendor, catalogRoot, lockText, tempCatalog } from '../helpers';
+import { acmeProfile, acmeVendor, catalogRoot, lockText, tempCatalog, withAnswers } from '../helpers';
 import type { Policy } from '../../src/policy/types';
 import {
   awsPermissionsCoverage,
@@ -73,7 +73,10 @@ function synthetic(): string {
   const root = tempCatalog({ 'acme.yaml': vendor });
   fs.writeFileSync(
     path.join(root, 'site.yaml'),
-    acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24, "2001:db8:10::/64"]\n  boh-server:\n    addresses: [10.0.1.10]\n', '  windows:\n    dynamicKeywords: true\n'),
+    withAnswers(
+      acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24, "2001:db8:10::/64"]\n  boh-server:\n    addresses: [10.0.1.10]\n', '  windows:\n    dynamicKeywords: true\n'),
+      ['back-office-pc', 'boh-server'].flatMap((c): Array<[string, string]> => [['management-access', c], ['dns-lookup', c]]),
+    ),
   );
   fs.writeFileSync(
     path.join(root, 'site.lock.yaml'),

@@ -61,7 +61,8 @@ ${bound.map((id, i) => `  ${id}: { addresses: [172.${16 + variant}.${i}.0/24] }\
   nftables: { mode: host }
   iptables: { mode: host }
   aws: { maxRules: 1000 }
-`,
+acknowledge:
+${bound.map((id) => `  - { check: management-access, deviceClass: ${id}, reason: Generated devices that are never applied }\n`).join('')}`,
       );
       return file;
     },

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lockText, minimalProfile, minimalVendor, runBinary, tempCatalog } from '../helpers';
+import { answeredProfile, lockText, minimalVendor, runBinary, tempCatalog } from '../helpers';
 
 /**
  * Every user mistake: one clear line (plus, for usage errors, where to look), exit 1,
@@ -9,7 +9,7 @@ import { lockText, minimalProfile, minimalVendor, runBinary, tempCatalog } from 
 describe('user mistakes get a message, not a stack trace', () => {
   const site = tempCatalog({ 'acme.yaml': minimalVendor });
   const profile = path.join(site, 'site.yaml');
-  fs.writeFileSync(profile, minimalProfile);
+  fs.writeFileSync(profile, answeredProfile);
   // Its names pinned, so the render has rules to write and fails only where a test makes it.
   fs.writeFileSync(path.join(site, 'site.lock.yaml'), lockText('acme-site', { 'm42.acme.example': { ipv4: ['192.0.2.1'] } }));
   const notAFolder = path.join(site, 'a-file.txt');

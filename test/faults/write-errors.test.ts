@@ -46,7 +46,7 @@ maybe('write failures', () => {
     expect(r.status).toBe(0);
   });
   const expectOneLine = (stderr: string, pattern: RegExp) => {
-    const lines = stderr.split('\n').filter((l) => l !== '' && !/: warning: /.test(l));
+    const lines = stderr.split('\n').filter((l) => l !== '' && !/(^|: )warning: /.test(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(pattern);
     expect(stderr).not.toMatch(/internal error|\n\s+at /);

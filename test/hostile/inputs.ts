@@ -203,7 +203,8 @@ targets:
     group: ${q(t.windowsGroup)}
   aws:
     groupName: ${q(t.awsGroupName)}
-`;
+acknowledge:
+${['pos-terminal', 'boh-server'].flatMap((c) => ['management-access', 'dns-lookup'].map((check) => `  - { check: ${check}, deviceClass: ${c}, reason: A test site that is never applied }\n`)).join('')}`;
 }
 
 /** A lock pinning every name the profile selects, so every rule renders. */

@@ -6,7 +6,7 @@ import { hostNameProblem } from '../../src/net/host-names';
 import type { Rule } from '../../src/policy/types';
 import { renderSite } from '../../src/render-site';
 import { targets } from '../../src/targets/registry';
-import { lockText, minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
+import { lockText, answeredProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
 
 /** A catalog with the given vendor and a profile beside it (and its lock, if given). */
 function site(vendor: string, profile: string, lock?: string): { root: string; profile: string } {
@@ -27,7 +27,7 @@ async function render(vendor: string, profile: string, lock?: string, target = '
 }
 
 const loose = (pattern: string) => minimalVendor.replace('pattern: "[0-9]+"', `pattern: ${JSON.stringify(pattern)}`);
-const withMid = (value: string) => minimalProfile.replace('mid: "42"', `mid: ${JSON.stringify(value)}`);
+const withMid = (value: string) => answeredProfile.replace('mid: "42"', `mid: ${JSON.stringify(value)}`);
 
 function lockFor(name: string, ipv4: string[], ipv6: string[] = []): string {
   return lockText('acme-site', { [name]: { ipv4, ipv6 } });
@@ -55,7 +55,7 @@ describe('1. host names built from variables are host names, whatever the patter
   });
 
   test('a name that is one label longer than allowed or upper-case in the catalog is refused at load', async () => {
-    const r = await validate(minimalVendor.replace('m{mid}.acme.example', 'M{mid}.acme.example'), minimalProfile);
+    const r = await validate(minimalVendor.replace('m{mid}.acme.example', 'M{mid}.acme.example'), answeredProfile);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('services[0].flows[0].domains[0]');
   });
@@ -88,7 +88,7 @@ describe('2. a rule never gets wider than its flow', () => {
   const programAndDomain = minimalVendor.replace('        protocol: tcp\n        ports: [443]\n', '        programs: ["C:\\\\Acme\\\\pos.exe"]\n');
 
   test('domains and programs without a protocol are refused, naming the protocol field', async () => {
-    const r = await validate(programAndDomain, minimalProfile);
+    const r = await validate(programAndDomain, answeredProfile);
     expect(r.status).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe(
       'vendors/acme.yaml:17:9: services[0].flows[0].protocol: missing: the flow names its other end (domains, addresses, lists or peers) but no protocol; give protocol and ports, or drop the other end to allow the programs as such',
@@ -96,7 +96,7 @@ describe('2. a rule never gets wider than its flow', () => {
   });
 
   test.each(targets.map((t) => t.id))('%s: render refuses it too, writing nothing', async (target) => {
-    const r = await render(programAndDomain, minimalProfile, undefined, target);
+    const r = await render(programAndDomain, answeredProfile, undefined, target);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('services[0].flows[0].protocol: missing');
   });
@@ -126,18 +126,18 @@ describe('3. addresses are plain dotted decimal or IPv6, everywhere', () => {
   const addrVendor = minimalVendor
     .replace('domains: ["m{mid}.acme.example"]', 'addresses: ["{gw}"]')
     .replace('variables:\n  mid:\n    description: merchant id\n    pattern: "[0-9]+"', 'variables:\n  gw:\n    description: gateway\n    kind: addresses');
-  const addrProfile = (v: string) => minimalProfile.replace('mid: "42"', `gw: [${JSON.stringify(v)}]`);
+  const addrProfile = (v: string) => answeredProfile.replace('mid: "42"', `gw: [${JSON.stringify(v)}]`);
 
   test.each(['010.020.000.010', '0xa.0.0.1', '10.1', 'fe80::1%eth0', '012.1.1.1/8'])('%s is refused in catalog flows, profiles, lists and locks', async (bad) => {
-    const inCatalog = await validate(minimalVendor.replace('domains: ["m{mid}.acme.example"]', `addresses: [${JSON.stringify(bad)}]`), minimalProfile);
+    const inCatalog = await validate(minimalVendor.replace('domains: ["m{mid}.acme.example"]', `addresses: [${JSON.stringify(bad)}]`), answeredProfile);
     const inProfile = await validate(addrVendor, addrProfile(bad));
-    const inBinding = await validate(minimalVendor, minimalProfile.replace('10.0.0.0/24', JSON.stringify(bad)));
+    const inBinding = await validate(minimalVendor, answeredProfile.replace('10.0.0.0/24', JSON.stringify(bad)));
     const root = tempCatalog({ 'acme.yaml': minimalVendor }, {
       'lists/bad.yaml': `list:\n  id: bad\n  name: Bad\n  source:\n    url: https://example.com/\n    recorded: 2026-01-01\naddresses: [${JSON.stringify(bad)}]\n`,
     });
     const inList = await runInProcess(['validate', '--catalog', root], root);
-    const inLock = await render(minimalVendor, minimalProfile, lockFor('m42.acme.example', [bad]));
-    const lockValidated = await validate(minimalVendor, minimalProfile, lockFor('m42.acme.example', [bad]));
+    const inLock = await render(minimalVendor, answeredProfile, lockFor('m42.acme.example', [bad]));
+    const lockValidated = await validate(minimalVendor, answeredProfile, lockFor('m42.acme.example', [bad]));
     for (const r of [inCatalog, inProfile, inBinding, inList, inLock, lockValidated]) {
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`'${bad}' is not a valid`);
@@ -152,7 +152,7 @@ describe('4. "any" is never silent, and a malformed reference is an error', () =
       .replace('ports: [443]', 'ports: ["1-1000", "{more}"]')
       .replace('domains: ["m{mid}.acme.example"]', 'domains: ["m{mid}.acme.example"]\n        addresses: ["0.0.0.0/0", "{gw}"]')
       .replace('variables:\n', 'variables:\n  gw:\n    description: gateway\n    kind: addresses\n  more:\n    description: more ports\n    kind: ports\n');
-    const p = minimalProfile.replace('mid: "42"', 'mid: "42"\n      gw: ["::/0"]\n      more: ["1001-65535"]');
+    const p = answeredProfile.replace('mid: "42"', 'mid: "42"\n      gw: ["::/0"]\n      more: ["1001-65535"]');
     const r = await render(v, p, lockFor('m42.acme.example', ['0.0.0.0/0']));
     expect(r.status).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.includes('warning: [policy]'));
@@ -179,7 +179,7 @@ describe('4. "any" is never silent, and a malformed reference is an error', () =
     ['domains', 'domains: ["m{Mid}.acme.example"]', 'does not match the pattern'],
     ['domains', 'domains: ["mid}.acme.example"]', `'}' is not a variable reference`],
   ])('%s: %s is an error with its location', async (_field, replacement, message) => {
-    const r = await validate(minimalVendor.replace('domains: ["m{mid}.acme.example"]', replacement), minimalProfile);
+    const r = await validate(minimalVendor.replace('domains: ["m{mid}.acme.example"]', replacement), answeredProfile);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^vendors/acme\\.yaml:20:\\d+: services\\[0\\]\\.flows\\[0\\]\\.\\w+\\[0\\]: .*${message.replace(/[{}[\]().*]/g, '\\$&')}`));
   });
@@ -189,7 +189,7 @@ describe('5. ICMP per family; unsafe characters refused and escaped', () => {
   const icmp = minimalVendor.replace('        protocol: tcp\n        ports: [443]\n        domains: ["m{mid}.acme.example"]', '        protocol: icmp\n        addresses: [192.0.2.0/24, "2001:db8::/32"]');
 
   test('Windows: ICMPv4 for IPv4 remotes and ICMPv6 for IPv6 ones, in rules of their own', () => {
-    const s = site(icmp, minimalProfile);
+    const s = site(icmp, answeredProfile);
     const result = renderSite(s.root, s.profile, targets.filter((t) => t.id === 'windows'));
     const ps1 = result.files.find((f) => f.path.endsWith('pos-terminal.ps1'))!.content;
     expect(ps1).toMatch(/-Protocol ICMPv4[^\n]*\n?[\s\S]*?-RemoteAddress @\('192\.0\.2\.0\/24'\)/);
@@ -201,7 +201,7 @@ describe('5. ICMP per family; unsafe characters refused and escaped', () => {
 
   test('Windows: an ICMP rule on names Windows resolves itself is made for both families', () => {
     const v = minimalVendor.replace('        protocol: tcp\n        ports: [443]\n', '        protocol: icmp\n');
-    const s = site(v, minimalProfile + 'targets:\n  windows:\n    dynamicKeywords: true\n');
+    const s = site(v, answeredProfile + 'targets:\n  windows:\n    dynamicKeywords: true\n');
     const result = renderSite(s.root, s.profile, targets.filter((t) => t.id === 'windows'));
     const ps1 = result.files.find((f) => f.path.endsWith('pos-terminal.ps1'))!.content;
     const calls = ps1.split('New-NetFirewallRule').slice(1).filter((c) => c.includes('-RemoteDynamicKeywordAddresses'));
@@ -209,7 +209,7 @@ describe('5. ICMP per family; unsafe characters refused and escaped', () => {
   });
 
   test('AWS: icmpv6 for IPv6 ranges, icmp for IPv4 ones', () => {
-    const s = site(icmp, minimalProfile);
+    const s = site(icmp, answeredProfile);
     const result = renderSite(s.root, s.profile, targets.filter((t) => t.id === 'aws'));
     const egress = JSON.parse(result.files.find((f) => f.path.endsWith('pos-terminal.egress.json'))!.content);
     const perms = egress as Array<{ IpProtocol: string; IpRanges?: unknown[]; Ipv6Ranges?: unknown[] }>;
@@ -230,14 +230,14 @@ describe('5. ICMP per family; unsafe characters refused and escaped', () => {
       field === 'programs'
         ? minimalVendor.replace('        protocol: tcp\n        ports: [443]\n        domains: ["m{mid}.acme.example"]', `        programs: [${JSON.stringify(`C:\\acme${ch}.exe`)}]`)
         : minimalVendor.replace('    name: Acme API', `    name: ${JSON.stringify(`Acme${ch}API`)}`);
-    const r = await validate(v, minimalProfile);
+    const r = await validate(v, answeredProfile);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^vendors/acme\\.yaml:\\d+:\\d+: services\\[0\\]\\.(name|flows\\[0\\]\\.programs\\[0\\]): the value holds ${code.replace('+', '\\+')}`));
     expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
   });
 
   test('line breaks stay allowed in notes and descriptions', async () => {
-    const r = await validate(minimalVendor.replace('    name: Acme API\n', '    name: Acme API\n    notes: ["first line\\nsecond line"]\n'), minimalProfile);
+    const r = await validate(minimalVendor.replace('    name: Acme API\n', '    name: Acme API\n    notes: ["first line\\nsecond line"]\n'), answeredProfile);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
@@ -262,7 +262,7 @@ describe('6. a vendor pattern cannot hang fwgen', () => {
   });
 
   test('a pattern RE2 cannot run is refused with a message', async () => {
-    const r = await validate(loose('(?=a)[0-9]+'), minimalProfile);
+    const r = await validate(loose('(?=a)[0-9]+'), answeredProfile);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('variables.mid.pattern: not a valid regular expression for fwgen (RE2 syntax');
   });

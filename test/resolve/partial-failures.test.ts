@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lockPathFor, readLock } from '../../src/resolve/lock';
-import { minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
+import { answeredProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
 import { startResponder, type Behaviour } from '../dns/responder';
 
 /**
@@ -26,7 +26,7 @@ describe('fwgen resolve when one address family fails', () => {
   beforeEach(async () => {
     site = tempCatalog({ 'acme.yaml': vendor });
     profileFile = path.join(site, 'site.yaml');
-    fs.writeFileSync(profileFile, minimalProfile);
+    fs.writeFileSync(profileFile, answeredProfile);
     const dns = await startResponder(good);
     try {
       const r = await resolve(dns.address);

@@ -39,6 +39,9 @@ vendors:
 deviceClasses:
   pos-terminal:
     addresses: [10.0.0.0/24]
+acknowledge:
+  - { check: management-access, deviceClass: pos-terminal, reason: A test site that is never applied }
+  - { check: dns-lookup, deviceClass: pos-terminal, reason: A test site that is never applied }
 `;
 
 const records: DnsRecord[] = [
@@ -138,7 +141,7 @@ maybe('fwgen resolve against a DNS server on loopback', () => {
   test('low-TTL and wildcard names are flagged per target with the native option named', async () => {
     const r = await runInProcess(['render', '--catalog', site, '-p', path.join(site, 'site.yaml'), '-o', path.join(site, 'out')]);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/warning: \[nftables\] fast\.acme\.example: its DNS answers live 20 s; pinned addresses go stale before the next render\. .*dnsmasq/);
+    expect(r.stderr).toMatch(/warning: \[iptables, nftables\] fast\.acme\.example: its DNS answers live 20 s; pinned addresses go stale before the next render\. .*dnsmasq/);
     expect(r.stderr).toMatch(/warning: \[pfsense\] fast\.acme\.example: its DNS answers live 20 s but pfSense re-resolves FQDN aliases every 300 s/);
     expect(r.stderr).toMatch(/warning: \[windows\] fast\.acme\.example: its DNS answers live 20 s.*dynamicKeywords: true/);
     expect(r.stderr).toMatch(/warning: \[aws\] fast\.acme\.example: its DNS answers live 20 s.*Network Firewall/);
@@ -147,7 +150,7 @@ maybe('fwgen resolve against a DNS server on loopback', () => {
     expect(r.stderr).toMatch(/warning: \[windows\] \*\.portal\.acme\.example: a wildcard name cannot be pinned.*dynamicKeywords: true/);
     // The Linux companions follow the wildcard; what they cannot make exact (the apex) is said.
     expect(r.stderr).not.toMatch(/\[(nftables|iptables)\] \*\.portal.*cannot be pinned/);
-    expect(r.stderr).toMatch(/warning: \[nftables\] \*\.portal\.acme\.example: the dnsmasq companion line \/portal\.acme\.example\/ also admits portal\.acme\.example itself/);
+    expect(r.stderr).toMatch(/warning: \[iptables, nftables\] \*\.portal\.acme\.example: the dnsmasq companion line \/portal\.acme\.example\/ also admits portal\.acme\.example itself/);
     const companion = fs.readFileSync(path.join(site, 'out', 'acme-site', 'nftables', 'pos-terminal.dnsmasq.conf'), 'utf8');
     expect(companion).toContain('nftset=/portal.acme.example/4#inet#fwgen#dns_acme_portal_v4,6#inet#fwgen#dns_acme_portal_v6\n');
     const ruleGroup = JSON.parse(fs.readFileSync(path.join(site, 'out', 'acme-site', 'aws', 'network-firewall.rule-group.json'), 'utf8'));

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
+import { answeredProfile, minimalProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
 
 /** Each case breaks one thing and names the exact location and message the user must see. */
 interface Case {
@@ -110,7 +110,7 @@ describe('broken inputs name file, line, column and field', () => {
 
   test('a valid vendor and profile pass', async () => {
     const root = tempCatalog({ 'acme.yaml': minimalVendor });
-    fs.writeFileSync(path.join(root, 'profile.yaml'), minimalProfile);
+    fs.writeFileSync(path.join(root, 'profile.yaml'), answeredProfile);
     const r = await runInProcess(['validate', '--catalog', root, path.join(root, 'profile.yaml')], root);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('ok: 1 vendors, 2 address lists, 9 device classes, 1 profiles\n');

@@ -10,10 +10,10 @@ import { readLock, lockPathFor } from '../../src/resolve/lock';
 import { lockableNames } from '../../src/resolve/update-lock';
 import { required } from '../conformance/validators';
 import { dnsmasqAvailable, startDnsmasq } from '../dns/dnsmasq';
-import { catalogRoot, examplesRoot, minimalProfile, minimalVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
+import { catalogRoot, examplesRoot, minimalProfile, minimalVendor, runInProcess, tempCatalog, tempDir, withAnswers } from '../helpers';
 
-/** A site with two classes, its own flows and a resolver inside one of the classes. */
-const siteProfile = `${minimalProfile.replace('[10.0.0.0/24]', '[10.0.0.0/24, "2001:db8:10::/64"]')}  dns-resolver:
+/** A site with two classes, its own flows and a resolver inside one of the classes (managed from its console). */
+const siteProfile = withAnswers(`${minimalProfile.replace('[10.0.0.0/24]', '[10.0.0.0/24, "2001:db8:10::/64"]')}  dns-resolver:
     addresses: [10.0.9.53]
 resolvers: [10.0.9.53, 192.0.2.53]
 flows:
@@ -42,7 +42,9 @@ flows:
     protocol: tcp/udp
     ports: [53]
     addresses: [0.0.0.0/0]
-`;
+`,
+  [['management-access', 'dns-resolver']],
+);
 
 function site(profile = siteProfile, vendor = minimalVendor): { root: string; file: string } {
   const root = tempCatalog({ 'acme.yaml': vendor });
@@ -107,16 +109,18 @@ describe('resolvers', () => {
   });
 
   test('a class that reaches names without any DNS rule is reported; resolvers fix it', () => {
-    expect(classesWithoutDns(policy)).toEqual([]);
-    const bare = policyOf(minimalProfile);
-    expect(classesWithoutDns(bare).map((g) => [g.deviceClass, g.names])).toEqual([['pos-terminal', ['m42.acme.example']]]);
+    expect(classesWithoutDns(policy.deviceClasses, policy.rules)).toEqual([]);
+    const bare = policyOf(withAnswers(minimalProfile));
+    expect(classesWithoutDns(bare.deviceClasses, bare.rules).map((g) => [g.deviceClass, g.names])).toEqual([['pos-terminal', ['m42.acme.example']]]);
   });
 
-  test('render warns about it on stderr, naming the rule that needs a name', async () => {
-    const { root, file } = site(minimalProfile);
+  test('render refuses it at the class binding, naming the rule that needs a name', async () => {
+    const { root, file } = site(withAnswers(minimalProfile, [['management-access', 'pos-terminal']]));
     const r = await runInProcess(['render', '--catalog', root, '-p', file, '-t', 'nftables', '-o', '-', '--only', 'pos-terminal.nft', '--allow-unresolved']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /vendors\/acme\.yaml:17:9: warning: \[policy\] device class pos-terminal reaches host names \(m42\.acme\.example\) but no rule lets it query DNS; add the site's resolvers to the profile/,
+      /^\S*profile\.yaml:10:3: deviceClasses\.pos-terminal: dns-lookup: the class reaches host names \(m42\.acme\.example; first by rule acme\.api\.pos-terminal\.out\.tcp, \S*vendors\/acme\.yaml:17:9\) but no rule lets it query DNS .*Add the site's resolvers/,
     );
   });
 });

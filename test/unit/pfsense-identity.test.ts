@@ -9,7 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { aliasNamePrefix, ownerMark, siteTag } from '../../src/targets/pfsense-identity';
 import { parseAnsible } from '../ansible/harness';
 import { pfsenseStructure } from '../conformance/validators';
-import { acmeProfile, acmeVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, runInProcess, tempCatalog, tempDir, withAnswers } from '../helpers';
 
 const siteName = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,39}$/);
 
@@ -62,7 +62,7 @@ describe('rendered identities', () => {
   async function renderBoth(extraLines = ''): Promise<{ xml: string; vars: Record<string, any> }> {
     const catalog = tempCatalog({ 'acme.yaml': `${extraLines}${vendor}` });
     const profile = path.join(catalog, 'site.yaml');
-    fs.writeFileSync(profile, acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24]\n'));
+    fs.writeFileSync(profile, withAnswers(acmeProfile('  back-office-pc:\n    addresses: [10.0.0.0/24]\n'), [['management-access', 'back-office-pc']]));
     const out = tempDir();
     const r = await runInProcess(['render', '--catalog', catalog, '-p', profile, '-o', out, '-t', 'pfsense', '-t', 'ansible']);
     expect(r.stderr).not.toMatch(/error/);

@@ -5,7 +5,7 @@ import { loadProfile } from '../../src/catalog/profile';
 import { formatPorts } from '../../src/net/ports';
 import { buildPolicy } from '../../src/policy/build';
 import type { Policy } from '../../src/policy/types';
-import { acmeProfile, acmeVendor, tempCatalog } from '../helpers';
+import { acmeProfile, acmeVendor, tempCatalog, withAnswers } from '../helpers';
 
 /** One Acme service whose flows are the given address lists, each on its own port, all tcp out of pos-terminal. */
 function policyWith(flows: Array<{ port: number; addresses: string[] }>): Policy {
@@ -16,7 +16,7 @@ function policyWith(flows: Array<{ port: number; addresses: string[] }>): Policy
     'acme.yaml': acmeVendor(`  - id: api\n    name: Acme API\n    requirement: required\n    deviceClasses: [pos-terminal]\n    flows:\n${items}`),
   });
   const file = path.join(root, 'site.yaml');
-  fs.writeFileSync(file, acmeProfile('  pos-terminal:\n    addresses: [10.0.0.0/24]\n'));
+  fs.writeFileSync(file, withAnswers(acmeProfile('  pos-terminal:\n    addresses: [10.0.0.0/24]\n'), [['management-access', 'pos-terminal']]));
   const catalog = loadCatalog(root);
   return buildPolicy(catalog, loadProfile(file, catalog));
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { acmeProfile, acmeVendor, runInProcess, tempCatalog, tempDir } from '../helpers';
+import { acmeProfile, acmeVendor, runInProcess, tempCatalog, tempDir, withAnswers } from '../helpers';
 
 /** A vendor with one service; `requirement: optional` services are selected only when included. */
 function vendor(requirement: string, flows: string): string {
@@ -14,10 +14,13 @@ ${flows}`);
 
 const WEB = `      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        addresses: [192.0.2.1, "2001:db8::1"]\n`;
 
-function site(o: { requirement?: string; flows?: string; classes?: string; targets?: string } = {}): { profile: string; out: string } {
+/** The back-office PC gets a default-drop Windows script; the fixture is managed at its desk. */
+const AT_THE_DESK: Array<[string, string]> = [['management-access', 'back-office-pc']];
+
+function site(o: { requirement?: string; flows?: string; classes?: string; targets?: string; answers?: Array<[string, string]> } = {}): { profile: string; out: string } {
   const catalog = tempCatalog({ 'acme.yaml': vendor(o.requirement ?? 'required', o.flows ?? WEB) });
   const profile = path.join(catalog, 'site.yaml');
-  fs.writeFileSync(profile, acmeProfile(o.classes ?? '  back-office-pc:\n    addresses: [10.0.0.0/24]\n', o.targets));
+  fs.writeFileSync(profile, withAnswers(acmeProfile(o.classes ?? '  back-office-pc:\n    addresses: [10.0.0.0/24]\n', o.targets), o.answers ?? AT_THE_DESK));
   return { profile, out: path.join(tempDir(), 'out') };
 }
 
@@ -27,7 +30,7 @@ async function render(s: { profile: string; out: string }, ...args: string[]) {
 
 describe('an output that allows nothing is refused', () => {
   test('a selection with no rule: every target is an error, exit 1, nothing written', async () => {
-    const s = site({ requirement: 'optional' });
+    const s = site({ requirement: 'optional', answers: [] });
     const r = await render(s);
     expect(r.status).toBe(1);
     for (const t of ['iptables', 'nftables', 'pfsense', 'windows', 'aws']) {
@@ -37,7 +40,10 @@ describe('an output that allows nothing is refused', () => {
   });
 
   test('rules all left out (unresolved names with --allow-unresolved) count as none', async () => {
-    const s = site({ flows: `      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        domains: [api.acme.example]\n` });
+    const s = site({
+      flows: `      - direction: outbound\n        protocol: tcp\n        ports: [443]\n        domains: [api.acme.example]\n`,
+      answers: [...AT_THE_DESK, ['dns-lookup', 'back-office-pc']],
+    });
     const r = await render(s, '-t', 'nftables', '--allow-unresolved');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/error: \[nftables\] nftables back-office-pc\.nft holds no allow rule/);
@@ -46,7 +52,7 @@ describe('an output that allows nothing is refused', () => {
 
   test('allowEmpty says it on purpose; pfSense then writes no empty section for a restore to wipe the firewall with', async () => {
     const opts = ['iptables', 'nftables', 'pfsense', 'windows', 'aws'].map((t) => `  ${t}:\n    allowEmpty: true\n`).join('');
-    const s = site({ requirement: 'optional', targets: opts });
+    const s = site({ requirement: 'optional', targets: opts, answers: [] });
     const r = await render(s, '-t', 'pfsense');
     expect(r.status).toBe(0);
     const xml = fs.readFileSync(path.join(s.out, 'acme-site', 'pfsense', 'config.xml'), 'utf8');
@@ -96,6 +102,8 @@ describe('gateway mode never forwards IPv6 unfiltered', () => {
     const s = site({ classes: '  back-office-pc:\n    addresses: [10.0.0.0/24]\n    interface: lan1\n', targets: gateway });
     const r = await render(s, '-t', 'nftables');
     expect(r.status).toBe(0);
+    // Said at render too, at the class's binding, not only in the file's header.
+    expect(r.stderr).toMatch(/site\.yaml:\d+:3: warning: \[nftables\] device class back-office-pc has no IPv6 prefixes, so the gateway drops its forwarded IPv6 on lan1/);
     const nft = fs.readFileSync(path.join(s.out, 'acme-site', 'nftables', 'fwgen.nft'), 'utf8');
     const fwd = nft.slice(nft.indexOf('chain forward'));
     expect(fwd).toMatch(/^\t\tiifname "lan1" meta nfproto ipv6 drop comment/m);
@@ -126,7 +134,7 @@ describe('gateway mode never forwards IPv6 unfiltered', () => {
     const s = site({ targets: gateway });
     const r = await render(s, '-t', 'nftables');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/error: \[nftables\] device class back-office-pc has no IPv6 prefixes and no interface.*unfilteredIpv6: true/);
+    expect(r.stderr).toMatch(/site\.yaml:\d+:3: error: \[nftables\] device class back-office-pc has no IPv6 prefixes and no interface.*unfilteredIpv6: true/);
     const loud = site({ targets: `${gateway}    unfilteredIpv6: true\n` });
     const r2 = await render(loud, '-t', 'nftables');
     expect(r2.status).toBe(0);

@@ -93,6 +93,19 @@ New-NetFirewallRule `
     -WhatIf:$WhatIfPreference | Out-Null
 
 New-NetFirewallRule `
+    -Name 'fwgen-eu-restaurant-aloha-site.admin-rdp.order-entry-terminal.in.tcp' `
+    -DisplayName 'fwgen Site eu-restaurant-aloha: Remote desktop from the head office admin network (inbound tcp)' `
+    -Group 'fwgen eu-restaurant-aloha' `
+    -Direction Inbound `
+    -Action Allow `
+    -Profile 'Domain, Private' `
+    -Description 'site.admin-rdp.order-entry-terminal.in.tcp (examples/eu-restaurant-aloha.yaml:30)' `
+    -Protocol TCP `
+    -LocalPort @('3389') `
+    -RemoteAddress @('192.0.2.0/28') `
+    -WhatIf:$WhatIfPreference | Out-Null
+
+New-NetFirewallRule `
     -Name 'fwgen-eu-restaurant-aloha-site.resolvers.order-entry-terminal.out.tcp' `
     -DisplayName 'fwgen Site eu-restaurant-aloha: DNS to the site resolvers (outbound tcp)' `
     -Group 'fwgen eu-restaurant-aloha' `
