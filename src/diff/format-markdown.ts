@@ -70,7 +70,8 @@ function code(text: string): string {
 /** A vendor page link: only http(s), and every character that could end the destination percent-encoded. */
 function link(title: string, url: string | undefined): string {
   if (url === undefined || !/^https?:\/\/[^\s]+$/i.test(url)) return md(title);
-  const dest = encodeURI(url).replace(/[()<>\[\]]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  // Only what could end or break the destination is encoded: a URL the page already percent-encodes stays as it is.
+  const dest = url.replace(/[()<>[\]"`\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
   return `[${md(title)}](${dest})`;
 }
 

@@ -43,7 +43,7 @@ describe('the pull-request comment as GitHub renders it', () => {
     flow.serviceName = 'API | cell\nnext line\r\u2028![img](https://evil.example/i.png)';
     flow.requirement = 'required';
     flow.origins = ['catalog/vendors/x.yaml:3:1 **o** @ops'];
-    flow.page = { vendor: 'acme', title: 'Page (v2) [draft] @vendor', url: 'https://vendor.example/docs/a_(b)/c*d?x=1)[evil](https://evil.example', cite: '*cited* @cite' };
+    flow.page = { vendor: 'acme', title: 'Page (v2) [draft] @vendor', url: 'https://vendor.example/docs/a_(b)/c*d%20e?x=1)[evil](https://evil.example', cite: '*cited* @cite' };
     hostile.flags[0]!.message = 'widens to **any** @everyone';
     hostile.lists = [{ id: 'cdn', before: { recorded: '2026-01-01 **x** @y' }, after: { recorded: '2026-02-01' } } as ChangeSet['lists'][number]];
     const rendered = cmarkGfm(formatMarkdown(hostile));
@@ -56,7 +56,7 @@ describe('the pull-request comment as GitHub renders it', () => {
     expect(html).not.toMatch(/<(em|del|img)\b/);
     // One link: the vendor page, its whole URL inside the destination.
     const links = [...html.matchAll(/<a href="([^"]*)"/g)].map((m) => m[1]);
-    expect(links).toEqual(['https://vendor.example/docs/a_%28b%29/c*d?x=1%29%5Bevil%5D%28https://evil.example']);
+    expect(links).toEqual(['https://vendor.example/docs/a_%28b%29/c*d%20e?x=1%29%5Bevil%5D%28https://evil.example']);
     expect(plainText(html)).not.toMatch(/[@#][A-Za-z0-9]/);
     // The table keeps its nine columns on every row.
     const row = html.match(/<tbody>\s*<tr>([\s\S]*?)<\/tr>/)![1]!;
