@@ -4,7 +4,7 @@ export interface PortRange {
 }
 
 /** Sorted, overlapping and adjacent ranges merged: [80,81-90,443] stays, [80,81] → 80-81. */
-export function mergePorts(ranges: PortRange[]): PortRange[] {
+export function mergePorts(ranges: readonly PortRange[]): PortRange[] {
   const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
   const out: PortRange[] = [];
   for (const r of sorted) {
@@ -22,7 +22,7 @@ export function formatPort(r: PortRange, sep = '-'): string {
   return r.from === r.to ? String(r.from) : `${r.from}${sep}${r.to}`;
 }
 
-export function formatPorts(ranges: PortRange[], sep = '-'): string {
+export function formatPorts(ranges: readonly PortRange[], sep = '-'): string {
   return ranges.map((r) => formatPort(r, sep)).join(',');
 }
 

@@ -1,6 +1,6 @@
 import { SITE_CHECKS, type Acknowledgement } from '../catalog/acknowledge';
 import { byLocation } from './checks';
-import type { CheckFinding, PolicyAcknowledgement, PolicyWarning } from './types';
+import type { CheckFinding, Writable, PolicyAcknowledgement, PolicyWarning } from './types';
 
 export interface Answered {
   /** Each acknowledgement that answered something, with what it answered. */
@@ -19,7 +19,7 @@ function answerFor(f: CheckFinding, acks: Acknowledgement[]): Acknowledgement | 
 
 /** Matches the checks' findings with the profile's acknowledge: entries. */
 export function answerFindings(findings: CheckFinding[], acks: Acknowledgement[]): Answered {
-  const used = new Map<Acknowledgement, PolicyAcknowledgement>();
+  const used = new Map<Acknowledgement, Writable<PolicyAcknowledgement>>();
   const unanswered: CheckFinding[] = [];
   for (const f of findings) {
     const a = answerFor(f, acks);

@@ -20,6 +20,7 @@ import {
   type Protocol,
   type Remote,
   type Rule,
+  type Writable,
 } from './types';
 
 const OPPOSITE: Record<Direction, Direction> = { inbound: 'outbound', outbound: 'inbound' };
@@ -142,8 +143,8 @@ export function buildReviewed(
   // within its bucket, and spelled out (for the last tie of the sort) only when it is reached.
   const bucketOf = perRemote(remoteBucket);
   const keyOf = perRemote(remoteKey);
-  const merged = new Map<string, Rule[]>();
-  const made: Rule[] = [];
+  const merged = new Map<string, Writable<Rule>[]>();
+  const made: Writable<Rule>[] = [];
   for (const d of drafts) {
     const { vendor, service, flow } = d.sel;
     const key = [vendor.id, service.id, d.deviceClass, d.direction, d.protocol ?? '', bucketOf(d.remote), flow.programs.join('|')].join('\u0000');
@@ -157,7 +158,7 @@ export function buildReviewed(
       continue;
     }
     if (candidates.length === 0) merged.set(key, candidates);
-    const rule: Rule = {
+    const rule: Writable<Rule> = {
       id: '',
       vendor: vendor.id,
       vendorName: vendor.name,
@@ -186,10 +187,10 @@ export function buildReviewed(
     r.id = n === 1 ? base : `${base}.${n}`;
   }
 
-  const names = new Map<string, NameInfo>();
+  const names = new Map<string, Writable<NameInfo>>();
   for (const sel of selection.flows) {
     for (const name of sel.domains) {
-      const info: NameInfo = names.get(name) ?? { name, wildcard: name.startsWith('*.') };
+      const info: Writable<NameInfo> = names.get(name) ?? { name, wildcard: name.startsWith('*.') };
       if (sel.flow.maxTtl !== undefined) info.maxTtl = Math.min(info.maxTtl ?? Infinity, sel.flow.maxTtl);
       const found = info.wildcard ? undefined : book.lookup(name);
       if (found) {

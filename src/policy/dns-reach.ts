@@ -17,7 +17,7 @@ function allowsDns(rule: Rule): boolean {
  * anyone: with a default drop they could never look those names up, so the rules would
  * allow nothing. The profile's resolvers: fixes it.
  */
-export function classesWithoutDns(classes: ReadonlyArray<Pick<BoundClass, 'id'>>, rules: Rule[]): UnresolvableClass[] {
+export function classesWithoutDns(classes: ReadonlyArray<Pick<BoundClass, 'id'>>, rules: readonly Rule[]): UnresolvableClass[] {
   const out: UnresolvableClass[] = [];
   for (const c of classes) {
     const own = rules.filter((r) => r.deviceClass === c.id);

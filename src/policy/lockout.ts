@@ -12,7 +12,7 @@ export const DEFAULT_MANAGEMENT_PORTS = [22, 3389, 5985, 5986];
 const DNS = 53;
 const WEB_PORTS = [80, 443];
 
-function covers(ports: PortRange[], wanted: number[]): boolean {
+function covers(ports: readonly PortRange[], wanted: number[]): boolean {
   return ports.some((p) => wanted.some((w) => p.from <= w && w <= p.to));
 }
 

@@ -20,7 +20,7 @@ export function explainSite(catalog: Catalog, profile: Profile): string {
   return explainSelection(profile, selection) + explainChecks(policy.acknowledgements, lockOuts);
 }
 
-function explainChecks(acks: PolicyAcknowledgement[], lockOuts: CheckFinding[]): string {
+function explainChecks(acks: readonly PolicyAcknowledgement[], lockOuts: CheckFinding[]): string {
   const out: string[] = [''];
   out.push(`Acknowledged by the profile (${acks.length}):`);
   for (const a of acks) {

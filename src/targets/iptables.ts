@@ -53,7 +53,7 @@ const IPSET_NAME_MAX = 31;
 const TOOL: Record<Family, string> = { ipv4: 'iptables', ipv6: 'ip6tables' };
 
 /** Port lists cut into groups multiport accepts. */
-function portGroups(ports: PortRange[]): PortRange[][] {
+function portGroups(ports: readonly PortRange[]): PortRange[][] {
   const groups: PortRange[][] = [];
   let current: PortRange[] = [];
   let weight = 0;

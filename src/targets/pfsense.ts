@@ -106,7 +106,7 @@ function tracker(base: number, key: string, used: Set<number>): number {
   return n;
 }
 
-function portField(ports: PortRange[], rule: Rule, aliases: AliasBook): string {
+function portField(ports: readonly PortRange[], rule: Rule, aliases: AliasBook): string {
   if (ports.length === 1) return formatPort(ports[0]!);
   const entries = ports.map((p) => ({ value: formatPort(p, ':'), detail: `${rule.vendor} ${rule.service}` }));
   return aliases.add(`p_${rule.vendor}_${rule.service}`, 'port', entries, `${rule.vendorName}: ${rule.serviceName} ports`);

@@ -46,7 +46,7 @@ export class CoverageBuilder {
     return e;
   }
 
-  add(cls: string, direction: string, protocol: string, port: string, remote: { cidrs?: string[]; names?: string[]; programs?: string[] }): void {
+  add(cls: string, direction: string, protocol: string, port: string, remote: { cidrs?: string[]; names?: string[]; programs?: readonly string[] }): void {
     const e = this.entry(`${cls} ${direction} ${protocol} ${port}`);
     for (const c of remote.cidrs ?? []) {
       const i = interval(c);
