@@ -30,6 +30,7 @@ const TIME = '/usr/bin/time';
  *   argv: (out: string) => string[],
  *   expect?: RegExp,
  *   workload?: Workload, target?: string,
+ *   warmup?: boolean,
  * }} Case
  */
 
@@ -63,6 +64,28 @@ function fleetCommand(sites, out) {
   // The fleet folder holds fwgen.yaml (see writeFleet): one process renders every site.
   const workspace = path.join(path.dirname(sites[0]), '..', 'fwgen.yaml');
   return ['node', fwgenBin, 'render', '-w', workspace, '-o', out];
+}
+
+/**
+ * Each render case twice: cold (--no-cache: every file read and validated) and warm (a cache
+ * of the bench's own, filled by one run that is not counted), or only the one asked for.
+ * @param {Case[]} cases @param {string} tmp @param {'cold' | 'warm' | 'both'} mode @returns {Case[]}
+ */
+function withCacheModes(cases, tmp, mode) {
+  const cacheDir = path.join(tmp, 'cache');
+  return cases.flatMap((c) => {
+    if (c.name.startsWith('cli-')) return [c];
+    // Copied with its descriptors: a spread would call the lazy workload getter and write every workload.
+    const variant = (/** @type {string} */ suffix, /** @type {string[]} */ extra, warmup = false) =>
+      /** @type {Case} */ (Object.defineProperties(Object.defineProperties({}, Object.getOwnPropertyDescriptors(c)), {
+        name: { value: `${c.name} ${suffix}`, enumerable: true },
+        argv: { value: (/** @type {string} */ out) => [...c.argv(out), ...extra], enumerable: true },
+        warmup: { value: warmup, enumerable: true },
+      }));
+    const cold = variant('cold', ['--no-cache']);
+    const warm = variant('warm', ['--cache-dir', cacheDir], true);
+    return mode === 'cold' ? [cold] : mode === 'warm' ? [warm] : [cold, warm];
+  });
 }
 
 /** @param {string} tmp @param {boolean} quick @returns {Case[]} */
@@ -274,7 +297,8 @@ function table(rows) {
 function selected(c, wanted) {
   if (wanted.length === 0) return true;
   const workload = c.name.split('/')[0];
-  return wanted.some((w) => c.name === w || workload === w || (w.endsWith('*') && c.name.startsWith(w.slice(0, -1))));
+  const plain = c.name.replace(/ (cold|warm)$/, '');
+  return wanted.some((w) => c.name === w || plain === w || workload === w || (w.endsWith('*') && c.name.startsWith(w.slice(0, -1))));
 }
 
 async function main() {
@@ -295,6 +319,7 @@ async function main() {
       describe:
         'capirca, aerleon, or a command to run on the same workloads for a ratio column (only cases whose target they have: nftables, iptables); placeholders: {aerleon_dir} {aerleon_policy} {capirca_dir} {capirca_policy} {fwgen_profile} {target} {out_dir} {case}',
     })
+    .option('cache', { choices: ['cold', 'warm', 'both'], default: 'both', describe: "render cases without fwgen's cache (cold), with it filled by an uncounted run (warm), or both" })
     .option('json', { type: 'string', describe: 'also write the results to this file' })
     .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown (for the README)' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the generated workloads and print where they are' })
@@ -316,7 +341,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-bench-'));
   try {
     const wanted = (argv.cases ?? []).map(String);
-    const cases = allCases(tmp, argv.quick).filter((c) => selected(c, wanted));
+    const cases = withCacheModes(allCases(tmp, argv.quick), tmp, /** @type {'cold' | 'warm' | 'both'} */ (argv.cache)).filter((c) => selected(c, wanted));
     if (argv.list) {
       for (const c of cases) process.stdout.write(`${c.name.padEnd(24)} ${c.note}\n`);
       return 0;
@@ -344,6 +369,7 @@ async function main() {
       /** @type {{ argv: (out: string) => string[], expect?: RegExp }[]} */
       // `node -e 0` takes its turn with each case, so the ratio holds when the load changes.
       const commands = [{ argv: nodeBare }, { argv: c.argv, expect: c.expect }];
+      if (c.warmup) await measure(c.argv, 1, capMs, outBase, c.expect);
       if (vs) commands.push({ argv: (out) => ['sh', '-c', substitute(vs, placeholders(c, out))] });
       const [base, r, v] = await measureEach(commands, runs, capMs, outBase);
       /** @type {Record<string, unknown>} */

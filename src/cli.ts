@@ -29,6 +29,7 @@ import type * as FeedsReportModule from './feeds/report';
 import type * as FeedsUpdateModule from './feeds/update';
 import type * as AnsibleModule from './targets/ansible';
 import type * as ServersModule from './resolve/servers';
+import { configureCache } from './catalog/cache-dir';
 
 /**
  * A module loaded when first used: --help and --version, and each command, load only what
@@ -133,11 +134,19 @@ function catalogFor(a: Record<string, unknown>, profileFile: string): string {
   return workspaceLib.findWorkspace(path.dirname(path.resolve(profileFile))) ?? bundledCatalog;
 }
 
+/** Puts back the cache settings a run's options changed (see configureCache). */
+let restoreCache: () => void = () => undefined;
+
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
   const run = (h: Handler) => (args: Record<string, unknown>) => done(h(args, io));
   return (require('yargs') as typeof Yargs)()
     .scriptName('fwgen')
     .usage('$0 <command> [options]\n\nTurns vendors\' published network requirements into firewall configuration.')
+    .option('cache-dir', { type: 'string', global: true, defaultDescription: '$XDG_CACHE_HOME/fwgen or ~/.cache/fwgen', describe: 'where fwgen keeps work a later run can skip (the compiled catalog, remembered renders)' })
+    .option('cache', { type: 'boolean', global: true, defaultDescription: 'true, unless FWGEN_NO_CACHE=1', describe: 'use the cache (--no-cache: read and render everything)' })
+    .middleware((a) => {
+      restoreCache = configureCache({ dir: a.cacheDir as string | undefined, enabled: a.cache as boolean | undefined });
+    })
     .command(
       'validate [paths..]',
       'check catalog files and profiles against the schema and each other (default: the workspace, or the catalog and the shipped examples)',
@@ -602,6 +611,9 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       return EXIT.error;
     }
     return reportError(err, io);
+  } finally {
+    restoreCache();
+    restoreCache = () => undefined;
   }
 }
 

@@ -44,18 +44,21 @@ export interface CatalogOverride {
   replaces: string;
 }
 
+/** The files a layered catalog is read from, in reading order, and which of them replace others. */
+export interface CatalogFiles {
+  deviceClasses: string[];
+  lists: string[];
+  vendors: string[];
+  overrides: CatalogOverride[];
+}
+
 /**
- * Reads catalog folders laid over each other: device classes of every layer add up; a
- * vendor or list file of a later layer replaces the file of the same name in an earlier one
- * (a local override of a shipped vendor), which is returned so it can be reported.
+ * Which files make a layered catalog: the device classes of every layer (the first layer's
+ * file even when missing, so that its absence is reported); a vendor or list file of a later
+ * layer replaces the file of the same name in an earlier one (a local override of a shipped
+ * vendor), which is returned so it can be reported.
  */
-export function loadCatalogLayers(
-  roots: string[],
-  extraVendorFiles: string[] = [],
-  base?: string,
-): { catalog: Catalog; overrides: CatalogOverride[] } {
-  const issues = new IssueList();
-  const catalog: Catalog = { root: roots[0]!, deviceClasses: new Map(), lists: new Map(), vendors: new Map() };
+export function catalogFiles(roots: string[], extraVendorFiles: string[] = [], base?: string): CatalogFiles {
   const overrides: CatalogOverride[] = [];
   const layered = (sub: string): string[] => {
     const byName = new Map<string, string>();
@@ -69,30 +72,42 @@ export function loadCatalogLayers(
     }
     return [...byName.keys()].sort().map((k) => byName.get(k)!);
   };
+  const deviceClasses = roots.map((root) => path.join(root, 'device-classes.yaml')).filter((file, i) => i === 0 || fs.existsSync(file));
+  return { deviceClasses, lists: layered('lists'), vendors: [...layered('vendors'), ...extraVendorFiles], overrides };
+}
 
-  roots.forEach((root, i) => {
-    const file = path.join(root, 'device-classes.yaml');
-    if (i > 0 && !fs.existsSync(file)) return;
-    const dcSource = tryRead(file, issues, base);
+/** How a catalog file becomes a parsed source: from disk, or from bytes already read (see compiled-catalog.ts). */
+export type CatalogReader = (file: string, base?: string) => YamlSource;
+
+/** Reads catalog folders laid over each other (see catalogFiles); every problem is reported together. */
+export function loadCatalogLayers(
+  roots: string[],
+  extraVendorFiles: string[] = [],
+  base?: string,
+  files: CatalogFiles = catalogFiles(roots, extraVendorFiles, base),
+  read: CatalogReader = readYaml,
+): { catalog: Catalog; overrides: CatalogOverride[] } {
+  const issues = new IssueList();
+  const catalog: Catalog = { root: roots[0]!, deviceClasses: new Map(), lists: new Map(), vendors: new Map() };
+  for (const file of files.deviceClasses) {
+    const dcSource = tryRead(file, issues, base, read);
     if (dcSource) loadDeviceClasses(dcSource, catalog, issues);
-  });
-
-  for (const file of layered('lists')) {
-    const src = tryRead(file, issues, base);
+  }
+  for (const file of files.lists) {
+    const src = tryRead(file, issues, base, read);
     if (src) loadList(src, catalog, issues);
   }
-
-  for (const file of [...layered('vendors'), ...extraVendorFiles]) {
-    const src = tryRead(file, issues, base);
+  for (const file of files.vendors) {
+    const src = tryRead(file, issues, base, read);
     if (src) loadVendor(src, catalog, issues);
   }
   issues.throwIfAny();
-  return { catalog, overrides };
+  return { catalog, overrides: files.overrides };
 }
 
-function tryRead(file: string, issues: IssueList, base?: string): YamlSource | undefined {
+function tryRead(file: string, issues: IssueList, base: string | undefined, read: CatalogReader): YamlSource | undefined {
   try {
-    return readYaml(file, base);
+    return read(file, base);
   } catch (err) {
     if (err instanceof InputError) issues.addAll(err.issues);
     else throw err;

@@ -7,16 +7,26 @@ import { YamlSource } from './yaml-source';
 
 /** Reads and parses a YAML file; locations name it relative to `base` (see displayPath). */
 export function readYaml(file: string, base?: string): YamlSource {
-  // The name as shown becomes every location, origin and header that cites the file.
+  return parseYamlBytes(file, readCatalogBytes(file, base), base);
+}
+
+/** A catalog or profile file's bytes; a file that cannot be read is named as messages name it. */
+export function readCatalogBytes(file: string, base?: string): Buffer {
   const shown = displayPath(file, base);
   checkFileName(shown);
-  let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file);
   } catch (err) {
     throw new FileError(shown, `cannot read: ${describeCode((err as NodeJS.ErrnoException).code)}`);
   }
-  return YamlSource.parse(shown, text);
+}
+
+/** Parses a YAML file's bytes already read; locations name it as readYaml does. */
+export function parseYamlBytes(file: string, bytes: Buffer, base?: string): YamlSource {
+  // The name as shown becomes every location, origin and header that cites the file.
+  const shown = displayPath(file, base);
+  checkFileName(shown);
+  return YamlSource.parse(shown, bytes.toString('utf8'));
 }
 
 export function yamlFilesIn(dir: string): string[] {

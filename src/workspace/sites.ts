@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { loadCatalog, loadCatalogLayers, type CatalogOverride } from '../catalog/load-catalog';
+import { loadCatalogLayersCached } from '../catalog/compiled-catalog';
+import type { CatalogOverride } from '../catalog/load-catalog';
 import { checkFileName } from '../catalog/name-rule';
 import { loadProfile, type Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
@@ -20,7 +21,7 @@ export interface OpenWorkspace extends Workspace {
 
 export function openWorkspace(file: string, shippedCatalog?: string): OpenWorkspace {
   const ws = loadWorkspace(file, shippedCatalog);
-  const { catalog, overrides } = loadCatalogLayers(ws.catalogLayers, [], ws.root);
+  const { catalog, overrides } = loadCatalogLayersCached(ws.catalogLayers, [], ws.root);
   return { ...ws, catalog, overrides, siteFiles: siteFilesOf(ws) };
 }
 
@@ -94,11 +95,11 @@ export function baseFor(profileFile: string): string {
 export function loadSite(catalogSource: string, profileFile: string): { catalog: Catalog; profile: Profile; base: string } {
   if (fs.existsSync(catalogSource) && fs.statSync(catalogSource).isFile()) {
     const ws = loadWorkspace(catalogSource);
-    const { catalog } = loadCatalogLayers(ws.catalogLayers, [], ws.root);
+    const { catalog } = loadCatalogLayersCached(ws.catalogLayers, [], ws.root);
     return { catalog, profile: loadProfile(profileFile, catalog, ws.root), base: ws.root };
   }
   const base = baseFor(profileFile);
-  const catalog = loadCatalog(catalogSource, [], base);
+  const { catalog } = loadCatalogLayersCached([catalogSource], [], base);
   return { catalog, profile: loadProfile(profileFile, catalog, base), base };
 }
 

@@ -1,0 +1,139 @@
+import * as v8 from 'node:v8';
+import { Cidr } from '../net/addresses';
+import { displayPath } from '../paths';
+import { buildIdentity } from './build-identity';
+import { cacheKey, CacheShelf } from './cache-dir';
+import { catalogFiles, loadCatalogLayers, type CatalogFiles, type CatalogOverride } from './load-catalog';
+import { compilePattern, type NamePattern } from './pattern';
+import { parseYamlBytes, readCatalogBytes } from './read-file';
+import type { Catalog } from './types';
+
+/**
+ * The compiled catalog: a catalog that was read and validated once is kept in the cache
+ * (cache-dir.ts), keyed by this build of fwgen and every file it was read from (the name
+ * messages give it and its bytes), so an unchanged catalog is neither parsed nor validated
+ * again. Only a valid catalog is ever stored: every error, with its file:line:col, comes
+ * from reading the files. What the catalog holds of its files' positions (the origins that
+ * rendered comments and diagnostics cite) is stored with it as data, so a cached catalog
+ * places things exactly as the files do. Whatever goes wrong with an entry (missing,
+ * truncated, written by another build, not decodable) means the files are read.
+ */
+export function loadCatalogLayersCached(
+  roots: string[],
+  extraVendorFiles: string[] = [],
+  base?: string,
+): { catalog: Catalog; overrides: CatalogOverride[] } {
+  const shelf = CacheShelf.open('catalog');
+  const files = catalogFiles(roots, extraVendorFiles, base);
+  if (!shelf) return loadCatalogLayers(roots, extraVendorFiles, base, files);
+  const bytes = readAll(files, base);
+  if (!bytes) return loadCatalogLayers(roots, extraVendorFiles, base, files);
+  const key = catalogKey(roots, base, files, bytes);
+  const hit = shelf.get(key);
+  if (hit) {
+    const catalog = decodeCatalog(hit);
+    if (catalog) return { catalog, overrides: files.overrides };
+  }
+  // Parsed from the very bytes the key was made of: a file edited meanwhile cannot be stored under the old key.
+  const loaded = loadCatalogLayers(roots, extraVendorFiles, base, files, (file, b) => parseYamlBytes(file, bytes.get(file)!, b));
+  const encoded = encodeCatalog(loaded.catalog);
+  if (encoded) shelf.put(key, encoded);
+  return loaded;
+}
+
+/** Every file's bytes, or undefined when one cannot be read (the plain reader then says why, with its name). */
+function readAll(files: CatalogFiles, base?: string): Map<string, Buffer> | undefined {
+  const out = new Map<string, Buffer>();
+  try {
+    for (const file of [...files.deviceClasses, ...files.lists, ...files.vendors]) out.set(file, readCatalogBytes(file, base));
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
+export function catalogKey(roots: string[], base: string | undefined, files: CatalogFiles, bytes: Map<string, Buffer>): string {
+  const parts: Array<string | Buffer> = ['fwgen compiled catalog 1', buildIdentity(), roots[0]!];
+  for (const [kind, list] of [['device-classes', files.deviceClasses], ['lists', files.lists], ['vendors', files.vendors]] as const) {
+    parts.push(kind, String(list.length));
+    for (const file of list) parts.push(displayPath(file, base), bytes.get(file)!);
+  }
+  return cacheKey(parts);
+}
+
+/*
+ * The catalog as plain data for v8.serialize, and back. A network is its family, first
+ * address and prefix; a name pattern is its source (compiled again on the way back, as
+ * loading does); a Map is its entries. Anything else that is not plain data makes the
+ * catalog uncacheable rather than stored wrong.
+ */
+type Encoded = unknown;
+const TAG = '\u0000fwgen';
+
+function encode(value: unknown): Encoded {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'function' || typeof value === 'symbol') throw new Uncacheable();
+    return value;
+  }
+  if (value instanceof Cidr) return [TAG, 'cidr', value.family, value.first, value.prefix];
+  if (value instanceof Map) return [TAG, 'map', [...value].map(([k, v]) => [encode(k), encode(v)])];
+  if (Array.isArray(value)) return value.map(encode);
+  const proto = Object.getPrototypeOf(value);
+  if (isPattern(value)) return [TAG, 'pattern', value.source];
+  if (proto !== Object.prototype && proto !== null) throw new Uncacheable();
+  const out: Record<string, Encoded> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = encode(v);
+  return out;
+}
+
+function decode(value: Encoded): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    if (value[0] !== TAG) return value.map(decode);
+    switch (value[1]) {
+      case 'cidr':
+        return value[2] === 'ipv4' && typeof value[3] === 'number' ? Cidr.ipv4(value[3], value[4] as number) : Cidr.ipv6(value[3] as bigint, value[4] as number);
+      case 'map':
+        return new Map((value[2] as Array<[Encoded, Encoded]>).map(([k, v]) => [decode(k), decode(v)]));
+      case 'pattern': {
+        const p = compilePattern(value[2] as string);
+        if ('error' in p) throw new Uncacheable();
+        return p;
+      }
+      default:
+        throw new Uncacheable();
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = decode(v);
+  return out;
+}
+
+function isPattern(value: object): value is NamePattern {
+  const v = value as Partial<NamePattern>;
+  return typeof v.source === 'string' && typeof v.matches === 'function' && Object.keys(value).length === 2;
+}
+
+class Uncacheable extends Error {}
+
+export function encodeCatalog(catalog: Catalog): Buffer | undefined {
+  try {
+    return v8.serialize(encode(catalog));
+  } catch (err) {
+    if (err instanceof Uncacheable) return undefined;
+    throw err;
+  }
+}
+
+/** The catalog an entry holds, or undefined when it is not one this build wrote. */
+export function decodeCatalog(body: Buffer): Catalog | undefined {
+  try {
+    const catalog = decode(v8.deserialize(body)) as Catalog;
+    const ok =
+      typeof catalog === 'object' && catalog !== null && typeof catalog.root === 'string' &&
+      [catalog.deviceClasses, catalog.lists, catalog.vendors].every((m) => m instanceof Map);
+    return ok ? catalog : undefined;
+  } catch {
+    return undefined;
+  }
+}
