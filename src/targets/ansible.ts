@@ -1,12 +1,12 @@
 import { Document, Scalar, type ToStringOptions } from 'yaml';
-import { hostOrCidr } from '../net/addresses';
+import { hostOrCidr, type Family } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
 import { aws, securityGroups, type AwsOptions, type Permission } from './aws';
 import { Diagnostics } from './diagnostics';
 import { headerLines, ruleSummary } from './header';
 import { resolveOptions } from './options';
-import { ipRemote, isEmpty } from './remote-addresses';
+import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
 import { classesWithRules, programOnly, WINDOWS_HOSTS } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import { commentLine, oneLine } from './escape';
@@ -15,7 +15,7 @@ import { nftables, type NftOptions } from './nftables';
 import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import type { OutputFile, Target } from './types';
-import { windows, type WindowsOptions } from './windows';
+import { profileNames, windows, type WindowsOptions } from './windows';
 
 export interface AnsibleOptions {
   linux: 'nftables' | 'iptables';
@@ -106,19 +106,21 @@ function awsVars(policy: Policy): Record<string, unknown> {
   };
 }
 
-const WIN_PROTOCOL: Record<string, string> = { tcp: 'tcp', udp: 'udp', icmp: 'icmpv4' };
+/** Windows matches ICMP per family, as the .ps1 does: an ICMPv4 rule never holds IPv6 remotes. */
+const WIN_PROTOCOL: Record<string, string> = { tcp: 'tcp', udp: 'udp' };
+const WIN_ICMP: Record<Family, string> = { ipv4: 'icmpv4', ipv6: 'icmpv6' };
 
-/** Items for community.windows.win_firewall_rule, named and split as the .ps1 names them. */
+/**
+ * Items for community.windows.win_firewall_rule, named and split as the .ps1 names them. The
+ * play gives what every item shares (group, action, enabled, state); profiles are the names
+ * the module's own code accepts (domain, private, public: `any` fails there), so `Any` is all three.
+ */
 function windowsItems(policy: Policy, o: WindowsOptions, rule: Rule, diags: Diagnostics): Array<Record<string, unknown>> {
   const name = `fwgen-${policy.profile.name}-${rule.id}`;
   const common = {
-    group: o.group,
     description: oneLine(ruleSummary(rule)),
     direction: rule.direction === 'inbound' ? 'in' : 'out',
-    action: 'allow',
-    profiles: o.profiles.map((p) => p.toLowerCase()),
-    enabled: true,
-    state: 'present',
+    profiles: profileNames(o).map((p) => p.toLowerCase()),
   };
   if (programOnly(rule)) {
     return rule.programs.map((program, i) => ({ name: rule.programs.length > 1 ? `${name}.${i + 1}` : name, ...common, protocol: 'any', program }));
@@ -126,19 +128,25 @@ function windowsItems(policy: Policy, o: WindowsOptions, rule: Rule, diags: Diag
   const remote = ipRemote(policy, rule, diags, '');
   if (isEmpty(remote.addresses)) return [];
   const ports = rule.protocol === 'icmp' ? {} : { [rule.direction === 'inbound' ? 'localport' : 'remoteport']: rule.ports.map((p) => formatPort(p)).join(',') };
-  const addresses = [...remote.addresses.ipv4, ...remote.addresses.ipv6].map(hostOrCidr);
-  const parts = remoteParts(addresses);
+  const families = FAMILIES.filter((f) => remote.addresses[f].length > 0);
+  const groups =
+    rule.protocol === 'icmp'
+      ? families.map((f) => ({ suffix: families.length > 1 ? `.${WIN_ICMP[f]}` : '', protocol: WIN_ICMP[f], addresses: remote.addresses[f] }))
+      : [{ suffix: '', protocol: WIN_PROTOCOL[rule.protocol!]!, addresses: [...remote.addresses.ipv4, ...remote.addresses.ipv6] }];
   const programs = rule.programs.length > 0 ? rule.programs : [undefined];
-  return parts.flatMap((part, i) =>
-    programs.map((program, j) => ({
-      name: `${name}${parts.length > 1 ? `.part${i + 1}` : ''}${programs.length > 1 ? `.${j + 1}` : ''}`,
-      ...common,
-      protocol: WIN_PROTOCOL[rule.protocol!],
-      ...ports,
-      remoteip: part.join(','),
-      ...(program ? { program } : {}),
-    })),
-  );
+  return groups.flatMap((g) => {
+    const parts = remoteParts(g.addresses.map(hostOrCidr));
+    return parts.flatMap((part, i) =>
+      programs.map((program, j) => ({
+        name: `${name}${g.suffix}${parts.length > 1 ? `.part${i + 1}` : ''}${programs.length > 1 ? `.${j + 1}` : ''}`,
+        ...common,
+        protocol: g.protocol,
+        ...ports,
+        remoteip: part.join(','),
+        ...(program ? { program } : {}),
+      })),
+    );
+  });
 }
 
 /**
@@ -180,7 +188,13 @@ function windowsVars(policy: Policy): Record<string, unknown> {
     const diags = new Diagnostics(windows.id);
     classes[c] = { rules: policy.rules.filter((r) => r.deviceClass === c).flatMap((r) => windowsItems(policy, o, r, diags)) };
   }
-  return { fwgen_windows_group: o.group, fwgen_windows: classes };
+  return {
+    fwgen_windows_group: o.group,
+    // With drop the play sets the profiles' default actions to Block, as the .ps1 does; win_firewall takes the names capitalised.
+    fwgen_windows_policy: o.policy,
+    fwgen_windows_profiles: profileNames(o),
+    fwgen_windows: classes,
+  };
 }
 
 /** pfsensible's address syntax: [!]ALIAS, or any. */
@@ -380,7 +394,7 @@ const PLAYBOOKS: Record<string, { template: string; what: string }> = {
   linux: { template: 'linux-%s.yml.hbs', what: 'installs, validates and applies the Linux rule files, keeps them across reboots' },
   aws: { template: 'aws.yml.hbs', what: 'one security group per device class with amazon.aws.ec2_security_group; rules not in the vars are removed' },
   'aws-cloudformation': { template: 'aws-cloudformation.yml.hbs', what: 'the alternative AWS path: deploys aws/security-groups.cfn.json as a stack' },
-  windows: { template: 'windows.yml.hbs', what: 'Windows Firewall rules with community.windows.win_firewall_rule; removes fwgen rules no longer listed' },
+  windows: { template: 'windows.yml.hbs', what: 'Windows Firewall rules with community.windows.win_firewall_rule; removes fwgen rules no longer listed; with policy drop blocks the rest' },
   pfsense: { template: 'pfsense.yml.hbs', what: 'pfSense aliases and rules with pfsensible.core.pfsense_aggregate; removes only fwgen\'s own stale items' },
 };
 

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import type { Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
-import { formatPort } from '../net/ports';
-import { awsDescription, identifier } from './escape';
+import { awsDescription } from './escape';
 import { Diagnostics } from './diagnostics';
 import { allowEmptyOption, refuseEmpty, refuseNoFiles } from './empty-output';
 import { ruleSummary } from './header';
+import { RULE_GROUP_FILE } from './network-firewall';
 import { FAMILIES, ipRemote } from './remote-addresses';
 import { classesWithRules, programOnly } from './rule-selection';
 import { sharedBuild } from './shared-build';
@@ -37,119 +37,8 @@ export interface AwsView {
   json: string;
 }
 
-const NATIVE_HINT = 'network-firewall.rule-group.json matches it by name (TLS SNI on 443, HTTP Host on 80) in an AWS Network Firewall beside the security group.';
-const TLS_PORT = 443;
-const HTTP_PORT = 80;
-const VARIABLE_MAX = 32; // Network Firewall rule variable names
+const NATIVE_HINT = `${RULE_GROUP_FILE} matches it by name (TLS SNI on 443, HTTP Host on 80) in an AWS Network Firewall beside the security group.`;
 
-function covers(rule: Rule, port: number): boolean {
-  return rule.ports.some((p) => p.from <= port && port <= p.to);
-}
-
-/**
- * A Suricata content string: a host name is letters, digits, dots and hyphens; anything else
- * (a quote, a semicolon, a pipe) is written as |hex| so it stays inside the string.
- */
-function suricataContent(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9.-]/g, (c) => `|${Buffer.from(c).toString('hex').toUpperCase()}|`);
-}
-
-/** A Suricata msg: only characters with no meaning inside its quotes. */
-function suricataMsg(text: string): string {
-  return awsDescription(text).replace(/[;"\\|]/g, ' ');
-}
-
-interface NfwRules {
-  variables: Record<string, { Definition: string[] }>;
-  lines: string[];
-}
-
-/**
- * Suricata rules for the Network Firewall, per device class: TLS SNI on 443 and HTTP Host on
- * 80, each only where the catalog selects that port for the name. The class's own addresses
- * are the source, so a name one class may reach is not open to the others. Addresses the
- * class reaches on those ports without a name pass by address, so the drop rules at the end
- * (TLS to 443 and HTTP to 80 from the class, not passed above) do not cut them off.
- */
-function networkFirewallRulesOnce(policy: Policy, diags: Diagnostics): NfwRules {
-  const variables: NfwRules['variables'] = {};
-  const passes: string[] = [];
-  const drops: string[] = [];
-  const varName = (base: string): string => {
-    const stem = identifier(base).toUpperCase().replace(/^([^A-Z])/, 'V_$1');
-    let name = stem.slice(0, VARIABLE_MAX);
-    for (let n = 2; variables[name]; n++) name = `${stem.slice(0, VARIABLE_MAX - String(n).length - 1)}_${n}`;
-    return name;
-  };
-  for (const c of policy.deviceClasses) {
-    const rules = policy.rules.filter((r) => r.deviceClass === c.id && r.direction === 'outbound' && r.protocol === 'tcp');
-    if (!rules.some((r) => r.remote.names.length > 0)) continue;
-    const own = [...c.addresses.ipv4, ...c.addresses.ipv6];
-    let src = '$HOME_NET';
-    if (own.length > 0) {
-      src = `$${varName(`CLASS_${c.id}`)}`;
-      variables[src.slice(1)] = { Definition: own };
-    } else {
-      diags.add('warning', `device class ${c.id} has no addresses: its Network Firewall rules apply to every source in HOME_NET, so the names it may reach are open to all of them`);
-    }
-    const tlsNames = new Set<string>();
-    const httpNames = new Set<string>();
-    for (const rule of rules) {
-      const msg = suricataMsg(ruleSummary(rule));
-      for (const [port, names, proto] of [[TLS_PORT, tlsNames, 'tls'], [HTTP_PORT, httpNames, 'http']] as const) {
-        if (!covers(rule, port)) continue;
-        for (const n of rule.remote.names) names.add(`${n}|${msg}`);
-        const literal = [...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6];
-        if (literal.length > 0) {
-          const v = varName(`${rule.vendor}_${rule.service}_${c.id}`);
-          variables[v] = { Definition: literal };
-          passes.push(`pass ${proto} ${src} any -> $${v} ${port} (msg:"${msg} by address"; flow:to_server, established; sid:SID; rev:1;)`);
-        }
-      }
-      const other = rule.ports.filter((p) => !(p.from <= TLS_PORT && TLS_PORT <= p.to) && !(p.from <= HTTP_PORT && HTTP_PORT <= p.to));
-      if (rule.remote.names.length > 0 && other.length > 0) {
-        diags.add('warning', `${rule.id}: the Network Firewall rules match names by TLS SNI on 443 and HTTP Host on 80 only, so ${rule.remote.names.join(', ')} on tcp ${other.map((p) => formatPort(p)).join(', ')} stay matched by pinned addresses only`, rule);
-      }
-    }
-    for (const entry of [...tlsNames].sort()) {
-      const [name, msg] = entry.split('|') as [string, string];
-      const match = name.startsWith('*.') ? `content:"${suricataContent(name.slice(1))}"; nocase; endswith;` : `content:"${suricataContent(name)}"; nocase; startswith; endswith;`;
-      passes.push(`pass tls ${src} any -> $EXTERNAL_NET ${TLS_PORT} (tls.sni; ${match} msg:"${msg}"; flow:to_server, established; sid:SID; rev:1;)`);
-    }
-    for (const entry of [...httpNames].sort()) {
-      const [name, msg] = entry.split('|') as [string, string];
-      // http.host is lower-cased by Suricata, so no nocase.
-      const match = name.startsWith('*.') ? `content:"${suricataContent(name.slice(1))}"; endswith;` : `content:"${suricataContent(name)}"; startswith; endswith;`;
-      passes.push(`pass http ${src} any -> $EXTERNAL_NET ${HTTP_PORT} (http.host; ${match} msg:"${msg}"; flow:to_server, established; sid:SID; rev:1;)`);
-    }
-    drops.push(`drop tls ${src} any -> $EXTERNAL_NET ${TLS_PORT} (msg:"fwgen ${suricataMsg(c.id)}: TLS to a name not allowed"; flow:to_server, established; sid:SID; rev:1;)`);
-    drops.push(`drop http ${src} any -> $EXTERNAL_NET ${HTTP_PORT} (msg:"fwgen ${suricataMsg(c.id)}: HTTP to a name not allowed"; flow:to_server, established; sid:SID; rev:1;)`);
-  }
-  for (const rule of policy.rules) {
-    if (rule.direction === 'outbound' && rule.protocol !== 'tcp' && rule.remote.names.length > 0) {
-      diags.add('warning', `${rule.id}: the Network Firewall sees names only in TLS SNI and HTTP Host, so ${rule.remote.names.join(', ')} on ${rule.protocol ?? 'a program'} stay matched by pinned addresses only`, rule);
-    }
-  }
-  let sid = 0;
-  const lines = [...passes, ...drops].map((l) => l.replace('sid:SID', `sid:${++sid}`));
-  return { variables, lines };
-}
-
-function ruleGroup(policy: Policy, nfw: NfwRules): unknown {
-  return {
-    RuleGroupName: `fwgen-${policy.profile.name}-domains`,
-    Type: 'STATEFUL',
-    Capacity: Math.max(100, nfw.lines.length * 2),
-    Description: awsDescription(
-      `fwgen: the host names profile ${policy.profile.name} allows out per device class, TLS SNI on 443 and HTTP Host on 80 as the catalog selects them. Generated from ${policy.profile.file}.`,
-      512,
-    ),
-    RuleGroup: {
-      RuleVariables: { IPSets: nfw.variables },
-      RulesSource: { RulesString: nfw.lines.join('\n') },
-    },
-  };
-}
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
 /** One rule's CIDRs of one family on one port range: what it puts into its class's group. */
@@ -220,14 +109,9 @@ function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics
 // files(), check(), view() and the CloudFormation template all ask for the same class's
 // permissions; the options do not change them. Callers only read what comes back.
 const sharedPermissions = sharedBuild('aws', (policy, _o: null, c, diags) => permissionsOnce(policy, c!, diags));
-const sharedNetworkFirewall = sharedBuild('aws', (policy, _o: null, _scope, diags) => networkFirewallRulesOnce(policy, diags));
 
 function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
   return sharedPermissions(policy, null, deviceClass, diags);
-}
-
-function networkFirewallRules(policy: Policy, diags: Diagnostics): NfwRules {
-  return sharedNetworkFirewall(policy, null, undefined, diags);
 }
 
 type RuleCounts = Record<'ingress' | 'egress', Record<Family, number>>;
@@ -384,8 +268,7 @@ export const aws: Target<AwsOptions, AwsView> = {
   id: 'aws',
   describe: 'IpPermissions JSON per device class for the AWS CLI, and a CloudFormation template with one security group each',
   apply:
-    'aws ec2 authorize-security-group-ingress --group-id sg-... --ip-permissions file://CLASS.ingress.json (likewise egress); or deploy security-groups.cfn.json; ' +
-    'aws network-firewall create-rule-group --cli-input-json file://network-firewall.rule-group.json',
+    'aws ec2 authorize-security-group-ingress --group-id sg-... --ip-permissions file://CLASS.ingress.json (likewise egress); or deploy security-groups.cfn.json',
   options: {
     groupName: { describe: 'name prefix (Name tag) of the security groups', default: (p: Policy) => `fwgen-${p.profile.name}` },
     vpcId: { describe: 'default of the template\'s VpcId parameter (empty: asked at deploy time)', default: '' },
@@ -398,9 +281,6 @@ export const aws: Target<AwsOptions, AwsView> = {
       { path: `${c}.egress.json`, template: 'document.json.hbs', scope: `${c}|egress` },
     ]);
     files.push({ path: 'security-groups.cfn.json', template: 'document.json.hbs', scope: 'cfn' });
-    if (networkFirewallRules(policy, new Diagnostics(aws.id)).lines.length > 0) {
-      files.push({ path: 'network-firewall.rule-group.json', template: 'document.json.hbs', scope: 'network-firewall' });
-    }
     return files;
   },
   check(policy, o) {
@@ -421,12 +301,10 @@ export const aws: Target<AwsOptions, AwsView> = {
     }
     if (classes.length === 0) refuseNoFiles(diags, policy, aws.id, o.allowEmpty, 'no device class has rules');
     else refuseEmpty(diags, aws.id, o.allowEmpty, 'the aws output', total, 'deny all traffic of every security group');
-    networkFirewallRules(policy, diags);
     return diags.list();
   },
   view(policy, o, file) {
     if (file.scope === 'cfn') return { json: JSON.stringify(template(policy, o), null, 2) };
-    if (file.scope === 'network-firewall') return { json: JSON.stringify(ruleGroup(policy, networkFirewallRules(policy, new Diagnostics(aws.id))), null, 2) };
     const [c, dir] = file.scope.split('|') as [string, 'ingress' | 'egress'];
     return { json: JSON.stringify(stripEmpty(permissionsFor(policy, c, new Diagnostics(aws.id))[dir]), null, 2) };
   },

@@ -27,6 +27,8 @@ export interface OutputFile {
   scope: string;
   /** The same as data, for another target to read (the Linux files the ansible target installs). */
   holds?: FileScope;
+  /** The part of a composed target that makes the file (parts.ts); none: the target itself. */
+  part?: string;
 }
 
 /** Which part of the policy a file holds: the device class it is for (none: the gateway), and which of its files. */
@@ -44,6 +46,19 @@ export interface Target<O, V> {
   files(policy: Policy, o: O): OutputFile[];
   check(policy: Policy, o: O): Diagnostic[];
   view(policy: Policy, o: O, file: OutputFile): V;
+}
+
+/**
+ * A generator of its own whose files a target writes beside its own, in its folder and under
+ * its name (the Network Firewall rule group in the aws target's). It takes no options.
+ */
+export interface TargetPart<V> {
+  id: string;
+  /** How the user applies its files, appended to the target's own. */
+  apply: string;
+  files(policy: Policy): OutputFile[];
+  check(policy: Policy): Diagnostic[];
+  view(policy: Policy, file: OutputFile): V;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

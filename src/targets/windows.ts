@@ -40,7 +40,7 @@ export interface WindowsView {
 }
 
 /** Set-NetFirewallProfile names profiles one by one; New-NetFirewallRule's 'Any' means all three. */
-function profileNames(o: WindowsOptions): string[] {
+export function profileNames(o: WindowsOptions): string[] {
   return o.profiles.includes('Any') ? ['Domain', 'Private', 'Public'] : [...o.profiles].sort();
 }
 
