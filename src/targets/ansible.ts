@@ -52,6 +52,8 @@ interface LinuxFiles {
   rules: string[];
   ipsets?: string;
   dnsmasq?: string;
+  /** nftables: the table the file replaces, which the play lists to see whether the kernel's rules moved. */
+  table?: string;
 }
 
 /** An Ansible group name for a site or class: letters, digits and underscores. */
@@ -65,11 +67,11 @@ function siblingOptions<O>(policy: Policy, target: Target<O, unknown>): O {
 
 function linuxFiles(policy: Policy, which: 'nftables' | 'iptables'): Record<string, LinuxFiles> {
   const scopes: Record<string, LinuxFiles> = {};
-  const files: OutputFile[] =
-    which === 'nftables' ? nftables.files(policy, siblingOptions<NftOptions>(policy, nftables)) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
+  const nft = siblingOptions<NftOptions>(policy, nftables);
+  const files: OutputFile[] = which === 'nftables' ? nftables.files(policy, nft) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
   for (const f of files) {
     const holds = f.holds!;
-    const entry = (scopes[holds.deviceClass ?? 'gateway'] ??= { rules: [] });
+    const entry = (scopes[holds.deviceClass ?? 'gateway'] ??= which === 'nftables' ? { rules: [], table: nft.table } : { rules: [] });
     if (holds.part === 'rules') entry.rules.push(f.path);
     else entry[holds.part] = f.path;
   }
@@ -432,6 +434,8 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
       files.push({ path: `${id}.yml`, template: PLAYBOOKS[id]!.template.replace('%s', p.linux?.target ?? ''), scope: `play|${id}` });
       files.push({ path: `vars/${id}.yml`, template: 'document.yml.hbs', scope: `vars|${id}` });
     }
+    // The apply step both Linux plays import: enable the boot unit, apply with a rollback guard.
+    if (p.linux) files.push({ path: 'tasks/linux-apply.yml', template: 'linux-apply.yml.hbs', scope: 'tasks|linux-apply' });
     if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation']!.template, scope: 'play|aws-cloudformation' });
     // The play's own module, found by Ansible in the library/ folder beside the playbook.
     if (p.pfsense) files.push({ path: 'library/fwgen_pfsense_owned.py', template: 'fwgen_pfsense_owned.py.hbs', scope: 'library' });
@@ -466,6 +470,14 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
     if (kind === 'vars') {
       const doc = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : p[id as 'aws' | 'windows' | 'pfsense'];
       return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir).`]), yaml: varsYaml(doc) };
+    }
+    if (kind === 'tasks') {
+      return {
+        header: header(policy, ['Holds: the tasks linux.yml imports: enable the boot unit, then apply the rules with a rollback guard.']),
+        site: playbookWord(policy.profile.name),
+        group: playbookWord(groupName(site, 'linux')),
+        imports: [],
+      };
     }
     if (kind === 'play') {
       return { header: header(policy, [`Holds: a playbook that ${PLAYBOOKS[id!]!.what}.`, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']), site: playbookWord(policy.profile.name), group: playbookWord(groupName(site, id === 'aws-cloudformation' ? 'aws' : id!)), imports: [] };

@@ -91,13 +91,14 @@ export interface PlayResult {
 }
 
 /** Runs ansible-playbook (optionally inside a named network namespace) and reads the recap. */
-export function playbook(args: string[], opts: { netns?: string; env?: Record<string, string>; cwd?: string } = {}): PlayResult {
-  const cmd = opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'ansible-playbook', ...args] : ['ansible-playbook', ...args];
+export function playbook(args: string[], opts: { netns?: string; env?: Record<string, string>; cwd?: string; wrap?: string[] } = {}): PlayResult {
+  // wrap: a command the run goes through first (e.g. unshare -m with a bind mount), which ends by running its arguments.
+  const cmd = [...(opts.wrap ?? []), ...(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'ansible-playbook', ...args] : ['ansible-playbook', ...args])];
   const scratch = tempDir('fwgen-ansible-tmp-');
   const r = spawnSync(cmd[0]!, cmd.slice(1), {
     encoding: 'utf8',
     cwd: opts.cwd,
-    timeout: 120_000,
+    timeout: 240_000,
     env: {
       ...process.env,
       ANSIBLE_COLLECTIONS_PATH: collectionsPath,

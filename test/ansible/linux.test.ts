@@ -87,7 +87,7 @@ describe('Linux playbooks applied in a network namespace', () => {
       expect(ns.run(['nft', 'list', 'ruleset'])).toBe(before);
       const dry = run(s, ns.name, root, ['--check', '--diff']);
       expect(dry.status).not.toBe(0);
-      expect(dry.output).toMatch(/Check the rule file with nft -c[\s\S]*fatal/);
+      expect(dry.output).toMatch(/Load the rule file in a throwaway network namespace[\s\S]*fatal/);
     }, 300_000);
   });
 
