@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { formatLocation } from './errors';
+import { formatLocation, UsageError } from './errors';
 import { escapeUnsafe } from './unsafe-chars';
 import { buildPolicy } from './policy/build';
 import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from './policy/snapshot';
@@ -13,9 +13,9 @@ import { renderPolicy, type RenderedFile, type RenderResult } from './targets/re
 import type { AnyTarget, Diagnostic } from './targets/types';
 import type { Profile } from './catalog/profile';
 import type { Catalog } from './catalog/types';
-import { loadSite } from './workspace/sites';
+import { loadSite } from './site/load';
 
-export class UnknownTargetError extends Error {}
+export class UnknownTargetError extends UsageError {}
 
 export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
   if (!ids || ids.length === 0) return targets;

@@ -5,7 +5,7 @@ import { InputError } from '../errors';
 import { SNAPSHOT_FILE, type PolicySnapshot } from '../policy/snapshot';
 import { snapshotPath } from '../render-site';
 import { targets } from '../targets/registry';
-import { loadWorkspace } from '../workspace/config';
+import { loadWorkspace } from '../site/workspace-file';
 import { renderFleetParallel } from '../workspace/fleet-workers';
 import { siteFilesOf, type OpenWorkspace } from '../workspace/sites';
 import { openBase } from './base-tree';

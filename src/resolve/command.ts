@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { reviewPolicy } from '../policy/build';
-import { loadSite } from '../workspace';
+import { loadSite } from '../site/load';
 import { formatLock, lockPathFor, readLock, writeLockAtomically, type Lock } from './lock';
 import { resolveNames } from './resolver';
 import { fileSystemError } from '../fs';

@@ -115,4 +115,3 @@ export function loadWorkspace(file: string, shippedCatalog: string = bundledCata
   return { root, file: path.resolve(file), sites: raw.sites, catalogLayers: [shippedCatalog, ...layers], output };
 }
 
-export { isInside };
