@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors';
+import { formatLocation, UsageError } from '../errors';
+import type { Policy } from '../policy/types';
 import type * as OutputModule from '../output';
 import type * as RenderModule from '../render-site';
 import type * as AnsibleModule from '../targets/ansible';
@@ -58,6 +59,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
   }
   if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
   const result = renderLib.renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
+  refuseUnusedTargets(a, [result.policy], chosen);
   const errors = printDiagnostics(result.diagnostics, io);
   if (errors > 0) {
     reportNothingWritten(errors, io);
@@ -87,6 +89,7 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
     allowUnresolved: a.allowUnresolved as boolean,
     sweep: sites.length === 0 ? output : undefined,
   });
+  refuseUnusedTargets(a, fleet.policies, chosen);
   const errors = printDiagnostics(fleet.diagnostics, io);
   if (errors > 0) {
     reportNothingWritten(errors, io);
@@ -96,4 +99,17 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
   writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
   io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;
+}
+
+/**
+ * --target naming only targets that none of the sites rendered uses: nothing would be
+ * written, which reads as success. Said with where the site's list is.
+ */
+function refuseUnusedTargets(a: Args, policies: Policy[], chosen: AnyTarget[]): void {
+  if (a.target === undefined || policies.length === 0) return;
+  if (policies.some((p) => renderLib.siteTargets(p.profile, chosen).length > 0)) return;
+  const named = chosen.map((t) => t.id).join(', ');
+  if (policies.length > 1) throw new UsageError(`no site of the workspace uses --target ${named} (each site's targets: profile.targets, or targets in fwgen.yaml)`);
+  const { name, uses } = policies[0]!.profile;
+  throw new UsageError(`site ${name} does not use --target ${named}: its targets are ${uses!.ids.join(', ')} (${formatLocation(uses!.origin)})`);
 }

@@ -227,6 +227,7 @@ export function buildReviewed(
       environments: profile.environments,
       description: profile.description,
       targets: profile.targets,
+      ...(profile.uses ? { uses: profile.uses } : {}),
     },
     vendors: [...new Map(selection.flows.map((s) => [s.vendor.id, s.vendor]))]
       .filter(([id]) => rules.some((r) => r.vendor === id))

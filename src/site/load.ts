@@ -23,7 +23,7 @@ export function loadSite(catalogSource: string, profileFile: string): { catalog:
   if (fs.existsSync(catalogSource) && fs.statSync(catalogSource).isFile()) {
     const ws = loadWorkspace(catalogSource);
     const { catalog } = loadCatalogLayers(ws.catalogLayers, [], ws.root);
-    return { catalog, profile: loadProfile(profileFile, catalog, ws.root), base: ws.root };
+    return { catalog, profile: loadProfile(profileFile, catalog, ws.root, { targets: ws.targets }), base: ws.root };
   }
   const base = baseFor(profileFile);
   const catalog = loadCatalog(catalogSource, [], base);

@@ -61,7 +61,7 @@ function uniqueProfiles(ws: OpenWorkspace, siteFiles: string[]): Array<Profile &
   const names = new Map<string, string>();
   const clashes: LocatedIssue[] = [];
   const profiles = siteFiles.map((file) => {
-    const profile = loadProfile(file, ws.catalog, ws.root);
+    const profile = loadProfile(file, ws.catalog, ws.root, { targets: ws.targets });
     const earlier = names.get(profile.name);
     if (earlier !== undefined) {
       clashes.push(profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`));
