@@ -21,7 +21,9 @@ export function builder(y: Argv) {
     .option('timeout', { type: 'number', default: 2000, describe: 'milliseconds per query attempt' })
     .option('tries', { type: 'number', default: 3, describe: 'attempts per query' })
     .option('concurrency', { type: 'number', default: 8, describe: 'names looked up at once' })
-    .option('note', { type: 'string', describe: 'a line for the lock header (kept on later runs)' });
+    .option('note', { type: 'string', describe: 'a line for the lock header (kept on later runs)' })
+    .option('migrate', { type: 'boolean', default: false, describe: 'rewrite lock files an earlier fwgen wrote as current ones, keeping their addresses; looks nothing up' })
+    .example('$0 resolve --migrate', 'after an upgrade: keep the reviewed addresses of version-1 locks');
 }
 
 export async function handler(a: Args, io: Io): Promise<number> {
@@ -37,6 +39,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
   if (a.profile !== undefined) profiles = [a.profile as string];
   else if (ws) profiles = sitesLib.pickSites(ws, sites);
   else throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
+  if (a.migrate) return migrate(profiles, ws ? () => ws.file : (p) => catalogFor(a, p), io);
   let failed = false;
   for (const profile of profiles) {
     const report = await resolveLib.resolveProfile({
@@ -60,4 +63,14 @@ export async function handler(a: Args, io: Io): Promise<number> {
     }
   }
   return failed ? EXIT.error : EXIT.ok;
+}
+
+function migrate(profiles: string[], catalogOf: (profile: string) => string, io: Io): number {
+  for (const profile of profiles) {
+    const r = resolveLib.migrateProfileLock({ catalog: catalogOf(profile), profile });
+    if (r.from === undefined) io.err(`${profile}: no lock file to migrate (fwgen resolve makes one)\n`);
+    else if (r.from === resolveLib.LOCK_VERSION) io.err(`${r.lockFile} is current (version ${r.from}); left as it was\n`);
+    else io.err(`wrote ${r.lockFile}: version ${r.from} to ${resolveLib.LOCK_VERSION}, ${r.names} name${r.names === 1 ? '' : 's'} and their addresses kept\n`);
+  }
+  return EXIT.ok;
 }
