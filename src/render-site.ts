@@ -1,10 +1,9 @@
 import * as path from 'node:path';
 import { formatLocation, UsageError } from './errors';
 import { escapeUnsafe } from './unsafe-chars';
-import { buildPolicy } from './policy/build';
 import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from './policy/snapshot';
 import type { Policy } from './policy/types';
-import { addressBookFor } from './resolve/address-book';
+import { buildSitePolicy } from './resolve/address-book';
 import { FAMILIES, lockPathFor, readLock } from './resolve/lock';
 import { lockableNames, selectionDigest } from './resolve/update-lock';
 import { targetById, targets } from './targets/registry';
@@ -57,8 +56,7 @@ export function renderProfile(
   chosen: AnyTarget[],
   allowUnresolved = false,
 ): SiteRender {
-  const book = addressBookFor(profileFile);
-  const policy = buildPolicy(catalog, profile, book, allowUnresolved);
+  const { policy, book } = buildSitePolicy(catalog, profile, profileFile, allowUnresolved);
   const result = renderPolicy(policy, siteTargets(profile, chosen), profile.targets);
   result.diagnostics.unshift(...policyDiagnostics(policy));
   const digest = selectionDigest(lockableNames(policy));

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import type * as ResolveModule from '../resolve/command';
 import type * as ServersModule from '../resolve/servers';
+import type * as FleetModule from '../workspace/fleet';
 import type * as SitesModule from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
 import { lazy } from './lazy';
@@ -11,6 +12,7 @@ import { catalogFor, workspaceOf } from './workspace-of';
 const resolveLib = lazy<typeof ResolveModule>(() => require('../resolve/command'));
 const serversLib = lazy<typeof ServersModule>(() => require('../resolve/servers'));
 const sitesLib = lazy<typeof SitesModule>(() => require('../workspace/sites'));
+const fleetLib = lazy<typeof FleetModule>(() => require('../workspace/fleet'));
 
 export function builder(y: Argv) {
   return withWorkspace(withCatalog(y))
@@ -37,7 +39,11 @@ export async function handler(a: Args, io: Io): Promise<number> {
   const sites = (a.sites as string[] | undefined) ?? [];
   let profiles: string[];
   if (a.profile !== undefined) profiles = [a.profile as string];
-  else if (ws) profiles = sitesLib.pickSites(ws, sites);
+  else if (ws) {
+    profiles = sitesLib.pickSites(ws, sites);
+    // Two sites of one name are refused before any lookup, as render refuses them.
+    fleetLib.assertUniqueSiteNames(ws, profiles);
+  }
   else throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
   if (a.migrate) return migrate(profiles, ws ? () => ws.file : (p) => catalogFor(a, p), io);
   let failed = false;

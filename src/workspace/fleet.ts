@@ -56,16 +56,27 @@ export function renderFleet(
   return out;
 }
 
+/**
+ * Notes a site's name in `names` (name → profile file); a name already there is an issue at
+ * this profile's name naming the other file: the two would share an output folder.
+ */
+export function nameClash(names: Map<string, string>, profile: Profile): LocatedIssue | undefined {
+  const earlier = names.get(profile.name);
+  if (earlier === undefined) {
+    names.set(profile.name, profile.file);
+    return undefined;
+  }
+  return profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`);
+}
+
 /** The sites' profiles; two sites with one name (they would share an output folder) are an error. */
 function uniqueProfiles(ws: OpenWorkspace, siteFiles: string[]): Array<Profile & { path: string }> {
   const names = new Map<string, string>();
   const clashes: LocatedIssue[] = [];
   const profiles = siteFiles.map((file) => {
     const profile = loadProfile(file, ws.catalog, ws.root, { targets: ws.targets });
-    const earlier = names.get(profile.name);
-    if (earlier !== undefined) {
-      clashes.push(profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`));
-    } else names.set(profile.name, profile.file);
+    const clash = nameClash(names, profile);
+    if (clash) clashes.push(clash);
     return { ...profile, path: file };
   });
   if (clashes.length > 0) throw new InputError(clashes);
