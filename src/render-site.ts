@@ -55,8 +55,9 @@ export function renderProfile(
   profileFile: string,
   chosen: AnyTarget[],
   allowUnresolved = false,
+  refuseLockOuts = true,
 ): SiteRender {
-  const { policy, book } = buildSitePolicy(catalog, profile, profileFile, allowUnresolved);
+  const { policy, book } = buildSitePolicy(catalog, profile, profileFile, allowUnresolved, refuseLockOuts);
   const result = renderPolicy(policy, siteTargets(profile, chosen), profile.targets);
   result.diagnostics.unshift(...policyDiagnostics(policy));
   const digest = selectionDigest(lockableNames(policy));

@@ -78,8 +78,13 @@ export function buildPolicy(catalog: Catalog, profile: Profile, book: AddressBoo
  * The policy with lock-outs left unanswered, not refused: for what needs only its rules and
  * names (resolve pins names before the profile's answers are written; explain shows them).
  */
-export function reviewPolicy(catalog: Catalog, profile: Profile, book: AddressBook = emptyAddressBook): { policy: Policy; lockOuts: CheckFinding[] } {
-  return buildReviewed(catalog, profile, select(catalog, profile), book);
+export function reviewPolicy(
+  catalog: Catalog,
+  profile: Profile,
+  book: AddressBook = emptyAddressBook,
+  allowUnresolved = false,
+): { policy: Policy; lockOuts: CheckFinding[] } {
+  return buildReviewed(catalog, profile, select(catalog, profile), book, allowUnresolved);
 }
 
 /**

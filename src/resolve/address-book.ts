@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { InputError, sortIssues, type LocatedIssue } from '../errors';
-import { buildPolicy } from '../policy/build';
+import { buildPolicy, reviewPolicy } from '../policy/build';
 import { emptyAddressBook, type AddressBook, type Policy } from '../policy/types';
 import { lockPathFor, readLock } from './lock';
 
@@ -17,8 +17,16 @@ export function addressBookFor(profileFile: string): AddressBook {
  * A site's policy with its lock, every problem at once: a lock that cannot be read is
  * reported together with what the profile and the policy get wrong, not instead of it. Its
  * names then count as unresolved, so the broken lock is not said again once per name.
+ * `refuseLockOuts: false` builds a policy whose lock-outs the profile has yet to answer (the
+ * base side of a diff: what was approved is compared, not refused again).
  */
-export function buildSitePolicy(catalog: Catalog, profile: Profile, profileFile: string, allowUnresolved = false): { policy: Policy; book: AddressBook } {
+export function buildSitePolicy(
+  catalog: Catalog,
+  profile: Profile,
+  profileFile: string,
+  allowUnresolved = false,
+  refuseLockOuts = true,
+): { policy: Policy; book: AddressBook } {
   let book = emptyAddressBook;
   const lockIssues: LocatedIssue[] = [];
   try {
@@ -29,7 +37,8 @@ export function buildSitePolicy(catalog: Catalog, profile: Profile, profileFile:
   }
   let policy: Policy;
   try {
-    policy = buildPolicy(catalog, profile, book, allowUnresolved || lockIssues.length > 0);
+    const unresolvedOk = allowUnresolved || lockIssues.length > 0;
+    policy = refuseLockOuts ? buildPolicy(catalog, profile, book, unresolvedOk) : reviewPolicy(catalog, profile, book, unresolvedOk).policy;
   } catch (err) {
     if (err instanceof InputError && lockIssues.length > 0) throw new InputError(sortIssues([...lockIssues, ...err.issues]));
     throw err;

@@ -25,6 +25,14 @@ export interface FleetRender {
   policies: Policy[];
 }
 
+export interface FleetOptions {
+  allowUnresolved?: boolean;
+  /** False for the base side of a diff: a lock-out its profile had not answered is compared, not refused. */
+  refuseLockOuts?: boolean;
+  /** The output folder, when every site is rendered: folders of sites that are gone are owned too. */
+  sweep?: string;
+}
+
 /**
  * Renders many sites against one loaded catalog. With `sweep` (the output folder, when every
  * site is rendered), folders there that belong to no site any more are owned too, so they
@@ -34,13 +42,13 @@ export function renderFleet(
   ws: OpenWorkspace,
   siteFiles: string[],
   chosen: AnyTarget[],
-  opts: { allowUnresolved?: boolean; sweep?: string } = {},
+  opts: FleetOptions = {},
 ): FleetRender {
   const out: FleetRender = { files: [], diagnostics: [], owned: [], policies: [] };
   const names = new Set<string>();
   for (const profile of uniqueProfiles(ws, siteFiles)) {
     names.add(profile.name);
-    const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false);
+    const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false, opts.refuseLockOuts ?? true);
     out.files.push(...r.files, r.snapshot);
     out.diagnostics.push(...r.diagnostics.map((d) => ({ ...d, site: profile.name })));
     out.policies.push(r.policy);
