@@ -2,24 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
-import type * as OutputModule from '../output';
-import type * as AnsibleModule from '../targets/ansible';
-import type * as RegistryModule from '../targets/registry';
-import type * as ExamplesModule from '../workspace/examples';
-import type * as FleetModule from '../workspace/fleet-workers';
-import type * as SitesModule from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { ansibleLib, examplesLib, fleetWorkersLib, outputLib, registryLib, sitesLib } from './libraries';
 import { checkWholeNumbers, withWorkspace } from './options';
 import { printDiagnostics, reportSummary } from './report';
 import { workspaceOf } from './workspace-of';
-
-const registryLib = lazy<typeof RegistryModule>(() => require('../targets/registry'));
-const outputLib = lazy<typeof OutputModule>(() => require('../output'));
-const sitesLib = lazy<typeof SitesModule>(() => require('../workspace/sites'));
-const examplesLib = lazy<typeof ExamplesModule>(() => require('../workspace/examples'));
-const fleetLib = lazy<typeof FleetModule>(() => require('../workspace/fleet-workers'));
-const ansibleLib = lazy<typeof AnsibleModule>(() => require('../targets/ansible'));
 
 export function builder(y: Argv) {
   return withWorkspace(y)
@@ -41,7 +28,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
     ws = sitesLib.openWorkspace(examplesLib.examplesWorkspaceFile);
   }
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await fleetLib.renderFleetParallel(ws, ws.siteFiles, registryLib.targets, { sweep: output });
+  const fleet = await fleetWorkersLib.renderFleetParallel(ws, ws.siteFiles, registryLib.targets, { sweep: output });
   // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
   const errors = printDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
   if (errors > 0) return EXIT.error;

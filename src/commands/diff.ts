@@ -1,12 +1,9 @@
 import type { Argv } from 'yargs';
-import type * as DiffModule from '../diff';
 import { UsageError } from '../errors';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { diffLib } from './libraries';
 import { withWorkspace } from './options';
 import { workspaceOf } from './workspace-of';
-
-const diffLib = lazy<typeof DiffModule>(() => require('../diff'));
 
 export function builder(y: Argv) {
   return withWorkspace(y)

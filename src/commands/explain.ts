@@ -1,13 +1,8 @@
 import type { Argv } from 'yargs';
-import type * as ExplainModule from '../report/explain';
-import type * as SiteModule from '../site/load';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { explainLib, siteLib } from './libraries';
 import { withCatalog } from './options';
 import { catalogFor } from './workspace-of';
-
-const siteLib = lazy<typeof SiteModule>(() => require('../site/load'));
-const explainLib = lazy<typeof ExplainModule>(() => require('../report/explain'));
 
 export function builder(y: Argv) {
   return withCatalog(y).option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'a site profile' });

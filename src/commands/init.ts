@@ -1,10 +1,7 @@
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
-import type * as InitModule from '../workspace/init';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
-
-const initLib = lazy<typeof InitModule>(() => require('../workspace/init'));
+import { initLib } from './libraries';
 
 export function builder(y: Argv) {
   return y

@@ -1,20 +1,11 @@
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
-import type * as OutputModule from '../output';
-import type * as RenderModule from '../render-site';
-import type * as AnsibleModule from '../targets/ansible';
-import type * as RegistryModule from '../targets/registry';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { ansibleLib, outputLib, registryLib, renderLib } from './libraries';
 import { withCatalog } from './options';
 import { printDiagnostics, reportNothingWritten } from './report';
 import { catalogFor } from './workspace-of';
-
-const registryLib = lazy<typeof RegistryModule>(() => require('../targets/registry'));
-const renderLib = lazy<typeof RenderModule>(() => require('../render-site'));
-const outputLib = lazy<typeof OutputModule>(() => require('../output'));
-const ansibleLib = lazy<typeof AnsibleModule>(() => require('../targets/ansible'));
 
 export function builder(y: Argv) {
   return withCatalog(y)

@@ -1,21 +1,8 @@
 import type { Argv } from 'yargs';
-import type * as CatalogModule from '../catalog/load-catalog';
-import type * as SelectModule from '../policy/select';
-import type * as FlowsModule from '../report/flows';
-import type * as SiteModule from '../site/load';
-import type * as WorkspaceFileModule from '../site/workspace-file';
-import type * as SitesModule from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { catalogLib, flowsLib, selectLib, siteLib, sitesLib, workspaceFileLib } from './libraries';
 import { catalogGiven, catalogOf, withCatalog } from './options';
 import { catalogFor } from './workspace-of';
-
-const siteLib = lazy<typeof SiteModule>(() => require('../site/load'));
-const selectLib = lazy<typeof SelectModule>(() => require('../policy/select'));
-const flowsLib = lazy<typeof FlowsModule>(() => require('../report/flows'));
-const catalogLib = lazy<typeof CatalogModule>(() => require('../catalog/load-catalog'));
-const workspaceFileLib = lazy<typeof WorkspaceFileModule>(() => require('../site/workspace-file'));
-const sitesLib = lazy<typeof SitesModule>(() => require('../workspace/sites'));
 
 export function builder(y: Argv) {
   return withCatalog(y)

@@ -1,22 +1,9 @@
-import type * as CryptoModule from 'node:crypto';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
-import type * as FeedsCommandModule from '../feeds/command';
-import type * as FeedsFetchModule from '../feeds/fetch';
-import type * as FeedsLayersModule from '../feeds/layers';
-import type * as FeedsReportModule from '../feeds/report';
-import type * as FeedsUpdateModule from '../feeds/update';
 import { EXIT, type Args, type Io, type Wire } from './command';
-import { lazy } from './lazy';
+import { cryptoLib, feedsCommandLib, feedsFetchLib, feedsLayersLib, feedsReportLib, feedsUpdateLib } from './libraries';
 import { checkWholeNumbers, withCatalog, withWorkspace } from './options';
 import { workspaceOf } from './workspace-of';
-
-const cryptoLib = lazy<typeof CryptoModule>(() => require('node:crypto'));
-const feedsCommandLib = lazy<typeof FeedsCommandModule>(() => require('../feeds/command'));
-const feedsFetchLib = lazy<typeof FeedsFetchModule>(() => require('../feeds/fetch'));
-const feedsLayersLib = lazy<typeof FeedsLayersModule>(() => require('../feeds/layers'));
-const feedsReportLib = lazy<typeof FeedsReportModule>(() => require('../feeds/report'));
-const feedsUpdateLib = lazy<typeof FeedsUpdateModule>(() => require('../feeds/update'));
 
 /** `lists` only groups its subcommands. */
 export function builder(y: Argv, wire: Wire) {

@@ -2,26 +2,13 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { formatLocation, UsageError } from '../errors';
 import type { Policy } from '../policy/types';
-import type * as OutputModule from '../output';
-import type * as RenderModule from '../render-site';
-import type * as AnsibleModule from '../targets/ansible';
-import type * as RegistryModule from '../targets/registry';
 import type { AnyTarget } from '../targets/types';
-import type * as FleetModule from '../workspace/fleet-workers';
-import type * as SitesModule from '../workspace/sites';
 import type { OpenWorkspace } from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { ansibleLib, fleetWorkersLib, outputLib, registryLib, renderLib, sitesLib } from './libraries';
 import { checkWholeNumbers, withCatalog, withWorkspace } from './options';
 import { printDiagnostics, reportNothingWritten, writeAndReport } from './report';
 import { catalogFor, workspaceOf } from './workspace-of';
-
-const registryLib = lazy<typeof RegistryModule>(() => require('../targets/registry'));
-const renderLib = lazy<typeof RenderModule>(() => require('../render-site'));
-const outputLib = lazy<typeof OutputModule>(() => require('../output'));
-const sitesLib = lazy<typeof SitesModule>(() => require('../workspace/sites'));
-const fleetLib = lazy<typeof FleetModule>(() => require('../workspace/fleet-workers'));
-const ansibleLib = lazy<typeof AnsibleModule>(() => require('../targets/ansible'));
 
 export function builder(y: Argv) {
   return withWorkspace(withCatalog(y))
@@ -85,7 +72,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
 /** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
 async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await fleetLib.renderFleetParallel(ws, sitesLib.pickSites(ws, sites), chosen, {
+  const fleet = await fleetWorkersLib.renderFleetParallel(ws, sitesLib.pickSites(ws, sites), chosen, {
     allowUnresolved: a.allowUnresolved as boolean,
     sweep: sites.length === 0 ? output : undefined,
   });

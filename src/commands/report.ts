@@ -1,16 +1,10 @@
+/** How commands print what they did: diagnostics, files written, the refusal to write. */
 import * as path from 'node:path';
 import type { WriteSummary } from '../output';
-import type * as OutputModule from '../output';
-import type * as RenderModule from '../render-site';
 import type { RenderedFile } from '../targets/render';
 import type { Diagnostic } from '../targets/types';
 import type { Args, Io } from './command';
-import { lazy } from './lazy';
-
-/** How commands print what they did: diagnostics, files written, the refusal to write. */
-
-const renderLib = lazy<typeof RenderModule>(() => require('../render-site'));
-const outputLib = lazy<typeof OutputModule>(() => require('../output'));
+import { outputLib, renderLib } from './libraries';
 
 /** Prints diagnostics, what several targets say alike once; returns the number of errors. */
 export function printDiagnostics(diags: ReadonlyArray<Diagnostic & { site?: string }>, io: Io): number {

@@ -1,18 +1,9 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
-import type * as ResolveModule from '../resolve/command';
-import type * as ServersModule from '../resolve/servers';
-import type * as FleetModule from '../workspace/fleet';
-import type * as SitesModule from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { fleetLib, resolveLib, serversLib, sitesLib } from './libraries';
 import { checkNote, checkWholeNumbers, withCatalog, withWorkspace } from './options';
 import { catalogFor, workspaceOf } from './workspace-of';
-
-const resolveLib = lazy<typeof ResolveModule>(() => require('../resolve/command'));
-const serversLib = lazy<typeof ServersModule>(() => require('../resolve/servers'));
-const sitesLib = lazy<typeof SitesModule>(() => require('../workspace/sites'));
-const fleetLib = lazy<typeof FleetModule>(() => require('../workspace/fleet'));
 
 export function builder(y: Argv) {
   return withWorkspace(withCatalog(y))

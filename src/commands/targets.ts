@@ -1,9 +1,6 @@
 import type { Argv } from 'yargs';
-import type * as RegistryModule from '../targets/registry';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
-
-const registryLib = lazy<typeof RegistryModule>(() => require('../targets/registry'));
+import { registryLib } from './libraries';
 
 export function builder(y: Argv) {
   return y;

@@ -1,14 +1,9 @@
 import type { Argv } from 'yargs';
-import type * as RenderModule from '../render-site';
-import type * as ValidateModule from '../workspace/validate';
 import { EXIT, type Args, type Io } from './command';
-import { lazy } from './lazy';
+import { renderLib, validateLib } from './libraries';
 import { catalogOf, withCatalog, withWorkspace } from './options';
 import { printDiagnostics } from './report';
 import { workspaceOf } from './workspace-of';
-
-const validateLib = lazy<typeof ValidateModule>(() => require('../workspace/validate'));
-const renderLib = lazy<typeof RenderModule>(() => require('../render-site'));
 
 export function builder(y: Argv) {
   return withWorkspace(withCatalog(y))

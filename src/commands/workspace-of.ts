@@ -1,14 +1,9 @@
 import * as path from 'node:path';
 import { bundledCatalog } from '../paths';
-import type * as WorkspaceFileModule from '../site/workspace-file';
-import type * as SitesModule from '../workspace/sites';
 import type { OpenWorkspace } from '../workspace/sites';
 import type { Args, Io } from './command';
-import { lazy } from './lazy';
+import { sitesLib, workspaceFileLib } from './libraries';
 import { catalogGiven } from './options';
-
-const workspaceFileLib = lazy<typeof WorkspaceFileModule>(() => require('../site/workspace-file'));
-const sitesLib = lazy<typeof SitesModule>(() => require('../workspace/sites'));
 
 /**
  * The workspace a command works on: the one named, else the nearest fwgen.yaml above the
