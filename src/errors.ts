@@ -45,6 +45,9 @@ export class FileError extends Error {
   }
 }
 
+/** A command line fwgen cannot act on (an unknown option value, a missing name): said with a pointer to --help. */
+export class UsageError extends Error {}
+
 /** Dotted path for messages: services[2].flows[0].ports[1] */
 export function fieldPath(path: ReadonlyArray<string | number>): string {
   let out = '';

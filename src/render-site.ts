@@ -1,10 +1,9 @@
 import * as path from 'node:path';
-import { formatLocation } from './errors';
+import { formatLocation, UsageError } from './errors';
 import { escapeUnsafe } from './unsafe-chars';
-import { buildPolicy } from './policy/build';
 import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from './policy/snapshot';
 import type { Policy } from './policy/types';
-import { addressBookFor } from './resolve/address-book';
+import { buildSitePolicy } from './resolve/address-book';
 import { FAMILIES, lockPathFor, readLock } from './resolve/lock';
 import { lockableNames, selectionDigest } from './resolve/update-lock';
 import { targetById, targets } from './targets/registry';
@@ -13,9 +12,10 @@ import { renderPolicy, type RenderedFile, type RenderResult } from './targets/re
 import type { AnyTarget, Diagnostic } from './targets/types';
 import type { Profile } from './catalog/profile';
 import type { Catalog } from './catalog/types';
-import { loadSite } from './workspace/sites';
+import { usesTarget } from './catalog/site-targets';
+import { loadSite } from './site/load';
 
-export class UnknownTargetError extends Error {}
+export class UnknownTargetError extends UsageError {}
 
 export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
   if (!ids || ids.length === 0) return targets;
@@ -26,9 +26,14 @@ export function chooseTargets(ids: string[] | undefined): AnyTarget[] {
   });
 }
 
+/** Of the targets chosen, those the site uses (its profile's or the workspace's list). */
+export function siteTargets(profile: Pick<Profile, 'uses'>, chosen: AnyTarget[]): AnyTarget[] {
+  return chosen.filter((t) => usesTarget(profile, t.id));
+}
+
 /**
- * A rendered site: the chosen targets' files and diagnostics, the policy, and the policy
- * snapshot (<site>/policy.json), which is the same whichever targets were chosen.
+ * A rendered site: the files and diagnostics of the chosen targets the site uses, the policy,
+ * and the policy snapshot (<site>/policy.json), which is the same whichever targets were chosen.
  */
 export type SiteRender = RenderResult & { policy: Policy; snapshot: RenderedFile };
 
@@ -50,10 +55,10 @@ export function renderProfile(
   profileFile: string,
   chosen: AnyTarget[],
   allowUnresolved = false,
+  refuseLockOuts = true,
 ): SiteRender {
-  const book = addressBookFor(profileFile);
-  const policy = buildPolicy(catalog, profile, book, allowUnresolved);
-  const result = renderPolicy(policy, chosen, profile.targets);
+  const { policy, book } = buildSitePolicy(catalog, profile, profileFile, allowUnresolved, refuseLockOuts);
+  const result = renderPolicy(policy, siteTargets(profile, chosen), profile.targets);
   result.diagnostics.unshift(...policyDiagnostics(policy));
   const digest = selectionDigest(lockableNames(policy));
   if (book.file && book.selection !== digest) {
@@ -68,7 +73,7 @@ export function renderProfile(
     catalog,
     profile,
     staleFamilies: staleFamiliesOf(policy, profileFile),
-    limits: targetLimits(policy, result.diagnostics, chosen, profile.targets),
+    limits: targetLimits(policy, result.diagnostics, siteTargets(profile, chosen), siteTargets(profile, targets), profile.targets),
   });
   return { ...result, policy, snapshot: { path: snapshotPath(policy.profile.name), content: formatSnapshot(snapshot) } };
 }
@@ -84,12 +89,12 @@ export function ownedBy(site: string, chosen: AnyTarget[]): string[] {
 }
 
 /**
- * What every target cannot hold, whichever were chosen: the snapshot must not depend on
- * `--target`. The chosen targets' checks already ran; the others run their check only.
+ * What each target the site uses cannot hold, whichever were chosen: the snapshot must not
+ * depend on `--target`. The chosen targets' checks already ran; the others run their check only.
  */
-function targetLimits(policy: Policy, ran: Diagnostic[], chosen: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
+function targetLimits(policy: Policy, ran: Diagnostic[], chosen: AnyTarget[], used: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
   const all = [...ran.filter((d) => chosen.some((t) => t.id === d.target))];
-  for (const t of targets) {
+  for (const t of used) {
     if (!chosen.includes(t)) all.push(...t.check(policy, resolveOptions(t.options, given[t.id], policy)));
   }
   return all

@@ -5,6 +5,7 @@ import { loadFlowExclusions, type FlowExclusion } from './flow-exclusions';
 import { readYaml } from './read-file';
 import { validateAgainst } from './schema';
 import { siteVendor } from './site';
+import type { SiteTargets } from './site-targets';
 import type { Catalog, Vendor } from './types';
 import { checkVariable, type VariableValue } from './variable-value';
 import type { YamlSource } from './yaml-source';
@@ -60,13 +61,21 @@ export interface Profile {
   site: Vendor;
   /** The profile's answers to the site checks (lock-outs, explicit any), each with its reason. */
   acknowledge: Acknowledgement[];
+  /** The targets the site uses (its own list, else the workspace's); absent: every target. */
+  uses?: SiteTargets;
+  /** Options per target, as written under `targets:`. */
   targets: Record<string, Record<string, unknown>>;
   source: YamlSource;
 }
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
 
-export function loadProfile(file: string, catalog: Catalog, base?: string): Profile {
+/** What a workspace gives the sites that do not say it themselves. */
+export interface SiteDefaults {
+  targets?: SiteTargets;
+}
+
+export function loadProfile(file: string, catalog: Catalog, base?: string, defaults: SiteDefaults = {}): Profile {
   const src = readYaml(file, base);
   const schemaIssues = validateAgainst('profile', src);
   if (schemaIssues.length > 0) throw new InputError(schemaIssues);
@@ -153,9 +162,15 @@ export function loadProfile(file: string, catalog: Catalog, base?: string): Prof
     interfaces,
     site,
     acknowledge,
+    ...usesOf(raw, src, defaults),
     targets: raw.targets ?? {},
     source: src,
   };
+}
+
+function usesOf(raw: Raw, src: YamlSource, defaults: SiteDefaults): { uses?: SiteTargets } {
+  if (raw.profile.targets !== undefined) return { uses: { ids: raw.profile.targets as string[], origin: src.locate(['profile', 'targets']) } };
+  return defaults.targets ? { uses: defaults.targets } : {};
 }
 
 function cidrsAt(texts: string[], at: Array<string | number>, src: YamlSource, found: LocatedIssue[]): Cidr[] {

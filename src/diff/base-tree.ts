@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileError } from '../errors';
 import { bundledCatalog } from '../paths';
-import { isInside } from '../workspace/config';
+import { isInside } from '../fs';
 import { openWorkspace, type OpenWorkspace } from '../workspace/sites';
 
 export class GitError extends FileError {}

@@ -1,4 +1,5 @@
 import type { SnapshotLimit, SnapshotList } from '../policy/snapshot';
+import { compareAnswers, compareClasses } from './answers';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
 import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
@@ -35,7 +36,8 @@ export function compare(base: Snapshot, head: Snapshot): ChangeSet {
     version: 1,
     base: base.label,
     head: head.label,
-    policyChanged: flows.length > 0 || sites.some((s) => s.status === 'added' || s.status === 'removed'),
+    // A class setting or an answer of the profile changes the policy as a reviewer approves it, whatever the flows do.
+    policyChanged: sites.some((s) => s.status !== 'unchanged'),
     summary: {
       sites: sites.length,
       sitesChanged,
@@ -101,10 +103,22 @@ function compareSite(base: SiteState | undefined, head: SiteState | undefined, f
     flags.push(...flowFlags(name, change));
   }
   if (head && !same) flags.push(...nameFlags(name, base, head), ...limitFlags(name, base, head));
-  const status = !base ? 'added' : !head ? 'removed' : flows.length > 0 ? 'changed' : 'unchanged';
+  // A new site's answers are all new; a removed site's go with it.
+  const classes = base && head ? compareClasses(base.classes, head.classes) : [];
+  const answers = head ? compareAnswers(base ?? { acknowledgements: [], exclusions: [] }, head) : [];
+  const status = !base ? 'added' : !head ? 'removed' : flows.length + classes.length + answers.length > 0 ? 'changed' : 'unchanged';
   // Files are listed for what a reviewer approves: a site whose policy did not change lists none.
   const files = status === 'unchanged' ? [] : compareFiles(base?.files() ?? [], head?.files() ?? []);
-  return { site: name, status, file: (head ?? base)!.file, flows, files, edges: edgesOf(base, head, flows) };
+  return {
+    site: name,
+    status,
+    file: (head ?? base)!.file,
+    flows,
+    files,
+    edges: edgesOf(base, head, flows),
+    ...(classes.length > 0 ? { classes } : {}),
+    ...(answers.length > 0 ? { answers } : {}),
+  };
 }
 
 function compareFlow(before: FlowState | undefined, after: FlowState | undefined, lockFile: string | undefined): FlowChange | undefined {

@@ -115,7 +115,7 @@ export function formatMarkdown(cs: ChangeSet): string {
     }
     out.push('', ...more(cs.flags.length, MARKDOWN_FLAG_LIMIT, 'flags'));
   }
-  const detailed = bySeverity.filter((x) => x.flows.length > 0 || x.status === 'added' || x.status === 'removed');
+  const detailed = bySeverity.filter((x) => x.status !== 'unchanged');
   let written = 0;
   for (const site of detailed.slice(0, MARKDOWN_SITE_LIMIT)) {
     if (out.join('\n').length > MARKDOWN_CHAR_BUDGET) break;
@@ -123,6 +123,7 @@ export function formatMarkdown(cs: ChangeSet): string {
     out.push(`<details><summary>${code(site.site)}: ${site.status}, ${site.flows.length} flow${site.flows.length === 1 ? '' : 's'} changed</summary>`);
     out.push('');
     for (const f of site.flows) out.push(...flowLines(f));
+    out.push(...settingLines(site));
     out.push('');
     out.push(...mermaid(site.edges));
     out.push('</details>');
@@ -145,6 +146,16 @@ export function formatMarkdown(cs: ChangeSet): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** Class settings and the profile's answers that changed, each with its reason and where it is written. */
+function settingLines(site: SiteChange): string[] {
+  const lines = (site.classes ?? []).map((c) => `- **class setting** ${code(c.deviceClass)} ${md(c.setting)}: ${code(c.before)} → ${code(c.after)}`);
+  for (const a of site.answers ?? []) {
+    const was = a.reasonBefore !== undefined ? ` (was: ${md(a.reasonBefore)})` : '';
+    lines.push(`- **${a.kind} ${a.change}** ${md(a.what)}: ${md(a.reason)}${was} (${code(a.at)})`);
+  }
+  return lines;
 }
 
 function flowLines(f: FlowChange): string[] {

@@ -31,6 +31,11 @@ export function formatText(cs: ChangeSet, colour: boolean): string {
       if (from.length) out.push(`    from: ${from.map(safe).join(', ')}`);
       if (f.page) out.push(`    vendor page: ${safe(f.page.title)}${f.page.url ? ` <${safe(f.page.url)}>` : ''}${f.page.cite ? `, ${safe(f.page.cite)}` : ''}`);
     }
+    for (const c of site.classes ?? []) out.push(`  class ${safe(c.deviceClass)} ${c.setting}: ${paint('red', safe(c.before))} → ${paint('green', safe(c.after))}`);
+    for (const a of site.answers ?? []) {
+      const was = a.reasonBefore !== undefined ? ` (was: ${safe(a.reasonBefore)})` : '';
+      out.push(`  ${a.kind} ${a.change}: ${safe(a.what)}: ${safe(a.reason)}${was} (${safe(a.at)})`);
+    }
     for (const file of site.files) out.push(`  ${file.status} ${safe(file.path)} +${file.linesAdded} -${file.linesRemoved}`);
   }
   return out.join('\n') + '\n';

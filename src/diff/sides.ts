@@ -5,7 +5,7 @@ import { InputError } from '../errors';
 import { SNAPSHOT_FILE, type PolicySnapshot } from '../policy/snapshot';
 import { snapshotPath } from '../render-site';
 import { targets } from '../targets/registry';
-import { loadWorkspace } from '../workspace/config';
+import { loadWorkspace } from '../site/workspace-file';
 import { renderFleetParallel } from '../workspace/fleet-workers';
 import { siteFilesOf, type OpenWorkspace } from '../workspace/sites';
 import { openBase } from './base-tree';
@@ -18,7 +18,8 @@ import { emptySnapshot, siteState, type SiteFile, type SiteState, type Snapshot 
  * and a base site whose revision committed no snapshot.
  */
 async function renderedSide(ws: OpenWorkspace, siteFiles: string[], label: string, rerendered: boolean): Promise<Snapshot> {
-  const fleet = await renderFleetParallel(ws, siteFiles, targets, { allowUnresolved: false });
+  // The base was approved as it was: a lock-out its profile had yet to answer is compared, not refused.
+  const fleet = await renderFleetParallel(ws, siteFiles, targets, { allowUnresolved: false, refuseLockOuts: !rerendered });
   const side: Snapshot = emptySnapshot(label);
   for (const policy of fleet.policies) {
     const name = policy.profile.name;

@@ -1,6 +1,16 @@
 import { aggregate, parseKnown, type Family } from '../net/addresses';
 import { formatPort, mergePorts, parsePort, type PortRange } from '../net/ports';
-import type { PolicySnapshot, SnapshotFamily, SnapshotLimit, SnapshotList, SnapshotRule, SnapshotVendor } from '../policy/snapshot';
+import type {
+  PolicySnapshot,
+  SnapshotAcknowledgement,
+  SnapshotClass,
+  SnapshotExclusion,
+  SnapshotFamily,
+  SnapshotLimit,
+  SnapshotList,
+  SnapshotRule,
+  SnapshotVendor,
+} from '../policy/snapshot';
 import type { FlowIdentity } from './types';
 
 /** Everything a flow allows, merged over the rules it became: the unit diff compares. */
@@ -42,6 +52,10 @@ export interface SiteState {
   limits: SnapshotLimit[];
   lists: SnapshotList[];
   vendors: SnapshotVendor[];
+  classes: SnapshotClass[];
+  /** Absent when the snapshot is from an fwgen that did not record them. */
+  acknowledgements?: SnapshotAcknowledgement[];
+  exclusions?: SnapshotExclusion[];
   /** The site's target files; read only for a site whose policy changed. */
   files: () => SiteFile[];
 }
@@ -76,6 +90,9 @@ export function siteState(doc: PolicySnapshot, files: () => SiteFile[]): SiteSta
     limits: doc.limits,
     lists: doc.lists,
     vendors: doc.vendors,
+    classes: doc.deviceClasses,
+    ...(doc.acknowledgements ? { acknowledgements: doc.acknowledgements } : {}),
+    ...(doc.exclusions ? { exclusions: doc.exclusions } : {}),
     files,
   };
 }

@@ -105,6 +105,27 @@ export interface SiteChange {
   files: FileChange[];
   /** Who may talk to whom after the change, with changed edges marked. */
   edges: Edge[];
+  /** Device-class settings that change what its rules mean; absent when none changed. */
+  classes?: ClassChange[];
+  /** Acknowledgements and flow exclusions added, removed or changed; absent when none changed. */
+  answers?: AnswerChange[];
+}
+
+export interface ClassChange {
+  deviceClass: string;
+  setting: 'os' | 'management' | 'defaultDrop';
+  before: string;
+  after: string;
+}
+
+export interface AnswerChange {
+  kind: 'acknowledgement' | 'exclusion';
+  change: 'added' | 'removed' | 'changed';
+  what: string;
+  reason: string;
+  reasonBefore?: string;
+  /** The profile entry, file:line. */
+  at: string;
 }
 
 export interface Edge {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Workspace } from '../workspace';
+import type { Workspace } from '../site/workspace-file';
 import { isInside } from '../fs';
 
 /** The catalog folders `lists update` reads, laid over each other, and those it may rewrite. */

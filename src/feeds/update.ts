@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { loadCatalogLayers } from '../catalog/load-catalog';
 import { InputError } from '../errors';
 import { displayPath } from '../paths';
-import { isInside } from '../workspace/config';
+import { isInside } from '../fs';
 import { isCidrError, parseCidr, parseKnown, toAddressSet, type Cidr } from '../net/addresses';
 import type { Fetcher } from './fetch';
 import { formats } from './formats';

@@ -79,8 +79,13 @@ export function buildPolicy(catalog: Catalog, profile: Profile, book: AddressBoo
  * The policy with lock-outs left unanswered, not refused: for what needs only its rules and
  * names (resolve pins names before the profile's answers are written; explain shows them).
  */
-export function reviewPolicy(catalog: Catalog, profile: Profile, book: AddressBook = emptyAddressBook): { policy: Policy; lockOuts: CheckFinding[] } {
-  return buildReviewed(catalog, profile, select(catalog, profile), book);
+export function reviewPolicy(
+  catalog: Catalog,
+  profile: Profile,
+  book: AddressBook = emptyAddressBook,
+  allowUnresolved = false,
+): { policy: Policy; lockOuts: CheckFinding[] } {
+  return buildReviewed(catalog, profile, select(catalog, profile), book, allowUnresolved);
 }
 
 /**
@@ -228,6 +233,7 @@ export function buildReviewed(
       environments: profile.environments,
       description: profile.description,
       targets: profile.targets,
+      ...(profile.uses ? { uses: profile.uses } : {}),
     },
     vendors: [...new Map(selection.flows.map((s) => [s.vendor.id, s.vendor]))]
       .filter(([id]) => rules.some((r) => r.vendor === id))

@@ -151,7 +151,9 @@ export function select(catalog: Catalog, profile: Profile): Selection {
             issues.addAll([
               src.issue(
                 ['vendors', vendor.id],
-                `variable '${name}' is not set; ${vendor.id}/${service.id} (${formatLocation(flow.origin)}) needs it: ${decl.description}`,
+                // As for an unbound peer: the way out for a site that does not use the service is said too.
+                `variable '${name}' is not set; ${vendor.id}/${service.id} (${formatLocation(flow.origin)}) needs it: ${decl.description.replace(/\.\s*$/, '')}; ` +
+                  `set it under variables, or exclude the service (exclude: [${service.id}])`,
                 true,
               ),
             ]);

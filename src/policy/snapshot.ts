@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { formatPort } from '../net/ports';
+import { usesTarget } from '../catalog/site-targets';
+import { dropHostTargets } from './host-firewalls';
 import type { Policy, Rule, RuleOrigin } from './types';
 
 /**
@@ -60,6 +62,34 @@ export interface SnapshotClass {
   os: string;
   addresses: string[];
   interface?: string;
+  /** The tcp ports the profile says the class is managed on, when not SSH, RDP or WinRM. */
+  management?: number[];
+  /** The targets whose host firewall on these devices drops what the rules do not allow; absent in older snapshots. */
+  defaultDrop?: string[];
+}
+
+/** An answer of the profile to a site check (acknowledge:), as a reviewer reads it. */
+export interface SnapshotAcknowledgement {
+  check: string;
+  deviceClass: string;
+  service?: string;
+  reason: string;
+  /** The acknowledge entry, file:line. */
+  at: string;
+}
+
+/** A vendor flow, or one direction of it, the profile leaves out (excludeFlows). */
+export interface SnapshotExclusion {
+  vendor: string;
+  service: string;
+  flow: number;
+  excluded: 'flow' | 'inbound' | 'outbound';
+  reason: string;
+  /** The excludeFlows entry, file:line. */
+  at: string;
+  /** The flow in the catalog, file:line. */
+  flowAt: string;
+  cite?: string;
 }
 
 export interface SnapshotList {
@@ -99,6 +129,9 @@ export interface PolicySnapshot {
   lists: SnapshotList[];
   vendors: SnapshotVendor[];
   limits: SnapshotLimit[];
+  /** Absent in snapshots of an fwgen before they were recorded: diff then does not compare them. */
+  acknowledgements?: SnapshotAcknowledgement[];
+  exclusions?: SnapshotExclusion[];
 }
 
 export interface SnapshotInputs {
@@ -146,8 +179,34 @@ export function policySnapshot(i: SnapshotInputs): PolicySnapshot {
     })
     .sort((a, b) => byText(a.id, b.id));
   const deviceClasses = policy.deviceClasses
-    .map((c) => ({ id: c.id, os: c.os, addresses: [...c.addresses.ipv4, ...c.addresses.ipv6], ...(c.interface !== undefined ? { interface: c.interface } : {}) }))
+    .map((c): SnapshotClass => {
+      const management = i.profile.deviceClasses.get(c.id)?.management;
+      return {
+        id: c.id,
+        os: c.os,
+        addresses: [...c.addresses.ipv4, ...c.addresses.ipv6],
+        ...(c.interface !== undefined ? { interface: c.interface } : {}),
+        ...(management ? { management: [...management] } : {}),
+        defaultDrop: dropHostTargets(c.os, i.profile.targets).filter((t) => usesTarget(i.profile, t)),
+      };
+    })
     .sort((a, b) => byText(a.id, b.id));
+  const line = (loc: { file: string; line: number }) => `${loc.file}:${loc.line}`;
+  const acknowledgements = policy.acknowledgements.map(
+    (a): SnapshotAcknowledgement => ({ check: a.check, deviceClass: a.deviceClass, ...(a.service ? { service: a.service } : {}), reason: a.reason, at: line(a.loc) }),
+  );
+  const exclusions = policy.exclusions.map(
+    (x): SnapshotExclusion => ({
+      vendor: x.vendor,
+      service: x.service,
+      flow: x.flow,
+      excluded: x.excluded,
+      reason: x.reason,
+      at: line(x.loc),
+      flowAt: line(x.flowLoc),
+      ...(x.cite ? { cite: x.cite } : {}),
+    }),
+  );
   const limits = [...i.limits].sort((a, b) => byText(JSON.stringify(a), JSON.stringify(b)));
   const body = { deviceClasses, rules: sortRules(rules), names, limits };
   return {
@@ -163,6 +222,8 @@ export function policySnapshot(i: SnapshotInputs): PolicySnapshot {
     lists,
     vendors,
     limits,
+    acknowledgements,
+    exclusions,
   };
 }
 
@@ -185,7 +246,11 @@ function sortRules(rules: SnapshotRule[]): SnapshotRule[] {
 export function snapshotDigest(s: Pick<PolicySnapshot, 'deviceClasses' | 'rules' | 'names' | 'limits'>): string {
   const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort(byText);
   const canonical = JSON.stringify({
-    deviceClasses: sorted(s.deviceClasses.map((c) => [c.id, c.os, c.addresses, c.interface ?? null])),
+    // A class's management ports and default drop count where recorded: a snapshot from before
+    // they were keeps the digest it was written with.
+    deviceClasses: sorted(
+      s.deviceClasses.map((c) => [c.id, c.os, c.addresses, c.interface ?? null, ...(c.defaultDrop !== undefined ? [c.management ?? null, c.defaultDrop] : [])]),
+    ),
     rules: sorted(
       s.rules.map((r) => [r.id, r.deviceClass, r.direction, r.protocol, r.ports, r.networks, r.names, r.lists, r.peers, r.programs, r.vendor, r.service, r.requirement]),
     ),

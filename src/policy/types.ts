@@ -1,5 +1,6 @@
 import type { CheckId } from '../catalog/acknowledge';
 import type { Direction as CatalogDirection, Requirement } from '../catalog/types';
+import type { SiteTargets } from '../catalog/site-targets';
 import type { SourceLocation } from '../errors';
 import type { AddressSet } from '../net/addresses';
 import type { PortRange } from '../net/ports';
@@ -150,6 +151,8 @@ export interface Policy {
     readonly description?: string;
     /** Per-target options as the profile gives them (the ansible target reads its siblings'). */
     readonly targets?: Record<string, Record<string, unknown>>;
+    /** The targets the site uses; absent: every target. The ansible target installs only these. */
+    readonly uses?: SiteTargets;
   };
   /** The vendors the rules come from, with the page each was transcribed from; `site` for the profile's own flows. */
   readonly vendors: readonly PolicyVendor[];

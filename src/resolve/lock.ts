@@ -86,7 +86,7 @@ export function readLock(file: string): { lock: Lock; book: AddressBook } {
       src.issue(
         ['lock', 'version'],
         earlier
-          ? `lock version ${top.lock.version} was written by an earlier fwgen; delete this file and run fwgen resolve again`
+          ? `lock version ${top.lock.version} was written by an earlier fwgen; run fwgen resolve --migrate to keep its addresses in a current lock (or delete this file and run fwgen resolve again)`
           : `unsupported lock version ${JSON.stringify(top.lock.version)}; expected ${LOCK_VERSION}`,
       ),
     ]);

@@ -1,4 +1,5 @@
 import { Document, Scalar, type ToStringOptions } from 'yaml';
+import { usesTarget } from '../catalog/site-targets';
 import { hostOrCidr, type Family } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
@@ -14,7 +15,7 @@ import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
 import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
-import type { OutputFile, Target } from './types';
+import type { Diagnostic, OutputFile, Target } from './types';
 import { profileNames, windows, type WindowsOptions } from './windows';
 
 export interface AnsibleOptions {
@@ -229,15 +230,35 @@ function pfsenseVars(policy: Policy): Record<string, unknown> {
   };
 }
 
+/** What the playbooks install: only what the targets the site uses render. */
 function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
   const out: Parts = {};
-  const scopes = linuxFiles(policy, o.linux);
+  const uses = (id: string) => usesTarget(policy.profile, id);
+  const scopes = uses(o.linux) ? linuxFiles(policy, o.linux) : {};
   if (Object.keys(scopes).length > 0) out.linux = { target: o.linux, scopes };
-  if (classesWithRules(policy).length > 0) out.aws = awsVars(policy);
-  if (classesWithRules(policy, WINDOWS_HOSTS).length > 0) out.windows = windowsVars(policy);
-  const pf = pfsenseVars(policy);
-  if ((pf.fwgen_pfsense_rules as unknown[]).length > 0) out.pfsense = pf;
+  if (uses(aws.id) && classesWithRules(policy).length > 0) out.aws = awsVars(policy);
+  if (uses(windows.id) && classesWithRules(policy, WINDOWS_HOSTS).length > 0) out.windows = windowsVars(policy);
+  const pf = uses(pfsense.id) ? pfsenseVars(policy) : undefined;
+  if (pf && (pf.fwgen_pfsense_rules as unknown[]).length > 0) out.pfsense = pf;
   return out;
+}
+
+/**
+ * A site that renders one Linux target while the playbook would install the other: the
+ * play would point at files that are not there.
+ */
+function linuxMismatch(policy: Policy, o: AnsibleOptions): Diagnostic[] {
+  const uses = policy.profile.uses;
+  const other = o.linux === 'nftables' ? 'iptables' : 'nftables';
+  if (!uses || uses.ids.includes(o.linux) || !uses.ids.includes(other)) return [];
+  return [
+    {
+      severity: 'error',
+      target: ansible.id,
+      loc: uses.origin,
+      message: `the playbook installs ${o.linux} (targets.ansible.linux), a target this site does not use (its targets: ${uses.ids.join(', ')}); set targets.ansible.linux: ${other}, or add ${o.linux} to the site's targets`,
+    },
+  ];
 }
 
 // Every file's view needs the parts, which embed what the other targets render.
@@ -444,13 +465,13 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
   check(policy, o) {
     // The vars embed what the other targets would render: what stops them stops these too,
     // even when only this target is rendered.
-    const siblings: Array<Target<unknown, unknown>> = [o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>;
-    return siblings.flatMap((t) =>
+    const siblings = ([o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>).filter((t) => usesTarget(policy.profile, t.id));
+    return [...linuxMismatch(policy, o), ...siblings.flatMap((t) =>
       t
         .check(policy, siblingOptions(policy, t))
         .filter((d) => d.severity === 'error')
         .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${t.id} files this target installs)` })),
-    );
+    )];
   },
   view(policy, o, file) {
     const p = parts(policy, o);

@@ -23,5 +23,5 @@ export function refuseEmpty(diags: Diagnostics, target: string, allowEmpty: bool
 export function refuseNoFiles(diags: Diagnostics, policy: Policy, target: string, allowEmpty: boolean, why: string): void {
   if (allowEmpty) return;
   if (policy.rules.length === 0) refuseEmpty(diags, target, false, `the ${target} output`, 0, 'leave the devices without the flows the profile is for');
-  else diags.add('warning', `nothing to write for ${target}: ${why}`);
+  else diags.add('warning', `nothing to write for ${target}: ${why}; a site that does not use it leaves it out of its targets (profile.targets, or targets in fwgen.yaml)`);
 }

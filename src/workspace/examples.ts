@@ -1,8 +1,7 @@
 import * as path from 'node:path';
 import { packageRoot } from '../paths';
-import { WORKSPACE_FILE } from './config';
+import { loadWorkspace, WORKSPACE_FILE } from '../site/workspace-file';
 import { openWorkspace, siteFilesOf } from './sites';
-import { loadWorkspace } from './config';
 
 /** fwgen's own checkout is a workspace: the shipped examples rendered into out/. */
 export const examplesWorkspaceFile = path.join(packageRoot, WORKSPACE_FILE);

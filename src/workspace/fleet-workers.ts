@@ -3,7 +3,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { InputError, type LocatedIssue } from '../errors';
 import { chooseTargets } from '../render-site';
 import type { AnyTarget } from '../targets/types';
-import { assertUniqueSiteNames, renderFleet, type FleetRender } from './fleet';
+import { assertUniqueSiteNames, renderFleet, type FleetOptions, type FleetRender } from './fleet';
 import { openWorkspace, type OpenWorkspace } from './sites';
 
 /** Below this many sites a worker's start-up (loading the catalog again) costs more than it saves. */
@@ -15,6 +15,7 @@ interface Job {
   siteFiles: string[];
   targets: string[];
   allowUnresolved: boolean;
+  refuseLockOuts: boolean;
 }
 
 type Reply = { ok: true; result: FleetRender } | { ok: false; issues?: LocatedIssue[]; message: string };
@@ -28,7 +29,7 @@ export async function renderFleetParallel(
   ws: OpenWorkspace,
   siteFiles: string[],
   chosen: AnyTarget[],
-  opts: { allowUnresolved?: boolean; sweep?: string } = {},
+  opts: FleetOptions = {},
 ): Promise<FleetRender> {
   const cores = Math.min(os.availableParallelism(), 8);
   const workers = Math.min(cores, Math.floor(siteFiles.length / MIN_SITES_PER_WORKER));
@@ -47,6 +48,7 @@ export async function renderFleetParallel(
             siteFiles: share,
             targets: chosen.map((t) => t.id),
             allowUnresolved: opts.allowUnresolved ?? false,
+            refuseLockOuts: opts.refuseLockOuts ?? true,
           };
           const w = new Worker(__filename, { workerData: job });
           w.once('message', resolve);
@@ -76,7 +78,7 @@ if (!isMainThread && parentPort && (workerData as Job | undefined)?.workspace) {
   let reply: Reply;
   try {
     const ws = openWorkspace(job.workspace, job.shippedCatalog);
-    reply = { ok: true, result: renderFleet(ws, job.siteFiles, chooseTargets(job.targets), { allowUnresolved: job.allowUnresolved }) };
+    reply = { ok: true, result: renderFleet(ws, job.siteFiles, chooseTargets(job.targets), { allowUnresolved: job.allowUnresolved, refuseLockOuts: job.refuseLockOuts }) };
   } catch (err) {
     reply = err instanceof InputError ? { ok: false, issues: err.issues, message: err.message } : { ok: false, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }

@@ -25,6 +25,14 @@ export interface FleetRender {
   policies: Policy[];
 }
 
+export interface FleetOptions {
+  allowUnresolved?: boolean;
+  /** False for the base side of a diff: a lock-out its profile had not answered is compared, not refused. */
+  refuseLockOuts?: boolean;
+  /** The output folder, when every site is rendered: folders of sites that are gone are owned too. */
+  sweep?: string;
+}
+
 /**
  * Renders many sites against one loaded catalog. With `sweep` (the output folder, when every
  * site is rendered), folders there that belong to no site any more are owned too, so they
@@ -34,13 +42,13 @@ export function renderFleet(
   ws: OpenWorkspace,
   siteFiles: string[],
   chosen: AnyTarget[],
-  opts: { allowUnresolved?: boolean; sweep?: string } = {},
+  opts: FleetOptions = {},
 ): FleetRender {
   const out: FleetRender = { files: [], diagnostics: [], owned: [], policies: [] };
   const names = new Set<string>();
   for (const profile of uniqueProfiles(ws, siteFiles)) {
     names.add(profile.name);
-    const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false);
+    const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false, opts.refuseLockOuts ?? true);
     out.files.push(...r.files, r.snapshot);
     out.diagnostics.push(...r.diagnostics.map((d) => ({ ...d, site: profile.name })));
     out.policies.push(r.policy);
@@ -56,16 +64,27 @@ export function renderFleet(
   return out;
 }
 
+/**
+ * Notes a site's name in `names` (name → profile file); a name already there is an issue at
+ * this profile's name naming the other file: the two would share an output folder.
+ */
+export function nameClash(names: Map<string, string>, profile: Profile): LocatedIssue | undefined {
+  const earlier = names.get(profile.name);
+  if (earlier === undefined) {
+    names.set(profile.name, profile.file);
+    return undefined;
+  }
+  return profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`);
+}
+
 /** The sites' profiles; two sites with one name (they would share an output folder) are an error. */
 function uniqueProfiles(ws: OpenWorkspace, siteFiles: string[]): Array<Profile & { path: string }> {
   const names = new Map<string, string>();
   const clashes: LocatedIssue[] = [];
   const profiles = siteFiles.map((file) => {
-    const profile = loadProfile(file, ws.catalog, ws.root);
-    const earlier = names.get(profile.name);
-    if (earlier !== undefined) {
-      clashes.push(profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`));
-    } else names.set(profile.name, profile.file);
+    const profile = loadProfile(file, ws.catalog, ws.root, { targets: ws.targets });
+    const clash = nameClash(names, profile);
+    if (clash) clashes.push(clash);
     return { ...profile, path: file };
   });
   if (clashes.length > 0) throw new InputError(clashes);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FileError } from '../errors';
 import { createNew, fileSystemError, LinkGuard, makeFolder, makeFoldersBelow } from '../fs';
 import { displayPath, templatesDir } from '../paths';
-import { WORKSPACE_FILE } from './config';
+import { WORKSPACE_FILE } from '../site/workspace-file';
 
 export interface InitOptions {
   /** The first site's name (its profile is sites/<site>.yaml). */

@@ -4,12 +4,11 @@ import picomatch from 'picomatch';
 import { loadCatalogLayersCached } from '../catalog/compiled-catalog';
 import type { CatalogOverride } from '../catalog/load-catalog';
 import { checkFileName } from '../catalog/name-rule';
-import { loadProfile, type Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { FileError } from '../errors';
-import { isInside, resolvesInside, UnsafePathError } from '../fs';
+import { resolvesInside, UnsafePathError } from '../fs';
 import { lockPathFor } from '../resolve/lock';
-import { findWorkspace, LEAVES_WORKSPACE, loadWorkspace, type Workspace } from './config';
+import { LEAVES_WORKSPACE, loadWorkspace, type Workspace } from '../site/workspace-file';
 
 /** A workspace with its catalog loaded once, ready to render any number of sites. */
 export interface OpenWorkspace extends Workspace {
@@ -78,29 +77,3 @@ export function pickSites(ws: OpenWorkspace, wanted: string[]): string[] {
   });
 }
 
-/**
- * Where file names in messages and rendered headers are counted from for a profile used on
- * its own: the workspace holding it when there is one, so that output does not depend on
- * where fwgen runs; otherwise where the user stands.
- */
-export function baseFor(profileFile: string): string {
-  const ws = findWorkspace(path.dirname(path.resolve(profileFile)));
-  return ws ? path.dirname(ws) : process.cwd();
-}
-
-/**
- * A catalog and one profile. `catalogSource` is a catalog folder, or a workspace file whose
- * layers make the catalog.
- */
-export function loadSite(catalogSource: string, profileFile: string): { catalog: Catalog; profile: Profile; base: string } {
-  if (fs.existsSync(catalogSource) && fs.statSync(catalogSource).isFile()) {
-    const ws = loadWorkspace(catalogSource);
-    const { catalog } = loadCatalogLayersCached(ws.catalogLayers, [], ws.root);
-    return { catalog, profile: loadProfile(profileFile, catalog, ws.root), base: ws.root };
-  }
-  const base = baseFor(profileFile);
-  const { catalog } = loadCatalogLayersCached([catalogSource], [], base);
-  return { catalog, profile: loadProfile(profileFile, catalog, base), base };
-}
-
-export { isInside };

@@ -7,11 +7,11 @@ import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import type { Catalog } from '../catalog/types';
 import { InputError, sortIssues, type LocatedIssue } from '../errors';
-import { buildPolicy } from '../policy/build';
 import type { PolicyWarning } from '../policy/types';
-import { addressBookFor } from '../resolve/address-book';
+import { buildSitePolicy } from '../resolve/address-book';
 import { readLock } from '../resolve/lock';
 import { kindOf } from './file-kinds';
+import { nameClash } from './fleet';
 import type { OpenWorkspace } from './sites';
 
 function expandPaths(paths: string[]): string[] {
@@ -68,10 +68,11 @@ export function validateWorkspace(ws: OpenWorkspace, paths: string[]): Validatio
     ]).map((f) => path.resolve(f)),
   );
   const rest = files.filter((f) => !layerFiles.has(path.resolve(f)) && path.resolve(f) !== ws.file);
-  return validateFiles(rest, (extra) => (extra.length === 0 ? ws.catalog : loadCatalogLayers(ws.catalogLayers, extra, ws.root).catalog), ws.root);
+  return validateFiles(rest, (extra) => (extra.length === 0 ? ws.catalog : loadCatalogLayers(ws.catalogLayers, extra, ws.root).catalog), ws.root, true);
 }
 
-function validateFiles(files: string[], catalogWith: (extraVendors: string[]) => Catalog, base: string | undefined): ValidationReport {
+/** With `oneOutput`, the profiles are sites of one workspace: two of one name would share an output folder. */
+function validateFiles(files: string[], catalogWith: (extraVendors: string[]) => Catalog, base: string | undefined, oneOutput = false): ValidationReport {
   const issues: LocatedIssue[] = [];
   const extraVendors: string[] = [];
   const profiles: string[] = [];
@@ -100,10 +101,15 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
     else throw err;
   }
   if (catalog) {
+    const names = new Map<string, string>();
     for (const file of profiles) {
       try {
-        // The lock beside the profile is read too: a broken lock fails the render later otherwise.
-        warnings.push(...buildPolicy(catalog, loadProfile(file, catalog, base), addressBookFor(file)).warnings);
+        const profile = loadProfile(file, catalog, base);
+        const clash = oneOutput ? nameClash(names, profile) : undefined;
+        if (clash) issues.push(clash);
+        // The lock beside the profile is read too (a broken lock fails the render later otherwise),
+        // and what the policy gets wrong besides is said with it.
+        warnings.push(...buildSitePolicy(catalog, profile, file).policy.warnings);
       } catch (err) {
         if (err instanceof InputError) issues.push(...err.issues);
         else throw err;

@@ -1,32 +1,34 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { git } from '../diff/fixture';
 import { repoRoot, tempDir } from '../helpers';
+import { npmOffline, sh } from './npm';
 
-function sh(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The package as a user gets it: npm pack, then installed as a dev dependency of a fresh project. */
-describe('npm pack installs as a dev dependency', () => {
+/**
+ * The package as the README installs it from a tarball kept in the site repository: npm pack
+ * into the repository's vendor/ folder, npm i -D ./vendor/fwgen-<version>.tgz, committed; a
+ * fresh clone installs it with npm ci, as the CI recipes do.
+ */
+describe('a tarball kept in the repository installs as a dev dependency', () => {
   let project: string;
   let tarball: string;
   beforeAll(() => {
     const dir = tempDir('fwgen-pack-');
-    // dist/ is built before the tests run; the scripts would rebuild it under the other tests.
-    const packed = sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], repoRoot);
-    expect(packed.status).toBe(0);
-    tarball = path.join(dir, JSON.parse(packed.stdout)[0].filename);
     project = path.join(dir, 'site-repo');
-    fs.mkdirSync(project);
+    fs.mkdirSync(path.join(project, 'vendor'), { recursive: true });
+    // dist/ is built before the tests run; the scripts would rebuild it under the other tests.
+    const packed = sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(project, 'vendor')], repoRoot);
+    expect(packed.status).toBe(0);
+    tarball = `./vendor/${JSON.parse(packed.stdout)[0].filename}`;
     expect(sh('npm', ['init', '-y'], project).status).toBe(0);
-    // Dependencies come from the local npm cache; --prefer-offline asks the registry only for what it lacks.
-    let install = sh('npm', ['i', '-D', '--offline', tarball], project);
-    if (install.status !== 0) install = sh('npm', ['i', '-D', '--prefer-offline', tarball], project);
+    const install = npmOffline(['i', '-D', tarball], project);
     if (install.status !== 0) throw new Error(`npm i -D ${tarball} failed:\n${install.stderr}`);
-  }, 180_000);
+  }, 300_000);
+
+  test('package.json names the tarball by its place in the repository', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
+    expect(pkg.devDependencies.fwgen).toBe(`file:${tarball.slice(2)}`);
+  });
 
   test('the tarball holds the catalog, schemas, templates and dist, and no tests', () => {
     const pkg = path.join(project, 'node_modules', 'fwgen');
@@ -70,5 +72,11 @@ describe('npm pack installs as a dev dependency', () => {
       ['back-office-pc/outbound/payment-gateway/back-office-access/tcp', 'widened', true],
     ]);
     expect(fwgen(['check']).status).toBe(2);
-  });
+    // A fresh clone of the repository installs fwgen from the tarball it holds, as CI does.
+    const clone = path.join(path.dirname(project), 'clone');
+    git(path.dirname(project), ['clone', '-q', project, clone]);
+    const ci = npmOffline(['ci'], clone);
+    expect(ci.status).toBe(0);
+    expect(sh('npx', ['--no-install', 'fwgen', 'check'], clone)).toMatchObject({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n' });
+  }, 300_000);
 });

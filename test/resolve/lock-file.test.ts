@@ -100,7 +100,7 @@ describe('lock file', () => {
   });
 
   test('a lock of an earlier version says to resolve again', () => {
-    expect(messages(text.replace('version: 2', 'version: 1'))[0]).toMatch(/lock\.version: lock version 1 was written by an earlier fwgen; delete this file and run fwgen resolve again$/);
+    expect(messages(text.replace('version: 2', 'version: 1'))[0]).toMatch(/lock\.version: lock version 1 was written by an earlier fwgen; run fwgen resolve --migrate to keep its addresses in a current lock \(or delete this file and run fwgen resolve again\)$/);
   });
 
   test('validate checks a lock file named on the command line', async () => {

@@ -76,7 +76,7 @@ const cases: Case[] = [
     name: 'profile missing a variable',
     profile: minimalProfile.replace('    variables:\n      mid: "42"\n', '    include: []\n'),
     expected:
-      "profile.yaml:6:3: vendors.acme: variable 'mid' is not set; acme/api (vendors/acme.yaml:17:9) needs it: merchant id",
+      "profile.yaml:6:3: vendors.acme: variable 'mid' is not set; acme/api (vendors/acme.yaml:17:9) needs it: merchant id; set it under variables, or exclude the service (exclude: [api])",
   },
   {
     name: 'profile variable not matching the pattern',

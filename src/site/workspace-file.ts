@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
+import type { SiteTargets } from '../catalog/site-targets';
 import { FileError, InputError, type LocatedIssue } from '../errors';
 import { isInside, isWithin, resolvesInside, UnsafePathError } from '../fs';
 import { bundledCatalog } from '../paths';
@@ -17,6 +18,8 @@ export interface Workspace {
   /** The shipped catalog first, then the workspace's own folders (later wins). */
   catalogLayers: string[];
   output: string;
+  /** The targets of every site whose profile lists none; absent: every target. */
+  targets?: SiteTargets;
 }
 
 /** The nearest fwgen.yaml in `from` or a folder above it. */
@@ -42,7 +45,7 @@ export function workspaceFileFor(given: string): string {
   return abs;
 }
 
-type Raw = { sites: string[]; catalog?: string[]; output?: string };
+type Raw = { sites: string[]; catalog?: string[]; output?: string; targets?: string[] };
 
 /** The words for an input that a link takes out of the workspace; its content is never read. */
 export const LEAVES_WORKSPACE = 'a symbolic link to a file or folder outside the workspace; fwgen reads only files inside it';
@@ -112,7 +115,7 @@ export function loadWorkspace(file: string, shippedCatalog: string = bundledCata
     if (problem) issues.push(src.issue(['output'], raw.output === undefined ? `${problem} (the default when output is not set)` : problem));
   }
   if (issues.length > 0) throw new InputError(issues);
-  return { root, file: path.resolve(file), sites: raw.sites, catalogLayers: [shippedCatalog, ...layers], output };
+  const targets = raw.targets ? { targets: { ids: raw.targets, origin: src.locate(['targets']) } } : {};
+  return { root, file: path.resolve(file), sites: raw.sites, catalogLayers: [shippedCatalog, ...layers], output, ...targets };
 }
 
-export { isInside };

@@ -1,0 +1,52 @@
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors';
+import { bundledCatalog } from '../paths';
+import type { Args } from './command';
+
+/** Options several commands share, and the checks yargs does not make. */
+
+export function withCatalog<T>(y: Argv<T>) {
+  return y.option('catalog', {
+    type: 'string',
+    default: bundledCatalog,
+    defaultDescription: "the catalog shipped with fwgen (in a workspace: its catalog layers)",
+    describe: 'catalog folder (device-classes.yaml, vendors/, lists/); works on one profile, outside any workspace',
+  });
+}
+
+/** --catalog named another catalog than the shipped one (its default). */
+export function catalogGiven(a: Args): boolean {
+  return a.catalog !== undefined && path.resolve(a.catalog as string) !== bundledCatalog;
+}
+
+export function catalogOf(a: Args): string {
+  return (a.catalog as string | undefined) ?? bundledCatalog;
+}
+
+export function withWorkspace<T>(y: Argv<T>) {
+  return y.option('workspace', {
+    alias: 'w',
+    type: 'string',
+    defaultDescription: 'the fwgen.yaml in this folder or the nearest above it',
+    describe: 'workspace file (fwgen.yaml) or the folder holding it',
+  });
+}
+
+/** Options that take a whole number: NaN (from yargs) or a fraction is a usage error. */
+export function checkWholeNumbers(a: Args, limits: ReadonlyArray<readonly [string, number]>): void {
+  for (const [opt, min] of limits) {
+    const v = a[opt] as number;
+    if (!Number.isInteger(v) || v < min) {
+      throw new UsageError(`--${opt} takes a whole number of at least ${min}${Number.isFinite(v) ? ` (got ${v})` : ''}`);
+    }
+  }
+}
+
+/** A line in the lock's header and a YAML value: printable text only. */
+export function checkNote(note: unknown): void {
+  if (note === undefined) return;
+  if (typeof note !== 'string' || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(note)) {
+    throw new UsageError('--note takes one line of text, without newlines or other control characters');
+  }
+}

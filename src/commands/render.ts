@@ -1,0 +1,102 @@
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { formatLocation, UsageError } from '../errors';
+import type { Policy } from '../policy/types';
+import type { AnyTarget } from '../targets/types';
+import type { OpenWorkspace } from '../workspace/sites';
+import { EXIT, type Args, type Io } from './command';
+import { ansibleLib, fleetWorkersLib, outputLib, registryLib, renderLib, sitesLib } from './libraries';
+import { checkWholeNumbers, withCatalog, withWorkspace } from './options';
+import { printDiagnostics, reportNothingWritten, writeAndReport } from './report';
+import { catalogFor, workspaceOf } from './workspace-of';
+
+export function builder(y: Argv) {
+  return withWorkspace(withCatalog(y))
+    .positional('sites', { type: 'string', array: true, describe: 'workspace sites to render (file name without .yaml, or path); default: all' })
+    .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
+    .example('$0 render', 'every site of the workspace into its output folder')
+    .example('$0 render store-0042 -t nftables', 'one site, one target')
+    .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${registryLib.targets.map((t) => t.id).join(', ')}` })
+    .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder, else out", describe: 'output folder, or - for stdout (one file)' })
+    .option('only', { type: 'string', describe: "with --output -: which of the target's files (e.g. boh-server.nft)" })
+    .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
+    .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
+    .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/');
+}
+
+export async function handler(a: Args, io: Io): Promise<number> {
+  const chosen = renderLib.chooseTargets(a.target as string[] | undefined);
+  const toStdout = a.output === '-';
+  checkWholeNumbers(a, [['wait', 0]]);
+  if (a.output !== undefined && (typeof a.output !== 'string' || a.output === '')) throw new UsageError('--output takes a folder, or - for stdout');
+  if (toStdout && chosen.length !== 1) throw new UsageError('--output - writes one target; name it with --target');
+  if (!toStdout && a.output !== undefined) outputLib.checkOutputFolder(a.output as string);
+  if (!toStdout) outputLib.warmFlusher();
+  const ws = workspaceOf(a, io);
+  const sites = (a.sites as string[] | undefined) ?? [];
+  let profileFile = a.profile as string | undefined;
+  if (ws && profileFile === undefined) {
+    if (!toStdout) return renderWorkspace(ws, a, sites, chosen, io);
+    const picked = sitesLib.pickSites(ws, sites);
+    if (picked.length !== 1) throw new UsageError('--output - writes one site; name it');
+    profileFile = picked[0]!;
+  }
+  if (profileFile === undefined) {
+    throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
+  }
+  if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
+  const result = renderLib.renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
+  refuseUnusedTargets(a, [result.policy], chosen);
+  const errors = printDiagnostics(result.diagnostics, io);
+  if (errors > 0) {
+    reportNothingWritten(errors, io);
+    return EXIT.error;
+  }
+  if (toStdout) {
+    const only = a.only as string | undefined;
+    const picked = only ? result.files.filter((f) => path.posix.basename(f.path) === only) : result.files;
+    if (picked.length !== 1) {
+      const names = result.files.map((f) => path.posix.basename(f.path)).join(', ');
+      throw new UsageError(
+        only ? `no file '${only}' for this target (it writes: ${names})` : `this target writes ${result.files.length} files here (${names}); pick one with --only`,
+      );
+    }
+    io.out(picked[0]!.content);
+    return EXIT.ok;
+  }
+  const owned = renderLib.ownedBy(result.policy.profile.name, chosen);
+  writeAndReport((a.output as string | undefined) ?? (ws ? ws.output : 'out'), [...result.files, result.snapshot], owned, a, io);
+  return EXIT.ok;
+}
+
+/** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
+async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
+  const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
+  const fleet = await fleetWorkersLib.renderFleetParallel(ws, sitesLib.pickSites(ws, sites), chosen, {
+    allowUnresolved: a.allowUnresolved as boolean,
+    sweep: sites.length === 0 ? output : undefined,
+  });
+  refuseUnusedTargets(a, fleet.policies, chosen);
+  const errors = printDiagnostics(fleet.diagnostics, io);
+  if (errors > 0) {
+    reportNothingWritten(errors, io);
+    return EXIT.error;
+  }
+  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)] : fleet.files;
+  writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
+  io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
+  return EXIT.ok;
+}
+
+/**
+ * --target naming only targets that none of the sites rendered uses: nothing would be
+ * written, which reads as success. Said with where the site's list is.
+ */
+function refuseUnusedTargets(a: Args, policies: Policy[], chosen: AnyTarget[]): void {
+  if (a.target === undefined || policies.length === 0) return;
+  if (policies.some((p) => renderLib.siteTargets(p.profile, chosen).length > 0)) return;
+  const named = chosen.map((t) => t.id).join(', ');
+  if (policies.length > 1) throw new UsageError(`no site of the workspace uses --target ${named} (each site's targets: profile.targets, or targets in fwgen.yaml)`);
+  const { name, uses } = policies[0]!.profile;
+  throw new UsageError(`site ${name} does not use --target ${named}: its targets are ${uses!.ids.join(', ')} (${formatLocation(uses!.origin)})`);
+}
