@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { EXIT, type CommandModule, type Io, type Wire } from './commands/command';
 import { FileError, InputError, UsageError } from './errors';
 import { packageRoot } from './paths';
-import { configureCache } from './catalog/cache-dir';
 
 export { EXIT, type Io } from './commands/command';
 
@@ -86,6 +85,9 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
     .option('cache-dir', { type: 'string', global: true, defaultDescription: '$XDG_CACHE_HOME/fwgen or ~/.cache/fwgen', describe: 'where fwgen keeps work a later run can skip (the compiled catalog)' })
     .option('cache', { type: 'boolean', global: true, defaultDescription: 'true, unless FWGEN_NO_CACHE=1', describe: 'use the cache (--no-cache: read and render everything)' })
     .middleware((a) => {
+      // Only a run that names a cache setting loads the module that applies it.
+      if (a.cacheDir === undefined && a.cache === undefined) return;
+      const { configureCache } = require('./catalog/cache-dir') as typeof import('./catalog/cache-dir');
       restoreCache = configureCache({ dir: a.cacheDir as string | undefined, enabled: a.cache as boolean | undefined });
     });
   for (const c of COMMANDS) {
