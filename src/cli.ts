@@ -28,6 +28,7 @@ import type * as FeedsLayersModule from './feeds/layers';
 import type * as FeedsReportModule from './feeds/report';
 import type * as FeedsUpdateModule from './feeds/update';
 import type * as AnsibleModule from './targets/ansible';
+import type * as InventoryModule from './workspace/inventory';
 import type * as ServersModule from './resolve/servers';
 
 /**
@@ -59,6 +60,7 @@ const feedsLayersLib = lazy<typeof FeedsLayersModule>(() => require('./feeds/lay
 const feedsReportLib = lazy<typeof FeedsReportModule>(() => require('./feeds/report'));
 const feedsUpdateLib = lazy<typeof FeedsUpdateModule>(() => require('./feeds/update'));
 const ansibleLib = lazy<typeof AnsibleModule>(() => require('./targets/ansible'));
+const inventoryLib = lazy<typeof InventoryModule>(() => require('./workspace/inventory'));
 const serversLib = lazy<typeof ServersModule>(() => require('./resolve/servers'));
 
 export interface Io {
@@ -415,7 +417,7 @@ async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, si
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;
   }
-  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)] : fleet.files;
+  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...inventoryLib.fleetFiles(fleet.policies)] : fleet.files;
   writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
   io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;
@@ -476,7 +478,7 @@ async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number>
   if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
   // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
-  const files = [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)];
+  const files = [...fleet.files, ...inventoryLib.fleetFiles(fleet.policies)];
   if (a.update) reportSummary(outputLib.writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
   const stale = outputLib.staleFiles(output, files, fleet.owned);
   if (stale.length > 0) {
@@ -540,7 +542,7 @@ function inventoryCommand(a: Record<string, unknown>, io: Io): number {
   const names = sites.map((s) => s.policy.profile.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two profiles are named ${dup}; sites in one inventory need distinct names`);
-  const files = [...sites.flatMap((s) => [...s.files, s.snapshot]), ...ansibleLib.fleetFiles(sites.map((s) => s.policy))];
+  const files = [...sites.flatMap((s) => [...s.files, s.snapshot]), ...inventoryLib.fleetFiles(sites.map((s) => s.policy))];
   const owned = names.flatMap((n) => renderLib.ownedBy(n, registryLib.targets));
   const summary = outputLib.writeOutput(a.output as string, files, owned);
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);

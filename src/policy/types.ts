@@ -150,6 +150,12 @@ export interface Policy {
     description?: string;
     /** Per-target options as the profile gives them (the ansible target reads its siblings'). */
     targets?: Record<string, Record<string, unknown>>;
+    /**
+     * Where the profile gives them: `targets` itself under '', then each target, option and
+     * option key by dotted path (`ansible`, `ansible.hosts`, `ansible.hosts.gateway`). Plain
+     * data, so a policy rendered in a worker keeps it.
+     */
+    targetsAt?: Record<string, SourceLocation>;
   };
   /** The vendors the rules come from, with the page each was transcribed from; `site` for the profile's own flows. */
   vendors: PolicyVendor[];

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { renderSite } from '../../src/render-site';
-import { ansibleOptions, fleetFiles, fleetInventory, OwnTemplate } from '../../src/targets/ansible';
+import { fleetFiles, fleetInventory } from '../../src/workspace/inventory';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, examplesRoot, runInProcess, tempDir } from '../helpers';
 
@@ -28,9 +28,10 @@ describe('fleet inventory', () => {
   test('groups by site and scope; hosts default to a class\'s single addresses, the profile names others', () => {
     const shop = policyOf('shop-payxpert-sunmi', { hosts: { gateway: ['gw1.shop.example'], aws: ['aws-shop'], 'back-office-pc': ['bo1.shop.example'] } });
     const web = policyOf('ecommerce-web');
-    const inv = fleetInventory([shop, web].map((policy) => ({ policy, options: ansibleOptions(policy) })));
+    const inv = fleetInventory([shop, web]);
     expect(Object.keys((inv as { all: { children: object } }).all.children)).toEqual(['ecommerce_web', 'shop_payxpert_sunmi']);
-    expect(group(inv, 'shop_payxpert_sunmi').vars).toEqual({ fwgen_site: 'shop-payxpert-sunmi', fwgen_dir: new OwnTemplate('{{ inventory_dir }}/shop-payxpert-sunmi') });
+    // No folder in the inventory: each play finds its files from playbook_dir, which no other site's group can set.
+    expect(group(inv, 'shop_payxpert_sunmi').vars).toEqual({ fwgen_site: 'shop-payxpert-sunmi' });
     expect(group(inv, 'shop_payxpert_sunmi', 'shop_payxpert_sunmi_linux', 'shop_payxpert_sunmi_gateway')).toEqual({ hosts: { 'gw1.shop.example': null }, vars: { fwgen_scope: 'gateway' } });
     expect(group(inv, 'shop_payxpert_sunmi', 'shop_payxpert_sunmi_aws').hosts).toEqual({ 'aws-shop': null });
     expect(group(inv, 'shop_payxpert_sunmi', 'shop_payxpert_sunmi_windows', 'shop_payxpert_sunmi_back_office_pc_windows').hosts).toEqual({ 'bo1.shop.example': null });
