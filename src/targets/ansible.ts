@@ -334,12 +334,6 @@ export function inventoryYaml(g: InventoryGroup): Record<string, unknown> {
   return body;
 }
 
-/** One site's inventory document: its group under `all`. */
-export function siteInventory(policy: Policy, o: AnsibleOptions): Record<string, unknown> {
-  const g = siteGroups(policy, o);
-  return { [g.name]: inventoryYaml(g) };
-}
-
 /** Comment lines that say which groups have no hosts yet, and so what their plays leave undone. */
 export function emptyGroupLines(groups: InventoryGroup[]): string[] {
   if (groups.length === 0) return [];
