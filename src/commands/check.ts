@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { EXIT, type Args, type Io } from './command';
-import { ansibleLib, examplesLib, fleetWorkersLib, outputLib, registryLib, sitesLib } from './libraries';
+import { examplesLib, fleetWorkersLib, inventoryLib, outputLib, registryLib, sitesLib } from './libraries';
 import { checkWholeNumbers, withWorkspace } from './options';
 import { printDiagnostics, reportSummary } from './report';
 import { workspaceOf } from './workspace-of';
@@ -34,7 +34,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
   if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
   // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
-  const files = [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)];
+  const files = [...fleet.files, ...inventoryLib.fleetFiles(fleet.policies)];
   if (a.update) reportSummary(outputLib.writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
   const stale = outputLib.staleFiles(output, files, fleet.owned);
   if (stale.length > 0) {

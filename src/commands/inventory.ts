@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { EXIT, type Args, type Io } from './command';
-import { ansibleLib, outputLib, registryLib, renderLib } from './libraries';
+import { inventoryLib, outputLib, registryLib, renderLib } from './libraries';
 import { withCatalog } from './options';
 import { printDiagnostics, reportNothingWritten } from './report';
 import { catalogFor } from './workspace-of';
@@ -26,7 +26,7 @@ export function handler(a: Args, io: Io): number {
   const names = sites.map((s) => s.policy.profile.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two profiles are named ${dup}; sites in one inventory need distinct names`);
-  const files = [...sites.flatMap((s) => [...s.files, s.snapshot]), ...ansibleLib.fleetFiles(sites.map((s) => s.policy))];
+  const files = [...sites.flatMap((s) => [...s.files, s.snapshot]), ...inventoryLib.fleetFiles(sites.map((s) => s.policy))];
   const owned = names.flatMap((n) => renderLib.ownedBy(n, registryLib.targets));
   const summary = outputLib.writeOutput(a.output as string, files, owned);
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);

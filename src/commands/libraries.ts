@@ -18,6 +18,7 @@ import type * as FleetModule from '../workspace/fleet';
 import type * as FleetWorkersModule from '../workspace/fleet-workers';
 import type * as FlowsModule from '../report/flows';
 import type * as InitModule from '../workspace/init';
+import type * as InventoryModule from '../workspace/inventory';
 import type * as OutputModule from '../output';
 import type * as RegistryModule from '../targets/registry';
 import type * as RenderModule from '../render-site';
@@ -45,6 +46,7 @@ export const fleetLib = lazy<typeof FleetModule>(() => require('../workspace/fle
 export const fleetWorkersLib = lazy<typeof FleetWorkersModule>(() => require('../workspace/fleet-workers'));
 export const flowsLib = lazy<typeof FlowsModule>(() => require('../report/flows'));
 export const initLib = lazy<typeof InitModule>(() => require('../workspace/init'));
+export const inventoryLib = lazy<typeof InventoryModule>(() => require('../workspace/inventory'));
 export const outputLib = lazy<typeof OutputModule>(() => require('../output'));
 export const registryLib = lazy<typeof RegistryModule>(() => require('../targets/registry'));
 export const renderLib = lazy<typeof RenderModule>(() => require('../render-site'));

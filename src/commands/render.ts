@@ -5,7 +5,7 @@ import type { Policy } from '../policy/types';
 import type { AnyTarget } from '../targets/types';
 import type { OpenWorkspace } from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { ansibleLib, fleetWorkersLib, outputLib, registryLib, renderLib, sitesLib } from './libraries';
+import { ansibleLib, fleetWorkersLib, inventoryLib, outputLib, registryLib, renderLib, sitesLib } from './libraries';
 import { checkWholeNumbers, withCatalog, withWorkspace } from './options';
 import { printDiagnostics, reportNothingWritten, writeAndReport } from './report';
 import { catalogFor, workspaceOf } from './workspace-of';
@@ -82,7 +82,7 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
     reportNothingWritten(errors, io);
     return EXIT.error;
   }
-  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)] : fleet.files;
+  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...inventoryLib.fleetFiles(fleet.policies)] : fleet.files;
   writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
   io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
   return EXIT.ok;

@@ -153,6 +153,12 @@ export interface Policy {
     readonly targets?: Record<string, Record<string, unknown>>;
     /** The targets the site uses; absent: every target. The ansible target installs only these. */
     readonly uses?: SiteTargets;
+    /**
+     * Where the profile gives them: `targets` itself under '', then each target, option and
+     * option key by dotted path (`ansible`, `ansible.hosts`, `ansible.hosts.gateway`). Plain
+     * data, so a policy rendered in a worker keeps it.
+     */
+    readonly targetsAt?: Record<string, SourceLocation>;
   };
   /** The vendors the rules come from, with the page each was transcribed from; `site` for the profile's own flows. */
   readonly vendors: readonly PolicyVendor[];

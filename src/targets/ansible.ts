@@ -1,12 +1,13 @@
 import { Document, Scalar, type ToStringOptions } from 'yaml';
 import { usesTarget } from '../catalog/site-targets';
+import type { SourceLocation } from '../errors';
 import { hostOrCidr, type Family } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
 import { aws, securityGroups, type AwsOptions, type Permission } from './aws';
 import { Diagnostics } from './diagnostics';
 import { headerLines, ruleSummary } from './header';
-import { resolveOptions } from './options';
+import { optionLocation, resolveOptions } from './options';
 import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
 import { classesWithRules, programOnly, WINDOWS_HOSTS } from './rule-selection';
 import { sharedBuild } from './shared-build';
@@ -18,9 +19,14 @@ import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import type { Diagnostic, OutputFile, Target } from './types';
 import { profileNames, windows, type WindowsOptions } from './windows';
 
+/** The plays a site can have, in the order site.yml imports them. */
+export const PLAY_IDS = ['linux', 'aws', 'windows', 'pfsense'] as const;
+export type PlayId = (typeof PLAY_IDS)[number];
+
 export interface AnsibleOptions {
   linux: 'nftables' | 'iptables';
   hosts: Record<string, string[]>;
+  plays: PlayId[];
 }
 
 /** A playbook: header comments, the host group it targets, the site it belongs to. */
@@ -28,8 +34,10 @@ export interface PlaybookView {
   header: string[];
   site: string;
   group: string;
-  /** site.yml: the playbooks it imports. */
-  imports: string[];
+  /** The play's tags: `fwgen` and its own (fwgen_linux, ...), so --tags picks plays across sites. */
+  tags: string;
+  /** site.yml: the playbooks it imports, each with its tags. */
+  imports: Array<{ file: string; tags: string }>;
 }
 
 /** A YAML document (vars or inventory): header comments and the body, serialised in code. */
@@ -44,7 +52,8 @@ type AnsibleView = PlaybookView | DocumentView;
 interface Parts {
   linux?: { target: 'nftables' | 'iptables'; scopes: Record<string, LinuxFiles> };
   aws?: Record<string, unknown>;
-  windows?: Record<string, unknown>;
+  /** The vars, and the classes that get a Windows group (a class either system may run is Linux unless hosts say Windows). */
+  windows?: { vars: Record<string, unknown>; classes: string[] };
   pfsense?: Record<string, unknown>;
 }
 
@@ -101,9 +110,11 @@ function awsVars(policy: Policy): Record<string, unknown> {
     rules_egress: sgRules(g.egress),
     tags: { 'fwgen:profile': policy.profile.name, 'fwgen:device-class': g.deviceClass },
   }));
+  // The profile's values are defaults only: the plays read fwgen_aws_vpc_id and
+  // fwgen_aws_stack_name first, which vars files must not set (they would beat inventory).
   return {
-    fwgen_aws_vpc_id: o.vpcId,
-    fwgen_aws_stack_name: `fwgen-${policy.profile.name}`,
+    fwgen_aws_default_vpc_id: o.vpcId,
+    fwgen_aws_default_stack_name: `fwgen-${policy.profile.name}`,
     fwgen_aws_template: 'aws/security-groups.cfn.json',
     fwgen_aws_groups: groups,
   };
@@ -230,16 +241,27 @@ function pfsenseVars(policy: Policy): Record<string, unknown> {
   };
 }
 
-/** What the playbooks install: only what the targets the site uses render. */
+/**
+ * The plays a site has: those its rules give for the targets the site uses, less those `plays`
+ * leaves out. Each play's inventory group exists exactly when the play does, so no play names a
+ * missing group.
+ */
 function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
   const out: Parts = {};
   const uses = (id: string) => usesTarget(policy.profile, id);
+  const wanted = new Set(o.plays);
   const scopes = uses(o.linux) ? linuxFiles(policy, o.linux) : {};
-  if (Object.keys(scopes).length > 0) out.linux = { target: o.linux, scopes };
-  if (uses(aws.id) && classesWithRules(policy).length > 0) out.aws = awsVars(policy);
-  if (uses(windows.id) && classesWithRules(policy, WINDOWS_HOSTS).length > 0) out.windows = windowsVars(policy);
-  const pf = uses(pfsense.id) ? pfsenseVars(policy) : undefined;
-  if (pf && (pf.fwgen_pfsense_rules as unknown[]).length > 0) out.pfsense = pf;
+  if (wanted.has('linux') && Object.keys(scopes).length > 0) out.linux = { target: o.linux, scopes };
+  if (wanted.has('aws') && uses(aws.id) && classesWithRules(policy).length > 0) out.aws = awsVars(policy);
+  if (wanted.has('windows') && uses(windows.id) && classesWithRules(policy, WINDOWS_HOSTS).length > 0) {
+    const vars = windowsVars(policy);
+    const classes = Object.keys(vars.fwgen_windows as object).filter((c) => !scopes[c] || o.hosts[`windows:${c}`]);
+    if (classes.length > 0) out.windows = { vars, classes };
+  }
+  if (wanted.has('pfsense') && uses(pfsense.id)) {
+    const pf = pfsenseVars(policy);
+    if ((pf.fwgen_pfsense_rules as unknown[]).length > 0) out.pfsense = pf;
+  }
   return out;
 }
 
@@ -268,77 +290,97 @@ function parts(policy: Policy, o: AnsibleOptions): Parts {
   return sharedParts(policy, o, undefined, new Diagnostics(ansible.id));
 }
 
-/** One site's groups: the site, its Linux/Windows/AWS/pfSense groups and a group per scope. */
-export function siteInventory(policy: Policy, o: AnsibleOptions, siteDir: string): Record<string, unknown> {
+/** A host of the inventory and where the profile put it (targets.ansible.hosts, or a class's addresses). */
+export interface InventoryHost {
+  name: string;
+  field: string;
+  loc?: SourceLocation;
+}
+
+/** A group of a site's inventory: hosts, vars, children, and the play that runs on it. */
+export interface InventoryGroup {
+  name: string;
+  hosts: InventoryHost[];
+  vars: Record<string, unknown>;
+  children: InventoryGroup[];
+  /** The play whose hosts: names this group, or whose scope it holds. */
+  play?: PlayId;
+  /** Only Linux scopes and Windows classes: groups whose rules need hosts of the site's own. */
+  needsHosts?: boolean;
+}
+
+/**
+ * One site's groups, as data: the site, its Linux/Windows/AWS/pfSense groups and a group per
+ * scope. The inventory files print it; the fleet reads its hosts to keep every host in one site.
+ */
+export function siteGroups(policy: Policy, o: AnsibleOptions): InventoryGroup {
   const site = groupName(policy.profile.name);
   const p = parts(policy, o);
-  const single = (c: string): string[] => {
+  const given = (key: string): InventoryHost[] | undefined =>
+    o.hosts[key]?.map((name, i) => ({ name, field: `targets.ansible.hosts.${key}[${i}]`, loc: optionLocation(policy, ['ansible', 'hosts', key]) }));
+  const single = (c: string): InventoryHost[] => {
     const cls = policy.deviceClasses.find((d) => d.id === c);
     if (!cls) return [];
     const hosts = (list: string[]) => list.map(hostOrCidr).filter((a) => !a.includes('/'));
     const v4 = hosts(cls.addresses.ipv4);
-    return v4.length > 0 ? v4 : hosts(cls.addresses.ipv6);
+    return (v4.length > 0 ? v4 : hosts(cls.addresses.ipv6)).map((name) => ({ name, field: `deviceClasses.${c}.addresses`, loc: cls.origin }));
   };
-  const hostsOf = (key: string, fallback: string[]): Record<string, null> =>
-    Object.fromEntries([...(o.hosts[key] ?? fallback)].sort().map((h) => [h, null]));
-  const scopeGroups = (scopes: string[], vars: (s: string) => Record<string, unknown>) =>
-    Object.fromEntries(scopes.map((s) => [groupName(site, s), { hosts: hostsOf(s, s === 'gateway' ? [] : single(s)), vars: { fwgen_scope: s, ...vars(s) } }]));
-  const children: Record<string, unknown> = {};
-  if (p.linux) children[groupName(site, 'linux')] = { children: scopeGroups(Object.keys(p.linux.scopes), () => ({})) };
-  if (p.windows) {
-    // A class the catalog says may run either system is a Linux host unless `hosts` names it for Windows.
-    const classes = Object.keys(p.windows.fwgen_windows as object).filter((c) => !p.linux?.scopes[c] || o.hosts[`windows:${c}`]);
-    const groups = Object.fromEntries(
-      classes.map((c) => [
-        groupName(site, c, 'windows'),
-        { hosts: hostsOf(`windows:${c}`, p.linux?.scopes[c] ? [] : (o.hosts[c] ?? single(c))), vars: { fwgen_scope: c, ansible_connection: 'winrm' } },
-      ]),
-    );
-    if (classes.length > 0) children[groupName(site, 'windows')] = { children: groups };
+  const group = (name: string, hosts: InventoryHost[], vars: Record<string, unknown>, extra: Partial<InventoryGroup> = {}): InventoryGroup => ({
+    name,
+    hosts: [...hosts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    vars,
+    children: [],
+    ...extra,
+  });
+  const children: InventoryGroup[] = [];
+  if (p.linux) {
+    const scopes = Object.keys(p.linux.scopes).map((s) => group(groupName(site, s), given(s) ?? (s === 'gateway' ? [] : single(s)), { fwgen_scope: s }, { play: 'linux', needsHosts: true }));
+    children.push({ ...group(groupName(site, 'linux'), [], {}), children: scopes, play: 'linux' });
   }
-  if (p.aws) children[groupName(site, 'aws')] = { hosts: hostsOf('aws', []), vars: { ansible_connection: 'local', ansible_python_interpreter: new OwnTemplate('{{ ansible_playbook_python }}') } };
-  if (p.pfsense) children[groupName(site, 'pfsense')] = { hosts: hostsOf('pfsense', []) };
-  return { [site]: { vars: { fwgen_site: policy.profile.name, fwgen_dir: new OwnTemplate(`{{ inventory_dir }}/${playbookWord(siteDir)}`) }, children } };
+  if (p.windows) {
+    const classes = p.windows.classes.map((c) =>
+      group(groupName(site, c, 'windows'), given(`windows:${c}`) ?? (p.linux?.scopes[c] ? [] : (given(c) ?? single(c))), { fwgen_scope: c, ansible_connection: 'winrm' }, { play: 'windows', needsHosts: true }),
+    );
+    children.push({ ...group(groupName(site, 'windows'), [], {}), children: classes, play: 'windows' });
+  }
+  if (p.aws) {
+    const vars = { ansible_connection: 'local', ansible_python_interpreter: new OwnTemplate('{{ ansible_playbook_python }}') };
+    children.push(group(groupName(site, 'aws'), given('aws') ?? [], vars, { play: 'aws' }));
+  }
+  if (p.pfsense) children.push(group(groupName(site, 'pfsense'), given('pfsense') ?? [], {}, { play: 'pfsense' }));
+  return { ...group(site, [], { fwgen_site: policy.profile.name }), children };
 }
 
-/** The fleet: every site's groups under `all`, each pointing at its own folder beside the inventory. */
-export function fleetInventory(sites: Array<{ policy: Policy; options: AnsibleOptions }>): Record<string, unknown> {
-  const children: Record<string, unknown> = {};
-  for (const s of [...sites].sort((a, b) => a.policy.profile.name.localeCompare(b.policy.profile.name))) {
-    Object.assign(children, siteInventory(s.policy, s.options, s.policy.profile.name));
-  }
-  return { all: { children } };
+/** Every group below (and with) this one, depth first. */
+export function allGroups(g: InventoryGroup): InventoryGroup[] {
+  return [g, ...g.children.flatMap(allGroups)];
+}
+
+/** Groups whose play runs on hosts no one named yet: the play does nothing for them. */
+export function emptyGroups(g: InventoryGroup): InventoryGroup[] {
+  return allGroups(g).filter((x) => x.play !== undefined && x.children.length === 0 && x.hosts.length === 0);
+}
+
+/** A group as Ansible's YAML inventory writes it. */
+export function inventoryYaml(g: InventoryGroup): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (g.children.length === 0 || g.hosts.length > 0) body.hosts = Object.fromEntries(g.hosts.map((h) => [h.name, null]));
+  if (Object.keys(g.vars).length > 0) body.vars = g.vars;
+  if (g.children.length > 0) body.children = Object.fromEntries(g.children.map((c) => [c.name, inventoryYaml(c)]));
+  return body;
+}
+
+/** Comment lines that say which groups have no hosts yet, and so what their plays leave undone. */
+export function emptyGroupLines(groups: InventoryGroup[]): string[] {
+  if (groups.length === 0) return [];
+  return [
+    'Groups without hosts (their plays do nothing there until you add hosts, in the profile\'s targets.ansible.hosts or an inventory of your own):',
+    ...groups.map((g) => `- ${g.name} (${g.play}.yml)`),
+  ];
 }
 
 export function ansibleOptions(policy: Policy): AnsibleOptions {
   return siblingOptions<AnsibleOptions>(policy, ansible);
-}
-
-/**
- * The fleet: one inventory and one playbook over many sites, written beside their folders
- * (out/inventory.yml, out/site.yml). Pure: the same policies give the same text.
- */
-export function fleetFiles(policies: Policy[]): Array<{ path: string; content: string }> {
-  const sorted = [...policies].sort((a, b) => a.profile.name.localeCompare(b.profile.name));
-  const seen = new Set<string>();
-  for (const p of sorted) {
-    if (seen.has(p.profile.name)) throw new Error(`two profiles are named ${p.profile.name}; site names must be unique in a fleet`);
-    seen.add(p.profile.name);
-  }
-  const header = (what: string[]) =>
-    yamlHeader([
-      'Generated by fwgen (fleet inventory). Do not edit: change the profiles and run fwgen render (in a workspace) or fwgen inventory again.',
-      'Sites:',
-      ...sorted.map((p) => `- ${p.profile.name} (${p.profile.file})`),
-      ...what,
-    ]);
-  const text = (lines: string[], body: string) => `${[...lines, '---', body].join('\n')}\n`;
-  const inventory = fleetInventory(sorted.map((policy) => ({ policy, options: ansibleOptions(policy) })));
-  const playbook = sorted.map((p) => ({ name: `Site ${playbookWord(p.profile.name)}`, 'ansible.builtin.import_playbook': playbookWord(`${p.profile.name}/ansible/site.yml`) }));
-  return [
-    { path: 'inventory.yml', content: text(header(['Groups: one per site (limit with --limit SITE), and per site its Linux, Windows, AWS and pfSense hosts.']), varsYaml(inventory)) },
-    { path: 'site.yml', content: text(header(['Use: ansible-playbook -i inventory.yml site.yml [--limit SITE] [--check --diff].']), yamlBody(playbook)) },
-  ];
 }
 
 const COMMENT_WIDTH = 150; // ansible-lint's yaml rule refuses lines over 160 characters, comments included
@@ -413,25 +455,114 @@ export function playbookWord(text: string): string {
   return text;
 }
 
-const PLAYBOOKS: Record<string, { template: string; what: string }> = {
-  linux: { template: 'linux-%s.yml.hbs', what: 'installs, validates and applies the Linux rule files, keeps them across reboots' },
-  aws: { template: 'aws.yml.hbs', what: 'one security group per device class with amazon.aws.ec2_security_group; rules not in the vars are removed' },
-  'aws-cloudformation': { template: 'aws-cloudformation.yml.hbs', what: 'the alternative AWS path: deploys aws/security-groups.cfn.json as a stack' },
-  windows: { template: 'windows.yml.hbs', what: 'Windows Firewall rules with community.windows.win_firewall_rule; removes fwgen rules no longer listed; with policy drop blocks the rest' },
-  pfsense: { template: 'pfsense.yml.hbs', what: 'pfSense aliases and rules with pfsensible.core.pfsense_aggregate; removes only fwgen\'s own stale items' },
+type PlaybookId = PlayId | 'aws-cloudformation';
+
+/** A variable the user sets (inventory, group_vars, host_vars or -e); the play reads it through default(). */
+interface Setting {
+  name: string;
+  what: string;
+}
+
+const AWS_REGION: Setting = { name: 'fwgen_aws_region', what: 'the region (default: the AWS environment\'s)' };
+
+interface Playbook {
+  template: string;
+  /** What the playbook does, as a verb phrase: the header says "a playbook that <what>". */
+  what: string;
+  /** The collections its tasks use (ansible.builtin aside): requirements.yml lists them. */
+  collections: string[];
+  settings: Setting[];
+}
+
+const PLAYBOOKS: Record<PlaybookId, Playbook> = {
+  linux: { template: 'linux-%s.yml.hbs', what: 'installs, validates and applies the Linux rule files, and keeps them across reboots', collections: [], settings: [] },
+  aws: {
+    template: 'aws.yml.hbs',
+    what: 'creates one security group per device class with amazon.aws.ec2_security_group and removes the rules the vars no longer list',
+    collections: ['amazon.aws'],
+    settings: [
+      { name: 'fwgen_aws_vpc_id', what: 'the VPC of the groups (default: the profile\'s targets.aws.vpcId; empty: the default VPC)' },
+      AWS_REGION,
+      { name: 'fwgen_aws_endpoint_url', what: 'another EC2 endpoint' },
+    ],
+  },
+  'aws-cloudformation': {
+    template: 'aws-cloudformation.yml.hbs',
+    what: 'deploys aws/security-groups.cfn.json as a CloudFormation stack, the alternative to aws.yml',
+    collections: ['amazon.aws'],
+    settings: [
+      { name: 'fwgen_aws_vpc_id', what: 'the stack\'s VpcId (default: the profile\'s targets.aws.vpcId; required when that is empty)' },
+      { name: 'fwgen_aws_stack_name', what: 'the stack (default: fwgen-<site>)' },
+      AWS_REGION,
+      { name: 'fwgen_aws_endpoint_url', what: 'another CloudFormation endpoint' },
+    ],
+  },
+  windows: {
+    template: 'windows.yml.hbs',
+    what: 'applies the Windows Firewall rules with community.windows.win_firewall_rule, removes fwgen\'s rules no longer listed and, with policy drop, blocks the rest',
+    collections: ['ansible.windows', 'community.windows'],
+    settings: [],
+  },
+  pfsense: {
+    template: 'pfsense.yml.hbs',
+    what: 'applies the pfSense aliases and rules with pfsensible.core.pfsense_aggregate and removes only this site\'s stale items',
+    collections: ['pfsensible.core'],
+    settings: [],
+  },
 };
 
 function header(policy: Policy, lines: string[]): string[] {
   return yamlHeader(headerLines(policy, 'ansible', lines));
 }
 
-function playbooksFor(p: Parts): string[] {
+/** The plays site.yml imports, in order. */
+function playsOf(p: Parts): PlayId[] {
+  return PLAY_IDS.filter((id) => p[id] !== undefined);
+}
+
+/** Every playbook written: the site's plays, and the CloudFormation alternative beside aws.yml. */
+function playbooksOf(p: Parts): PlaybookId[] {
+  return [...playsOf(p), ...(p.aws ? (['aws-cloudformation'] as const) : [])];
+}
+
+function tagsOf(id: PlaybookId): string[] {
+  return ['fwgen', `fwgen_${id.replace(/-/g, '_')}`];
+}
+
+/** The collections a site's plays use, sorted, once each. */
+export function siteCollections(policy: Policy, o: AnsibleOptions): string[] {
+  return [...new Set(playbooksOf(parts(policy, o)).flatMap((id) => PLAYBOOKS[id].collections))].sort();
+}
+
+/** requirements.yml: ansible-galaxy reads it untemplated, and its names are fwgen's own. */
+export function requirementsYaml(collections: string[]): string {
+  return yamlBody({ collections: collections.map((name) => ({ name })) });
+}
+
+export const REQUIREMENTS_USE = 'Install them with: ansible-galaxy collection install -r requirements.yml';
+
+/** The other targets whose files the playbooks read from the site folder. */
+function readsOf(p: Parts): string[] {
   const out: string[] = [];
-  if (p.linux) out.push('linux');
-  if (p.aws) out.push('aws');
-  if (p.windows) out.push('windows');
-  if (p.pfsense) out.push('pfsense');
+  if (p.linux) out.push(p.linux.target);
+  if (p.aws) out.push(aws.id); // aws-cloudformation.yml deploys aws/security-groups.cfn.json
+  const windowsClasses = (p.windows?.vars.fwgen_windows ?? {}) as Record<string, { script?: string }>;
+  if (p.windows?.classes.some((c) => windowsClasses[c]?.script !== undefined)) out.push(windows.id);
   return out;
+}
+
+/** One warning per site for the groups whose rules need hosts and have none, at the profile's hosts. */
+function emptyGroupWarning(policy: Policy, o: AnsibleOptions): Diagnostic[] {
+  const empty = emptyGroups(siteGroups(policy, o)).filter((g) => g.needsHosts);
+  if (empty.length === 0) return [];
+  return [
+    {
+      severity: 'warning',
+      target: ansible.id,
+      loc: optionLocation(policy, ['ansible', 'hosts']),
+      message: `inventory groups without hosts: ${empty.map((g) => `${g.name} (${g.play}.yml)`).join(', ')}; their plays do nothing there until hosts are named in targets.ansible.hosts or an inventory of your own`,
+    },
+  ];
 }
 
 export const ansible: Target<AnsibleOptions, AnsibleView> = {
@@ -444,70 +575,106 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
       describe: 'inventory hosts per group: a device class, "gateway", "aws", "pfsense" or "windows:CLASS" (default: a class\'s single addresses)',
       default: {},
     },
+    plays: {
+      describe: 'the plays the site runs, of linux, aws, windows and pfsense (default: all its rules give); site.yml, the inventory and requirements.yml hold only these',
+      default: [...PLAY_IDS],
+    },
   },
   files(policy, o) {
     const p = parts(policy, o);
     const files: OutputFile[] = [
       { path: 'site.yml', template: 'site.yml.hbs', scope: 'site' },
       { path: 'inventory.yml', template: 'document.yml.hbs', scope: 'inventory' },
+      { path: 'requirements.yml', template: 'document.yml.hbs', scope: 'requirements' },
     ];
-    for (const id of playbooksFor(p)) {
-      files.push({ path: `${id}.yml`, template: PLAYBOOKS[id]!.template.replace('%s', p.linux?.target ?? ''), scope: `play|${id}` });
+    for (const id of playsOf(p)) {
+      files.push({ path: `${id}.yml`, template: PLAYBOOKS[id].template.replace('%s', p.linux?.target ?? ''), scope: `play|${id}` });
       files.push({ path: `vars/${id}.yml`, template: 'document.yml.hbs', scope: `vars|${id}` });
     }
     // The apply step both Linux plays import: enable the boot unit, apply with a rollback guard.
     if (p.linux) files.push({ path: 'tasks/linux-apply.yml', template: 'linux-apply.yml.hbs', scope: 'tasks|linux-apply' });
-    if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation']!.template, scope: 'play|aws-cloudformation' });
+    if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation'].template, scope: 'play|aws-cloudformation' });
     // The play's own module, found by Ansible in the library/ folder beside the playbook.
     if (p.pfsense) files.push({ path: 'library/fwgen_pfsense_owned.py', template: 'fwgen_pfsense_owned.py.hbs', scope: 'library' });
     return files.sort((a, b) => a.path.localeCompare(b.path));
+  },
+  reads(policy, o) {
+    return readsOf(parts(policy, o));
   },
   check(policy, o) {
     // The vars embed what the other targets would render: what stops them stops these too,
     // even when only this target is rendered.
     const siblings = ([o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>).filter((t) => usesTarget(policy.profile, t.id));
-    return [...linuxMismatch(policy, o), ...siblings.flatMap((t) =>
+    const errors = [...linuxMismatch(policy, o), ...siblings.flatMap((t) =>
       t
         .check(policy, siblingOptions(policy, t))
         .filter((d) => d.severity === 'error')
         .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${t.id} files this target installs)` })),
     )];
+    return errors.length > 0 ? errors : emptyGroupWarning(policy, o);
   },
   view(policy, o, file) {
     const p = parts(policy, o);
     const site = groupName(policy.profile.name);
     const [kind, id] = file.scope.split('|') as [string, string | undefined];
     if (file.scope === 'inventory') {
+      const groups = siteGroups(policy, o);
       return {
         header: header(policy, [
           `Holds: the inventory of site ${policy.profile.name}; put your hosts in its groups (targets.ansible.hosts in the profile).`,
           'Use: ansible-playbook -i inventory.yml site.yml (fwgen inventory writes one for many sites).',
+          ...emptyGroupLines(emptyGroups(groups)),
         ]),
-        yaml: varsYaml({ all: { children: siteInventory(policy, o, '..') } }),
+        yaml: varsYaml({ all: { children: { [groups.name]: inventoryYaml(groups) } } }),
+      };
+    }
+    if (file.scope === 'requirements') {
+      return {
+        header: header(policy, [`Holds: the Ansible collections this site's plays use. ${REQUIREMENTS_USE}.`]),
+        yaml: requirementsYaml(siteCollections(policy, o)),
       };
     }
     // A fixed file: nothing from the profile may reach Python source, not even a comment.
     if (kind === 'library') return { header: [], yaml: '' };
     if (kind === 'vars') {
-      const doc = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : p[id as 'aws' | 'windows' | 'pfsense'];
-      return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir).`]), yaml: varsYaml(doc) };
+      const vars = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : id === 'windows' ? p.windows!.vars : p[id as 'aws' | 'pfsense'];
+      // The site folder is found from the play itself: a host variable could come from another
+      // site's group, or from whichever inventory named the host first.
+      const doc = { fwgen_dir: new OwnTemplate('{{ playbook_dir }}/..'), ...vars };
+      return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir, the folder above the playbook's).`]), yaml: varsYaml(doc) };
     }
     if (kind === 'tasks') {
       return {
         header: header(policy, ['Holds: the tasks linux.yml imports: enable the boot unit, then apply the rules with a rollback guard.']),
         site: playbookWord(policy.profile.name),
         group: playbookWord(groupName(site, 'linux')),
+        tags: flowList(tagsOf('linux')),
         imports: [],
       };
     }
     if (kind === 'play') {
-      return { header: header(policy, [`Holds: a playbook that ${PLAYBOOKS[id!]!.what}.`, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']), site: playbookWord(policy.profile.name), group: playbookWord(groupName(site, id === 'aws-cloudformation' ? 'aws' : id!)), imports: [] };
+      const play = PLAYBOOKS[id as PlaybookId];
+      const settings = play.settings.length > 0 ? [`Settings (inventory, group_vars, host_vars or -e): ${play.settings.map((x) => `${x.name}: ${x.what}`).join('; ')}.`] : [];
+      const needs = play.collections.length > 0 ? [`Needs ${play.collections.length === 1 ? 'the collection' : 'the collections'} ${play.collections.join(', ')} (requirements.yml).`] : [];
+      return {
+        header: header(policy, [`Holds: a playbook that ${play.what}.`, ...settings, ...needs, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']),
+        site: playbookWord(policy.profile.name),
+        group: playbookWord(groupName(site, id === 'aws-cloudformation' ? 'aws' : id!)),
+        tags: flowList(tagsOf(id as PlaybookId)),
+        imports: [],
+      };
     }
     return {
-      header: header(policy, ['Holds: every play of this site. Dry run: ansible-playbook -i inventory.yml site.yml --check --diff.']),
+      header: header(policy, ['Holds: every play of this site. Dry run: ansible-playbook -i inventory.yml site.yml --check --diff.', 'Tags: fwgen, and fwgen_linux, fwgen_aws, fwgen_windows or fwgen_pfsense for one kind of play.']),
       site: playbookWord(policy.profile.name),
       group: playbookWord(site),
-      imports: playbooksFor(p).map((x) => `${x}.yml`),
+      tags: flowList(['fwgen']),
+      imports: playsOf(p).map((x) => ({ file: `${x}.yml`, tags: flowList(tagsOf(x)) })),
     };
   },
 };
+
+/** A YAML flow list of fwgen's own words (tags), as a playbook prints it. */
+function flowList(words: string[]): string {
+  return `[${words.map(playbookWord).join(', ')}]`;
+}

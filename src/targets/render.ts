@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Policy } from '../policy/types';
-import { resolveOptions } from './options';
+import { optionLocation, resolveOptions } from './options';
 import { template } from './templates';
 import type { AnyTarget, Diagnostic } from './types';
 
@@ -23,7 +23,7 @@ export function renderPolicy(policy: Policy, chosen: AnyTarget[], profileTargets
   const diagnostics: Diagnostic[] = [];
   const plans = chosen.map((target) => {
     const options = resolveOptions(target.options, profileTargets[target.id], policy);
-    diagnostics.push(...target.check(policy, options));
+    diagnostics.push(...target.check(policy, options), ...unrendered(policy, target, options, chosen));
     return { target, options };
   });
   if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };
@@ -35,4 +35,22 @@ export function renderPolicy(policy: Policy, chosen: AnyTarget[], profileTargets
     }
   }
   return { files, diagnostics };
+}
+
+/**
+ * Once per site: a target whose files read another's (the Ansible plays install the rule
+ * files) names those this render leaves out, since what is under out/ for them may be
+ * missing or from an older render. At the profile's options for the target.
+ */
+function unrendered(policy: Policy, target: AnyTarget, options: unknown, chosen: AnyTarget[]): Diagnostic[] {
+  const missing = (target.reads?.(policy, options) ?? []).filter((id) => !chosen.some((t) => t.id === id));
+  if (missing.length === 0) return [];
+  return [
+    {
+      severity: 'warning',
+      target: target.id,
+      loc: optionLocation(policy, [target.id]),
+      message: `this target's files read those of ${missing.join(', ')}, which this render leaves out: add ${missing.map((id) => `-t ${id}`).join(' ')}, or what they read under the output folder may be missing or stale`,
+    },
+  ];
 }

@@ -46,6 +46,8 @@ export interface Target<O, V> {
   files(policy: Policy, o: O): OutputFile[];
   check(policy: Policy, o: O): Diagnostic[];
   view(policy: Policy, o: O, file: OutputFile): V;
+  /** The other targets whose files this one's output reads (the playbooks install them): a render without them says so. */
+  reads?(policy: Policy, o: O): string[];
 }
 
 /**

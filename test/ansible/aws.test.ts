@@ -4,12 +4,11 @@
  * profile is removed from the group, and the CloudFormation template deployed as a stack to the
  * same endpoint gives the same rules.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { catalogRoot, repoRoot, tempDir } from '../helpers';
+import { catalogRoot, tempDir } from '../helpers';
 import { awsPython, parseAnsible, playbook, renderExample, withAnsible } from './harness';
+import { awsEnv, startMoto, type Moto } from './moto';
 
 const it = withAnsible('ansible-playbook', 'moto');
 const SITE = 'ecommerce-web';
@@ -20,25 +19,12 @@ interface GroupState {
   egress: Rule[];
 }
 
-let server: ChildProcess | undefined;
+let moto: Moto | undefined;
+const env = awsEnv;
 let endpoint = '';
-const env = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function state(...args: string[]): unknown {
-  const r = spawnSync(awsPython!, [path.join(repoRoot, 'test/ansible/aws_state.py'), endpoint, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`aws_state.py ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return moto!.state(...args);
 }
 
 /** What the aws target's IpPermissions files say, one entry per CIDR, as the endpoint reports it. */
@@ -90,21 +76,11 @@ function sorted(g: GroupState): GroupState {
 
 beforeAll(async () => {
   if (!awsPython) return;
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  server = spawn(awsPython, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const ok = spawnSync(awsPython, ['-c', `import urllib.request; urllib.request.urlopen('${endpoint}/moto-api/')`]).status === 0;
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`moto did not start on ${endpoint}`);
+  moto = await startMoto();
+  endpoint = moto.endpoint;
 }, 60_000);
 
-afterAll(() => {
-  server?.kill('SIGKILL');
-  server?.unref();
-});
+afterAll(() => moto?.stop());
 
 describe('AWS security groups through amazon.aws.ec2_security_group', () => {
   it('holds exactly the policy, is idempotent, removes a dropped flow; the CloudFormation stack matches', () => {

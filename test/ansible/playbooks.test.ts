@@ -6,10 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listFiles } from '../../src/output';
 import { parsePowerShell } from '../conformance/powershell';
-import { examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
-import { collectionsPath, exampleNames, parseAnsible, playbook, withAnsible } from './harness';
+import { listFiles, writeOutput } from '../../src/output';
+import { renderSite } from '../../src/render-site';
+import { targets } from '../../src/targets/registry';
+import { catalogRoot, examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
+import { collectionsPath, editExample, exampleNames, parseAnsible, playbook, withAnsible } from './harness';
 
 interface Opt {
   type?: string;
@@ -106,8 +108,61 @@ describe('fleet inventory and playbooks', () => {
     expect(JSON.parse(inv.stdout)).toMatchObject({
       fwgen_site: { __ansible_unsafe: 'ecommerce-web' },
       fwgen_scope: { __ansible_unsafe: 'ecommerce-web-server' },
-      fwgen_dir: '{{ inventory_dir }}/ecommerce-web',
     });
+    expect(JSON.parse(inv.stdout)).not.toHaveProperty('fwgen_dir');
+  });
+
+  ansibleIt('every host pattern matches a group: no empty-pattern warnings; every play carries fwgen and its own tag', () => {
+    const hosts = playbook(['-i', 'inventory.yml', 'site.yml', '--list-hosts'], { cwd: out });
+    expect(hosts.status).toBe(0);
+    expect(hosts.output).not.toMatch(/Could not match supplied host pattern|WARNING/);
+    const tags = playbook(['-i', 'inventory.yml', 'site.yml', '--list-tags'], { cwd: out });
+    const plays = [...tags.output.matchAll(/^ {2}play #\d+ \((\w+)\): .*TAGS: \[([^\]]*)\]$/gm)];
+    expect(plays.length).toBeGreaterThan(0);
+    for (const [, group, list] of plays) {
+      const kind = /_(linux|aws|windows|pfsense)$/.exec(group!)![1];
+      expect(list!.split(',').sort()).toEqual(['fwgen', `fwgen_${kind}`]);
+    }
+  });
+
+  ansibleIt('a site without pfSense, AWS or Windows plays needs no collection at all', () => {
+    const site = (plays?: string[]) => {
+      const profile = editExample('ecommerce-web', (doc) => {
+        if (plays) doc.setIn(['targets', 'ansible'], { plays });
+      });
+      const dir = tempDir('fwgen-ansible-plays-');
+      const r = renderSite(catalogRoot, profile, targets);
+      writeOutput(dir, r.files, targets.map((t) => path.posix.join('ecommerce-web', t.id)));
+      return path.join(dir, 'ecommerce-web/ansible');
+    };
+    const nowhere = { ANSIBLE_COLLECTIONS_PATH: tempDir('fwgen-no-collections-'), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH: 'false' };
+    const linuxOnly = playbook(['-i', 'inventory.yml', 'site.yml', '--syntax-check'], { cwd: site(['linux']), env: nowhere });
+    expect({ status: linuxOnly.status, output: linuxOnly.status === 0 ? '' : linuxOnly.output }).toEqual({ status: 0, output: '' });
+    // The same environment does lack the collections: a site with every play cannot be read there.
+    const every = playbook(['-i', 'inventory.yml', 'site.yml', '--syntax-check'], { cwd: site(), env: nowhere });
+    expect(every.status).not.toBe(0);
+    expect(every.output).toMatch(/couldn't resolve module\/action '(amazon\.aws|pfsensible\.core)\./);
+  });
+
+  test('a setting a play reads through default() is set by no vars file and no play vars (both beat the inventory)', () => {
+    const settings = new Set<string>();
+    const defined: string[] = [];
+    for (const n of exampleNames) {
+      const dir = path.join(out, n, 'ansible');
+      for (const f of listFiles(dir).filter((x) => x.endsWith('.yml') && !x.includes('/vars/') && !/(inventory|site|requirements)\.yml$/.test(x))) {
+        const text = fs.readFileSync(f, 'utf8');
+        for (const m of text.matchAll(/\b(fwgen_\w+) \| default\(/g)) settings.add(m[1]!);
+        for (const play of parseAnsible(text) as Array<{ vars?: object }>) defined.push(...Object.keys(play.vars ?? {}));
+      }
+      for (const f of listFiles(path.join(dir, 'vars'))) defined.push(...Object.keys(parseAnsible(fs.readFileSync(f, 'utf8')) as object));
+    }
+    for (const s of ['fwgen_aws_vpc_id', 'fwgen_aws_stack_name', 'fwgen_aws_region', 'fwgen_aws_endpoint_url', 'fwgen_root', 'fwgen_manage_services']) expect(settings).toContain(s);
+    expect([...settings].filter((s) => defined.includes(s))).toEqual([]);
+    // What the README calls a setting is one of them (the profile's defaults in vars/aws.yml aside).
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const paragraph = readme.split('**Settings**')[1]!.split('\n\n')[0]!;
+    const documented = [...paragraph.matchAll(/`(fwgen_\w+)`/g)].map((m) => m[1]!).filter((x) => !x.includes('_default_'));
+    expect(documented.sort()).toEqual([...settings].sort());
   });
 
   lintIt('passes ansible-lint with the production profile', () => {

@@ -14,7 +14,7 @@ function said(stderr: string): string[] {
 const message = (line: string) => line.replace(/^.*?(warning|error): \[[^\]]*\] /, '');
 
 describe('a warning prints once per site, naming the targets it concerns', () => {
-  test('the restaurant example: 4 lines (each target said them apart before: 10 lines)', async () => {
+  test('the restaurant example: 5 lines (each target said them apart before: 10 lines)', async () => {
     const r = await runInProcess(['render', '-p', path.join(examplesRoot, 'eu-restaurant-aloha.yaml'), '-o', path.join(tempDir(), 'out')]);
     expect(r.status).toBe(0);
     const lines = said(r.stderr);
@@ -24,6 +24,8 @@ describe('a warning prints once per site, naming the targets it concerns', () =>
       expect.stringMatching(/^warning: \[iptables, nftables\] exact host names are matched by the addresses pinned in the lock/),
       // Windows policy drop, said once for the render as policy accept is: both scripts named.
       expect.stringMatching(/^warning: \[windows\] policy drop: boh-server\.ps1, order-entry-terminal\.ps1 set DefaultInboundAction and DefaultOutboundAction to Block for the profiles Domain, Private, so traffic in and out that no enabled rule allows is blocked/),
+      // The inventory's groups that no host fills yet, once for the site.
+      expect.stringMatching(/^examples\/eu-restaurant-aloha\.yaml:\d+:1: warning: \[ansible\] inventory groups without hosts: eu_restaurant_aloha_gateway \(linux\.yml\), eu_restaurant_aloha_order_entry_terminal_windows \(windows\.yml\)/),
     ]);
     expect(new Set(lines.map(message)).size).toBe(lines.length);
   });
@@ -35,7 +37,9 @@ describe('a warning prints once per site, naming the targets it concerns', () =>
     const text = fs.readFileSync(path.join(examplesRoot, 'eu-restaurant-aloha.yaml'), 'utf8');
     const lock = fs.readFileSync(path.join(examplesRoot, 'eu-restaurant-aloha.lock.yaml'), 'utf8');
     for (const site of ['bistro-1', 'bistro-2']) {
-      fs.writeFileSync(path.join(root, 'sites', `${site}.yaml`), text.replace(/^( {2}name: )\S+$/m, `$1${site}`));
+      // Each site's back-of-house server under its own inventory name: one host serves one site.
+      const own = text.replace(/^( {2}name: )\S+$/m, `$1${site}`).replace(/^targets:\n/m, `targets:\n  ansible: { hosts: { boh-server: [${site}-boh] } }\n`);
+      fs.writeFileSync(path.join(root, 'sites', `${site}.yaml`), own);
       fs.writeFileSync(path.join(root, 'sites', `${site}.lock.yaml`), lock);
     }
     const r = await runInProcess(['render'], root);
@@ -43,10 +47,10 @@ describe('a warning prints once per site, naming the targets it concerns', () =>
     const lines = said(r.stderr);
     for (const site of ['bistro-1', 'bistro-2']) {
       const own = lines.filter((l) => l.startsWith(`${site}: `));
-      expect(own).toHaveLength(4);
-      expect(new Set(own.map(message)).size).toBe(4);
+      expect(own).toHaveLength(5);
+      expect(new Set(own.map(message)).size).toBe(5);
     }
-    expect(lines).toHaveLength(8);
+    expect(lines).toHaveLength(10);
   });
 
   test('a gateway dropping the IPv6 of a class without IPv6 prefixes says so at render, at the class binding', async () => {
