@@ -499,7 +499,7 @@ const PLAYBOOKS: Record<PlaybookId, Playbook> = {
   },
   windows: {
     template: 'windows.yml.hbs',
-    what: 'applies the Windows Firewall rules with community.windows.win_firewall_rule, removes fwgen\'s rules no longer listed and, with policy drop, blocks the rest',
+    what: 'applies Windows Firewall rules with win_firewall_rule, removes fwgen\'s unlisted rules and, with policy drop, blocks the rest',
     collections: ['ansible.windows', 'community.windows'],
     settings: [],
   },

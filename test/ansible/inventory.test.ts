@@ -144,7 +144,7 @@ describe('what a site has', () => {
     const r = await runInProcess(['render', '-p', profile, '-o', out]);
     expect(r.status).toBe(0);
     const site = path.join(out, 'web-linux/ansible');
-    expect(fs.readdirSync(site).sort()).toEqual(['inventory.yml', 'linux.yml', 'requirements.yml', 'site.yml', 'vars']);
+    expect(fs.readdirSync(site).sort()).toEqual(['inventory.yml', 'linux.yml', 'requirements.yml', 'site.yml', 'tasks', 'vars']);
     expect((parse(fs.readFileSync(path.join(site, 'site.yml'), 'utf8')) as Array<Record<string, unknown>>).map((p) => p['ansible.builtin.import_playbook'])).toEqual(['linux.yml']);
     expect(parse(fs.readFileSync(path.join(site, 'requirements.yml'), 'utf8'))).toEqual({ collections: [] });
     const inv = parseAnsible(fs.readFileSync(path.join(site, 'inventory.yml'), 'utf8'));
