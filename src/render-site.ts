@@ -14,6 +14,7 @@ import type { AnyTarget, Diagnostic } from './targets/types';
 import type { Profile } from './catalog/profile';
 import type { Catalog } from './catalog/types';
 import { loadSite } from './workspace/sites';
+import { append } from './append';
 
 export class UnknownTargetError extends Error {}
 
@@ -54,7 +55,7 @@ export function renderProfile(
   const book = addressBookFor(profileFile);
   const policy = buildPolicy(catalog, profile, book, allowUnresolved);
   const result = renderPolicy(policy, chosen, profile.targets);
-  result.diagnostics.unshift(...policyDiagnostics(policy));
+  result.diagnostics = [...policyDiagnostics(policy), ...result.diagnostics];
   const digest = selectionDigest(lockableNames(policy));
   if (book.file && book.selection !== digest) {
     result.diagnostics.unshift({
@@ -90,7 +91,7 @@ export function ownedBy(site: string, chosen: AnyTarget[]): string[] {
 function targetLimits(policy: Policy, ran: Diagnostic[], chosen: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
   const all = [...ran.filter((d) => chosen.some((t) => t.id === d.target))];
   for (const t of targets) {
-    if (!chosen.includes(t)) all.push(...t.check(policy, resolveOptions(t.options, given[t.id], policy)));
+    if (!chosen.includes(t)) append(all, t.check(policy, resolveOptions(t.options, given[t.id], policy)));
   }
   return all
     .filter((d) => isLimitMessage(d.message))

@@ -2,6 +2,7 @@ import type { SnapshotLimit, SnapshotList } from '../policy/snapshot';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
 import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
+import { append } from '../append';
 
 /** A port range wider than this many ports is flagged. */
 export const WIDE_PORT_RANGE = 100;
@@ -98,9 +99,9 @@ function compareSite(base: SiteState | undefined, head: SiteState | undefined, f
     if (!change) continue;
     change.page = pageOf([head, base], change.vendor, change.service);
     flows.push(change);
-    flags.push(...flowFlags(name, change));
+    append(flags, flowFlags(name, change));
   }
-  if (head && !same) flags.push(...nameFlags(name, base, head), ...limitFlags(name, base, head));
+  if (head && !same) append(append(flags, nameFlags(name, base, head)), limitFlags(name, base, head));
   const status = !base ? 'added' : !head ? 'removed' : flows.length > 0 ? 'changed' : 'unchanged';
   // Files are listed for what a reviewer approves: a site whose policy did not change lists none.
   const files = status === 'unchanged' ? [] : compareFiles(base?.files() ?? [], head?.files() ?? []);

@@ -2,6 +2,7 @@ import { aggregate, parseKnown, type Family } from '../net/addresses';
 import { formatPort, mergePorts, parsePort, type PortRange } from '../net/ports';
 import type { PolicySnapshot, SnapshotFamily, SnapshotLimit, SnapshotList, SnapshotRule, SnapshotVendor } from '../policy/snapshot';
 import type { FlowIdentity } from './types';
+import { append } from '../append';
 
 /** Everything a flow allows, merged over the rules it became: the unit diff compares. */
 export interface FlowState extends FlowIdentity {
@@ -104,11 +105,11 @@ function flowsOf(rules: SnapshotRule[], names: Map<string, NameState>): Map<stri
     const pinned: Record<string, string[]> = {};
     const texts: string[] = [];
     for (const r of group) {
-      texts.push(...r.networks);
+      append(texts, r.networks);
       for (const n of r.names) {
         const a = names.get(n)?.pinned ?? [];
         pinned[n] = a;
-        texts.push(...a);
+        append(texts, a);
       }
     }
     const cidrs = parseKnown(texts);

@@ -13,6 +13,7 @@ import { addressBookFor } from '../resolve/address-book';
 import { readLock } from '../resolve/lock';
 import { kindOf } from './file-kinds';
 import type { OpenWorkspace } from './sites';
+import { append } from '../append';
 
 function expandPaths(paths: string[]): string[] {
   const out: string[] = [];
@@ -81,13 +82,13 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
       const kind = kindOf(src.data);
       if (kind === 'vendor') extraVendors.push(file);
       else if (kind === 'profile') profiles.push(file);
-      else if (kind === 'list' || kind === 'device-classes' || kind === 'workspace') issues.push(...validateAgainst(kind, src));
+      else if (kind === 'list' || kind === 'device-classes' || kind === 'workspace') append(issues, validateAgainst(kind, src));
       else if (kind === 'lock') readLock(file);
       else if (kind === 'unknown') {
         issues.push(src.issue([], `not a vendor, profile, list, device-class or workspace file (no 'vendor', 'profile', 'list', 'deviceClasses' or 'sites' key)`));
       }
     } catch (err) {
-      if (err instanceof InputError) issues.push(...err.issues);
+      if (err instanceof InputError) append(issues, err.issues);
       else throw err;
     }
   }
@@ -96,16 +97,16 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
   try {
     catalog = catalogWith(extraVendors);
   } catch (err) {
-    if (err instanceof InputError) issues.push(...err.issues);
+    if (err instanceof InputError) append(issues, err.issues);
     else throw err;
   }
   if (catalog) {
     for (const file of profiles) {
       try {
         // The lock beside the profile is read too: a broken lock fails the render later otherwise.
-        warnings.push(...buildPolicy(catalog, loadProfile(file, catalog, base), addressBookFor(file)).warnings);
+        append(warnings, buildPolicy(catalog, loadProfile(file, catalog, base), addressBookFor(file)).warnings);
       } catch (err) {
-        if (err instanceof InputError) issues.push(...err.issues);
+        if (err instanceof InputError) append(issues, err.issues);
         else throw err;
       }
     }
