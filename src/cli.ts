@@ -12,7 +12,9 @@ import type * as WorkspaceModule from './workspace';
 import type { OpenWorkspace } from './workspace';
 import type * as ExamplesModule from './workspace/examples';
 import type { SiteDiagnostic } from './workspace/fleet';
-import type * as FleetModule from './workspace/fleet-workers';
+import type * as FleetOutputModule from './workspace/fleet-output';
+import type * as ShardMergeModule from './workspace/shard-merge';
+import type * as ShardModule from './workspace/shard';
 import type * as InitModule from './workspace/init';
 import type * as RenderModule from './render-site';
 import type * as OutputModule from './output';
@@ -45,7 +47,9 @@ const flowsLib = lazy<typeof FlowsModule>(() => require('./report/flows'));
 const catalogLib = lazy<typeof CatalogModule>(() => require('./catalog/load-catalog'));
 const workspaceLib = lazy<typeof WorkspaceModule>(() => require('./workspace'));
 const examplesLib = lazy<typeof ExamplesModule>(() => require('./workspace/examples'));
-const fleetLib = lazy<typeof FleetModule>(() => require('./workspace/fleet-workers'));
+const fleetLib = lazy<typeof FleetOutputModule>(() => require('./workspace/fleet-output'));
+const shardMergeLib = lazy<typeof ShardMergeModule>(() => require('./workspace/shard-merge'));
+const shardLib = lazy<typeof ShardModule>(() => require('./workspace/shard'));
 const initLib = lazy<typeof InitModule>(() => require('./workspace/init'));
 const renderLib = lazy<typeof RenderModule>(() => require('./render-site'));
 const outputLib = lazy<typeof OutputModule>(() => require('./output'));
@@ -94,6 +98,23 @@ function withCatalog<T>(y: Argv<T>) {
 /** --catalog named another catalog than the shipped one (its default). */
 function catalogGiven(a: Record<string, unknown>): boolean {
   return a.catalog !== undefined && path.resolve(a.catalog as string) !== bundledCatalog;
+}
+
+/** --shard K/N and --merge-shards: a workspace's sites over the jobs of a CI matrix. */
+function withShards<T>(y: Argv<T>, merge: string) {
+  return y
+    .option('shard', { type: 'string', describe: 'only part K of N of the sites (K/N, e.g. 2/4): the part of a site is fixed by its name; no fleet inventory' })
+    .option('merge-shards', { type: 'boolean', describe: merge })
+    .conflicts('shard', 'merge-shards');
+}
+
+/** The part of the sites named with --shard, if any. */
+function shardOf(a: Record<string, unknown>, sites: string[] = []): ShardModule.Shard | undefined {
+  if (a.shard === undefined) return undefined;
+  const parsed = shardLib.parseShard(String(a.shard));
+  if ('problem' in parsed) throw new UsageError(parsed.problem);
+  if (sites.length > 0) throw new UsageError('--shard picks its sites by their names; name no sites with it');
+  return parsed;
 }
 
 function withWorkspace<T>(y: Argv<T>) {
@@ -191,7 +212,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       'render [sites..]',
       "render every site of the workspace (or those named), or one profile, for every target (or those named) into <output>/<site>/, or one file to stdout",
       (y) =>
-        withWorkspace(withCatalog(y))
+        withShards(withWorkspace(withCatalog(y)), "write only the fleet's inventory.yml and site.yml, from the sites' inventories the parts (--shard) rendered")
           .positional('sites', { type: 'string', array: true, describe: 'workspace sites to render (file name without .yaml, or path); default: all' })
           .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
           .example('$0 render', 'every site of the workspace into its output folder')
@@ -201,7 +222,8 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .option('only', { type: 'string', describe: 'with --output -: which of the target\'s files (e.g. boh-server.nft)' })
           .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
           .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
-          .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/'),
+          .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/')
+          .example('$0 render --shard 2/4', 'the second of four parts of the sites (a CI matrix job); then: fwgen render --merge-shards'),
       run((a, out) => renderCommand(a, out)),
     )
     .command(
@@ -232,10 +254,11 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       'check',
       'render every site of the workspace in memory; exit 0 when the output folder is current, 2 listing stale files, 1 on errors',
       (y) =>
-        withWorkspace(y)
+        withShards(withWorkspace(y), "check only the fleet's inventory.yml and site.yml against the sites' inventories (after every part passed --shard K/N)")
           .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder", describe: 'the folder holding the rendered sites' })
           .example('$0 check', 'in CI: fail when a committed file is not what the inputs render')
           .example('$0 check --update', 'rewrite what is stale')
+          .example('$0 check --shard 1/4', 'in a CI matrix: the first of four parts of the sites; and once: fwgen check --merge-shards')
           .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' })
           .option('wait', { type: 'number', default: 30, describe: 'with --update: seconds to wait while another fwgen run writes into the same output folder' }),
       run((a, out) => checkCommand(a, out)),
@@ -269,11 +292,13 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .positional('dir', { type: 'string', default: '.', describe: 'the folder (created when missing)' })
           .option('site', { type: 'string', default: 'store-001', describe: "the first site's name (sites/<site>.yaml)" })
           .option('default-branch', { type: 'string', default: 'main', describe: 'the branch pull requests go to' })
+          .option('shards', { type: 'number', default: 2, describe: 'parallel CI jobs that check the sites (a matrix of fwgen check --shard K/N); raise it as the fleet grows' })
           .example('npm i -D fwgen && npx fwgen init', 'a workspace in this folder, fwgen as a dev dependency')
           .example('$0 init fleet --site store-0001', 'in a new folder'),
       run((a, out) => {
+        checkWholeNumbers(a, [['shards', 1]]);
         const dir = path.resolve(a.dir as string);
-        const written = initLib.writeInit(dir, initLib.initFiles({ site: a.site as string, defaultBranch: a.defaultBranch as string, schemaDir: 'node_modules/fwgen/catalog/schema' }));
+        const written = initLib.writeInit(dir, initLib.initFiles({ site: a.site as string, defaultBranch: a.defaultBranch as string, schemaDir: 'node_modules/fwgen/catalog/schema', shards: a.shards as number }));
         for (const f of written) out.err(`wrote ${path.join(a.dir as string, f)}\n`);
         out.out(
           [
@@ -364,6 +389,9 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
   const ws = workspaceOf(a, io);
   const sites = (a.sites as string[] | undefined) ?? [];
   let profileFile = a.profile as string | undefined;
+  if ((a.shard !== undefined || a.mergeShards) && (!ws || profileFile !== undefined || toStdout)) {
+    throw new UsageError('--shard and --merge-shards render the sites of a workspace into its output folder');
+  }
   if (ws && profileFile === undefined) {
     if (!toStdout) return renderWorkspace(ws, a, sites, chosen, io);
     const picked = workspaceLib.pickSites(ws, sites);
@@ -398,26 +426,33 @@ async function renderCommand(a: Record<string, unknown>, io: Io): Promise<number
 }
 
 function writeAndReport(output: string, files: RenderedFile[], owned: string[], a: Record<string, unknown>, io: Io): void {
-  const summary = outputLib.writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 });
+  reportWrite(output, outputLib.writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 }), io);
+}
+
+function reportWrite(output: string, summary: OutputModule.WriteSummary, io: Io): void {
   reportSummary(summary, output, io, 'wrote');
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
 }
 
-/** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
+/** Every site (or those named, or those of a shard) of a workspace, catalog loaded once, written as one set. */
 async function renderWorkspace(ws: OpenWorkspace, a: Record<string, unknown>, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await fleetLib.renderFleetParallel(ws, workspaceLib.pickSites(ws, sites), chosen, {
-    allowUnresolved: a.allowUnresolved as boolean,
-    sweep: sites.length === 0 ? output : undefined,
-  });
-  const errors = printDiagnostics(fleet.diagnostics, io);
-  if (errors > 0) {
+  const shown = path.relative(process.cwd(), output) || '.';
+  if (a.mergeShards) {
+    if (sites.length > 0) throw new UsageError('--merge-shards assembles every site; name none');
+    writeAndReport(shown, shardMergeLib.mergedFleetFiles(ws, output), [], a, io);
+    return EXIT.ok;
+  }
+  const shard = shardOf(a, sites);
+  const run = { output, chosen, siteFiles: workspaceLib.pickSites(ws, sites), everySite: sites.length === 0, allowUnresolved: a.allowUnresolved as boolean, shard };
+  const result = await fleetLib.writeFleet(ws, run, (a.wait as number) * 1000);
+  const errors = printDiagnostics(result.diagnostics, io);
+  if (errors > 0 || !result.summary) {
     io.err(`fwgen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
     return EXIT.error;
   }
-  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)] : fleet.files;
-  writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
-  io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
+  reportWrite(shown, result.summary, io);
+  io.err(`${result.sites} site${result.sites === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}${shard ? `, ${shardLib.describeShard(shard)}` : ''}\n`);
   return EXIT.ok;
 }
 
@@ -470,20 +505,31 @@ async function checkCommand(a: Record<string, unknown>, io: Io): Promise<number>
     ws = workspaceLib.openWorkspace(examplesLib.examplesWorkspaceFile);
   }
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await fleetLib.renderFleetParallel(ws, ws.siteFiles, registryLib.targets, { sweep: output });
-  // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
-  const errors = printDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
-  if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
-  // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
-  const files = [...fleet.files, ...ansibleLib.fleetFiles(fleet.policies)];
-  if (a.update) reportSummary(outputLib.writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
-  const stale = outputLib.staleFiles(output, files, fleet.owned);
+  const waitMs = (a.wait as number) * 1000;
+  if (a.mergeShards) {
+    const files = shardMergeLib.mergedFleetFiles(ws, output);
+    if (a.update) reportSummary(outputLib.writeOutput(output, files, [], { waitMs }), output, io, 'updated');
+    return reportStale(name, outputLib.staleFiles(output, files, []), 'the fleet inventory and playbook, as the sites\' inventories make them', '--merge-shards', io);
+  }
+  const shard = shardOf(a);
+  const run = { output, chosen: registryLib.targets, siteFiles: ws.siteFiles, everySite: true, shard };
+  // With --update the render writes what is stale; a render that committed leaves nothing stale.
+  const result = a.update ? await fleetLib.writeFleet(ws, run, waitMs) : await fleetLib.checkFleet(ws, run);
+  // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
+  const errors = printDiagnostics(result.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
+  if (errors > 0) return EXIT.error;
+  if ('summary' in result && result.summary) reportSummary(result.summary, output, io, 'updated');
+  const what = `${result.sites} profiles, ${registryLib.targets.length} targets${shard ? `, ${shardLib.describeShard(shard)}` : ''}`;
+  return reportStale(name, 'stale' in result ? result.stale : [], what, shard ? `--shard ${shard.index}/${shard.count}` : '', io);
+}
+
+function reportStale(name: string, stale: string[], what: string, also: string, io: Io): number {
   if (stale.length > 0) {
-    io.err(`${name} is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    io.err(`${name} is stale; run: npx fwgen check --update${also ? ` ${also}` : ''}\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;
   }
-  io.out(`${name} is current (${fleet.policies.length} profiles, ${registryLib.targets.length} targets)\n`);
+  io.out(`${name} is current (${what})\n`);
   return EXIT.ok;
 }
 
