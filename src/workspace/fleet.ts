@@ -80,7 +80,7 @@ export class SiteRenderer {
     };
     if (r.diagnostics.some((d) => d.severity === 'error')) return out; // nothing of it is written or compared
     const files = r.files.concat([r.snapshot]);
-    if (this.chosen.includes(ansible)) out.entry = fleetEntry(r.policy);
+    if (this.chosen.includes(ansible) && this.sink.kind !== 'collect') out.entry = fleetEntry(r.policy); // collect keeps the policy itself
     if (this.sink.kind === 'write') out.changes = this.stager!.add(files, out.owned);
     else if (this.sink.kind === 'check') out.stale = staleOf(this.sink.root, files, out.owned);
     else {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { append, largest } from '../../src/append';
 import { repoRoot } from '../helpers';
 
 /**
@@ -46,6 +47,16 @@ describe('no array of unbounded size is spread into a call', () => {
     const files = sourceFiles(path.join(repoRoot, 'src'));
     expect(files.length).toBeGreaterThan(50);
     expect(files.flatMap(spreadCalls)).toEqual([]);
+  });
+
+  it('append and largest take more items than a spread could', () => {
+    const many = Array.from({ length: 1_000_000 }, (_, i) => i);
+    expect(() => ([] as number[]).push(...many)).toThrow(RangeError);
+    const into = [-1];
+    expect(append(into, many)).toBe(into);
+    expect(into.length).toBe(1_000_001);
+    expect(into[1_000_000]).toBe(999_999);
+    expect(largest(-1, many)).toBe(999_999);
   });
 
   it('catches the forms it is meant to catch', () => {
