@@ -132,5 +132,5 @@ describe('fwgen init', () => {
     expect(md.stdout).toMatch(/^### fwgen diff: no policy change/);
     // A list that no site uses moves no policy: the diff does not flag it.
     expect(md.stdout).not.toMatch(/list source moved/);
-  });
+  }, 180_000); // a dozen runs of the binary, each part of the check among them
 });
