@@ -78,15 +78,17 @@ export class SiteRenderer {
       diagnostics: r.diagnostics.map((d) => ({ ...d, site: name })),
       owned: ownedBy(name, this.chosen),
     };
-    if (r.diagnostics.some((d) => d.severity === 'error')) return out; // nothing of it is written or compared
     const files = r.files.concat([r.snapshot]);
-    if (this.chosen.includes(ansible) && this.sink.kind !== 'collect') out.entry = fleetEntry(r.policy); // collect keeps the policy itself
-    if (this.sink.kind === 'write') out.changes = this.stager!.add(files, out.owned);
-    else if (this.sink.kind === 'check') out.stale = staleOf(this.sink.root, files, out.owned);
-    else {
+    if (this.sink.kind === 'collect') {
+      // A comparison reads the policy and snapshot of a site with errors too.
       out.files = files;
       out.policy = r.policy;
+      return out;
     }
+    if (r.diagnostics.some((d) => d.severity === 'error')) return out; // nothing of it is written or compared
+    if (this.chosen.includes(ansible)) out.entry = fleetEntry(r.policy);
+    if (this.sink.kind === 'write') out.changes = this.stager!.add(files, out.owned);
+    else out.stale = staleOf(this.sink.root, files, out.owned);
     return out;
   }
 
