@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const yargs = require('yargs');
-const { writeWorkload, writeFleet, THEIR_TARGET } = require('./workloads');
+const { writeWorkload, writeFleet, writeStarterFleet, THEIR_TARGET } = require('./workloads');
 
 const root = path.resolve(__dirname, '..');
 const fwgenBin = path.join(root, 'bin', 'fwgen.js');
@@ -31,6 +31,7 @@ const TIME = '/usr/bin/time';
  *   expect?: RegExp,
  *   workload?: Workload, target?: string,
  *   warmup?: boolean,
+ *   baselineOf?: string,
  * }} Case
  */
 
@@ -130,6 +131,21 @@ function allCases(tmp, quick) {
     heavy: true,
     argv: (out) => fleetCommand((fleet ??= writeFleet(tmp, example, sites)).sites, out),
   });
+  // Fleet scale: fwgen init's starter site 10,000 times, against the same workspace with one
+  // site (the start-up and the catalog, paid once) measured in the same run: the ratio says
+  // what the sites cost, the peak RSS whether memory grows with them.
+  const starter = quick ? 200 : 10000;
+  /** @type {Record<number, { workspace: string }>} */
+  const starterFleets = {};
+  for (const count of [1, starter]) {
+    cases.push({
+      name: `starter-${count}/all`,
+      note: count === 1 ? "fwgen init's starter site alone, in a workspace: the baseline of the next case" : `${count.toLocaleString('en')} copies of fwgen init's starter site, every target (goal: ≤ 60 s, ≤ 1 GB)`,
+      heavy: count > 1,
+      argv: (out) => ['node', fwgenBin, 'render', '-w', (starterFleets[count] ??= writeStarterFleet(tmp, count)).workspace, '-o', out],
+      baselineOf: count === 1 ? undefined : `starter-1/all`,
+    });
+  }
   return cases;
 }
 
@@ -374,6 +390,11 @@ async function main() {
       const [base, r, v] = await measureEach(commands, runs, capMs, outBase);
       /** @type {Record<string, unknown>} */
       const row = { case: c.name, note: c.note, ...r, nodeMs: base.medianMs, vsNode: r.medianMs && base.medianMs ? r.medianMs / base.medianMs : undefined };
+      const against = c.baselineOf ? /** @type {any} */ (results.find((x) => /** @type {any} */ (x).case === c.baselineOf)) : undefined;
+      if (against?.medianMs && r.medianMs) {
+        row.baseline = { case: c.baselineOf, timeRatio: r.medianMs / against.medianMs, rssRatio: r.peakRssMb && against.peakRssMb ? r.peakRssMb / against.peakRssMb : undefined };
+        process.stderr.write(`  ${c.name} ÷ ${c.baselineOf}: ${(r.medianMs / against.medianMs).toFixed(1)}× the time, ${row.baseline.rssRatio ? `${row.baseline.rssRatio.toFixed(1)}×` : '-'} the peak RSS\n`);
+      }
       if (v) {
         row.vs = v;
         if (v.detail) process.stderr.write(`  vs: ${v.detail}\n`);
@@ -386,11 +407,12 @@ async function main() {
 
     /** @param {any} r */
     const status = (r) => (r.status === 'ok' ? fmtTime(r.medianMs) : r.status);
-    const head = ['case', 'runs', 'median', 'peak RSS', 'output', 'node -e 0', '× node -e 0'];
+    const head = ['case', 'runs', 'median', 'peak RSS', 'output', 'node -e 0', '× node -e 0', '× baseline (time, RSS)'];
     if (argv.vs) head.push('vs: median', 'vs: peak RSS', 'vs ÷ fwgen');
     const rows = [head];
     for (const r of /** @type {any[]} */ (results)) {
-      const row = [r.case, String(r.runs), status(r), fmtMb(r.peakRssMb), fmtBytes(r.outputBytes), fmtTime(r.nodeMs), r.vsNode ? `${r.vsNode.toFixed(1)}×` : '-'];
+      const ratio = r.baseline ? `${r.baseline.timeRatio.toFixed(1)}×, ${r.baseline.rssRatio ? `${r.baseline.rssRatio.toFixed(1)}×` : '-'} (${r.baseline.case})` : '-';
+      const row = [r.case, String(r.runs), status(r), fmtMb(r.peakRssMb), fmtBytes(r.outputBytes), fmtTime(r.nodeMs), r.vsNode ? `${r.vsNode.toFixed(1)}×` : '-', ratio];
       if (argv.vs) row.push(r.vs ? status(r.vs) : '-', r.vs ? fmtMb(r.vs.peakRssMb) : '-', r.vsRatio ? `${r.vsRatio.toFixed(2)}×` : '-');
       rows.push(row);
     }

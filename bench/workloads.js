@@ -236,4 +236,27 @@ function writeFleet(root, example, count) {
   return { dir, sites };
 }
 
-module.exports = { scatteredAddresses, writeWorkload, writeFleet, THEIR_TARGET };
+/**
+ * `count` copies of the site `fwgen init` starts a workspace with (sites/store-00001.yaml, ...)
+ * in a workspace of their own, as a chain keeps its stores: the fleet-scale case.
+ * @param {string} root @param {number} count
+ * @returns {{ dir: string, workspace: string }}
+ */
+function writeStarterFleet(root, count) {
+  const dir = path.join(root, `starter-fleet-${count}`);
+  const { initFiles } = require('../dist/workspace/init');
+  /** @type {Array<{ path: string, content: string }>} */
+  const files = initFiles({ site: 'store-00001', defaultBranch: 'main', schemaDir: 'x' });
+  const site = files.find((f) => f.path.startsWith('sites/'));
+  if (!site) throw new Error('fwgen init wrote no site');
+  fs.mkdirSync(path.join(dir, 'sites'), { recursive: true });
+  for (let i = 1; i <= count; i++) {
+    const name = `store-${String(i).padStart(5, '0')}`;
+    fs.writeFileSync(path.join(dir, 'sites', `${name}.yaml`), site.content.replace('name: store-00001', `name: ${name}`));
+  }
+  const workspace = path.join(dir, 'fwgen.yaml');
+  fs.writeFileSync(workspace, 'sites: [sites/*.yaml]\noutput: out\n');
+  return { dir, workspace };
+}
+
+module.exports = { scatteredAddresses, writeWorkload, writeFleet, writeStarterFleet, THEIR_TARGET };

@@ -1,4 +1,5 @@
 import { escapeUnsafe } from './unsafe-chars';
+import { append } from './append';
 
 /** A place in an input file, 1-based, as editors and compilers print it. */
 export interface SourceLocation {
@@ -67,7 +68,7 @@ export class IssueList {
   }
 
   addAll(issues: LocatedIssue[]): void {
-    this.issues.push(...issues);
+    append(this.issues, issues);
   }
 
   get empty(): boolean {

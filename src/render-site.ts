@@ -14,6 +14,7 @@ import type { Profile } from './catalog/profile';
 import type { Catalog } from './catalog/types';
 import { usesTarget } from './catalog/site-targets';
 import { loadSite } from './site/load';
+import { append } from './append';
 
 export class UnknownTargetError extends UsageError {}
 
@@ -59,7 +60,7 @@ export function renderProfile(
 ): SiteRender {
   const { policy, book } = buildSitePolicy(catalog, profile, profileFile, allowUnresolved, refuseLockOuts);
   const result = renderPolicy(policy, siteTargets(profile, chosen), profile.targets);
-  result.diagnostics.unshift(...policyDiagnostics(policy));
+  result.diagnostics = [...policyDiagnostics(policy), ...result.diagnostics];
   const digest = selectionDigest(lockableNames(policy));
   if (book.file && book.selection !== digest) {
     result.diagnostics.unshift({
@@ -95,7 +96,7 @@ export function ownedBy(site: string, chosen: AnyTarget[]): string[] {
 function targetLimits(policy: Policy, ran: Diagnostic[], chosen: AnyTarget[], used: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
   const all = [...ran.filter((d) => chosen.some((t) => t.id === d.target))];
   for (const t of used) {
-    if (!chosen.includes(t)) all.push(...t.check(policy, resolveOptions(t.options, given[t.id], policy)));
+    if (!chosen.includes(t)) append(all, t.check(policy, resolveOptions(t.options, given[t.id], policy)));
   }
   return all
     .filter((d) => isLimitMessage(d.message))

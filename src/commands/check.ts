@@ -3,16 +3,17 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { EXIT, type Args, type Io } from './command';
-import { examplesLib, fleetWorkersLib, inventoryLib, outputLib, registryLib, sitesLib } from './libraries';
-import { checkWholeNumbers, withWorkspace } from './options';
+import { examplesLib, fleetOutputLib, outputLib, registryLib, shardLib, shardMergeLib, sitesLib } from './libraries';
+import { checkWholeNumbers, shardOf, withShards, withWorkspace } from './options';
 import { printDiagnostics, reportSummary } from './report';
 import { workspaceOf } from './workspace-of';
 
 export function builder(y: Argv) {
-  return withWorkspace(y)
+  return withShards(withWorkspace(y), "check only the fleet's inventory.yml and site.yml against the sites' inventories (after every part passed --shard K/N)")
     .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder", describe: 'the folder holding the rendered sites' })
     .example('$0 check', 'in CI: fail when a committed file is not what the inputs render')
     .example('$0 check --update', 'rewrite what is stale')
+    .example('$0 check --shard 1/4', 'in a CI matrix: the first of four parts of the sites; and once: fwgen check --merge-shards')
     .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' })
     .option('wait', { type: 'number', default: 30, describe: 'with --update: seconds to wait while another fwgen run writes into the same output folder' });
 }
@@ -28,19 +29,30 @@ export async function handler(a: Args, io: Io): Promise<number> {
     ws = sitesLib.openWorkspace(examplesLib.examplesWorkspaceFile);
   }
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await fleetWorkersLib.renderFleetParallel(ws, ws.siteFiles, registryLib.targets, { sweep: output });
-  // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
-  const errors = printDiagnostics(fleet.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
-  if (errors > 0) return EXIT.error;
   const name = `${path.basename(output)}/`;
-  // The whole workspace is rendered: the fleet's Ansible inventory and playbook belong to it.
-  const files = [...fleet.files, ...inventoryLib.fleetFiles(fleet.policies)];
-  if (a.update) reportSummary(outputLib.writeOutput(output, files, fleet.owned, { waitMs: (a.wait as number) * 1000 }), output, io, 'updated');
-  const stale = outputLib.staleFiles(output, files, fleet.owned);
+  const waitMs = (a.wait as number) * 1000;
+  if (a.mergeShards) {
+    const files = shardMergeLib.mergedFleetFiles(ws, output);
+    if (a.update) reportSummary(outputLib.writeOutput(output, files, [], { waitMs }), output, io, 'updated');
+    return reportStale(name, outputLib.staleFiles(output, files, []), "the fleet inventory and playbook, as the sites' inventories make them", '--merge-shards', io);
+  }
+  const shard = shardOf(a);
+  const run = { output, chosen: registryLib.targets, siteFiles: ws.siteFiles, everySite: true, shard };
+  // With --update the render writes what is stale; a render that committed leaves nothing stale.
+  const result = a.update ? await fleetOutputLib.writeFleet(ws, run, waitMs) : await fleetOutputLib.checkFleet(ws, run);
+  // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
+  const errors = printDiagnostics(result.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
+  if (errors > 0) return EXIT.error;
+  if ('summary' in result && result.summary) reportSummary(result.summary, output, io, 'updated');
+  const what = `${result.sites} profiles, ${registryLib.targets.length} targets${shard ? `, ${shardLib.describeShard(shard)}` : ''}`;
+  return reportStale(name, 'stale' in result ? result.stale : [], what, shard ? `--shard ${shard.index}/${shard.count}` : '', io);
+}
+
+function reportStale(name: string, stale: string[], what: string, also: string, io: Io): number {
   if (stale.length > 0) {
-    io.err(`${name} is stale; run: npx fwgen check --update\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    io.err(`${name} is stale; run: npx fwgen check --update${also ? ` ${also}` : ''}\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;
   }
-  io.out(`${name} is current (${fleet.policies.length} profiles, ${registryLib.targets.length} targets)\n`);
+  io.out(`${name} is current (${what})\n`);
   return EXIT.ok;
 }

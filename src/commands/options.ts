@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { bundledCatalog } from '../paths';
+import type { Shard } from '../workspace/shard';
 import type { Args } from './command';
 
 /** Options several commands share, and the checks yargs does not make. */
@@ -49,4 +50,22 @@ export function checkNote(note: unknown): void {
   if (typeof note !== 'string' || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(note)) {
     throw new UsageError('--note takes one line of text, without newlines or other control characters');
   }
+}
+
+/** --shard K/N and --merge-shards: a workspace's sites over the jobs of a CI matrix. */
+export function withShards<T>(y: Argv<T>, merge: string) {
+  return y
+    .option('shard', { type: 'string', describe: 'only part K of N of the sites (K/N, e.g. 2/4): the part of a site is fixed by its name; no fleet inventory' })
+    .option('merge-shards', { type: 'boolean', describe: merge })
+    .conflicts('shard', 'merge-shards');
+}
+
+/** The part of the sites named with --shard, if any. */
+export function shardOf(a: Args, sites: string[] = []): Shard | undefined {
+  if (a.shard === undefined) return undefined;
+  const { parseShard } = require('../workspace/shard') as typeof import('../workspace/shard');
+  const parsed = parseShard(String(a.shard));
+  if ('problem' in parsed) throw new UsageError(parsed.problem);
+  if (sites.length > 0) throw new UsageError('--shard picks its sites by their names; name no sites with it');
+  return parsed;
 }

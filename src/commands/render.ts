@@ -5,13 +5,13 @@ import type { Policy } from '../policy/types';
 import type { AnyTarget } from '../targets/types';
 import type { OpenWorkspace } from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { ansibleLib, fleetWorkersLib, inventoryLib, outputLib, registryLib, renderLib, sitesLib } from './libraries';
-import { checkWholeNumbers, withCatalog, withWorkspace } from './options';
-import { printDiagnostics, reportNothingWritten, writeAndReport } from './report';
+import { fleetOutputLib, outputLib, profileLib, registryLib, renderLib, shardLib, shardMergeLib, sitesLib } from './libraries';
+import { checkWholeNumbers, shardOf, withCatalog, withShards, withWorkspace } from './options';
+import { printDiagnostics, reportNothingWritten, reportWrite, writeAndReport } from './report';
 import { catalogFor, workspaceOf } from './workspace-of';
 
 export function builder(y: Argv) {
-  return withWorkspace(withCatalog(y))
+  return withShards(withWorkspace(withCatalog(y)), "write only the fleet's inventory.yml and site.yml, from the sites' inventories the parts (--shard) rendered")
     .positional('sites', { type: 'string', array: true, describe: 'workspace sites to render (file name without .yaml, or path); default: all' })
     .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
     .example('$0 render', 'every site of the workspace into its output folder')
@@ -21,7 +21,8 @@ export function builder(y: Argv) {
     .option('only', { type: 'string', describe: "with --output -: which of the target's files (e.g. boh-server.nft)" })
     .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
     .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
-    .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/');
+    .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/')
+    .example('$0 render --shard 2/4', 'the second of four parts of the sites (a CI matrix job); then: fwgen render --merge-shards');
 }
 
 export async function handler(a: Args, io: Io): Promise<number> {
@@ -35,6 +36,9 @@ export async function handler(a: Args, io: Io): Promise<number> {
   const ws = workspaceOf(a, io);
   const sites = (a.sites as string[] | undefined) ?? [];
   let profileFile = a.profile as string | undefined;
+  if ((a.shard !== undefined || a.mergeShards) && (!ws || profileFile !== undefined || toStdout)) {
+    throw new UsageError('--shard and --merge-shards render the sites of a workspace into its output folder');
+  }
   if (ws && profileFile === undefined) {
     if (!toStdout) return renderWorkspace(ws, a, sites, chosen, io);
     const picked = sitesLib.pickSites(ws, sites);
@@ -46,7 +50,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
   }
   if (!ws && sites.length > 0) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
   const result = renderLib.renderSite(ws ? ws.file : catalogFor(a, profileFile), profileFile, chosen, a.allowUnresolved as boolean);
-  refuseUnusedTargets(a, [result.policy], chosen);
+  refuseUnusedTargets(a, [result.policy.profile], chosen);
   const errors = printDiagnostics(result.diagnostics, io);
   if (errors > 0) {
     reportNothingWritten(errors, io);
@@ -69,22 +73,28 @@ export async function handler(a: Args, io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-/** Every site (or those named) of a workspace, catalog loaded once, written as one set. */
+/** Every site (or those named, or those of a shard) of a workspace, catalog loaded once, written as one set. */
 async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chosen: AnyTarget[], io: Io): Promise<number> {
   const output = a.output !== undefined ? path.resolve(a.output as string) : ws.output;
-  const fleet = await fleetWorkersLib.renderFleetParallel(ws, sitesLib.pickSites(ws, sites), chosen, {
-    allowUnresolved: a.allowUnresolved as boolean,
-    sweep: sites.length === 0 ? output : undefined,
-  });
-  refuseUnusedTargets(a, fleet.policies, chosen);
-  const errors = printDiagnostics(fleet.diagnostics, io);
-  if (errors > 0) {
+  const shown = path.relative(process.cwd(), output) || '.';
+  if (a.mergeShards) {
+    if (sites.length > 0) throw new UsageError('--merge-shards assembles every site; name none');
+    writeAndReport(shown, shardMergeLib.mergedFleetFiles(ws, output), [], a, io);
+    return EXIT.ok;
+  }
+  const shard = shardOf(a, sites);
+  const siteFiles = sitesLib.pickSites(ws, sites);
+  // Sites are rendered and released one by one: which targets each uses is read from the profiles first.
+  if (a.target !== undefined) refuseUnusedTargets(a, siteFiles.map((f) => profileLib.loadProfile(f, ws.catalog, ws.root, { targets: ws.targets })), chosen);
+  const run = { output, chosen, siteFiles, everySite: sites.length === 0, allowUnresolved: a.allowUnresolved as boolean, shard };
+  const result = await fleetOutputLib.writeFleet(ws, run, (a.wait as number) * 1000);
+  const errors = printDiagnostics(result.diagnostics, io);
+  if (errors > 0 || !result.summary) {
     reportNothingWritten(errors, io);
     return EXIT.error;
   }
-  const files = sites.length === 0 && chosen.includes(ansibleLib.ansible) ? [...fleet.files, ...inventoryLib.fleetFiles(fleet.policies)] : fleet.files;
-  writeAndReport(path.relative(process.cwd(), output) || '.', files, fleet.owned, a, io);
-  io.err(`${fleet.policies.length} site${fleet.policies.length === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}\n`);
+  reportWrite(shown, result.summary, io);
+  io.err(`${result.sites} site${result.sites === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}${shard ? `, ${shardLib.describeShard(shard)}` : ''}\n`);
   return EXIT.ok;
 }
 
@@ -92,11 +102,11 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
  * --target naming only targets that none of the sites rendered uses: nothing would be
  * written, which reads as success. Said with where the site's list is.
  */
-function refuseUnusedTargets(a: Args, policies: Policy[], chosen: AnyTarget[]): void {
-  if (a.target === undefined || policies.length === 0) return;
-  if (policies.some((p) => renderLib.siteTargets(p.profile, chosen).length > 0)) return;
+function refuseUnusedTargets(a: Args, profiles: Array<Pick<Policy['profile'], 'name' | 'uses'>>, chosen: AnyTarget[]): void {
+  if (a.target === undefined || profiles.length === 0) return;
+  if (profiles.some((p) => renderLib.siteTargets(p, chosen).length > 0)) return;
   const named = chosen.map((t) => t.id).join(', ');
-  if (policies.length > 1) throw new UsageError(`no site of the workspace uses --target ${named} (each site's targets: profile.targets, or targets in fwgen.yaml)`);
-  const { name, uses } = policies[0]!.profile;
+  if (profiles.length > 1) throw new UsageError(`no site of the workspace uses --target ${named} (each site's targets: profile.targets, or targets in fwgen.yaml)`);
+  const { name, uses } = profiles[0]!;
   throw new UsageError(`site ${name} does not use --target ${named}: its targets are ${uses!.ids.join(', ')} (${formatLocation(uses!.origin)})`);
 }

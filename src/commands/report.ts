@@ -28,7 +28,10 @@ export function reportSummary(summary: WriteSummary, root: string, io: Io, verb:
 
 /** Writes a render into the output folder (waiting --wait seconds for another run) and says what changed. */
 export function writeAndReport(output: string, files: RenderedFile[], owned: string[], a: Args, io: Io): void {
-  const summary = outputLib.writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 });
+  reportWrite(output, outputLib.writeOutput(output, files, owned, { waitMs: (a.wait as number) * 1000 }), io);
+}
+
+export function reportWrite(output: string, summary: WriteSummary, io: Io): void {
   reportSummary(summary, output, io, 'wrote');
   io.err(`${summary.written.length} written, ${summary.unchanged.length} unchanged, ${summary.removed.length} removed\n`);
 }

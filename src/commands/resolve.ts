@@ -33,7 +33,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
   else if (ws) {
     profiles = sitesLib.pickSites(ws, sites);
     // Two sites of one name are refused before any lookup, as render refuses them.
-    fleetLib.assertUniqueSiteNames(ws, profiles);
+    fleetLib.siteNames(ws, profiles);
   }
   else throw new UsageError('name a profile with -p, or run inside a workspace (a folder with fwgen.yaml; fwgen init makes one)');
   if (a.migrate) return migrate(profiles, ws ? () => ws.file : (p) => catalogFor(a, p), io);

@@ -8,6 +8,7 @@ import { isCidrError, parseCidr } from '../net/addresses';
 import { parsePort } from '../net/ports';
 import { codePoint } from '../unsafe-chars';
 import { snapshotDigest, type PolicySnapshot } from '../policy/snapshot';
+import { append } from '../append';
 
 /** A committed snapshot larger than this is refused, not read: a site's policy is far smaller. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
@@ -33,7 +34,7 @@ export function listBaseFiles(root: string, rel: string): string[] {
   for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
     const child = `${rel}/${name}`;
     const cst = statInside(root, child, child)!;
-    if (cst.isDirectory()) out.push(...listBaseFiles(root, child));
+    if (cst.isDirectory()) append(out, listBaseFiles(root, child));
     else out.push(child);
   }
   return out;
@@ -44,7 +45,7 @@ function statInside(root: string, rel: string, label: string): fs.Stats | undefi
   const parts = rel.split('/');
   let st: fs.Stats | undefined;
   for (let i = 0; i < parts.length; i++) {
-    st = fs.lstatSync(path.join(root, ...parts.slice(0, i + 1)), { throwIfNoEntry: false });
+    st = fs.lstatSync(path.join(root, parts.slice(0, i + 1).join('/')), { throwIfNoEntry: false });
     if (st === undefined) return undefined;
     if (st.isSymbolicLink()) throw new FileError(label, `${parts.slice(0, i + 1).join('/')} is a symbolic link; fwgen reads committed output only as plain files inside the workspace`);
     if (i < parts.length - 1 && !st.isDirectory()) return undefined;

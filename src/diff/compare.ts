@@ -3,6 +3,7 @@ import { compareAnswers, compareClasses } from './answers';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
 import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
+import { append } from '../append';
 
 /** A port range wider than this many ports is flagged. */
 export const WIDE_PORT_RANGE = 100;
@@ -100,9 +101,9 @@ function compareSite(base: SiteState | undefined, head: SiteState | undefined, f
     if (!change) continue;
     change.page = pageOf([head, base], change.vendor, change.service);
     flows.push(change);
-    flags.push(...flowFlags(name, change));
+    append(flags, flowFlags(name, change));
   }
-  if (head && !same) flags.push(...nameFlags(name, base, head), ...limitFlags(name, base, head));
+  if (head && !same) append(append(flags, nameFlags(name, base, head)), limitFlags(name, base, head));
   // A new site's answers are all new; a removed site's go with it.
   const classes = base && head ? compareClasses(base.classes, head.classes) : [];
   const answers = head ? compareAnswers(base ?? { acknowledgements: [], exclusions: [] }, head) : [];

@@ -1,5 +1,6 @@
 import { notComparedNote } from './notes';
 import type { ChangeSet, Edge, Flag, FlowChange, SiteChange } from './types';
+import { append } from '../append';
 
 /** Sites whose details are written out; more would not fit a pull-request comment. */
 export const MARKDOWN_SITE_LIMIT = 30;
@@ -104,7 +105,7 @@ export function formatMarkdown(cs: ChangeSet): string {
       const flags = cs.flags.filter((f) => f.site === site.site).length;
       out.push(`| ${code(site.site)} | ${site.status} | ${c.added} | ${c.removed} | ${c.widened} | ${c.narrowed} | ${c.changed} | ${flags} | ${site.files.length} |`);
     }
-    out.push('', ...more(shown.length, MARKDOWN_ROW_LIMIT, 'sites'));
+    append(out, ['', ...more(shown.length, MARKDOWN_ROW_LIMIT, 'sites')]);
   }
   if (cs.flags.length > 0) {
     out.push(`#### Needs a careful look (${cs.flags.length})`);
@@ -113,7 +114,7 @@ export function formatMarkdown(cs: ChangeSet): string {
       const where = f.origins.length ? ` (${f.origins.map(code).join(', ')})` : '';
       out.push(`- **${FLAG_TITLES[f.kind]}**${f.site ? ` ${code(f.site)}` : ''}: ${md(f.message)}${where}`);
     }
-    out.push('', ...more(cs.flags.length, MARKDOWN_FLAG_LIMIT, 'flags'));
+    append(out, ['', ...more(cs.flags.length, MARKDOWN_FLAG_LIMIT, 'flags')]);
   }
   const detailed = bySeverity.filter((x) => x.status !== 'unchanged');
   let written = 0;
@@ -122,14 +123,14 @@ export function formatMarkdown(cs: ChangeSet): string {
     written++;
     out.push(`<details><summary>${code(site.site)}: ${site.status}, ${site.flows.length} flow${site.flows.length === 1 ? '' : 's'} changed</summary>`);
     out.push('');
-    for (const f of site.flows) out.push(...flowLines(f));
-    out.push(...settingLines(site));
+    for (const f of site.flows) append(out, flowLines(f));
+    append(out, settingLines(site));
     out.push('');
-    out.push(...mermaid(site.edges));
+    append(out, mermaid(site.edges));
     out.push('</details>');
     out.push('');
   }
-  out.push(...more(detailed.length, written, 'sites with changes'));
+  append(out, more(detailed.length, written, 'sites with changes'));
   const files = cs.sites.flatMap((x) => x.files);
   if (files.length > 0) {
     out.push(`<details><summary>Rendered files: ${files.length} change${files.length === 1 ? '' : 's'}</summary>`);
@@ -137,7 +138,7 @@ export function formatMarkdown(cs: ChangeSet): string {
     out.push('| target | file | status | lines |');
     out.push('|---|---|---|---:|');
     for (const f of files.slice(0, MARKDOWN_ROW_LIMIT)) out.push(`| ${f.target} | ${code(f.path)} | ${f.status} | +${f.linesAdded} −${f.linesRemoved} |`);
-    out.push('', ...more(files.length, MARKDOWN_ROW_LIMIT, 'files'));
+    append(out, ['', ...more(files.length, MARKDOWN_ROW_LIMIT, 'files')]);
     out.push('</details>');
     out.push('');
   }

@@ -12,6 +12,7 @@ import type {
   SnapshotVendor,
 } from '../policy/snapshot';
 import type { FlowIdentity } from './types';
+import { append } from '../append';
 
 /** Everything a flow allows, merged over the rules it became: the unit diff compares. */
 export interface FlowState extends FlowIdentity {
@@ -121,11 +122,11 @@ function flowsOf(rules: SnapshotRule[], names: Map<string, NameState>): Map<stri
     const pinned: Record<string, string[]> = {};
     const texts: string[] = [];
     for (const r of group) {
-      texts.push(...r.networks);
+      append(texts, r.networks);
       for (const n of r.names) {
         const a = names.get(n)?.pinned ?? [];
         pinned[n] = a;
-        texts.push(...a);
+        append(texts, a);
       }
     }
     const cidrs = parseKnown(texts);

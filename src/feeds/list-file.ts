@@ -10,6 +10,7 @@ import { createNew, fileSystemError, isInside, LinkGuard, makeFoldersBelow, remo
 import { isCidrError, parseCidr } from '../net/addresses';
 import { formats } from './formats';
 import type { FeedFilter, FeedFormat, FeedSpec, Redirect } from './types';
+import { append } from '../append';
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
 
@@ -68,7 +69,7 @@ export function readListFiles(catalogRoot: string): ListFile[] {
     const src = readYaml(file);
     const found = validateAgainst('list', src);
     if (found.length > 0) {
-      issues.push(...found);
+      append(issues, found);
       continue;
     }
     const raw = src.data as Raw;
@@ -77,7 +78,7 @@ export function readListFiles(catalogRoot: string): ListFile[] {
       if (isCidrError(c)) issues.push(src.issue(['addresses', i], c.error));
     });
     const feed = feedOf(raw.list.feed, src);
-    if (feed) issues.push(...feedIssues(feed, src));
+    if (feed) append(issues, feedIssues(feed, src));
     out.push({ path: path.resolve(file), src, text: fs.readFileSync(file, 'utf8'), id: raw.list.id, addresses: raw.addresses, feed });
   }
   if (issues.length > 0) throw new InputError(issues);

@@ -5,6 +5,7 @@ import { parseKnown, toAddressSet } from '../net/addresses';
 import { escapeUnsafe } from '../unsafe-chars';
 import { parsePort } from '../net/ports';
 import { FeedError, type M365Endpoint } from './types';
+import { append } from '../append';
 
 /** The vendor schema's host-name pattern: exact names, or one leading `*.` wildcard label. */
 const HOST = /^(\*\.)?([a-z0-9_{}-]+\.)+[a-z0-9{}-]+$/;
@@ -68,7 +69,7 @@ function flowsOf(e: M365Endpoint): { flows: Record<string, unknown>[]; usesTenan
   const addresses = [...set.ipv4, ...set.ipv6];
   const notes = [`Endpoint set ${e.id}, category ${e.category}${e.expressRoute ? ', also over ExpressRoute' : ''}.`];
   if (e.notes) notes.push(e.notes);
-  notes.push(...names.flatMap((n) => (n.note ? [n.note] : [])));
+  append(notes, names.flatMap((n) => (n.note ? [n.note] : [])));
   const flows: Record<string, unknown>[] = [];
   if (domains.length + addresses.length === 0) return { flows, usesTenant: false };
   for (const [protocol, list] of [['tcp', ports(e.tcpPorts, e.id)], ['udp', ports(e.udpPorts, e.id)]] as const) {

@@ -97,58 +97,86 @@ export function stageFile(stage: string, rel: string, content: string): void {
 const FLUSH_BATCH = 4096;
 
 /**
- * Writes files under the stage, all flushed to disk before this returns (so before the
- * journal can name them). Same guarantee as stageFile for each, but the flushes of a batch
- * go to the disk together rather than one per file, and each folder is made once.
+ * Writes files under the stage as they come, each flushed to disk before finish() returns (so
+ * before the journal can name it). Same guarantee as stageFile for each, but the flushes of a
+ * batch go to the disk together rather than one per file, and each folder is made once. Holds
+ * open descriptors, never contents: a render streams any number of files through it.
  */
-export function stageFiles(stage: string, files: Array<{ path: string; content: string }>): void {
-  const made = new Set<string>();
-  const guard = new LinkGuard(stage);
-  const flusher = new Flusher();
-  let fds: number[] = [];
-  let names: string[] = [];
-  const userPath = (rel: string) => path.join(path.dirname(stage), rel);
-  const flushBatch = () => {
+export class StageWriter {
+  private readonly made = new Set<string>();
+  private readonly guard: LinkGuard;
+  private readonly flusher = new Flusher();
+  private fds: number[] = [];
+  private names: string[] = [];
+
+  constructor(private readonly stage: string) {
+    this.guard = new LinkGuard(stage);
+  }
+
+  /** Where the user will find the file: named in errors rather than its place in the stage. */
+  private userPath(rel: string): string {
+    return path.join(path.dirname(this.stage), rel);
+  }
+
+  add(rel: string, content: string): void {
+    const file = path.join(this.stage, rel);
     try {
-      flusher.flush(fds, names);
-    } finally {
-      for (const fd of fds) fs.closeSync(fd);
-      fds = [];
-      names = [];
-    }
-  };
-  try {
-    for (const f of files) {
-      const file = path.join(stage, f.path);
-      try {
-        const dir = path.posix.dirname(f.path);
-        if (!made.has(dir)) {
-          makeFoldersBelow(guard, dir);
-          made.add(dir);
-        }
-        let fd: number;
-        try {
-          fd = openNew(file);
-        } catch (err) {
-          // Out of file descriptors: flush what is open and try again with the fds freed.
-          if ((err as NodeJS.ErrnoException).code !== 'EMFILE' || fds.length === 0) throw err;
-          flushBatch();
-          fd = openNew(file);
-        }
-        fds.push(fd);
-        names.push(userPath(f.path));
-        fs.writeFileSync(fd, f.content);
-      } catch (err) {
-        // Name the file the user asked for, not its place in the stage.
-        (err as NodeJS.ErrnoException).path = userPath(f.path);
-        throw err;
+      const dir = path.posix.dirname(rel);
+      if (!this.made.has(dir)) {
+        makeFoldersBelow(this.guard, dir);
+        this.made.add(dir);
       }
-      if (fds.length >= FLUSH_BATCH) flushBatch();
+      let fd: number;
+      try {
+        fd = openNew(file);
+      } catch (err) {
+        // Out of file descriptors: flush what is open and try again with the fds freed.
+        if ((err as NodeJS.ErrnoException).code !== 'EMFILE' || this.fds.length === 0) throw err;
+        this.flushBatch();
+        fd = openNew(file);
+      }
+      this.fds.push(fd);
+      this.names.push(this.userPath(rel));
+      fs.writeFileSync(fd, content);
+    } catch (err) {
+      (err as NodeJS.ErrnoException).path = this.userPath(rel);
+      throw err;
     }
-    flushBatch();
+    if (this.fds.length >= FLUSH_BATCH) this.flushBatch();
+  }
+
+  /** Every file added so far is on disk when this returns. */
+  finish(): void {
+    this.flushBatch();
+  }
+
+  /** Closes what is still open (after an error); the writer is not used again. */
+  close(): void {
+    for (const fd of this.fds) fs.closeSync(fd);
+    this.fds = [];
+    this.names = [];
+    this.flusher.close();
+  }
+
+  private flushBatch(): void {
+    try {
+      this.flusher.flush(this.fds, this.names);
+    } finally {
+      for (const fd of this.fds) fs.closeSync(fd);
+      this.fds = [];
+      this.names = [];
+    }
+  }
+}
+
+/** Writes files under the stage, all flushed to disk before this returns (see StageWriter). */
+export function stageFiles(stage: string, files: Iterable<{ path: string; content: string }>): void {
+  const writer = new StageWriter(stage);
+  try {
+    for (const f of files) writer.add(f.path, f.content);
+    writer.finish();
   } finally {
-    for (const fd of fds) fs.closeSync(fd);
-    flusher.close();
+    writer.close();
   }
 }
 

@@ -7,6 +7,7 @@ import { hostNameProblem } from '../net/host-names';
 import { expandReferences } from '../catalog/references';
 import type { PortRange } from '../net/ports';
 import type { Direction, Omission, PolicyExclusion } from './types';
+import { append } from '../append';
 
 /** A catalog flow chosen for this site, with its variables filled in. */
 export interface SelectedFlow {
@@ -123,7 +124,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
         }
         const trims = pv.excludeFlows.filter((x) => x.service === service.id && x.flow === flow.index);
         const directions = keptDirections(flow, trims);
-        selection.exclusions.push(...trims.map((x) => exclusionOf(vendor, service, flow, x)));
+        append(selection.exclusions, trims.map((x) => exclusionOf(vendor, service, flow, x)));
         if (directions.length === 0) {
           const why = trims.map((x) => `${x.reason} (${formatLocation(x.origin)})`).join('; ');
           selection.omitted.push(omit(vendor, service, `excluded by the profile: ${why}`, flow));
@@ -198,7 +199,7 @@ export function select(catalog: Catalog, profile: Profile): Selection {
           if ('range' in p) ports.push(p.range);
           else {
             const v = values(p.variable);
-            if (v && v.kind === 'ports') ports.push(...v.value);
+            if (v && v.kind === 'ports') append(ports, v.value);
           }
         }
         classes.forEach((c) => serviceClasses.add(c));

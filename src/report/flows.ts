@@ -2,6 +2,7 @@ import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { Cidr } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Selection } from '../policy/select';
+import { largest } from '../append';
 
 /** One flow as `fwgen list` shows it: everything a vendor page says about it, located. */
 export interface FlowRow {
@@ -118,7 +119,7 @@ export function formatTable(rows: FlowRow[]): string {
       r.incomplete !== null ? `INCOMPLETE: ${r.incomplete}` : cell(ends),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const widths = header.map((h, i) => largest(h.length, body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))

@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import * as net from 'node:net';
+import { append } from '../append';
 
 export interface ResolveOptions {
   /** "IP" or "IP:PORT" ("[v6]:PORT"); empty means the system's resolvers. */
@@ -127,7 +128,7 @@ async function lookup(resolver: Resolver, name: string, servers: string[]): Prom
   const family = (r: Settled, fam: 'ipv4' | 'ipv6', type: string) => {
     if (r.ok) {
       result[fam] = [...new Set(r.value.map((x) => x.address))].sort();
-      answered.push(...r.value);
+      append(answered, r.value);
     } else if (r.code === 'ENODATA') {
       result.notes.push(`no ${type} record`);
     } else {

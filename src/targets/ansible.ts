@@ -371,7 +371,7 @@ export function inventoryYaml(g: InventoryGroup): Record<string, unknown> {
 }
 
 /** Comment lines that say which groups have no hosts yet, and so what their plays leave undone. */
-export function emptyGroupLines(groups: InventoryGroup[]): string[] {
+export function emptyGroupLines(groups: ReadonlyArray<{ name: string; play?: PlayId }>): string[] {
   if (groups.length === 0) return [];
   return [
     'Groups without hosts (their plays do nothing there until you add hosts, in the profile\'s targets.ansible.hosts or an inventory of your own):',
@@ -455,7 +455,7 @@ export function playbookWord(text: string): string {
   return text;
 }
 
-type PlaybookId = PlayId | 'aws-cloudformation';
+export type PlaybookId = PlayId | 'aws-cloudformation';
 
 /** A variable the user sets (inventory, group_vars, host_vars or -e); the play reads it through default(). */
 interface Setting {
@@ -531,7 +531,12 @@ function tagsOf(id: PlaybookId): string[] {
 
 /** The collections a site's plays use, sorted, once each. */
 export function siteCollections(policy: Policy, o: AnsibleOptions): string[] {
-  return [...new Set(playbooksOf(parts(policy, o)).flatMap((id) => PLAYBOOKS[id].collections))].sort();
+  return collectionsOf(playbooksOf(parts(policy, o)));
+}
+
+/** The collections some playbooks use, sorted, each once. */
+export function collectionsOf(playbooks: Iterable<PlaybookId>): string[] {
+  return [...new Set([...playbooks].flatMap((id) => PLAYBOOKS[id].collections))].sort();
 }
 
 /** requirements.yml: ansible-galaxy reads it untemplated, and its names are fwgen's own. */

@@ -13,6 +13,7 @@ import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { OutputFile, Target } from './types';
+import { append } from '../append';
 
 export interface IptablesOptions {
   mode: Mode;
@@ -258,9 +259,9 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
         }
       }
     }
-    for (const fr of rules.filter((r) => r.family === family)) lines.push(...ruleLines(fr, o, sets, c));
+    for (const fr of rules.filter((r) => r.family === family)) append(lines, ruleLines(fr, o, sets, c));
     for (const dr of dnsRules.filter((r) => r.family === family)) {
-      lines.push(...ruleLines({ rule: dr.rule, family, remote: [], local: dr.local }, o, sets, c, dnsMatch(dr, sets, domains, diags)));
+      append(lines, ruleLines({ rule: dr.rule, family, remote: [], local: dr.local }, o, sets, c, dnsMatch(dr, sets, domains, diags)));
     }
     for (const l of leftOut) lines.push(`# left out ${l.rule.id}: ${commentLine(l.reason)}`);
     if (o.policy === 'drop') {
@@ -276,7 +277,7 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
         }
       }
     }
-    lines.push(...checks.lines);
+    append(lines, checks.lines);
     const jumps =
       o.mode === 'gateway'
         ? [`${tool} -I FORWARD -j ${c.forward}`]

@@ -13,6 +13,7 @@ import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { OutputFile, Target } from './types';
+import { append } from '../append';
 
 export interface NftOptions {
   mode: Mode;
@@ -215,7 +216,7 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
     for (const fr of rules) (fr.rule.direction === 'inbound' ? input : output).lines.push(ruleLine(fr, o.mode, sets));
     for (const dr of dnsRules) (dr.rule.direction === 'inbound' ? input : output).lines.push(dnsRuleLine(dr, o.mode, sets, domains, o.table, diags));
     chains.push(input, output);
-    output.lines.push(...leftOutLines);
+    append(output.lines, leftOutLines);
   } else {
     const forward = chain('forward', 'forward', 'accept');
     const allowed: string[] = [];
@@ -237,7 +238,7 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
       }
     }
     // First, before conntrack: a connection opened before this file was loaded is held to it too.
-    forward.lines.push(...lanLines(lan!, sets), 'ct state established,related accept', ...allowed, ...leftOutLines, ...dropped);
+    append(forward.lines, [...lanLines(lan!, sets), 'ct state established,related accept', ...allowed, ...leftOutLines, ...dropped]);
     chains.push(forward);
   }
 

@@ -3,6 +3,7 @@ import type { Policy } from '../policy/types';
 import { optionLocation, resolveOptions } from './options';
 import { template } from './templates';
 import type { AnyTarget, Diagnostic } from './types';
+import { append } from '../append';
 
 export interface RenderedFile {
   /** Relative to the output folder: <profile>/<target>/<file>. */
@@ -23,7 +24,7 @@ export function renderPolicy(policy: Policy, chosen: AnyTarget[], profileTargets
   const diagnostics: Diagnostic[] = [];
   const plans = chosen.map((target) => {
     const options = resolveOptions(target.options, profileTargets[target.id], policy);
-    diagnostics.push(...target.check(policy, options), ...unrendered(policy, target, options, chosen));
+    append(append(diagnostics, target.check(policy, options)), unrendered(policy, target, options, chosen));
     return { target, options };
   });
   if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };

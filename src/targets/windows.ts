@@ -9,6 +9,7 @@ import { headerLines, ruleSummary } from './header';
 import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
 import { classesWithRules, programOnly, WINDOWS_HOSTS } from './rule-selection';
 import type { Target } from './types';
+import { append } from '../append';
 
 export interface WindowsOptions {
   group: string;
@@ -116,8 +117,9 @@ function ruleCalls(policy: Policy, rule: Rule, o: WindowsOptions, diags: Diagnos
     : [{ suffix: '', protocol: protocolParams, addresses: [...remote.addresses.ipv4, ...remote.addresses.ipv6] }];
   for (const g of groups) {
     const parts = chunk(g.addresses.map(hostOrCidr), REMOTE_ADDRESS_MAX);
-    calls.push(
-      ...parts.map((part, i) => ({
+    append(
+      calls,
+      parts.map((part, i) => ({
         params: [
           `-Name ${psString(`${name}${g.suffix}${parts.length > 1 ? `.part${i + 1}` : ''}`)}`,
           ...common,
@@ -137,7 +139,7 @@ function build(policy: Policy, o: WindowsOptions, deviceClass: string, diags: Di
   const leftOut: string[] = [];
   const keywords = new Map<string, Keyword>();
   const classRules = policy.rules.filter((r) => r.deviceClass === deviceClass);
-  for (const rule of classRules) rules.push(...ruleCalls(policy, rule, o, diags, leftOut, keywords));
+  for (const rule of classRules) append(rules, ruleCalls(policy, rule, o, diags, leftOut, keywords));
   refuseEmpty(diags, windows.id, o.allowEmpty, `windows ${deviceClass}.ps1`, rules.length, o.policy === 'drop' ? 'block all traffic of the host but what other rules allow' : 'add nothing');
   const profiles = profileNames(o);
   const outbound = rules.length > 0 && classRules.some((r) => r.direction === 'outbound');

@@ -1,67 +1,62 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
+import { readYaml } from '../catalog/read-file';
 import { loadProfile, type Profile } from '../catalog/profile';
 import { InputError, type LocatedIssue } from '../errors';
+import { SetStager, staleOf, type SetChanges } from '../output';
 import type { Policy } from '../policy/types';
 import { ownedBy, renderProfile } from '../render-site';
+import { lockPathFor } from '../resolve/lock';
+import { ansible } from '../targets/ansible';
+import { fleetEntry, type FleetEntry } from './inventory';
 import type { RenderedFile } from '../targets/render';
 import type { AnyTarget, Diagnostic } from '../targets/types';
-import { lockPathFor } from '../resolve/lock';
 import type { OpenWorkspace } from './sites';
 
 export interface SiteDiagnostic extends Diagnostic {
   site: string;
 }
 
-export interface FleetRender {
-  files: RenderedFile[];
+/**
+ * What a fleet's render does with each site as soon as it is made, in the thread that made
+ * it: stage its changed files (write), say which of its files are stale (check), or keep its
+ * files and policy (collect, for a caller that needs them all in memory).
+ */
+export type SiteSink = { kind: 'write'; root: string; stage: string } | { kind: 'check'; root: string } | { kind: 'collect' };
+
+/** What is kept of one site once it is rendered: small, whatever the site renders. */
+export interface SiteOutcome {
+  /** The site's place in the list rendered: outcomes are reported in that order. */
+  index: number;
+  name: string;
   diagnostics: SiteDiagnostic[];
-  /**
-   * Output folders (<site>/<target>) and files (<site>/policy.json) the render speaks for:
-   * files there it did not produce are stale.
-   */
+  /** A profile that could not be read or is invalid: nothing else is known of the site. */
+  issues?: LocatedIssue[];
   owned: string[];
-  policies: Policy[];
+  /** What the fleet inventory needs of the site, when the ansible target is rendered. */
+  entry?: FleetEntry;
+  changes?: SetChanges;
+  stale?: string[];
+  files?: RenderedFile[];
+  policy?: Policy;
 }
 
-export interface FleetOptions {
-  allowUnresolved?: boolean;
+export interface SiteJob {
+  index: number;
+  file: string;
+}
+
+/** How each site's policy is built. */
+export interface SiteChoices {
+  allowUnresolved: boolean;
   /** False for the base side of a diff: a lock-out its profile had not answered is compared, not refused. */
-  refuseLockOuts?: boolean;
+  refuseLockOuts: boolean;
+}
+
+export interface FleetOptions extends Partial<SiteChoices> {
   /** The output folder, when every site is rendered: folders of sites that are gone are owned too. */
   sweep?: string;
-}
-
-/**
- * Renders many sites against one loaded catalog. With `sweep` (the output folder, when every
- * site is rendered), folders there that belong to no site any more are owned too, so they
- * show up as stale and are removed.
- */
-export function renderFleet(
-  ws: OpenWorkspace,
-  siteFiles: string[],
-  chosen: AnyTarget[],
-  opts: FleetOptions = {},
-): FleetRender {
-  const out: FleetRender = { files: [], diagnostics: [], owned: [], policies: [] };
-  const names = new Set<string>();
-  for (const profile of uniqueProfiles(ws, siteFiles)) {
-    names.add(profile.name);
-    const r = renderProfile(ws.catalog, profile, profile.path, chosen, opts.allowUnresolved ?? false, opts.refuseLockOuts ?? true);
-    out.files.push(...r.files, r.snapshot);
-    out.diagnostics.push(...r.diagnostics.map((d) => ({ ...d, site: profile.name })));
-    out.policies.push(r.policy);
-    out.owned.push(...ownedBy(profile.name, chosen));
-  }
-  if (opts.sweep !== undefined && fs.existsSync(opts.sweep)) {
-    for (const entry of fs.readdirSync(opts.sweep, { withFileTypes: true })) {
-      if (!entry.isDirectory() || names.has(entry.name)) continue;
-      out.owned.push(...ownedBy(entry.name, chosen));
-    }
-  }
-  out.owned.sort();
-  return out;
 }
 
 /**
@@ -77,22 +72,105 @@ export function nameClash(names: Map<string, string>, profile: Profile): Located
   return profile.source.issue(['profile', 'name'], `site name '${profile.name}' is also used by ${earlier}; each site needs its own output folder`);
 }
 
-/** The sites' profiles; two sites with one name (they would share an output folder) are an error. */
-function uniqueProfiles(ws: OpenWorkspace, siteFiles: string[]): Array<Profile & { path: string }> {
-  const names = new Map<string, string>();
-  const clashes: LocatedIssue[] = [];
-  const profiles = siteFiles.map((file) => {
-    const profile = loadProfile(file, ws.catalog, ws.root, { targets: ws.targets });
-    const clash = nameClash(names, profile);
-    if (clash) clashes.push(clash);
-    return { ...profile, path: file };
-  });
-  if (clashes.length > 0) throw new InputError(clashes);
-  return profiles;
+/**
+ * Renders sites one at a time and hands each to the sink: whatever a site renders is released
+ * before the next one starts. One per thread (the main thread, or each render worker).
+ */
+export class SiteRenderer {
+  private stager: SetStager | undefined;
+
+  constructor(
+    private readonly ws: OpenWorkspace,
+    private readonly chosen: AnyTarget[],
+    private readonly choices: SiteChoices,
+    private readonly sink: SiteSink,
+  ) {
+    if (sink.kind === 'write') this.stager = new SetStager(sink.root, sink.stage);
+  }
+
+  render(job: SiteJob): SiteOutcome {
+    let profile;
+    try {
+      profile = loadProfile(job.file, this.ws.catalog, this.ws.root, { targets: this.ws.targets });
+    } catch (err) {
+      if (err instanceof InputError) return { index: job.index, name: '', diagnostics: [], issues: err.issues, owned: [] };
+      throw err;
+    }
+    const r = renderProfile(this.ws.catalog, profile, job.file, this.chosen, this.choices.allowUnresolved, this.choices.refuseLockOuts);
+    const name = profile.name;
+    const out: SiteOutcome = {
+      index: job.index,
+      name,
+      diagnostics: r.diagnostics.map((d) => ({ ...d, site: name })),
+      owned: ownedBy(name, this.chosen),
+    };
+    const files = r.files.concat([r.snapshot]);
+    if (this.sink.kind === 'collect') {
+      // A comparison reads the policy and snapshot of a site with errors too.
+      out.files = files;
+      out.policy = r.policy;
+      return out;
+    }
+    if (r.diagnostics.some((d) => d.severity === 'error')) return out; // nothing of it is written or compared
+    if (this.chosen.includes(ansible)) out.entry = fleetEntry(r.policy);
+    if (this.sink.kind === 'write') out.changes = this.stager!.add(files, out.owned);
+    else out.stale = staleOf(this.sink.root, files, out.owned);
+    return out;
+  }
+
+  /** Every file staged by this renderer is on disk when this returns. */
+  finish(): void {
+    this.stager?.finish();
+  }
+
+  close(): void {
+    this.stager?.close();
+  }
 }
 
-export function assertUniqueSiteNames(ws: OpenWorkspace, siteFiles: string[]): void {
-  uniqueProfiles(ws, siteFiles);
+/** A site's name as its profile says it, read without the catalog; undefined when the profile does not say (its render then does). */
+export interface NamedSite {
+  file: string;
+  name: string | undefined;
+}
+
+const SITE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/**
+ * Each site's name, read from its profile alone (no catalog, no schema: that is the render's
+ * work). Two sites with one name would share an output folder: the second is an error, said
+ * at its name, before anything is rendered.
+ */
+export function siteNames(ws: OpenWorkspace, siteFiles: string[]): NamedSite[] {
+  const first = new Map<string, string>();
+  const clashes: LocatedIssue[] = [];
+  const named = siteFiles.map((file) => {
+    const src = readYaml(file, ws.root);
+    const raw = (src.data as { profile?: { name?: unknown } } | null)?.profile?.name;
+    const name = typeof raw === 'string' && SITE_NAME.test(raw) ? raw : undefined;
+    if (name !== undefined) {
+      const earlier = first.get(name);
+      if (earlier !== undefined) {
+        clashes.push(src.issue(['profile', 'name'], `site name '${name}' is also used by ${earlier}; each site needs its own output folder`));
+      } else first.set(name, src.file);
+    }
+    return { file, name };
+  });
+  if (clashes.length > 0) throw new InputError(clashes);
+  return named;
+}
+
+/**
+ * Folders of the output that belong to no site rendered (a site removed or renamed), when
+ * `mine` says the folder's name is this run's to answer for: their files are stale.
+ */
+export function orphanFolders(output: string, names: Set<string>, mine: (name: string) => boolean): string[] {
+  if (!fs.existsSync(output)) return [];
+  return fs
+    .readdirSync(output, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !names.has(e.name) && mine(e.name))
+    .map((e) => e.name)
+    .sort();
 }
 
 /**

@@ -13,7 +13,13 @@ export interface InitOptions {
   defaultBranch: string;
   /** Where editors find fwgen's schemas, relative to the workspace root. */
   schemaDir: string;
+  /** How many parallel jobs the CI recipes check the sites in (fwgen check --shard K/N); 2 when not said. */
+  shards?: number;
 }
+
+/** GitLab's parallel: takes 1 to 200 jobs (before GitLab 16, 2 to 200: hence the default of 2). */
+export const MAX_INIT_SHARDS = 200;
+const DEFAULT_SHARDS = 2;
 
 /** Which template becomes which file of a new workspace. */
 const FILES: Array<{ template: string; path: (o: InitOptions) => string }> = [
@@ -33,10 +39,13 @@ const SITE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export function initFiles(o: InitOptions): Array<{ path: string; content: string }> {
   if (!SITE_NAME.test(o.site)) throw new FileError(o.site, 'a site name is lower-case letters, digits and dashes');
   if (!/^[A-Za-z0-9._/-]+$/.test(o.defaultBranch)) throw new FileError(o.defaultBranch, 'not a branch name');
+  const shards = o.shards ?? DEFAULT_SHARDS;
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_INIT_SHARDS) throw new FileError(String(shards), `the CI recipes take 1 to ${MAX_INIT_SHARDS} shards`);
+  const view = { ...o, shards, shardList: Array.from({ length: shards }, (_, i) => i + 1).join(', ') };
   const hbs = Handlebars.create();
   return FILES.map((f) => ({
     path: f.path(o),
-    content: hbs.compile(fs.readFileSync(path.join(templatesDir, 'init', f.template), 'utf8'), { noEscape: true, strict: true })(o),
+    content: hbs.compile(fs.readFileSync(path.join(templatesDir, 'init', f.template), 'utf8'), { noEscape: true, strict: true })(view),
   }));
 }
 

@@ -13,6 +13,7 @@ import { readLock } from '../resolve/lock';
 import { kindOf } from './file-kinds';
 import { nameClash } from './fleet';
 import type { OpenWorkspace } from './sites';
+import { append } from '../append';
 
 function expandPaths(paths: string[]): string[] {
   const out: string[] = [];
@@ -82,13 +83,13 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
       const kind = kindOf(src.data);
       if (kind === 'vendor') extraVendors.push(file);
       else if (kind === 'profile') profiles.push(file);
-      else if (kind === 'list' || kind === 'device-classes' || kind === 'workspace') issues.push(...validateAgainst(kind, src));
+      else if (kind === 'list' || kind === 'device-classes' || kind === 'workspace') append(issues, validateAgainst(kind, src));
       else if (kind === 'lock') readLock(file);
       else if (kind === 'unknown') {
         issues.push(src.issue([], `not a vendor, profile, list, device-class or workspace file (no 'vendor', 'profile', 'list', 'deviceClasses' or 'sites' key)`));
       }
     } catch (err) {
-      if (err instanceof InputError) issues.push(...err.issues);
+      if (err instanceof InputError) append(issues, err.issues);
       else throw err;
     }
   }
@@ -97,7 +98,7 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
   try {
     catalog = catalogWith(extraVendors);
   } catch (err) {
-    if (err instanceof InputError) issues.push(...err.issues);
+    if (err instanceof InputError) append(issues, err.issues);
     else throw err;
   }
   if (catalog) {
@@ -109,9 +110,9 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
         if (clash) issues.push(clash);
         // The lock beside the profile is read too (a broken lock fails the render later otherwise),
         // and what the policy gets wrong besides is said with it.
-        warnings.push(...buildSitePolicy(catalog, profile, file).policy.warnings);
+        append(warnings, buildSitePolicy(catalog, profile, file).policy.warnings);
       } catch (err) {
-        if (err instanceof InputError) issues.push(...err.issues);
+        if (err instanceof InputError) append(issues, err.issues);
         else throw err;
       }
     }

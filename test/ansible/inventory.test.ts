@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { renderSite } from '../../src/render-site';
-import { fleetFiles, fleetInventory } from '../../src/workspace/inventory';
+import { fleetFiles } from '../../src/workspace/inventory';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
 import { parseAnsible } from './harness';
@@ -29,7 +29,7 @@ describe('fleet inventory', () => {
   test('groups by site and scope; hosts default to a class\'s single addresses, the profile names others', () => {
     const shop = policyOf('shop-payxpert-sunmi', { hosts: { gateway: ['gw1.shop.example'], aws: ['aws-shop'], 'back-office-pc': ['bo1.shop.example'] } });
     const web = policyOf('ecommerce-web');
-    const inv = fleetInventory([shop, web]);
+    const inv = parseAnsible(fleetFiles([shop, web]).find((f) => f.path === 'inventory.yml')!.content);
     expect(Object.keys((inv as { all: { children: object } }).all.children)).toEqual(['ecommerce_web', 'shop_payxpert_sunmi']);
     // No folder in the inventory: each play finds its files from playbook_dir, which no other site's group can set.
     expect(group(inv, 'shop_payxpert_sunmi').vars).toEqual({ fwgen_site: 'shop-payxpert-sunmi' });

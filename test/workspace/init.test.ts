@@ -5,9 +5,16 @@ import { git } from '../diff/fixture';
 import { useFeedServer } from '../feeds/server';
 import { catalogRoot, runBinary, runInProcess, tempDir } from '../helpers';
 
-/** The fwgen commands of a CI recipe, one per line as the recipe runs them. */
-function fwgenCommands(text: string): string[][] {
-  return [...text.matchAll(/npx fwgen ([^\n|>&;]+)/g)].map((m) =>
+/**
+ * The fwgen commands of a CI recipe, one per line as the recipe runs them; a matrix or
+ * parallel job's `--shard` is run for each of its parts.
+ */
+function fwgenCommands(text: string, shards = 2): string[][] {
+  const parts = Array.from({ length: shards }, (_, i) => `${i + 1}/${shards}`);
+  const each = text.replace(/^(.*npx fwgen .*)(?:\$\{\{ matrix\.shard \}\}\/\$\{\{ strategy\.job-total \}\}|"\$CI_NODE_INDEX\/\$CI_NODE_TOTAL")(.*)$/gm, (_m, head: string, tail: string) =>
+    parts.map((k) => `${head}${k}${tail}`).join('\n'),
+  );
+  return [...each.matchAll(/npx fwgen ([^\n|>&;]+)/g)].map((m) =>
     m[1]!.trim().split(/\s+/).map((w) => w.replace(/^"\$BASE"$/, 'origin/main').replace(/^"\$RUNNER_TEMP\/(.*)"$/, '$1')),
   );
 }
@@ -44,6 +51,18 @@ describe('fwgen init', () => {
     expect(() => git(ws, ['check-ignore', '--no-index', 'sites/store-001.lock.yaml'])).toThrow();
   });
 
+  test('--shards sets how many parallel jobs the recipes check the sites in', () => {
+    const ws = path.join(tempDir('fwgen-init-'), 'wide');
+    expect(runBinary(['init', ws, '--shards', '8']).status).toBe(0);
+    expect(parse(fs.readFileSync(path.join(ws, '.github/workflows/fwgen.yml'), 'utf8')).jobs['fwgen-check'].strategy.matrix.shard).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(parse(fs.readFileSync(path.join(ws, '.gitlab-ci.yml'), 'utf8'))['fwgen-check'].parallel).toBe(8);
+    for (const bad of ['0', '201', '1.5']) {
+      const r = runBinary(['init', path.join(tempDir('fwgen-init-'), 'x'), '--shards', bad]);
+      expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
+      expect(r.stderr).toMatch(/shards/);
+    }
+  });
+
   test('render, check and validate pass on the new workspace; a hand edit makes check exit 2', () => {
     expect(runBinary(['render'], dir).status).toBe(0);
     expect(runBinary(['check'], dir)).toEqual({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n', stderr: '' });
@@ -62,7 +81,15 @@ describe('fwgen init', () => {
     expect(gh.permissions['pull-requests']).toBe('write');
     expect(parse(recipes[1]!).on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
     const gl = parse(recipes[2]!);
-    expect(Object.keys(gl)).toEqual(['default', 'fwgen-check', 'fwgen-diff', 'fwgen-refresh']);
+    expect(Object.keys(gl)).toEqual(['default', 'fwgen-check', 'fwgen-inventory', 'fwgen-diff', 'fwgen-refresh']);
+    // The check runs as parts of the sites over parallel jobs, and one job checks the fleet's inventory.
+    expect(gh.jobs['fwgen-check'].strategy.matrix.shard).toEqual([1, 2]);
+    expect(gh.jobs['fwgen-check'].steps.at(-1).run).toBe('npx fwgen check --shard ${{ matrix.shard }}/${{ strategy.job-total }}');
+    expect(gh.jobs.fwgen.steps.map((st: { run?: string }) => st.run)).toContain('npx fwgen check --merge-shards');
+    expect(gl['fwgen-check'].parallel).toBe(2);
+    expect(gl['fwgen-check'].script).toEqual(['npx fwgen check --shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"']);
+    expect(gl['fwgen-inventory'].script).toEqual(['npx fwgen check --merge-shards']);
+    expect(gl['fwgen-inventory'].rules).toEqual(gl['fwgen-check'].rules);
 
     // A shipped list copied into the workspace's catalog folder to keep it current, as
     // `lists update` advises; the copy lacks one address the (loopback) feed has.
@@ -76,7 +103,8 @@ describe('fwgen init', () => {
     git(dir, ['add', '-A']);
     git(dir, ['commit', '-q', '-m', 'workspace']);
     git(dir, ['update-ref', 'refs/remotes/origin/main', 'HEAD']);
-    const commands = recipes.flatMap(fwgenCommands);
+    const commands = recipes.flatMap((r) => fwgenCommands(r));
+    expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['check --shard 1/2', 'check --shard 2/2', 'check --merge-shards']));
     expect(commands.map((c) => c[0])).toEqual(expect.arrayContaining(['check', 'diff', 'resolve', 'render']));
     const help = runBinary(['--help']).stdout;
     let updated = false;
@@ -104,5 +132,5 @@ describe('fwgen init', () => {
     expect(md.stdout).toMatch(/^### fwgen diff: no policy change/);
     // A list that no site uses moves no policy: the diff does not flag it.
     expect(md.stdout).not.toMatch(/list source moved/);
-  });
+  }, 180_000); // a dozen runs of the binary, each part of the check among them
 });

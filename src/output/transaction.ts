@@ -1,0 +1,252 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FileError } from '../errors';
+import { fileSystemError, LinkGuard, makeFolder } from '../fs';
+import { displayPath } from '../paths';
+import type { RenderedFile } from '../targets/render';
+import { lockFolder, removeDeadLockTemps } from './folder-lock';
+import { applyJournal, bookkeepingEntries, commitJournal, isBookkeeping, isOutputPath, makeStage, recoverFolder, StageWriter, type Journal } from './journal';
+
+export interface WriteSummary {
+  written: string[];
+  unchanged: string[];
+  removed: string[];
+  /** The pid of an earlier, interrupted run whose render this one completed first. */
+  completedInterrupted?: number;
+}
+
+/** Files an owned folder holds that a render no longer produces. */
+export interface Removal {
+  dir: string;
+  files: string[];
+}
+
+/** How one set of rendered files (a site, or a whole render) differs from the output folder. */
+export interface SetChanges {
+  write: string[];
+  unchanged: string[];
+  remove: Removal[];
+}
+
+/** Temporary files of fwgen versions that renamed file by file; a killed run left them. */
+const LEGACY_TEMP = /\.fwgen-tmp-\d+$/;
+
+function checkRelative(rel: string): void {
+  if (!isOutputPath(rel)) throw new Error(`refusing to write outside the output folder: ${rel}`);
+}
+
+/** Says plainly when the output cannot be a folder, before any work is done. */
+export function checkOutputFolder(root: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(root, { throwIfNoEntry: false });
+  } catch (err) {
+    throw fileSystemError(err, 'nothing was written', root);
+  }
+  if (st && !st.isDirectory()) throw new FileError(displayPath(root), 'the output must be a folder, and this is a file (use --output - for stdout)');
+}
+
+function sameContent(guard: LinkGuard, f: RenderedFile): boolean {
+  const st = guard.check(f.path);
+  return st !== undefined && st.isFile() && fs.readFileSync(path.join(guard.top, f.path), 'utf8') === f.content;
+}
+
+/** The files of an owned folder, relative to the output folder with forward slashes; a link there is refused. */
+function ownedFiles(guard: LinkGuard, dir: string): string[] {
+  return guard.listFiles(dir).map((file) => path.relative(guard.top, file).split(path.sep).join('/'));
+}
+
+/** What the owned folders hold that `produced` does not name: stale files, found without following a link. */
+function notProduced(guard: LinkGuard, ownedDirs: string[], produced: Set<string>): Removal[] {
+  const out: Removal[] = [];
+  for (const dir of ownedDirs) {
+    const files = ownedFiles(guard, dir).filter((rel) => !produced.has(rel) && !isBookkeeping(rel.split('/')[0]!));
+    if (files.length > 0) out.push({ dir, files });
+  }
+  return out;
+}
+
+/**
+ * Compares sets of rendered files with the output folder and stages the ones that differ,
+ * set by set: a render passes each site through as it is made and keeps nothing of its
+ * content. Runs wherever the render runs (a worker thread writes its own sites' files); the
+ * stage belongs to the OutputTransaction of the main thread, which commits it.
+ */
+export class SetStager {
+  private readonly guard: LinkGuard;
+  private writer: StageWriter | undefined;
+
+  constructor(
+    root: string,
+    private readonly stage: string,
+  ) {
+    this.guard = new LinkGuard(path.resolve(root));
+  }
+
+  add(files: RenderedFile[], ownedDirs: string[]): SetChanges {
+    for (const f of files) checkRelative(f.path);
+    const changes: SetChanges = { write: [], unchanged: [], remove: [] };
+    for (const f of files) {
+      if (sameContent(this.guard, f)) {
+        changes.unchanged.push(f.path);
+        continue;
+      }
+      changes.write.push(f.path);
+      (this.writer ??= new StageWriter(this.stage)).add(f.path, f.content);
+    }
+    changes.remove = notProduced(this.guard, ownedDirs, new Set(files.map((f) => f.path)));
+    return changes;
+  }
+
+  /** Every file staged is on disk when this returns. */
+  finish(): void {
+    this.writer?.finish();
+  }
+
+  close(): void {
+    this.writer?.close();
+    this.writer = undefined;
+  }
+}
+
+/**
+ * One render into an output folder, as one set: after it, or after it was killed at any point
+ * and the next run in the same folder, the folders it owns hold either all the old files or
+ * all the new ones (see output/journal.ts). begin() takes the folder's lock (a second run
+ * waits), completes an interrupted render and makes the stage; files are staged through
+ * SetStagers as they are rendered; commit() writes the journal and moves them in; abort()
+ * (after an error, or a render with errors) deletes the stage and changes nothing.
+ */
+export class OutputTransaction {
+  private committed = false;
+  private done = false;
+
+  private constructor(
+    readonly root: string,
+    readonly stage: string,
+    private readonly release: () => void,
+    readonly completedInterrupted: number | undefined,
+    /** The output folder did not exist: a render that writes nothing leaves none. */
+    private readonly created: boolean,
+  ) {}
+
+  static begin(root: string, waitMs: number): OutputTransaction {
+    let release: (() => void) | undefined;
+    try {
+      checkOutputFolder(root);
+      const created = !fs.existsSync(root);
+      makeFolder(path.resolve(root));
+      bookkeepingEntries(root);
+      release = lockFolder(root, waitMs);
+      const completed = recoverFolder(root);
+      removeDeadLockTemps(root);
+      return new OutputTransaction(root, makeStage(root), release, completed, created);
+    } catch (err) {
+      release?.();
+      throw fileSystemError(err, `nothing in ${displayPath(root)} was changed`, root);
+    }
+  }
+
+  /** A stager writing into this render's stage (one per thread). */
+  stager(): SetStager {
+    return new SetStager(this.root, this.stage);
+  }
+
+  /**
+   * The commit point, then the moves: `changes` is every set staged (all flushed), `owned`
+   * every folder the render speaks for (emptied ones are removed).
+   */
+  commit(changes: SetChanges, owned: string[]): WriteSummary {
+    const summary: WriteSummary = { written: [], unchanged: changes.unchanged, removed: [], completedInterrupted: this.completedInterrupted };
+    try {
+      const journal: Journal = { version: 1, pid: process.pid, stage: path.basename(this.stage), write: changes.write, remove: [], prune: [...owned].sort().reverse() };
+      for (const r of changes.remove) {
+        for (const rel of r.files) {
+          journal.remove.push(rel);
+          if (!LEGACY_TEMP.test(rel)) summary.removed.push(rel);
+        }
+      }
+      if (journal.write.length + journal.remove.length === 0) {
+        this.discard(false);
+        return summary;
+      }
+      commitJournal(this.root, journal);
+      this.committed = true;
+      applyJournal(this.root, journal);
+      summary.written = journal.write;
+      this.finish();
+      return summary;
+    } catch (err) {
+      throw this.fail(err);
+    }
+  }
+
+  /** Drops the render: the stage is deleted, the folder is as it was. */
+  abort(): void {
+    this.discard(true);
+  }
+
+  private discard(folderToo: boolean): void {
+    if (this.committed) return this.finish();
+    fs.rmSync(this.stage, { recursive: true, force: true });
+    this.finish();
+    if (folderToo && this.created) {
+      try {
+        fs.rmdirSync(this.root);
+      } catch {
+        // another run wrote into it meanwhile: it stays
+      }
+    }
+  }
+
+  /** An error met during the render, said with what it means for the folder; the lock is released. */
+  fail(err: unknown): unknown {
+    try {
+      this.abort();
+    } catch {
+      // the error that stopped the render is the one to report
+    }
+    return fileSystemError(
+      err,
+      this.committed
+        ? `the render was interrupted after it was committed; the next fwgen run into ${displayPath(this.root)} completes it`
+        : `nothing in ${displayPath(this.root)} was changed`,
+      this.root,
+    );
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.release();
+  }
+}
+
+/** Every set's changes as one, in the order given; removals in the order of their folders. */
+export function joinChanges(sets: Iterable<SetChanges>): SetChanges {
+  const all: SetChanges = { write: [], unchanged: [], remove: [] };
+  for (const s of sets) {
+    for (const p of s.write) all.write.push(p);
+    for (const p of s.unchanged) all.unchanged.push(p);
+    for (const r of s.remove) all.remove.push(r);
+  }
+  return all;
+}
+
+/** Which files of one set differ from the output folder: missing, changed, or no longer produced. Never reads through a link. */
+export function staleOf(root: string, files: RenderedFile[], ownedDirs: string[]): string[] {
+  const guard = new LinkGuard(path.resolve(root));
+  const stale: string[] = [];
+  for (const f of files) {
+    const st = guard.check(f.path);
+    if (st === undefined) stale.push(`${f.path} (missing)`);
+    else if (!sameContent(guard, f)) stale.push(`${f.path} (differs)`);
+  }
+  const produced = new Set(files.map((f) => f.path));
+  for (const dir of ownedDirs) {
+    for (const rel of ownedFiles(guard, dir)) {
+      if (!produced.has(rel)) stale.push(`${rel} (no longer produced)`);
+    }
+  }
+  return stale;
+}
