@@ -252,7 +252,9 @@ function writeStarterFleet(root, count) {
   fs.mkdirSync(path.join(dir, 'sites'), { recursive: true });
   for (let i = 1; i <= count; i++) {
     const name = `store-${String(i).padStart(5, '0')}`;
-    fs.writeFileSync(path.join(dir, 'sites', `${name}.yaml`), site.content.replace('name: store-00001', `name: ${name}`));
+    // Each store's hosts are named (one inventory host serves one site), as a chain's inventory names them.
+    const hosts = `targets:\n  ansible:\n    hosts:\n      back-office-pc: [bo.${name}.example]\n      dns-resolver: [dns.${name}.example]\n`;
+    fs.writeFileSync(path.join(dir, 'sites', `${name}.yaml`), site.content.replace('name: store-00001', `name: ${name}`) + hosts);
   }
   const workspace = path.join(dir, 'fwgen.yaml');
   fs.writeFileSync(workspace, 'sites: [sites/*.yaml]\noutput: out\n');

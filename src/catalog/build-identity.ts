@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot, schemaDir, templatesDir } from '../paths';
+import { append } from '../append';
 
 /**
  * What makes this fwgen: its version and a digest of the code, templates and schemas that
@@ -46,7 +47,7 @@ function filesUnder(dir: string, ext: RegExp): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(full, ext));
+    if (entry.isDirectory()) append(out, filesUnder(full, ext));
     else if (entry.isFile() && ext.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(full);
   }
   return out;

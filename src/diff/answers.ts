@@ -1,5 +1,6 @@
 import type { SnapshotAcknowledgement, SnapshotClass, SnapshotExclusion } from '../policy/snapshot';
 import type { AnswerChange, ClassChange } from './types';
+import { append } from '../append';
 
 /**
  * What changes a site's policy without changing a flow: the profile's answers to the site
@@ -73,8 +74,8 @@ export function compareAnswers(
 ): AnswerChange[] {
   const out: AnswerChange[] = [];
   if (base.acknowledgements && head.acknowledgements) {
-    out.push(...compareKeyed('acknowledgement', base.acknowledgements.map(acknowledgement), head.acknowledgements.map(acknowledgement)));
+    append(out, compareKeyed('acknowledgement', base.acknowledgements.map(acknowledgement), head.acknowledgements.map(acknowledgement)));
   }
-  if (base.exclusions && head.exclusions) out.push(...compareKeyed('exclusion', base.exclusions.map(exclusion), head.exclusions.map(exclusion)));
+  if (base.exclusions && head.exclusions) append(out, compareKeyed('exclusion', base.exclusions.map(exclusion), head.exclusions.map(exclusion)));
   return out;
 }

@@ -5,6 +5,7 @@ import { InputError, sortIssues, type LocatedIssue } from '../errors';
 import { buildPolicy, reviewPolicy } from '../policy/build';
 import { emptyAddressBook, type AddressBook, type Policy } from '../policy/types';
 import { lockPathFor, readLock } from './lock';
+import { append } from '../append';
 
 /** The addresses rendering may use for a profile: its lock file, or none. Never DNS. */
 export function addressBookFor(profileFile: string): AddressBook {
@@ -33,7 +34,7 @@ export function buildSitePolicy(
     book = addressBookFor(profileFile);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
-    lockIssues.push(...err.issues);
+    append(lockIssues, err.issues);
   }
   let policy: Policy;
   try {

@@ -16,8 +16,14 @@ function starterFleet(count: number): string {
   return root;
 }
 
+/** A copy of the starter site; its hosts are named per store, as a chain's inventory names them (one host serves one site). */
 function addSite(root: string, starter: string, name: string): void {
-  fs.writeFileSync(path.join(root, 'sites', `${name}.yaml`), starter.replace('name: store-001', `name: ${name}`));
+  fs.writeFileSync(path.join(root, 'sites', `${name}.yaml`), storeCopy(starter, name));
+}
+
+function storeCopy(starter: string, name: string): string {
+  const hosts = `targets:\n  ansible:\n    hosts:\n      back-office-pc: [bo.${name}.example]\n      dns-resolver: [dns.${name}.example]\n`;
+  return `${starter.replace('name: store-001', `name: ${name}`)}${hosts}`;
 }
 
 function starterSite(): string {
@@ -156,8 +162,8 @@ describe('the render queue', () => {
 
     // Two broken profiles: both are reported, located, in the order of the sites; nothing is written.
     for (const root of [threads, one]) {
-      fs.writeFileSync(path.join(root, 'sites/store-002.yaml'), starterSite().replace('name: store-001', 'name: store-002').replace('region: eu', 'region: 7'));
-      fs.writeFileSync(path.join(root, 'sites/store-008.yaml'), starterSite().replace('name: store-001', 'name: store-008').replace('region: eu', 'region: [eu]'));
+      fs.writeFileSync(path.join(root, 'sites/store-002.yaml'), storeCopy(starterSite(), 'store-002').replace('region: eu', 'region: 7'));
+      fs.writeFileSync(path.join(root, 'sites/store-008.yaml'), storeCopy(starterSite(), 'store-008').replace('region: eu', 'region: [eu]'));
       fs.writeFileSync(path.join(root, 'out/store-001/policy.json'), 'edited\n');
     }
     const broken = await new Promise<RunResult>((resolve) => {

@@ -45,7 +45,7 @@ describe("a site's targets", () => {
     expect(targetsOf('store-2')).toEqual(['ansible', 'iptables', 'pfsense', 'policy.json']);
     // The playbooks install what the site renders, nothing else.
     const store1 = filesUnder(path.join(out, 'store-1', 'ansible'));
-    expect(store1).toEqual(['inventory.yml', 'linux.yml', 'site.yml', 'vars/linux.yml']);
+    expect(store1).toEqual(['inventory.yml', 'linux.yml', 'requirements.yml', 'site.yml', 'tasks/linux-apply.yml', 'vars/linux.yml']);
     expect(fs.readFileSync(path.join(out, 'store-1', 'ansible', 'vars', 'linux.yml'), 'utf8')).toContain('fwgen_linux_target: !unsafe nftables');
     const store2 = filesUnder(path.join(out, 'store-2', 'ansible'));
     expect(store2).toEqual(expect.arrayContaining(['linux.yml', 'pfsense.yml', 'vars/pfsense.yml']));
