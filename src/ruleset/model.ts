@@ -27,6 +27,12 @@ export interface AddressMatch {
   negate?: boolean;
   /** The set's or alias's name in the file, when the rule referred to one. */
   name?: string;
+  /**
+   * Host names the box matches by what they resolve to there (a pfSense FQDN alias entry, a
+   * Windows dynamic keyword with AutoResolve); the file holds no addresses for them. Whoever
+   * answers from the model looks them up (audit: in the site's lock file) or says it cannot.
+   */
+  names?: string[];
 }
 
 /** Inclusive port ranges; `negate` matches every other port. */
@@ -54,6 +60,8 @@ export interface RuleMatch {
   negateOif?: boolean;
   /** Connection tracking states the rule requires (any of them). */
   state?: ConnState[];
+  /** Windows: the program (full path, compared case-insensitively) whose traffic the rule matches. */
+  program?: string;
 }
 
 export type Verdict =
