@@ -60,6 +60,11 @@ export interface RuleMatch {
   negateOif?: boolean;
   /** Connection tracking states the rule requires (any of them). */
   state?: ConnState[];
+  /**
+   * ICMP message types the rule requires (any of them), by their nft names ("echo-request"); the
+   * same name stands for ICMP and ICMPv6. `negate` matches every other type.
+   */
+  icmpTypes?: { types: string[]; negate?: boolean };
   /** Windows: the program (full path, compared case-insensitively) whose traffic the rule matches. */
   program?: string;
 }
@@ -85,8 +90,11 @@ export interface RulesetRule {
   unsupported?: string;
 }
 
-/** Where traffic enters a base chain. */
-export type Hook = 'input' | 'output' | 'forward';
+/**
+ * Where traffic enters a base chain. A forwarded packet meets prerouting, forward and postrouting;
+ * one to the host prerouting and input; one from the host output and postrouting.
+ */
+export type Hook = 'input' | 'output' | 'forward' | 'prerouting' | 'postrouting';
 
 export interface Chain {
   /** Unique within the rule set, e.g. "inet fwgen input" or "filter FWGEN-OUT". */
