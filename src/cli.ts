@@ -17,6 +17,7 @@ import type * as InitModule from './workspace/init';
 import type * as RenderModule from './render-site';
 import type * as OutputModule from './output';
 import type * as DiffModule from './diff';
+import type * as AuditModule from './commands/audit';
 import type * as RegistryModule from './targets/registry';
 import type { RenderedFile } from './targets/render';
 import type { AnyTarget } from './targets/types';
@@ -48,6 +49,7 @@ const examplesLib = lazy<typeof ExamplesModule>(() => require('./workspace/examp
 const fleetLib = lazy<typeof FleetModule>(() => require('./workspace/fleet-workers'));
 const initLib = lazy<typeof InitModule>(() => require('./workspace/init'));
 const renderLib = lazy<typeof RenderModule>(() => require('./render-site'));
+const auditLib = lazy<typeof AuditModule>(() => require('./commands/audit'));
 const outputLib = lazy<typeof OutputModule>(() => require('./output'));
 const diffLib = lazy<typeof DiffModule>(() => require('./diff'));
 const registryLib = lazy<typeof RegistryModule>(() => require('./targets/registry'));
@@ -302,6 +304,24 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .example('$0 diff --base origin/main --format markdown > review.md', 'a pull-request comment')
           .example('$0 diff --base-dir ../fleet-before --format json', 'two folders'),
       run((a, out) => diffCommand(a, out)),
+    )
+    .command(
+      'audit [site]',
+      'does an existing rule set meet what the site\'s profile asks for, and what does it open beyond it (exit 0 clean, 2 findings, 1 error)',
+      (y) =>
+        withWorkspace(withCatalog(y))
+          .positional('site', { type: 'string', describe: 'the workspace site to audit' })
+          .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace)' })
+          .option('file', { alias: 'f', type: 'string', array: true, demandOption: true, describe: 'a rule set to audit, [CLASS=]PATH: nft list ruleset (text or -j), pfSense config.xml, describe-security-groups JSON, the Windows export (README)' })
+          .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'text for a terminal, markdown for a pull-request comment, json for tools' })
+          .example('$0 audit shop-1 --file ruleset.nft', 'the firewall a site runs today against its profile'),
+      run((a, out) => {
+        const ws = workspaceOf(a, out);
+        const profileFile = (a.profile as string | undefined) ?? (ws && a.site !== undefined ? workspaceLib.pickSites(ws, [a.site as string])[0] : undefined);
+        if (profileFile === undefined) throw new UsageError('name the site (inside a workspace) or its profile with -p');
+        const catalog = ws ? ws.file : catalogFor(a, profileFile);
+        return auditLib.auditCommand({ catalog, profileFile, files: a.file as string[], format: a.format as 'text' | 'markdown' | 'json' }, out);
+      }),
     )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()

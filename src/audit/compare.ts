@@ -1,6 +1,6 @@
 import { formatPorts } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
-import type { Hook, IpFamily, Ruleset } from '../ruleset/model';
+import type { Hook, IpFamily, Ruleset, RulesetRule } from '../ruleset/model';
 import { addressSpace, BITS, cidrRange, count, EMPTY, normalize, rangesToCidrs, span, subtract, union, type Ranges } from '../ruleset/ranges';
 import {
   contextFor,
@@ -9,6 +9,7 @@ import {
   fullBox,
   intersectBox,
   protocolName,
+  ruleBox,
   subtractAll,
   withDim,
   type Box,
@@ -90,10 +91,16 @@ function protocolRanges(rule: Rule, f: IpFamily): Ranges {
 
 interface FlowShape {
   hook: Hook;
-  /** Builds the flow's boxes with the remote side's interfaces as given. */
-  boxes(outside: Ranges): Box[];
+  /**
+   * Builds the flow's boxes with the remote side's interfaces as given; 'any' leaves both sides'
+   * interfaces open (what counts as the flow when openings beyond the profile are looked for:
+   * the profile says nothing about interfaces, so a rule is not an opening for where it matches).
+   */
+  boxes(outside: Ranges | 'any'): Box[];
   /** Whether the remote side crosses an interface outside the site (not a peer class). */
   external: boolean;
+  /** A flow to names alone that no address stands for: its boxes with any remote address. */
+  names?: Box[];
   notes: string[];
   unchecked?: string;
 }
@@ -107,7 +114,9 @@ function flowShape(policy: Policy, scope: AuditScope, rule: Rule, ctx: Context):
   }
   const { texts, unpinned } = rule.protocol === undefined ? { texts: ['0.0.0.0/0', '::/0'], unpinned: [] } : remoteOf(policy, rule);
   if (unpinned.length) notes.push(`not checked: ${unpinned.join(', ')}`);
-  if (texts.length === 0) return { hook, boxes: () => [], external: false, notes, unchecked: `no address stands for its other end: ${unpinned.join(', ')}` };
+  // Names no pinned address stands for: what the flow would be with any address at the other end.
+  const names = unpinned.length ? flowShape(policy, scope, { ...rule, remote: { ...rule.remote, names: [], addresses: { ipv4: ['0.0.0.0/0'], ipv6: ['::/0'] } } }, ctx).boxes('any') : undefined;
+  if (texts.length === 0) return { hook, boxes: () => [], external: false, notes, unchecked: `no address stands for its other end: ${unpinned.join(', ')}`, ...(names ? { names } : {}) };
   const cls = policy.deviceClasses.find((c) => c.id === rule.deviceClass)!;
   const ifaceOf = (id: string): Ranges => {
     const name = scope.classInterface(id);
@@ -120,7 +129,7 @@ function flowShape(policy: Policy, scope: AuditScope, rule: Rule, ctx: Context):
     ? rule.ports.length ? normalize(rule.ports.map((p) => [BigInt(p.from), BigInt(p.to)] as const)) : span(0n, 65535n)
     : span(0n, 65535n);
   const programs = scope.programs && rule.programs.length ? ctx.programs.only(rule.programs) : ctx.programs.all;
-  const boxes = (outside: Ranges): Box[] => {
+  const boxes = (outside: Ranges | 'any'): Box[] => {
     const out: Box[] = [];
     for (const f of FAMILIES) {
       const remote = subtract(addressRanges(texts, f), LOOPBACK[f]);
@@ -132,7 +141,9 @@ function flowShape(policy: Policy, scope: AuditScope, rule: Rule, ctx: Context):
       b = withDim(b, DIM.program, programs);
       b = withDim(b, DIM.src, outbound ? local : remote);
       b = withDim(b, DIM.dst, outbound ? remote : local);
-      if (host) {
+      if (outside === 'any') {
+        // Both interface dimensions stay whole.
+      } else if (host) {
         b = withDim(b, outbound ? DIM.oif : DIM.iif, outside);
       } else {
         const remoteIf = peers.length ? peerIfaces : outside;
@@ -143,7 +154,7 @@ function flowShape(policy: Policy, scope: AuditScope, rule: Rule, ctx: Context):
     }
     return out;
   };
-  return { hook, boxes, external: host || peers.length === 0, notes };
+  return { hook, boxes, external: host || peers.length === 0, notes, ...(names ? { names } : {}) };
 }
 
 function decider(d: Decision): Decider {
@@ -250,12 +261,15 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
   const classIfaces = policy.deviceClasses.map((c) => scope.classInterface(c.id)).filter((x): x is string => x !== undefined);
   const programs = scope.programs ? policy.rules.flatMap((r) => r.programs) : [];
   const ctx = contextFor(rulesetsForDomain, [...classIfaces, 'lo'], programs, (n) => names.get(n.toLowerCase()));
-  const outside = subtract(ctx.interfaces.all, ctx.interfaces.only([...classIfaces, 'lo']));
+  // The other end of a flow may arrive on any interface but loopback, a class's own included
+  // (a DMZ whose servers are reached on the interface they sit behind).
+  const outside = subtract(ctx.interfaces.all, ctx.interfaces.only(['lo']));
   const hooks: Hook[] = scope.deviceClass === undefined ? ['forward'] : ['input', 'output'];
   const evals = new Map<Hook, Evaluation>(hooks.map((h) => [h, evaluateHook(scope.ruleset, h, universe(policy, scope, h, ctx), ctx)]));
   const notes = [...scope.notes];
   const flows: FlowAudit[] = [];
   const covering = new Map<Hook, Box[]>(hooks.map((h) => [h, []]));
+  const nameFlows = new Map<Hook, Box[]>(hooks.map((h) => [h, []]));
   const vendorPages = new Map(policy.vendors.map((v) => [v.id, v.citation]));
 
   for (const rule of policy.rules) {
@@ -275,11 +289,12 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
       ...(vendorPages.get(rule.vendor) ? { page: vendorPages.get(rule.vendor)! } : {}),
       notes: shape.notes,
     };
+    if (shape.names) nameFlows.get(shape.hook)!.push(...shape.names);
     if (shape.unchecked) {
       flows.push({ ...base, status: 'unchecked', missing: [], admittedBy: [], blockedBy: [], notes: [shape.unchecked] });
       continue;
     }
-    covering.get(shape.hook)!.push(...shape.boxes(outside));
+    covering.get(shape.hook)!.push(...shape.boxes('any'));
     // The remote side may be reached through any interface outside the site: the flow is met
     // when one of them admits all of it (an admin's rule names the WAN interface it uses).
     const candidates = shape.external ? outside.flatMap(([a, b]) => {
@@ -320,11 +335,35 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
       extra.set(k, e);
     }
     for (const e of extra.values()) openings.push({ scope: scope.label, by: decider(e.by), parts: describe(e.boxes, ctx) });
-    for (const r of ev.uncertain) uncertain.push({ scope: scope.label, rule: ruleRef(r.source), verdict: r.verdict.kind, why: r.unsupported ?? '' });
+    const universeHere = universe(policy, scope, h, ctx);
+    for (const r of ev.uncertain) {
+      if (implementsNameFlow(r, universeHere, nameFlows.get(h)!, ctx)) {
+        notes.push(`${r.source.file}:${r.source.line} matches addresses filled in at run time (${r.unsupported}) for a flow to names no address in the lock stands for; checked no further`);
+        continue;
+      }
+      uncertain.push({ scope: scope.label, rule: ruleRef(r.source), verdict: r.verdict.kind, why: r.unsupported ?? '' });
+    }
+    for (const nd of ev.neighbourDiscovery) notes.push(`${nd.file}:${nd.line} allows IPv6 neighbour discovery, which IPv6 needs to work; not counted as an opening`);
     for (const u of ev.unresolved) notes.push(`${u.name} (${u.rule.file}:${u.rule.line}): the lock file holds no addresses for it, so its rule matched nothing by it here`);
   }
   openings.sort((a, b) => (a.by.rule?.line ?? Infinity) - (b.by.rule?.line ?? Infinity) || a.by.chain.localeCompare(b.by.chain));
   return { flows, openings, uncertain: dedupeUncertain(uncertain), notes: [...new Set(notes)], hooks };
+}
+
+/**
+ * An accept rule the reader could not model whole (a set filled at run time, by dnsmasq say)
+ * that, by what it does model, admits nothing beyond the profile's flows to names that no
+ * pinned address stands for: it is how such a flow is done, not an unknown opening.
+ */
+function implementsNameFlow(rule: RulesetRule, universeBoxes: Box[], nameFlowBoxes: Box[], ctx: Context): boolean {
+  if (rule.verdict.kind !== 'accept' || nameFlowBoxes.length === 0) return false;
+  for (const f of FAMILIES) {
+    const rb = ruleBox(rule.match, f, ctx);
+    if (!rb) continue;
+    const inside = universeBoxes.map((u) => intersectBox(u, rb)).filter((b): b is Box => !!b);
+    if (subtractAll(inside, nameFlowBoxes).length > 0) return false;
+  }
+  return true;
 }
 
 function dedupeUncertain(list: UncertainRule[]): UncertainRule[] {

@@ -269,6 +269,25 @@ export interface Evaluation {
   uncertain: RulesetRule[];
   /** Names in rules with no known addresses: their rules matched nothing by them. */
   unresolved: Array<{ name: string; rule: SourceRef }>;
+  /** Accept rules for IPv6 neighbour discovery alone, which IPv6 needs to work: not an opening. */
+  neighbourDiscovery: SourceRef[];
+}
+
+/** ICMPv6 neighbour discovery and router messages (133-137), by nft name or number. */
+const NEIGHBOUR_DISCOVERY = new Set(['nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect', '133', '134', '135', '136', '137']);
+
+/**
+ * A match on ICMP types: audit does not split ICMP by type, so such a rule is taken to match
+ * nothing (a drop then stops less than it does, an accept admits less) and is named instead;
+ * neighbour discovery alone is IPv6's own plumbing and only noted.
+ */
+function icmpTypesWhy(m: RuleMatch): string | undefined {
+  if (!m.icmpTypes) return undefined;
+  return `ICMP types ${m.icmpTypes.negate ? 'other than ' : ''}${m.icmpTypes.types.join(', ')} only`;
+}
+
+function neighbourDiscoveryOnly(m: RuleMatch): boolean {
+  return !!m.icmpTypes && !m.icmpTypes.negate && m.icmpTypes.types.every((t) => NEIGHBOUR_DISCOVERY.has(t));
 }
 
 interface Flowing {
@@ -280,7 +299,7 @@ interface Flowing {
 const MAX_DEPTH = 64;
 
 class Runner {
-  readonly out: Evaluation = { accepted: [], denied: [], uncertain: [], unresolved: [] };
+  readonly out: Evaluation = { accepted: [], denied: [], uncertain: [], unresolved: [], neighbourDiscovery: [] };
   private readonly chains: Map<string, Chain>;
   private readonly boxes = new Map<RulesetRule, Map<IpFamily, Box | undefined>>();
   private readonly uncertainSeen = new Set<RulesetRule>();
@@ -330,10 +349,12 @@ class Runner {
         for (const piece of subtractBox(f.box, rb)) rest.push({ box: piece, prior: f.prior });
       }
       if (matched.length === 0) continue;
-      if (rule.unsupported !== undefined) {
+      const why = rule.unsupported ?? icmpTypesWhy(rule.match);
+      if (why !== undefined) {
         if (!this.uncertainSeen.has(rule)) {
           this.uncertainSeen.add(rule);
-          this.out.uncertain.push(rule);
+          if (rule.unsupported === undefined && rule.verdict.kind === 'accept' && neighbourDiscoveryOnly(rule.match)) this.out.neighbourDiscovery.push(rule.source);
+          else this.out.uncertain.push(rule.unsupported === undefined ? { ...rule, unsupported: why } : rule);
         }
         continue;
       }

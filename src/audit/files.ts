@@ -1,0 +1,174 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FileError } from '../errors';
+import type { Policy } from '../policy/types';
+import { readAwsGroups } from '../ruleset/readers/aws';
+import { decodeText } from '../ruleset/readers/located-json';
+import { readNftables } from '../ruleset/readers/nftables';
+import { readPfsense } from '../ruleset/readers/pfsense';
+import { readWindowsProfiles, WINDOWS_PROFILES, type WindowsProfile } from '../ruleset/readers/windows';
+import type { Ruleset } from '../ruleset/model';
+import type { AuditScope } from './types';
+
+/** A rule set read back is untrusted input: it is read whole, so its size is capped. */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** `--file [CLASS=]PATH`: the class prefix says which device class a host's file protects. */
+export interface FileArg {
+  path: string;
+  deviceClass?: string;
+}
+
+export function parseFileArg(arg: string, policy: Policy): FileArg {
+  const eq = arg.indexOf('=');
+  if (eq > 0) {
+    const cls = arg.slice(0, eq);
+    if (policy.deviceClasses.some((c) => c.id === cls)) return { path: arg.slice(eq + 1), deviceClass: cls };
+  }
+  return { path: arg };
+}
+
+function readText(file: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new FileError(file, 'cannot be read (no such file, or no permission)');
+  }
+  if (!st.isFile()) throw new FileError(file, 'is not a regular file');
+  if (st.size > MAX_FILE_BYTES) throw new FileError(file, `is ${st.size} bytes, more than the ${MAX_FILE_BYTES} a rule set may be`);
+  return decodeText(fs.readFileSync(file));
+}
+
+type Kind = 'pfsense' | 'aws' | 'windows' | 'nftables';
+
+/** Which format a file is, from its first characters and keys: never from its name alone. */
+function sniff(text: string): Kind {
+  const t = text.trimStart();
+  if (t.startsWith('<')) return 'pfsense';
+  if (t.startsWith('{') || t.startsWith('[')) {
+    if (/"(SecurityGroups|GroupId|IpPermissions)"\s*:/.test(t.slice(0, 1 << 16))) return 'aws';
+    return 'windows';
+  }
+  return 'nftables';
+}
+
+/** The class a host's file protects: the --file prefix, else the file's name (fwgen names them after the class). */
+function classFor(arg: FileArg, policy: Policy, what: string): string {
+  if (arg.deviceClass) return arg.deviceClass;
+  const stem = path.basename(arg.path).replace(/\.[^.]*$/, '').replace(/\.(ingress|egress)$/, '');
+  if (policy.deviceClasses.some((c) => c.id === stem)) return stem;
+  throw new FileError(arg.path, `${what}; say which device class it protects: --file CLASS=${arg.path} (classes: ${policy.deviceClasses.map((c) => c.id).join(', ')})`);
+}
+
+function targetOption(policy: Policy, target: string, key: string): unknown {
+  return policy.profile.targets?.[target]?.[key];
+}
+
+function windowsProfiles(policy: Policy): WindowsProfile[] {
+  const given = targetOption(policy, 'windows', 'profiles');
+  const list = Array.isArray(given) ? given.map(String) : ['Any'];
+  return list.includes('Any') ? WINDOWS_PROFILES : WINDOWS_PROFILES.filter((p) => list.includes(p));
+}
+
+export interface ReadFiles {
+  scopes: AuditScope[];
+  rulesets: Ruleset[];
+}
+
+/** Reads every file and says what each audits: a gateway (every class) or one class's host. */
+export function scopesFor(policy: Policy, args: FileArg[]): ReadFiles {
+  const scopes: AuditScope[] = [];
+  const rulesets: Ruleset[] = [];
+  const classIf = (id: string): string | undefined => policy.deviceClasses.find((c) => c.id === id)?.interface;
+  for (const arg of args) {
+    const text = readText(arg.path);
+    const kind = sniff(text);
+    if (kind === 'pfsense') {
+      const rs = readPfsense(arg.path, text);
+      const lan = String(targetOption(policy, 'pfsense', 'interface') ?? 'lan');
+      rulesets.push(rs);
+      scopes.push({ label: arg.path, ruleset: rs, classInterface: () => lan, programs: false, notes: rs.notes });
+    } else if (kind === 'aws') {
+      scopes.push(...awsScopes(policy, arg, text, rulesets));
+    } else if (kind === 'windows') {
+      const cls = classFor(arg, policy, 'a Windows export holds one host\'s rules');
+      for (const p of readWindowsProfiles(arg.path, text)) {
+        if (!windowsProfiles(policy).includes(p.profile)) continue;
+        rulesets.push(p.ruleset);
+        scopes.push({ label: `${arg.path} (${p.profile} profile)`, ruleset: p.ruleset, deviceClass: cls, classInterface: () => undefined, programs: true, notes: p.ruleset.notes });
+      }
+    } else {
+      const rs = readNftables(arg.path, text);
+      rulesets.push(rs);
+      const gateway = rs.chains.some((c) => c.hook === 'forward');
+      scopes.push({
+        label: arg.path,
+        ruleset: rs,
+        ...(gateway ? {} : { deviceClass: classFor(arg, policy, 'its chains filter one host (input, output)') }),
+        classInterface: classIf,
+        programs: false,
+        notes: rs.notes,
+      });
+    }
+  }
+  return { scopes, rulesets };
+}
+
+/**
+ * Each security group of the file that protects a device class: tagged fwgen:device-class, or
+ * named as fwgen names it (<groupName>-<class>) or after the class; or the one group of a file
+ * named with --file CLASS=PATH. A rule that references another group of the file that protects
+ * a class admits that class's addresses.
+ */
+function awsScopes(policy: Policy, arg: FileArg, text: string, rulesets: Ruleset[]): AuditScope[] {
+  const groups = readAwsGroups(arg.path, text);
+  const prefix = String(targetOption(policy, 'aws', 'groupName') ?? `fwgen-${policy.profile.name}`);
+  const classOf = new Map<string, string>();
+  for (const g of groups) {
+    const byTag = g.tags['fwgen:device-class'];
+    const byName = policy.deviceClasses.find((c) => g.name === `${prefix}-${c.id}` || g.name === c.id)?.id;
+    const cls = byTag && policy.deviceClasses.some((c) => c.id === byTag) ? byTag : byName ?? (groups.length === 1 ? arg.deviceClass : undefined);
+    if (cls) classOf.set(g.id, cls);
+  }
+  if (classOf.size === 0) {
+    throw new FileError(arg.path, `no security group in it protects a device class of the site: tag a group fwgen:device-class, name it ${prefix}-CLASS, or name the class of a one-group file with --file CLASS=${arg.path}`);
+  }
+  const scopes: AuditScope[] = [];
+  for (const g of groups) {
+    const cls = classOf.get(g.id);
+    if (!cls) continue;
+    const ruleset = withGroupReferences(g.ruleset, policy, classOf);
+    rulesets.push(ruleset);
+    const others = groups.filter((x) => !classOf.has(x.id)).map((x) => `${x.id} (${x.name})`);
+    scopes.push({
+      label: `${arg.path}: ${g.id} (${g.name})`,
+      ruleset,
+      deviceClass: cls,
+      classInterface: () => undefined,
+      programs: false,
+      notes: others.length ? [`not audited (no device class): ${others.join(', ')}`] : [],
+    });
+  }
+  return scopes;
+}
+
+function withGroupReferences(rs: Ruleset, policy: Policy, classOf: Map<string, string>): Ruleset {
+  const addressesOf = (id: string): string[] | undefined => {
+    const cls = policy.deviceClasses.find((c) => c.id === classOf.get(id));
+    return cls && [...cls.addresses.ipv4, ...cls.addresses.ipv6];
+  };
+  return {
+    ...rs,
+    chains: rs.chains.map((c) => ({
+      ...c,
+      rules: c.rules.map((r) => {
+        const end = r.match.src?.name !== undefined && r.match.src.cidrs.length === 0 ? 'src' : r.match.dst?.name !== undefined && r.match.dst.cidrs.length === 0 ? 'dst' : undefined;
+        const cidrs = end && addressesOf(r.match[end]!.name!);
+        if (!end || !cidrs) return r;
+        const { unsupported: _gone, ...rest } = r;
+        return { ...rest, match: { ...r.match, [end]: { cidrs, name: r.match[end]!.name } } };
+      }),
+    })),
+  };
+}
