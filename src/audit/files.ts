@@ -121,7 +121,7 @@ export function scopesFor(policy: Policy, args: FileArg[]): ReadFiles {
  * named with --file CLASS=PATH. A rule that references another group of the file that protects
  * a class admits that class's addresses.
  */
-function awsScopes(policy: Policy, arg: FileArg, text: string, rulesets: Ruleset[]): AuditScope[] {
+function awsScopes(policy: Policy, arg: FileArg, text: string, allRulesets: Ruleset[]): AuditScope[] {
   const groups = readAwsGroups(arg.path, text);
   const prefix = String(targetOption(policy, 'aws', 'groupName') ?? `fwgen-${policy.profile.name}`);
   const classOf = new Map<string, string>();
@@ -134,15 +134,24 @@ function awsScopes(policy: Policy, arg: FileArg, text: string, rulesets: Ruleset
   if (classOf.size === 0) {
     throw new FileError(arg.path, `no security group in it protects a device class of the site: tag a group fwgen:device-class, name it ${prefix}-CLASS, or name the class of a one-group file with --file CLASS=${arg.path}`);
   }
+  // The groups of one class are one scope: an instance in several groups is allowed what any allows.
   const scopes: AuditScope[] = [];
-  for (const g of groups) {
-    const cls = classOf.get(g.id);
-    if (!cls) continue;
-    const ruleset = withGroupReferences(g.ruleset, policy, classOf);
-    rulesets.push(ruleset);
-    const others = groups.filter((x) => !classOf.has(x.id)).map((x) => `${x.id} (${x.name})`);
+  const others = groups.filter((x) => !classOf.has(x.id)).map((x) => `${x.id} (${x.name})`);
+  for (const cls of [...new Set(classOf.values())]) {
+    const mine = groups.filter((g) => classOf.get(g.id) === cls);
+    const rulesets = mine.map((g) => withGroupReferences(g.ruleset, policy, classOf));
+    const ruleset: Ruleset = {
+      format: 'aws',
+      file: arg.path,
+      chains: (['input', 'output'] as const).map((hook) => {
+        const parts = rulesets.map((rs) => rs.chains.find((c) => c.hook === hook)!);
+        return { ...parts[0]!, name: `${mine.map((g) => g.id).join('+')} ${hook === 'input' ? 'ingress' : 'egress'}`, rules: parts.flatMap((c) => c.rules) };
+      }),
+      notes: [],
+    };
+    allRulesets.push(ruleset);
     scopes.push({
-      label: `${arg.path}: ${g.id} (${g.name})`,
+      label: `${arg.path}: ${mine.map((g) => `${g.id} (${g.name})`).join(', ')}`,
       ruleset,
       deviceClass: cls,
       classInterface: () => undefined,
