@@ -310,6 +310,11 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
       if (!best || lost < best.lost) best = { boxes, missing, lost };
       if (lost === 0n) break;
     }
+    // Admitted through no interface at all: say what stops it on every one of them.
+    if (candidates.length > 1 && best!.lost === volume(best!.boxes)) {
+      const boxes = shape.boxes(outside);
+      best = { boxes, missing: subtractAll(boxes, overlapping(ev.accepted, boxes).map((r) => r.box)), lost: best!.lost };
+    }
     const { boxes, missing, lost } = best!;
     const admitted = overlapping(ev.accepted, boxes);
     const status = missing.length === 0 ? 'met' : lost === volume(boxes) && admitted.length === 0 ? 'missing' : 'partial';

@@ -223,7 +223,7 @@ export function protocolName(n: bigint, family: IpFamily): string {
 }
 
 /** The box a rule matches for one family; undefined when it matches nothing of it (or no new connection). */
-export function ruleBox(m: RuleMatch, family: IpFamily, ctx: Context, unresolved?: (name: string) => void): Box | undefined {
+export function ruleBox(m: RuleMatch, family: IpFamily, ctx: Context, unresolved?: (name: string) => void, uncertain = false): Box | undefined {
   if (m.family !== undefined && m.family !== family) return undefined;
   // Audit looks at connections being opened; a rule for established or related packets only admits none.
   if (m.state !== undefined && !m.state.includes('new')) return undefined;
@@ -237,6 +237,9 @@ export function ruleBox(m: RuleMatch, family: IpFamily, ctx: Context, unresolved
   for (const [field, dim] of [['src', DIM.src], ['dst', DIM.dst]] as const) {
     const a = m[field];
     if (!a) continue;
+    // A rule that cannot be modelled whole and names addresses the file does not hold (a group
+    // reference, a prefix list): what it might match there is anything, so it is named, not skipped.
+    if (uncertain && a.cidrs.length === 0 && !a.names?.length && a.name !== undefined) continue;
     const texts = [...a.cidrs];
     for (const n of a.names ?? []) {
       const got = ctx.resolve(n);
@@ -321,7 +324,7 @@ class Runner {
         if (this.unresolvedSeen.has(k)) return;
         this.unresolvedSeen.add(k);
         this.out.unresolved.push({ name, rule: rule.source });
-      }));
+      }, rule.unsupported !== undefined));
     }
     return byFamily.get(family);
   }

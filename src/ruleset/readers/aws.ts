@@ -22,6 +22,14 @@ export interface SecurityGroupRules {
 
 type Json = Record<string, unknown>;
 
+/** "tcp 443", "udp 1000-2000", "icmp", "all": how the console shows a permission. */
+function permissionText(proto: unknown, from: unknown, to: unknown): string {
+  const p = String(proto).toLowerCase();
+  if (p === '-1') return 'all';
+  if (typeof from !== 'number' || from === -1 || p.startsWith('icmp')) return p;
+  return `${p} ${from === to ? from : `${from}-${String(to)}`}`;
+}
+
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class Reader {
@@ -98,7 +106,7 @@ class Reader {
       rules.push({
         match,
         verdict: { kind: 'accept' },
-        source: { file: this.file, line: this.doc.where(entry).line, text: `${group} ${dir} ${shortJson({ IpProtocol: proto, FromPort: from, ToPort: to, ...entry })}` },
+        source: { file: this.file, line: this.doc.where(entry).line, text: `${group} ${dir} ${permissionText(proto, from, to)} ${dir === 'ingress' ? 'from' : 'to'} ${address.cidrs[0] ?? address.name ?? ''} ${shortJson(entry)}` },
         ...(reason ? { unsupported: reason } : {}),
       });
     };

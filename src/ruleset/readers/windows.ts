@@ -209,7 +209,7 @@ class Reader {
     }
     const program = typeof app.Program === 'string' ? app.Program.trim() : undefined;
     if (program && program.toLowerCase() !== 'any') match.program = program;
-    return { profiles, inbound, block: action === 'block', match, unsupported, text: `${String(r.DisplayName ?? r.Name ?? '')} ${shortJson({ Name: r.Name, Direction: r.Direction, Action: r.Action, PortFilter: pf, AddressFilter: af, ApplicationFilter: app })}` };
+    return { profiles, inbound, block: action === 'block', match, unsupported, text: `${String(r.Name ?? '')} (${String(r.DisplayName ?? '')}): ${inbound ? 'inbound' : 'outbound'} ${action} ${shortJson({ PortFilter: pf, AddressFilter: af, ApplicationFilter: app })}` };
   }
 }
 
