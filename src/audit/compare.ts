@@ -3,6 +3,7 @@ import type { Policy, Rule } from '../policy/types';
 import type { Hook, IpFamily, Ruleset, RulesetRule } from '../ruleset/model';
 import { addressSpace, BITS, cidrRange, count, EMPTY, normalize, rangesToCidrs, span, subtract, union, type Ranges } from '../ruleset/ranges';
 import {
+  compact,
   contextFor,
   DIM,
   evaluateHook,
@@ -175,10 +176,14 @@ function overlapping(regions: readonly Region[], boxes: readonly Box[]): Region[
   return regions.filter((r) => boxes.some((b) => intersectBox(r.box, b)));
 }
 
+const EXCEPT_MAX = 6;
+
 function width(r: Ranges, f: IpFamily): AddressWidth {
   const cidrs = rangesToCidrs(r, f);
   const widest = cidrs.reduce((m, c) => Math.min(m, Number(c.slice(c.indexOf('/') + 1))), BITS[f]);
-  return { cidrs, count: count(r).toString(), widest };
+  // Nearly everything reads better as what it leaves out.
+  const rest = rangesToCidrs(subtract(addressSpace(f), r), f);
+  return { cidrs, count: count(r).toString(), widest, ...(cidrs.length > EXCEPT_MAX && rest.length <= EXCEPT_MAX ? { except: rest } : {}) };
 }
 
 function portText(r: Ranges): string {
@@ -188,11 +193,14 @@ function portText(r: Ranges): string {
 
 const PORTED = new Set([6n, 17n, 33n, 132n, 136n]);
 
-/** Boxes in words, merged per family and protocol set. */
+/**
+ * Boxes in words. Boxes that differ only in their ports become one part (exact: the union of
+ * boxes equal elsewhere); others stay apart, so a part never claims more than was found.
+ */
 function describe(boxes: readonly Box[], ctx: Context): SpacePart[] {
   const parts = new Map<string, { family: IpFamily; proto: Ranges; src: Ranges; dst: Ranges; dport: Ranges; sport: Ranges; iif: Ranges; oif: Ranges; prog: Ranges }>();
-  for (const b of boxes) {
-    const k = `${b.family}|${b.d[DIM.proto]!.map(([x, y]) => `${x}-${y}`).join(',')}`;
+  for (const b of compact([...boxes])) {
+    const k = b.d.map((r, i) => (i === DIM.dport ? '' : r.map(([x, y]) => `${x}-${y}`).join(','))).join('|') + `|${b.family}`;
     const p = parts.get(k);
     if (!p) parts.set(k, { family: b.family, proto: b.d[DIM.proto]!, src: b.d[DIM.src]!, dst: b.d[DIM.dst]!, dport: b.d[DIM.dport]!, sport: b.d[DIM.sport]!, iif: b.d[DIM.iif]!, oif: b.d[DIM.oif]!, prog: b.d[DIM.program]! });
     else {
@@ -213,11 +221,13 @@ function describe(boxes: readonly Box[], ctx: Context): SpacePart[] {
   return [...parts.values()]
     .sort((a, b) => a.family - b.family)
     .map((p) => {
-      const protos = p.proto.length === 1 && p.proto[0]![0] === 0n && p.proto[0]![1] === 255n ? ['any'] : p.proto.flatMap(([a, b]) => {
+      const protocolNames = (r: Ranges): string[] => r.flatMap(([a, b]) => {
         const out: string[] = [];
         for (let n = a; n <= b && out.length < 8; n++) out.push(protocolName(n, p.family));
         return b - a >= 8n ? [...out, '…'] : out;
       });
+      const left = subtract(span(0n, 255n), p.proto);
+      const protos = left.length === 0 ? ['any'] : count(left) <= 4n ? [`any but ${protocolNames(left).join(', ')}`] : protocolNames(p.proto);
       const ported = protos.includes('any') || p.proto.some(([a, b]) => [...PORTED].some((x) => x >= a && x <= b));
       const iif = names(p.iif, ctx.interfaces.all, ctx.interfaces.names, ['lo']);
       const oif = names(p.oif, ctx.interfaces.all, ctx.interfaces.names, ['lo']);

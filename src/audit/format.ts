@@ -4,6 +4,7 @@ import type { AuditReport, Decider, FlowAudit, SpacePart } from './types';
 /** Text and Markdown renderings of an audit; JSON is the report itself. */
 
 const SHOWN = 6;
+const PARTS_SHOWN = 8;
 
 function cidrs(list: string[]): string {
   if (list.length === 0) return 'nothing';
@@ -15,7 +16,8 @@ function widthText(w: SpacePart['src'], family: 4 | 6): string {
   if (all) return family === 4 ? 'any IPv4 address (0.0.0.0/0)' : 'any IPv6 address (::/0)';
   const n = BigInt(w.count);
   const size = n > 1_000_000n ? `about 2^${n.toString(2).length - 1}` : w.count;
-  return `${cidrs(w.cidrs)} (${size} address${n === 1n ? '' : 'es'}, widest /${w.widest})`;
+  const what = w.except ? `any IPv${family} address but ${w.except.join(' ')}` : cidrs(w.cidrs);
+  return `${what} (${size} address${n === 1n ? '' : 'es'}, widest /${w.widest})`;
 }
 
 export function partText(p: SpacePart): string {
@@ -64,7 +66,8 @@ export function formatAuditText(r: AuditReport): string {
     if (openings.length) out.push('  beyond the profile:');
     for (const o of openings) {
       out.push(`    ${deciderText(o.by)}`);
-      for (const p of o.parts) out.push(`      admits ${partText(p)}`);
+      for (const p of o.parts.slice(0, PARTS_SHOWN)) out.push(`      admits ${partText(p)}`);
+      if (o.parts.length > PARTS_SHOWN) out.push(`      and ${o.parts.length - PARTS_SHOWN} more parts (--format json lists them all)`);
     }
     for (const u of r.uncertain.filter((x) => x.scope === scope.scope)) {
       out.push(escapeUnsafe(`  could not judge ${u.rule.file}:${u.rule.line} (${u.verdict}): ${u.why}: ${u.rule.text}`));

@@ -50,6 +50,8 @@ export interface AddressWidth {
   count: string;
   /** The shortest prefix among them (the widest network). */
   widest: number;
+  /** When that reads shorter: the few networks of the family it leaves out. */
+  except?: string[];
 }
 
 export type FlowStatus = 'met' | 'partial' | 'missing' | 'unchecked';
