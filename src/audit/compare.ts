@@ -216,7 +216,7 @@ function describe(boxes: readonly Box[], ctx: Context): SpacePart[] {
   // Interfaces are named only where a box leaves some out (loopback aside, which audit never looks at).
   const names = (r: Ranges, all: Ranges, list: string[], ignored: string[] = []): string[] | undefined => {
     const broad = subtract(all, normalize(ignored.flatMap((n) => { const i = list.indexOf(n); return i < 0 ? [] : [[BigInt(i), BigInt(i)] as const]; })));
-    return count(subtract(broad, r)) === 0n ? undefined : r.flatMap(([a, b]) => list.slice(Number(a), Number(b) + 1));
+    return count(subtract(broad, r)) === 0n ? undefined : r.flatMap(([a, b]) => list.slice(Number(a), Number(b) + 1)).filter((n) => !ignored.includes(n));
   };
   return [...parts.values()]
     .sort((a, b) => a.family - b.family)

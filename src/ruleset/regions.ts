@@ -32,7 +32,6 @@ export interface Region {
   by: Decision;
 }
 
-const OTHER = '(any other)';
 const ALL_PORTS = span(0n, 65535n);
 const ALL_PROTOCOLS = span(0n, 255n);
 /** Protocols that carry ports: tcp, udp, dccp, sctp, udplite. A port match implies one of them. */
@@ -44,10 +43,16 @@ const PORT_PROTOCOLS = normalize([6n, 33n, 17n, 132n, 136n].map((p) => [p, p] as
  * index 0 for every other name.
  */
 export class NameDomain {
-  readonly names: string[] = [OTHER];
+  readonly names: string[];
   private readonly index = new Map<string, number>();
 
-  constructor(private readonly fold: (s: string) => string = (s) => s) {}
+  constructor(
+    /** How index 0, every name no one mentions, is shown. */
+    other: string,
+    private readonly fold: (s: string) => string = (s) => s,
+  ) {
+    this.names = [other];
+  }
 
   /** A name, or a prefix pattern ("eth+", "eth*") when `prefix` is true. */
   add(text: string, prefix = false): void {
@@ -97,8 +102,8 @@ export interface Context {
 }
 
 export function contextFor(rulesets: readonly Ruleset[], extraInterfaces: readonly string[], extraPrograms: readonly string[], resolve: Context['resolve']): Context {
-  const interfaces = new NameDomain();
-  const programs = new NameDomain((s) => s.toLowerCase());
+  const interfaces = new NameDomain('(any other interface)');
+  const programs = new NameDomain('(any other program)', (s) => s.toLowerCase());
   for (const n of extraInterfaces) interfaces.add(n);
   for (const p of extraPrograms) programs.add(p);
   for (const rs of rulesets) {
