@@ -9,7 +9,7 @@ import { addressBookFor } from '../../src/resolve/address-book';
 import { loadSite } from '../../src/workspace/sites';
 import { psCommands } from '../conformance/powershell';
 import { repoRoot, tempDir } from '../helpers';
-import { awsPython } from '../ansible/harness';
+import { awsPython, unlessMissing } from '../ansible/harness';
 
 export const sites = ['ecommerce-web', 'eu-restaurant-aloha', 'shop-payxpert-sunmi'];
 export const outDir = path.join(repoRoot, 'out');
@@ -183,4 +183,14 @@ export function awsSpec(site: string): GroupSpec[] {
         { ...g, name: `${g.name}-ipv6`, ingress: only(g.ingress, 'Ipv6Ranges'), egress: only(g.egress, 'Ipv6Ranges') },
       ];
     });
+}
+
+/** moto started for the tests of a describe block (stopped after), and the test function that skips, or fails in CI, without it. */
+export function useMoto(): { moto: Moto; it: jest.It } {
+  const moto = new Moto();
+  beforeAll(async () => {
+    if (Moto.available()) await moto.start();
+  }, 60_000);
+  afterAll(() => moto.stop());
+  return { moto, it: unlessMissing(Moto.available() ? [] : ['python3 with boto3 and moto']) };
 }

@@ -8,9 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AuditReport } from '../../src/audit';
-import { unlessMissing } from '../ansible/harness';
 import { runBinary } from '../helpers';
-import { audit, awsSpec, Moto, outDir, sites, windowsExport, write } from './helpers';
+import { audit, awsSpec, outDir, sites, useMoto, windowsExport, write } from './helpers';
 
 function expectClean(r: AuditReport): void {
   const bad = r.flows.filter((f) => f.status === 'partial' || f.status === 'missing').map((f) => `${f.scope}: ${f.id} ${f.status}`);
@@ -47,12 +46,7 @@ describe.each(sites)('audit of fwgen\'s own output for %s', (site) => {
 });
 
 describe('AWS security groups as the EC2 API returns them', () => {
-  const moto = new Moto();
-  const it = unlessMissing(Moto.available() ? [] : ['python3 with boto3 and moto']);
-  beforeAll(async () => {
-    if (Moto.available()) await moto.start();
-  }, 60_000);
-  afterAll(() => moto.stop());
+  const { moto, it } = useMoto();
 
   it.each(sites)('%s: every group meets its class\'s flows, nothing beyond', (site) => {
     const described = moto.describe(awsSpec(site));
