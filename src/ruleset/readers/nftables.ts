@@ -1,5 +1,5 @@
 import type { SourceLocation } from '../../errors';
-import type { Chain, ConnState, Hook, IpFamily, Ruleset, RulesetRule, SourceRef, Verdict } from '../model';
+import type { Chain, Hook, IpFamily, Ruleset, RulesetRule, SourceRef } from '../model';
 import { NftBuilder, type SetElement } from './nft-build';
 import { tokenize, type Token } from './nft-tokens';
 import { lineText, readError } from './values';
@@ -93,14 +93,14 @@ function describe(t: Token): string {
   return `'${t.text}'`;
 }
 
-interface SetState {
+export interface SetState {
   name: string;
   elements: SetElement[];
   /** Filled at run time (flags dynamic or timeout): the file's elements are not all there is. */
   dynamic: boolean;
 }
 
-interface ChainState {
+export interface ChainState {
   name: string;
   type?: string;
   hook?: string;
@@ -111,14 +111,14 @@ interface ChainState {
   rules: RulesetRule[];
 }
 
-interface TableState {
+export interface TableState {
   family: string;
   name: string;
   chains: Map<string, ChainState>;
   sets: Map<string, SetState>;
 }
 
-const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100, in: -100 };
+export const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100, in: -100 };
 
 export function readNftables(file: string, text: string): Ruleset {
   return new NftReader(file, text).read();
@@ -427,42 +427,52 @@ class NftReader {
 
   private rules(t: TableState, ch: ChainState, toks: Token[], head: Token): RulesetRule[] {
     if (toks.length === 0) return [];
-    const builder = new NftBuilder(this.file, this.ref(head), t.family === 'ip6' ? 6 : t.family === 'ip' ? 4 : undefined, {
-      set: (name) => {
-        const s = t.sets.get(name);
-        return s ? { elements: s.elements, dynamic: s.dynamic } : undefined;
-      },
-      define: (name) => this.defines.get(name),
-      chainName: (name) => `${t.family} ${t.name} ${name}`,
-    });
-    return builder.build(toks);
+    return buildRules(this.file, this.ref(head), t, toks, (name) => this.defines.get(name));
   }
 
   private ruleset(): Ruleset {
-    const chains: Chain[] = [];
-    for (const t of [...this.tables.values()]) {
-      const families = familiesOf(t.family);
-      if (families.length === 0 && t.chains.size > 0) this.note(`table ${t.family} ${t.name} does not filter IP traffic on the hooks queried; passed over`);
-      for (const ch of t.chains.values()) {
-        const chain: Chain = { name: `${t.family} ${t.name} ${ch.name}`, families, rules: ch.rules };
-        const hook = ch.hook as Hook | undefined;
-        if (hook !== undefined && ['input', 'output', 'forward', 'prerouting', 'postrouting'].includes(hook)) {
-          if (ch.type === 'nat') {
-            this.note(`chain ${chain.name} is a nat chain: its address translation is not followed`);
-          } else {
-            chain.hook = hook;
-            chain.priority = ch.priority ?? 0;
-            chain.policy = ch.policy ?? 'accept';
-            chain.policySource = ch.policySource ?? ch.declared;
-          }
-        } else if (hook !== undefined) {
-          this.note(`chain ${chain.name} on hook ${hook} is not evaluated (queries follow prerouting, input, forward, output and postrouting)`);
-        }
-        chains.push(chain);
-      }
-    }
-    return { format: 'nftables', file: this.file, chains, notes: this.notes };
+    return nftRuleset('nftables', this.file, [...this.tables.values()], this.notes);
   }
+}
+
+/** The tables an nft reader built, as the shared model: base chains with hook, priority and policy. */
+export function nftRuleset(format: 'nftables' | 'nftables-json', file: string, tables: TableState[], notes: string[]): Ruleset {
+  const note = (text: string) => {
+    if (!notes.includes(text)) notes.push(text);
+  };
+  const chains: Chain[] = [];
+  for (const t of tables) {
+    const families = familiesOf(t.family);
+    if (families.length === 0 && t.chains.size > 0) note(`table ${t.family} ${t.name} does not filter IP traffic on the hooks queried; passed over`);
+    for (const ch of t.chains.values()) {
+      const chain: Chain = { name: `${t.family} ${t.name} ${ch.name}`, families, rules: ch.rules };
+      const hook = ch.hook as Hook | undefined;
+      if (hook !== undefined && ['input', 'output', 'forward', 'prerouting', 'postrouting'].includes(hook)) {
+        if (ch.type === 'nat') {
+          note(`chain ${chain.name} is a nat chain: its address translation is not followed`);
+        } else {
+          chain.hook = hook;
+          chain.priority = ch.priority ?? 0;
+          chain.policy = ch.policy ?? 'accept';
+          chain.policySource = ch.policySource ?? ch.declared;
+        }
+      } else if (hook !== undefined) {
+        note(`chain ${chain.name} on hook ${hook} is not evaluated (queries follow prerouting, input, forward, output and postrouting)`);
+      }
+      chains.push(chain);
+    }
+  }
+  return { format, file, chains, notes };
+}
+
+/** One rule's words into the model, in the context of its table (its sets, its chains). */
+export function buildRules(file: string, source: SourceRef, t: TableState, toks: Token[], define: (name: string) => Token[] | undefined = () => undefined): RulesetRule[] {
+  const builder = new NftBuilder(file, source, t.family === 'ip6' ? 6 : t.family === 'ip' ? 4 : undefined, {
+    set: (name) => t.sets.get(name),
+    define,
+    chainName: (name) => `${t.family} ${t.name} ${name}`,
+  });
+  return builder.build(toks);
 }
 
 export function familiesOf(family: string): IpFamily[] {
@@ -472,4 +482,3 @@ export function familiesOf(family: string): IpFamily[] {
   return [];
 }
 
-export type { ConnState, Verdict };
