@@ -29,6 +29,7 @@ import type * as FeedsReportModule from './feeds/report';
 import type * as FeedsUpdateModule from './feeds/update';
 import type * as AnsibleModule from './targets/ansible';
 import type * as ServersModule from './resolve/servers';
+import type * as QueryModule from './commands/query';
 
 /**
  * A module loaded when first used: --help and --version, and each command, load only what
@@ -60,6 +61,7 @@ const feedsReportLib = lazy<typeof FeedsReportModule>(() => require('./feeds/rep
 const feedsUpdateLib = lazy<typeof FeedsUpdateModule>(() => require('./feeds/update'));
 const ansibleLib = lazy<typeof AnsibleModule>(() => require('./targets/ansible'));
 const serversLib = lazy<typeof ServersModule>(() => require('./resolve/servers'));
+const queryLib = lazy<typeof QueryModule>(() => require('./commands/query'));
 
 export interface Io {
   out(text: string): void;
@@ -303,6 +305,12 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .example('$0 diff --base-dir ../fleet-before --format json', 'two folders'),
       run((a, out) => diffCommand(a, out)),
     )
+    .command(
+      'query [site]',
+      'is a connection allowed, and by which rule: from the policy (vendor page, catalog line) or from rule set files (file:line); exit 0 allowed, 3 dropped, 1 error',
+      (y) => queryLib.queryOptions(withWorkspace(withCatalog(y))),
+      run((a, out) => usageErrorsOf(queryLib.QueryUsageError, () => queryLib.runQuery(a, out, querySite(a, out)))),
+    )
     .demandCommand(1, 'name a command; see fwgen --help')
     .strict()
     .help()
@@ -319,6 +327,26 @@ function packageVersion(): string {
 }
 
 class UsageError extends Error {}
+
+/** A command module's own usage error, reported as every usage error is. */
+function usageErrorsOf<T>(kind: new (...args: never[]) => Error, body: () => T): T {
+  try {
+    return body();
+  } catch (err) {
+    throw err instanceof kind ? new UsageError(err.message) : err;
+  }
+}
+
+/** The site a query names: -p PROFILE, or a site of the workspace; none when only --file is given. */
+function querySite(a: Record<string, unknown>, io: Io): { profileFile: string; catalog: string } | undefined {
+  const ws = workspaceOf(a, io);
+  if (a.profile !== undefined) return { profileFile: a.profile as string, catalog: ws ? ws.file : catalogFor(a, a.profile as string) };
+  if (a.site === undefined) return undefined;
+  if (!ws) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
+  const picked = workspaceLib.pickSites(ws, [a.site as string]);
+  if (picked.length !== 1) throw new UsageError(`'${a.site as string}' names ${picked.length} sites; name one`);
+  return { profileFile: picked[0]!, catalog: ws.file };
+}
 
 /** Options that take a whole number: NaN (from yargs) or a fraction is a usage error. */
 function checkWholeNumbers(a: Record<string, unknown>, limits: ReadonlyArray<readonly [string, number]>): void {
