@@ -89,7 +89,18 @@ export function detectFamily(file: string, text: string): { family: IpFamily; no
 }
 
 export function looksLikeIptables(text: string): boolean {
-  return /^\*(filter|nat|mangle|raw|security)\s*$/m.test(text) && /^(COMMIT|:\S+ \S+)/m.test(text);
+  if (/^\*(filter|nat|mangle|raw|security)\s*$/m.test(text) && /^(COMMIT|:\S+ \S+)/m.test(text)) return true;
+  return commandList(text);
+}
+
+/**
+ * iptables command arguments one per line (-P, -N, -A, -I), without *table and COMMIT, as
+ * Capirca's iptables generator writes them for `iptables $line`: the filter table, its
+ * built-in chains with the kernel's ACCEPT until a -P line says otherwise.
+ */
+function commandList(text: string): boolean {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return lines.length > 0 && lines.every((l) => /^-[PNAI] \S/.test(l));
 }
 
 export function readIptables(file: string, text: string, ipsets: Map<string, Ipset>): Ruleset {
@@ -97,8 +108,14 @@ export function readIptables(file: string, text: string, ipsets: Map<string, Ips
   const notes: string[] = note ? [note] : [];
   const chains = new Map<string, ChainState>();
   const lines = text.split('\n');
-  let table: string | undefined;
+  const implicit = commandList(text);
+  let table: string | undefined = implicit ? 'filter' : undefined;
   const key = (t: string, c: string) => `${t} ${c}`;
+  if (implicit) {
+    for (const [name, hook] of Object.entries(BUILTIN.filter!)) {
+      chains.set(key('filter', name), { table: 'filter', name, hook, policy: 'accept', policySource: { file, line: 1, text: `${name} (no -P line: the kernel's ACCEPT)` }, rules: [] });
+    }
+  }
   const jumps: RuleContext['jumps'] = [];
 
   lines.forEach((raw, n) => {
@@ -139,6 +156,14 @@ export function readIptables(file: string, text: string, ipsets: Map<string, Ips
     if (counters) line = line.slice(offset);
     const ws = words(line, (c) => at(c + offset)).map((w) => ({ ...w, col: w.col + offset }));
     const verb = ws[0]!;
+    if (implicit && (verb.text === '-P' || verb.text === '--policy')) {
+      const [, name, policy] = ws;
+      const chain = name ? chains.get(key('filter', name.text)) : undefined;
+      if (!chain?.hook || !policy || !['ACCEPT', 'DROP'].includes(policy.text)) throw readError(at(verb.col), 'policy', '-P takes a built-in chain and ACCEPT or DROP');
+      chain.policy = policy.text === 'DROP' ? 'drop' : 'accept';
+      chain.policySource = ref;
+      return;
+    }
     if (verb.text === '-N' || verb.text === '--new-chain') {
       const name = ws[1];
       if (!name) throw readError(at(verb.col), 'chain', '-N needs a chain name');
@@ -162,7 +187,7 @@ export function readIptables(file: string, text: string, ipsets: Map<string, Ips
     if (verb.text === '-I' || verb.text === '--insert') chain.rules.splice(Math.min(position ?? 0, chain.rules.length), 0, ...rules);
     else chain.rules.push(...rules);
   });
-  if (table !== undefined) notes.push(`${file}: table ${table} has no COMMIT line (iptables-restore would not load it)`);
+  if (table !== undefined && !implicit) notes.push(`${file}: table ${table} has no COMMIT line (iptables-restore would not load it)`);
 
   for (const j of jumps) {
     if (!chains.has(j.chain)) throw readError(j.at, '-j', `'${j.chain.split(' ')[1]}' is neither a chain of table ${j.chain.split(' ')[0]} nor a target fwgen knows`);

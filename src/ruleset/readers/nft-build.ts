@@ -41,6 +41,8 @@ interface Alt {
   match: RuleMatch;
   verdict?: Verdict;
   unsupported: string[];
+  /** Matches no packet (an IPv4 and an IPv6 field together): left out. */
+  never?: boolean;
 }
 
 /** A rule may expand into this many; beyond, the file is refused rather than read slowly. */
@@ -128,7 +130,7 @@ export class NftBuilder {
     this.toks = toks;
     this.i = 0;
     while (this.i < toks.length) this.expression();
-    return this.alts.map((a) => {
+    return this.alts.filter((a) => !a.never).map((a) => {
       const rule: RulesetRule = { match: a.match, verdict: a.verdict ?? this.verdict, source: this.source };
       if (a.unsupported.length > 0) rule.unsupported = a.unsupported.join('; ');
       return rule;
@@ -430,7 +432,7 @@ export class NftBuilder {
     const next: Alt[] = [];
     for (const a of this.alts) {
       for (const o of options) {
-        const copy: Alt = { match: { ...a.match }, verdict: a.verdict, unsupported: [...a.unsupported] };
+        const copy: Alt = { match: { ...a.match }, verdict: a.verdict, unsupported: [...a.unsupported], never: a.never };
         o(copy);
         next.push(copy);
       }
@@ -442,7 +444,8 @@ export class NftBuilder {
     if (this.tableFamily !== undefined && this.tableFamily !== family) {
       throw readError(at, 'family', `an IPv${family} match in an IPv${this.tableFamily} table`);
     }
-    if (a.match.family !== undefined && a.match.family !== family) a.unsupported.push('matches both IPv4 and IPv6 fields, so never matches');
+    // ip6 daddr ... ip protocol tcp: the kernel tests the packet's family for each, so nothing matches both.
+    if (a.match.family !== undefined && a.match.family !== family) a.never = true;
     a.match.family = family;
   }
 
