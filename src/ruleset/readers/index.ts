@@ -53,7 +53,7 @@ export const readers: RulesetReader[] = [
 ];
 
 function looksLikeNftText(text: string): boolean {
-  return /^\s*(table|add|flush|create|insert|define|delete|destroy)\s+/m.test(text);
+  return /^\s*(table|add|flush|create|insert|define|delete|destroy|include)\s+/m.test(text);
 }
 
 /**

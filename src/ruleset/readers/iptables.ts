@@ -252,6 +252,8 @@ function ruleOf(ws: Word[], x: RuleContext): RulesetRule[] {
   const unsupported: string[] = [];
   let variants: RuleMatch[] = [{}];
   let verdict: Verdict | undefined;
+  /** Options of a match module (or of the protocol's) may follow only once one is loaded. */
+  let modules = 0;
   let i = 0;
   const value = (opt: Word): Word => {
     const v = ws[++i];
@@ -306,6 +308,7 @@ function ruleOf(ws: Word[], x: RuleContext): RulesetRule[] {
       case '-m':
       case '--match': {
         const mod = value(w).text;
+        modules++;
         if (!['tcp', 'udp', 'multiport', 'conntrack', 'state', 'comment', 'set', 'icmp', 'icmp6', 'iprange'].includes(mod)) {
           const start = i;
           while (ws[i + 1] && !TOP_LEVEL.has(ws[i + 1]!.text) && !(ws[i + 1]!.text === '!' && TOP_LEVEL.has(ws[i + 2]?.text ?? ''))) i++;
@@ -390,7 +393,7 @@ function ruleOf(ws: Word[], x: RuleContext): RulesetRule[] {
         break;
       }
       default:
-        if (o.startsWith('--')) {
+        if (o.startsWith('--') && (modules > 0 || match.protocol !== undefined)) {
           // An option of a module read above that the model has no field for (--tcp-flags, --syn, --ctstatus...).
           const start = i;
           while (ws[i + 1] && !ws[i + 1]!.text.startsWith('-') && ws[i + 1]!.text !== '!') i++;

@@ -41,8 +41,6 @@ interface Alt {
   match: RuleMatch;
   verdict?: Verdict;
   unsupported: string[];
-  /** Matches no packet (an IPv4 and an IPv6 field together): left out. */
-  never?: boolean;
 }
 
 /** A rule may expand into this many; beyond, the file is refused rather than read slowly. */
@@ -130,7 +128,7 @@ export class NftBuilder {
     this.toks = toks;
     this.i = 0;
     while (this.i < toks.length) this.expression();
-    return this.alts.filter((a) => !a.never).map((a) => {
+    return this.alts.map((a) => {
       const rule: RulesetRule = { match: a.match, verdict: a.verdict ?? this.verdict, source: this.source };
       if (a.unsupported.length > 0) rule.unsupported = a.unsupported.join('; ');
       return rule;
@@ -432,7 +430,7 @@ export class NftBuilder {
     const next: Alt[] = [];
     for (const a of this.alts) {
       for (const o of options) {
-        const copy: Alt = { match: { ...a.match }, verdict: a.verdict, unsupported: [...a.unsupported], never: a.never };
+        const copy: Alt = { match: { ...a.match }, verdict: a.verdict, unsupported: [...a.unsupported] };
         o(copy);
         next.push(copy);
       }
@@ -444,8 +442,9 @@ export class NftBuilder {
     if (this.tableFamily !== undefined && this.tableFamily !== family) {
       throw readError(at, 'family', `an IPv${family} match in an IPv${this.tableFamily} table`);
     }
-    // ip6 daddr ... ip protocol tcp: the kernel tests the packet's family for each, so nothing matches both.
-    if (a.match.family !== undefined && a.match.family !== family) a.never = true;
+    if (a.match.family !== undefined && a.match.family !== family) {
+      throw readError(at, 'family', `an IPv${family} match after an IPv${a.match.family} one in the same rule (nft refuses it: conflicting protocols)`);
+    }
     a.match.family = family;
   }
 
