@@ -88,6 +88,11 @@ export function resolveEnd(policy: Policy, given: string): ResolvedEnd {
   }
   const name = given.toLowerCase().replace(/\.$/, '');
   const lock = policy.names.get(name);
+  if (!lock && !policy.rules.some((r) => r.remote.names.some((n) => nameCovers(n, name)))) {
+    throw new QueryInputError(
+      `'${given}' is neither a device class of ${policy.profile.name} (${policy.deviceClasses.map((c) => c.id).join(', ')}), an address, nor a host name its rules name`,
+    );
+  }
   const addrs = lock?.addresses ? [...lock.addresses.ipv4, ...lock.addresses.ipv6] : [];
   const endpoints: Endpoint[] = addrs.map((a) => ({ cidr: a, name, cls: classOf(policy, cidr(a)) }));
   return { given, kind: 'name', endpoints: endpoints.length > 0 ? endpoints : [{ name }], lock };
