@@ -7,9 +7,9 @@ import { formatPorts } from '../net/ports';
 import { buildPolicy } from '../policy/build';
 import type { Policy, Protocol, Rule } from '../policy/types';
 import { addressBookFor } from '../resolve/address-book';
-import { evaluate, EvaluationError, type Decision, type InterfaceKnowledge, type Packet, type Path } from '../ruleset/evaluate';
+import { evaluate, EvaluationError, prepare, type Decision, type InterfaceKnowledge, type Packet, type Path } from '../ruleset/evaluate';
 import type { Ruleset } from '../ruleset/model';
-import { answerFromPolicy, QueryInputError, resolveEnd, type Endpoint, type Mode, type PolicyAnswer, type ResolvedEnd } from '../ruleset/policy-answer';
+import { answerFromPolicy, preparePolicy, QueryInputError, resolveEnd, type Endpoint, type Mode, type PolicyAnswer, type ResolvedEnd } from '../ruleset/policy-answer';
 import { readRulesets } from '../ruleset/readers';
 import { targetById } from '../targets/registry';
 import { loadSite } from '../workspace';
@@ -66,6 +66,8 @@ export function runQuery(a: Record<string, unknown>, io: Output, site: SiteSourc
   try {
     const policy = site ? buildPolicy(...loadPolicyInputs(site)) : undefined;
     const rulesets = files.length > 0 ? readRulesets(files.map((f) => ({ file: f, text: readBounded(f) }))) : [];
+    if (policy) preparePolicy(policy);
+    prepare(rulesets);
     const from = endOf(policy, String(a.from), '--from');
     const to = endOf(policy, String(a.to), '--to');
     const mode = policy ? modeOf(policy, targetFor(a.target as string | undefined, rulesets)) : undefined;

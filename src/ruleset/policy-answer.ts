@@ -1,5 +1,6 @@
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import type { NameInfo, Policy, Protocol, Rule } from '../policy/types';
+import { AddressIndex } from './address-index';
 
 /**
  * Which rules of the policy (the IR, before any target) admit a connection, as the site's
@@ -59,12 +60,32 @@ function cidr(text: string): Cidr {
   return c;
 }
 
+const parsed = new WeakMap<readonly string[], AddressIndex>();
+
+/** A policy's lists are frozen and shared: each is indexed once. */
+function networks(list: readonly string[]): AddressIndex {
+  let out = parsed.get(list);
+  if (!out) parsed.set(list, (out = new AddressIndex(list.map(cidr))));
+  return out;
+}
+
 function coveredBy(list: readonly string[], c: Cidr): boolean {
-  return list.some((t) => cidr(t).covers(c));
+  return networks(list).covers(c);
+}
+
+function within(set: { ipv4: readonly string[]; ipv6: readonly string[] }, c: Cidr): boolean {
+  return coveredBy(c.family === 'ipv4' ? set.ipv4 : set.ipv6, c);
+}
+
+/** Parses every network of the policy once: what a query does at start-up, before its answer. */
+export function preparePolicy(policy: Policy): void {
+  for (const r of policy.rules) networks(r.remote.addresses.ipv4), networks(r.remote.addresses.ipv6);
+  for (const c of policy.deviceClasses) networks(c.addresses.ipv4), networks(c.addresses.ipv6);
+  for (const n of policy.names.values()) if (n.addresses) networks(n.addresses.ipv4), networks(n.addresses.ipv6);
 }
 
 function classOf(policy: Policy, c: Cidr): string | undefined {
-  return policy.deviceClasses.find((k) => coveredBy([...k.addresses.ipv4, ...k.addresses.ipv6], c))?.id;
+  return policy.deviceClasses.find((k) => within(k.addresses, c))?.id;
 }
 
 /** A name matches a rule's name exactly, or falls under its wildcard ("*.x" holds every name under x). */
@@ -109,10 +130,10 @@ function remoteHas(policy: Policy, rule: Rule, e: Endpoint): boolean {
   if (e.name !== undefined && rule.remote.names.some((n) => nameCovers(n, e.name!))) return true;
   if (e.cidr === undefined) return false;
   const c = cidr(e.cidr);
-  if (coveredBy([...rule.remote.addresses.ipv4, ...rule.remote.addresses.ipv6], c)) return true;
+  if (within(rule.remote.addresses, c)) return true;
   return rule.remote.names.some((n) => {
     const info = policy.names.get(n);
-    return info !== undefined && !info.wildcard && info.addresses !== undefined && coveredBy([...info.addresses.ipv4, ...info.addresses.ipv6], c);
+    return info !== undefined && !info.wildcard && info.addresses !== undefined && within(info.addresses, c);
   });
 }
 
