@@ -118,6 +118,16 @@ export interface TableState {
   sets: Map<string, SetState>;
 }
 
+/** Named objects of a table that count, limit or offload but never decide a packet's fate here. */
+const STATEFUL_OBJECTS = new Set(['counter', 'quota', 'limit', 'ct', 'flowtable', 'secmark', 'synproxy']);
+
+/** A set declared (again): a later declaration of the same set adds to it, as nft does. */
+function declareSet(t: TableState, name: string): SetState {
+  let s = t.sets.get(name);
+  if (!s) t.sets.set(name, (s = { name, elements: [], dynamic: false }));
+  return s;
+}
+
 export const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100, in: -100 };
 
 export function readNftables(file: string, text: string): Ruleset {
@@ -248,8 +258,7 @@ class NftReader {
         } else if (verb === 'delete' || verb === 'destroy') t.sets.delete(setTok.text);
         else if (verb === 'flush') this.setOf(t, setTok, c).elements = [];
         else {
-          const s = t.sets.get(setTok.text) ?? { name: setTok.text, elements: [], dynamic: false };
-          t.sets.set(setTok.text, s);
+          const s = declareSet(t, setTok.text);
           if (c.is('{')) this.setBody(s, c.block(`set ${setTok.text}`));
         }
         c.statement();
@@ -287,7 +296,7 @@ class NftReader {
         return;
       }
       default:
-        if (['counter', 'quota', 'limit', 'ct', 'flowtable', 'secmark', 'synproxy'].includes(object.text)) {
+        if (STATEFUL_OBJECTS.has(object.text)) {
           this.note(`${this.file}:${object.line}: ${verb} ${object.text} is not part of what decides a packet here; passed over`);
           c.statement();
           if (c.is('{')) c.block(object.text);
@@ -333,14 +342,12 @@ class NftReader {
         this.chainBody(t, this.declareChain(t, name), c.block(`chain ${name.text}`));
       } else if (kw.text === 'set') {
         const name = c.word('set');
-        const s = t.sets.get(name.text) ?? { name: name.text, elements: [], dynamic: false };
-        t.sets.set(name.text, s);
-        this.setBody(s, c.block(`set ${name.text}`));
+        this.setBody(declareSet(t, name.text), c.block(`set ${name.text}`));
       } else if (kw.text === 'map') {
         const name = c.word('map');
         this.note(`${this.file}:${name.line}: map ${name.text} is not read; a rule using it is taken as unsupported`);
         c.block('map');
-      } else if (['counter', 'quota', 'limit', 'ct', 'flowtable', 'secmark', 'synproxy'].includes(kw.text)) {
+      } else if (STATEFUL_OBJECTS.has(kw.text)) {
         c.word(kw.text);
         if (c.is('{')) c.block(kw.text);
       } else if (kw.text === 'flags' || kw.text === 'comment') {
