@@ -92,6 +92,7 @@ describe('nftables text', () => {
     ['table inet t {\n\tchain c {\n\t\ttcp dport 70000 accept\n\t}\n}\n', 't.nft:3:13: tcp dport: \'70000\' is not a port number'],
     ['table inet t {\n\tchain c {\n\t\tip saddr "10.0.0.1\n', 't.nft:3:12: string: a quoted string runs past the end of its line'],
     ['table inet t {\n\tchain c {\n', 't.nft:1:14: table t: this \'{\' is never closed'],
+    ['table inet t {\n\tchain c {\n\t\tjump nowhere\n\t}\n}\n', 't.nft:3:1: jump: chain inet t nowhere is not declared in the file'],
     ['include "/etc/passwd"\n', 't.nft:1:1: include: include is not followed'],
     ['add rule inet t c accept\n', 't.nft:1:10: table: table inet t is not declared before this command'],
     ['table inet t {\n\tchain c {\n\t\tip6 daddr ::1 ip protocol tcp accept\n\t}\n}\n', 't.nft:3:29: family: an IPv4 match after an IPv6 one in the same rule'],

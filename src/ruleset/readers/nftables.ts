@@ -469,6 +469,14 @@ export function nftRuleset(format: 'nftables' | 'nftables-json', file: string, t
       chains.push(chain);
     }
   }
+  const names = new Set(chains.map((c) => c.name));
+  for (const c of chains) {
+    for (const r of c.rules) {
+      if ((r.verdict.kind === 'jump' || r.verdict.kind === 'goto') && !names.has(r.verdict.chain)) {
+        throw readError({ file, line: r.source.line, col: 1 }, r.verdict.kind, `chain ${r.verdict.chain} is not declared in the file (nft refuses a ${r.verdict.kind} to it)`);
+      }
+    }
+  }
   return { format, file, chains, notes };
 }
 
