@@ -19,7 +19,7 @@ import { randomPlan } from './packets';
  */
 
 const live = withLive();
-const COUNT = Number(process.env.FWGEN_QUERY_PACKETS ?? 1500);
+const COUNT = Number(process.env.FWGEN_QUERY_PACKETS ?? 1000);
 
 /** The rule sets of one place (the gateway, or one class's host) as query reads them, by file name. */
 function rulesetsOf(rendered: Rendered, prefix: string, dir: string): Ruleset[] {
