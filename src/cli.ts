@@ -30,6 +30,7 @@ import type * as FeedsReportModule from './feeds/report';
 import type * as FeedsUpdateModule from './feeds/update';
 import type * as AnsibleModule from './targets/ansible';
 import type * as ServersModule from './resolve/servers';
+import type * as QueryModule from './commands/query';
 
 /**
  * A module loaded when first used: --help and --version, and each command, load only what
@@ -62,6 +63,7 @@ const feedsReportLib = lazy<typeof FeedsReportModule>(() => require('./feeds/rep
 const feedsUpdateLib = lazy<typeof FeedsUpdateModule>(() => require('./feeds/update'));
 const ansibleLib = lazy<typeof AnsibleModule>(() => require('./targets/ansible'));
 const serversLib = lazy<typeof ServersModule>(() => require('./resolve/servers'));
+const queryLib = lazy<typeof QueryModule>(() => require('./commands/query'));
 
 export interface Io {
   out(text: string): void;
@@ -306,6 +308,12 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       run((a, out) => diffCommand(a, out)),
     )
     .command(
+      'query [site]',
+      'is a connection allowed, and by which rule: from the policy (vendor page, catalog line) or from rule set files (file:line); exit 0 allowed, 3 dropped, 1 error',
+      (y) => queryLib.queryOptions(withWorkspace(withCatalog(y))),
+      run((a, out) => usageErrorsOf(queryLib.QueryUsageError, () => queryLib.runQuery(a, out, querySite(a, out)))),
+    )
+    .command(
       'audit [site]',
       'does an existing rule set meet what the site\'s profile asks for, and what does it open beyond it (exit 0 clean, 2 findings, 1 error)',
       (y) =>
@@ -316,11 +324,9 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
           .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'text for a terminal, markdown for a pull-request comment, json for tools' })
           .example('$0 audit shop-1 --file ruleset.nft', 'the firewall a site runs today against its profile'),
       run((a, out) => {
-        const ws = workspaceOf(a, out);
-        const profileFile = (a.profile as string | undefined) ?? (ws && a.site !== undefined ? workspaceLib.pickSites(ws, [a.site as string])[0] : undefined);
-        if (profileFile === undefined) throw new UsageError('name the site (inside a workspace) or its profile with -p');
-        const catalog = ws ? ws.file : catalogFor(a, profileFile);
-        return auditLib.auditCommand({ catalog, profileFile, files: a.file as string[], format: a.format as 'text' | 'markdown' | 'json' }, out);
+        const site = querySite(a, out);
+        if (site === undefined) throw new UsageError('name the site (inside a workspace) or its profile with -p');
+        return auditLib.auditCommand({ ...site, files: a.file as string[], format: a.format as 'text' | 'markdown' | 'json' }, out);
       }),
     )
     .demandCommand(1, 'name a command; see fwgen --help')
@@ -339,6 +345,26 @@ function packageVersion(): string {
 }
 
 class UsageError extends Error {}
+
+/** A command module's own usage error, reported as every usage error is. */
+function usageErrorsOf<T>(kind: new (...args: never[]) => Error, body: () => T): T {
+  try {
+    return body();
+  } catch (err) {
+    throw err instanceof kind ? new UsageError(err.message) : err;
+  }
+}
+
+/** The site a query or an audit names: -p PROFILE, or a site of the workspace; none when only --file is given. */
+function querySite(a: Record<string, unknown>, io: Io): { profileFile: string; catalog: string } | undefined {
+  const ws = workspaceOf(a, io);
+  if (a.profile !== undefined) return { profileFile: a.profile as string, catalog: ws ? ws.file : catalogFor(a, a.profile as string) };
+  if (a.site === undefined) return undefined;
+  if (!ws) throw new UsageError('site names need a workspace (fwgen.yaml); outside one, use -p PROFILE');
+  const picked = workspaceLib.pickSites(ws, [a.site as string]);
+  if (picked.length !== 1) throw new UsageError(`'${a.site as string}' names ${picked.length} sites; name one`);
+  return { profileFile: picked[0]!, catalog: ws.file };
+}
 
 /** Options that take a whole number: NaN (from yargs) or a fraction is a usage error. */
 function checkWholeNumbers(a: Record<string, unknown>, limits: ReadonlyArray<readonly [string, number]>): void {

@@ -380,3 +380,13 @@ export function rangeCidrs(firstText: string, lastText: string): string[] | { er
   }
   return out;
 }
+
+/** The first and last address of a network, as text without a prefix length. */
+export function networkEnds(c: Cidr): [string, string] {
+  if (c.family === 'ipv4') {
+    const first = c.first as number;
+    return [ipv4Text(first), ipv4Text(first + 2 ** (32 - c.prefix) - 1)];
+  }
+  const first = c.first as bigint;
+  return [fromBigInt(first).toString(), fromBigInt(first + (1n << BigInt(128 - c.prefix)) - 1n).toString()];
+}

@@ -1,4 +1,5 @@
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
+import { AddressIndex } from './address-index';
 import type { AddressMatch, Chain, ConnState, Hook, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from './model';
 
 /**
@@ -78,19 +79,36 @@ const MAX_DEPTH = 64;
 
 export class EvaluationError extends Error {}
 
-const cidrCache = new WeakMap<AddressMatch, Cidr[]>();
+const indexes = new WeakMap<AddressMatch, AddressIndex>();
 
-function cidrsOf(m: AddressMatch): Cidr[] {
-  let c = cidrCache.get(m);
+function cidrsOf(m: AddressMatch): AddressIndex {
+  let c = indexes.get(m);
   if (!c) {
-    c = m.cidrs.map((t) => {
-      const v = parseCidr(t);
-      if (isCidrError(v)) throw new Error(`internal: a reader kept the invalid network ${t}`);
-      return v;
-    });
-    cidrCache.set(m, c);
+    c = new AddressIndex(
+      m.cidrs.map((t) => {
+        const v = parseCidr(t);
+        if (isCidrError(v)) throw new Error(`internal: a reader kept the invalid network ${t}`);
+        return v;
+      }),
+    );
+    indexes.set(m, c);
   }
   return c;
+}
+
+/**
+ * Parses every network the rule sets match on, once: what a query does at start-up, so that each
+ * answer after it only walks the chains (evaluate would do it on first use otherwise).
+ */
+export function prepare(sets: Ruleset[]): void {
+  for (const set of sets) {
+    for (const chain of set.chains) {
+      for (const rule of chain.rules) {
+        if (rule.match.src) cidrsOf(rule.match.src);
+        if (rule.match.dst) cidrsOf(rule.match.dst);
+      }
+    }
+  }
 }
 
 function hostOf(addr: string): Cidr {
@@ -101,7 +119,7 @@ function hostOf(addr: string): Cidr {
 
 function addressMatches(m: AddressMatch | undefined, host: Cidr): boolean {
   if (!m) return true;
-  const inside = cidrsOf(m).some((c) => c.covers(host));
+  const inside = cidrsOf(m).covers(host);
   return m.negate ? !inside : inside;
 }
 

@@ -442,7 +442,9 @@ export class NftBuilder {
     if (this.tableFamily !== undefined && this.tableFamily !== family) {
       throw readError(at, 'family', `an IPv${family} match in an IPv${this.tableFamily} table`);
     }
-    if (a.match.family !== undefined && a.match.family !== family) a.unsupported.push('matches both IPv4 and IPv6 fields, so never matches');
+    if (a.match.family !== undefined && a.match.family !== family) {
+      throw readError(at, 'family', `an IPv${family} match after an IPv${a.match.family} one in the same rule (nft refuses it: conflicting protocols)`);
+    }
     a.match.family = family;
   }
 

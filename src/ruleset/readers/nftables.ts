@@ -1,5 +1,5 @@
 import type { SourceLocation } from '../../errors';
-import type { Chain, ConnState, Hook, IpFamily, Ruleset, RulesetRule, SourceRef, Verdict } from '../model';
+import type { Chain, Hook, IpFamily, Ruleset, RulesetRule, SourceRef } from '../model';
 import { NftBuilder, type SetElement } from './nft-build';
 import { tokenize, type Token } from './nft-tokens';
 import { lineText, readError } from './values';
@@ -93,14 +93,14 @@ function describe(t: Token): string {
   return `'${t.text}'`;
 }
 
-interface SetState {
+export interface SetState {
   name: string;
   elements: SetElement[];
   /** Filled at run time (flags dynamic or timeout): the file's elements are not all there is. */
   dynamic: boolean;
 }
 
-interface ChainState {
+export interface ChainState {
   name: string;
   type?: string;
   hook?: string;
@@ -111,14 +111,24 @@ interface ChainState {
   rules: RulesetRule[];
 }
 
-interface TableState {
+export interface TableState {
   family: string;
   name: string;
   chains: Map<string, ChainState>;
   sets: Map<string, SetState>;
 }
 
-const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100, in: -100 };
+/** Named objects of a table that count, limit or offload but never decide a packet's fate here. */
+const STATEFUL_OBJECTS = new Set(['counter', 'quota', 'limit', 'ct', 'flowtable', 'secmark', 'synproxy']);
+
+/** A set declared (again): a later declaration of the same set adds to it, as nft does. */
+function declareSet(t: TableState, name: string): SetState {
+  let s = t.sets.get(name);
+  if (!s) t.sets.set(name, (s = { name, elements: [], dynamic: false }));
+  return s;
+}
+
+export const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100, in: -100 };
 
 export function readNftables(file: string, text: string): Ruleset {
   return new NftReader(file, text).read();
@@ -248,8 +258,7 @@ class NftReader {
         } else if (verb === 'delete' || verb === 'destroy') t.sets.delete(setTok.text);
         else if (verb === 'flush') this.setOf(t, setTok, c).elements = [];
         else {
-          const s = t.sets.get(setTok.text) ?? { name: setTok.text, elements: [], dynamic: false };
-          t.sets.set(setTok.text, s);
+          const s = declareSet(t, setTok.text);
           if (c.is('{')) this.setBody(s, c.block(`set ${setTok.text}`));
         }
         c.statement();
@@ -287,7 +296,7 @@ class NftReader {
         return;
       }
       default:
-        if (['counter', 'quota', 'limit', 'ct', 'flowtable', 'secmark', 'synproxy'].includes(object.text)) {
+        if (STATEFUL_OBJECTS.has(object.text)) {
           this.note(`${this.file}:${object.line}: ${verb} ${object.text} is not part of what decides a packet here; passed over`);
           c.statement();
           if (c.is('{')) c.block(object.text);
@@ -333,14 +342,12 @@ class NftReader {
         this.chainBody(t, this.declareChain(t, name), c.block(`chain ${name.text}`));
       } else if (kw.text === 'set') {
         const name = c.word('set');
-        const s = t.sets.get(name.text) ?? { name: name.text, elements: [], dynamic: false };
-        t.sets.set(name.text, s);
-        this.setBody(s, c.block(`set ${name.text}`));
+        this.setBody(declareSet(t, name.text), c.block(`set ${name.text}`));
       } else if (kw.text === 'map') {
         const name = c.word('map');
         this.note(`${this.file}:${name.line}: map ${name.text} is not read; a rule using it is taken as unsupported`);
         c.block('map');
-      } else if (['counter', 'quota', 'limit', 'ct', 'flowtable', 'secmark', 'synproxy'].includes(kw.text)) {
+      } else if (STATEFUL_OBJECTS.has(kw.text)) {
         c.word(kw.text);
         if (c.is('{')) c.block(kw.text);
       } else if (kw.text === 'flags' || kw.text === 'comment') {
@@ -427,42 +434,60 @@ class NftReader {
 
   private rules(t: TableState, ch: ChainState, toks: Token[], head: Token): RulesetRule[] {
     if (toks.length === 0) return [];
-    const builder = new NftBuilder(this.file, this.ref(head), t.family === 'ip6' ? 6 : t.family === 'ip' ? 4 : undefined, {
-      set: (name) => {
-        const s = t.sets.get(name);
-        return s ? { elements: s.elements, dynamic: s.dynamic } : undefined;
-      },
-      define: (name) => this.defines.get(name),
-      chainName: (name) => `${t.family} ${t.name} ${name}`,
-    });
-    return builder.build(toks);
+    return buildRules(this.file, this.ref(head), t, toks, (name) => this.defines.get(name));
   }
 
   private ruleset(): Ruleset {
-    const chains: Chain[] = [];
-    for (const t of [...this.tables.values()]) {
-      const families = familiesOf(t.family);
-      if (families.length === 0 && t.chains.size > 0) this.note(`table ${t.family} ${t.name} does not filter IP traffic on the hooks queried; passed over`);
-      for (const ch of t.chains.values()) {
-        const chain: Chain = { name: `${t.family} ${t.name} ${ch.name}`, families, rules: ch.rules };
-        const hook = ch.hook as Hook | undefined;
-        if (hook !== undefined && ['input', 'output', 'forward', 'prerouting', 'postrouting'].includes(hook)) {
-          if (ch.type === 'nat') {
-            this.note(`chain ${chain.name} is a nat chain: its address translation is not followed`);
-          } else {
-            chain.hook = hook;
-            chain.priority = ch.priority ?? 0;
-            chain.policy = ch.policy ?? 'accept';
-            chain.policySource = ch.policySource ?? ch.declared;
-          }
-        } else if (hook !== undefined) {
-          this.note(`chain ${chain.name} on hook ${hook} is not evaluated (queries follow prerouting, input, forward, output and postrouting)`);
+    return nftRuleset('nftables', this.file, [...this.tables.values()], this.notes);
+  }
+}
+
+/** The tables an nft reader built, as the shared model: base chains with hook, priority and policy. */
+export function nftRuleset(format: 'nftables' | 'nftables-json', file: string, tables: TableState[], notes: string[]): Ruleset {
+  const note = (text: string) => {
+    if (!notes.includes(text)) notes.push(text);
+  };
+  const chains: Chain[] = [];
+  for (const t of tables) {
+    const families = familiesOf(t.family);
+    if (families.length === 0 && t.chains.size > 0) note(`table ${t.family} ${t.name} does not filter IP traffic on the hooks queried; passed over`);
+    for (const ch of t.chains.values()) {
+      const chain: Chain = { name: `${t.family} ${t.name} ${ch.name}`, families, rules: ch.rules };
+      const hook = ch.hook as Hook | undefined;
+      if (hook !== undefined && ['input', 'output', 'forward', 'prerouting', 'postrouting'].includes(hook)) {
+        if (ch.type === 'nat') {
+          note(`chain ${chain.name} is a nat chain: its address translation is not followed`);
+        } else {
+          chain.hook = hook;
+          chain.priority = ch.priority ?? 0;
+          chain.policy = ch.policy ?? 'accept';
+          chain.policySource = ch.policySource ?? ch.declared;
         }
-        chains.push(chain);
+      } else if (hook !== undefined) {
+        note(`chain ${chain.name} on hook ${hook} is not evaluated (queries follow prerouting, input, forward, output and postrouting)`);
+      }
+      chains.push(chain);
+    }
+  }
+  const names = new Set(chains.map((c) => c.name));
+  for (const c of chains) {
+    for (const r of c.rules) {
+      if ((r.verdict.kind === 'jump' || r.verdict.kind === 'goto') && !names.has(r.verdict.chain)) {
+        throw readError({ file, line: r.source.line, col: 1 }, r.verdict.kind, `chain ${r.verdict.chain} is not declared in the file (nft refuses a ${r.verdict.kind} to it)`);
       }
     }
-    return { format: 'nftables', file: this.file, chains, notes: this.notes };
   }
+  return { format, file, chains, notes };
+}
+
+/** One rule's words into the model, in the context of its table (its sets, its chains). */
+export function buildRules(file: string, source: SourceRef, t: TableState, toks: Token[], define: (name: string) => Token[] | undefined = () => undefined): RulesetRule[] {
+  const builder = new NftBuilder(file, source, t.family === 'ip6' ? 6 : t.family === 'ip' ? 4 : undefined, {
+    set: (name) => t.sets.get(name),
+    define,
+    chainName: (name) => `${t.family} ${t.name} ${name}`,
+  });
+  return builder.build(toks);
 }
 
 export function familiesOf(family: string): IpFamily[] {
@@ -472,4 +497,3 @@ export function familiesOf(family: string): IpFamily[] {
   return [];
 }
 
-export type { ConnState, Verdict };
