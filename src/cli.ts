@@ -320,7 +320,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
         withWorkspace(withCatalog(y))
           .positional('site', { type: 'string', describe: 'the workspace site to audit' })
           .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace)' })
-          .option('file', { alias: 'f', type: 'string', array: true, demandOption: true, describe: 'a rule set to audit, [CLASS=]PATH: nft list ruleset (text or -j), pfSense config.xml, describe-security-groups JSON, the Windows export (README)' })
+          .option('file', { alias: 'f', type: 'string', array: true, demandOption: true, describe: 'a rule set to audit, [CLASS=]PATH: nft list ruleset (text or -j), iptables-save and ipset save, pfSense config.xml, describe-security-groups JSON, the Windows export (README)' })
           .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'text for a terminal, markdown for a pull-request comment, json for tools' })
           .example('$0 audit shop-1 --file ruleset.nft', 'the firewall a site runs today against its profile'),
       run((a, out) => {

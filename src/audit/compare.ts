@@ -48,11 +48,17 @@ function outsideAll(f: IpFamily): Ranges {
   return subtract(addressSpace(f), LOOPBACK[f]);
 }
 
+/** The families a scope's rule set filters: a file of one family (rules.v4) says nothing of the other. */
+export function familiesOf(scope: AuditScope): IpFamily[] {
+  const seen = new Set(scope.ruleset.chains.flatMap((c) => c.families));
+  return FAMILIES.filter((f) => seen.size === 0 || seen.has(f));
+}
+
 /** The traffic a scope is judged on. */
 function universe(policy: Policy, scope: AuditScope, hook: Hook, ctx: Context): Box[] {
   const notLo = subtract(ctx.interfaces.all, ctx.interfaces.only(['lo']));
   const boxes: Box[] = [];
-  for (const f of FAMILIES) {
+  for (const f of familiesOf(scope)) {
     const any = outsideAll(f);
     const base = withDim(withDim(fullBox(f, ctx), DIM.src, any), DIM.dst, any);
     if (scope.deviceClass !== undefined) {
@@ -132,7 +138,7 @@ function flowShape(policy: Policy, scope: AuditScope, rule: Rule, ctx: Context):
   const programs = scope.programs && rule.programs.length ? ctx.programs.only(rule.programs) : ctx.programs.all;
   const boxes = (outside: Ranges | 'any'): Box[] => {
     const out: Box[] = [];
-    for (const f of FAMILIES) {
+    for (const f of familiesOf(scope)) {
       const remote = subtract(addressRanges(texts, f), LOOPBACK[f]);
       const local = host ? outsideAll(f) : addressRanges(cls.addresses[familyKey(f)], f);
       if (remote.length === 0 || local.length === 0) continue;
@@ -277,6 +283,7 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
   const hooks: Hook[] = scope.deviceClass === undefined ? ['forward'] : ['input', 'output'];
   const evals = new Map<Hook, Evaluation>(hooks.map((h) => [h, evaluateHook(scope.ruleset, h, universe(policy, scope, h, ctx), ctx)]));
   const notes = [...scope.notes];
+  for (const f of FAMILIES.filter((x) => !familiesOf(scope).includes(x))) notes.push(`IPv${f}: the files hold no rules for it, so its traffic and flows are not audited here`);
   const flows: FlowAudit[] = [];
   const covering = new Map<Hook, Box[]>(hooks.map((h) => [h, []]));
   const nameFlows = new Map<Hook, Box[]>(hooks.map((h) => [h, []]));

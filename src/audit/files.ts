@@ -4,7 +4,7 @@ import { FileError } from '../errors';
 import type { Policy } from '../policy/types';
 import { readAwsGroups } from '../ruleset/readers/aws';
 import { decodeText } from '../ruleset/readers/located-json';
-import { readNftables } from '../ruleset/readers/nftables';
+import { readRulesets } from '../ruleset/readers';
 import { readPfsense } from '../ruleset/readers/pfsense';
 import { readWindowsProfiles, WINDOWS_PROFILES, type WindowsProfile } from '../ruleset/readers/windows';
 import type { Ruleset } from '../ruleset/model';
@@ -40,23 +40,29 @@ function readText(file: string): string {
   return decodeText(fs.readFileSync(file));
 }
 
-type Kind = 'pfsense' | 'aws' | 'windows' | 'nftables';
+type Kind = 'pfsense' | 'aws' | 'windows' | 'other';
 
-/** Which format a file is, from its first characters and keys: never from its name alone. */
+/**
+ * Which of audit's own formats a file is, from its first characters and keys (never from its
+ * name); 'other' goes to the registry of the query readers (nftables text and JSON, iptables-save,
+ * ipset save), which tells those apart by content too.
+ */
 function sniff(text: string): Kind {
   const t = text.trimStart();
   if (t.startsWith('<')) return 'pfsense';
   if (t.startsWith('{') || t.startsWith('[')) {
-    if (/"(SecurityGroups|GroupId|IpPermissions)"\s*:/.test(t.slice(0, 1 << 16))) return 'aws';
+    const head = t.slice(0, 1 << 16);
+    if (/"nftables"\s*:/.test(head)) return 'other';
+    if (/"(SecurityGroups|GroupId|IpPermissions)"\s*:/.test(head)) return 'aws';
     return 'windows';
   }
-  return 'nftables';
+  return 'other';
 }
 
 /** The class a host's file protects: the --file prefix, else the file's name (fwgen names them after the class). */
 function classFor(arg: FileArg, policy: Policy, what: string): string {
   if (arg.deviceClass) return arg.deviceClass;
-  const stem = path.basename(arg.path).replace(/\.[^.]*$/, '').replace(/\.(ingress|egress)$/, '');
+  const stem = path.basename(arg.path).replace(/\.[^.]*$/, '').replace(/\.(ingress|egress|rules)$/, '');
   if (policy.deviceClasses.some((c) => c.id === stem)) return stem;
   throw new FileError(arg.path, `${what}; say which device class it protects: --file CLASS=${arg.path} (classes: ${policy.deviceClasses.map((c) => c.id).join(', ')})`);
 }
@@ -80,7 +86,7 @@ export interface ReadFiles {
 export function scopesFor(policy: Policy, args: FileArg[]): ReadFiles {
   const scopes: AuditScope[] = [];
   const rulesets: Ruleset[] = [];
-  const classIf = (id: string): string | undefined => policy.deviceClasses.find((c) => c.id === id)?.interface;
+  const others: Array<{ arg: FileArg; text: string }> = [];
   for (const arg of args) {
     const text = readText(arg.path);
     const kind = sniff(text);
@@ -98,21 +104,58 @@ export function scopesFor(policy: Policy, args: FileArg[]): ReadFiles {
         rulesets.push(p.ruleset);
         scopes.push({ label: `${arg.path} (${p.profile} profile)`, ruleset: p.ruleset, deviceClass: cls, classInterface: () => undefined, programs: true, notes: p.ruleset.notes });
       }
-    } else {
-      const rs = readNftables(arg.path, text);
-      rulesets.push(rs);
-      const gateway = rs.chains.some((c) => c.hook === 'forward');
-      scopes.push({
-        label: arg.path,
-        ruleset: rs,
-        ...(gateway ? {} : { deviceClass: classFor(arg, policy, 'its chains filter one host (input, output)') }),
-        classInterface: classIf,
-        programs: false,
-        notes: rs.notes,
-      });
-    }
+    } else others.push({ arg, text });
   }
+  scopes.push(...registryScopes(policy, others, rulesets));
   return { scopes, rulesets };
+}
+
+/**
+ * The files the query readers read (nftables, iptables-save with ipset save). A file with a
+ * forward chain filters the site as a gateway; others one host. The iptables files of one host
+ * (or of the gateway), rules.v4 and rules.v6, are one scope, each chain meeting its own family.
+ */
+function registryScopes(policy: Policy, files: Array<{ arg: FileArg; text: string }>, rulesets: Ruleset[]): AuditScope[] {
+  if (files.length === 0) return [];
+  const read = readRulesets(files.map((f) => ({ file: f.arg.path, text: f.text })));
+  const argOf = new Map(files.map((f) => [f.arg.path, f.arg]));
+  const classIf = (id: string): string | undefined => policy.deviceClasses.find((c) => c.id === id)?.interface;
+  const groups = new Map<string, { deviceClass?: string; rulesets: Ruleset[] }>();
+  for (const rs of read) {
+    const gateway = rs.chains.some((c) => c.hook === 'forward' && (c.rules.length > 0 || c.policy === 'drop'));
+    const deviceClass = gateway ? undefined : classFor(argOf.get(rs.file) ?? { path: rs.file }, policy, 'its chains filter one host (input, output)');
+    // nftables files stand alone; iptables files of the same host (or the gateway) join.
+    const k = rs.format === 'iptables-save' ? `iptables|${deviceClass ?? ''}` : `file|${rs.file}`;
+    const g = groups.get(k) ?? { ...(deviceClass ? { deviceClass } : {}), rulesets: [] };
+    g.rulesets.push(rs);
+    groups.set(k, g);
+  }
+  return [...groups.values()].map((g) => {
+    const ruleset = g.rulesets.length === 1 ? g.rulesets[0]! : joinFamilies(g.rulesets);
+    rulesets.push(ruleset);
+    return {
+      label: g.rulesets.map((r) => r.file).join(' + '),
+      ruleset,
+      ...(g.deviceClass ? { deviceClass: g.deviceClass } : {}),
+      classInterface: classIf,
+      programs: false,
+      notes: g.rulesets.flatMap((r) => r.notes),
+    };
+  });
+}
+
+/** iptables and ip6tables files as one rule set: each file's chains renamed apart, their jumps too. */
+function joinFamilies(list: Ruleset[]): Ruleset {
+  return {
+    format: list[0]!.format,
+    file: list.map((r) => r.file).join(' + '),
+    notes: list.flatMap((r) => r.notes),
+    chains: list.flatMap((rs, i) => rs.chains.map((c) => ({
+      ...c,
+      name: `${i + 1}:${c.name}`,
+      rules: c.rules.map((r) => (r.verdict.kind === 'jump' || r.verdict.kind === 'goto' ? { ...r, verdict: { ...r.verdict, chain: `${i + 1}:${r.verdict.chain}` } } : r)),
+    }))),
+  };
 }
 
 /**

@@ -281,8 +281,12 @@ export interface Evaluation {
   neighbourDiscovery: SourceRef[];
 }
 
-/** ICMPv6 neighbour discovery and router messages (133-137), by nft name or number. */
-const NEIGHBOUR_DISCOVERY = new Set(['nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect', '133', '134', '135', '136', '137']);
+/** ICMPv6 neighbour discovery and router messages (133-137), by nft or ip6tables name, or number. */
+const NEIGHBOUR_DISCOVERY = new Set([
+  'nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect',
+  'router-solicitation', 'router-advertisement', 'neighbour-solicitation', 'neighbour-advertisement', 'neighbor-solicitation', 'neighbor-advertisement', 'redirect',
+  '133', '134', '135', '136', '137',
+]);
 
 /**
  * A match on ICMP types: audit does not split ICMP by type, so such a rule is taken to match
@@ -295,7 +299,8 @@ function icmpTypesWhy(m: RuleMatch): string | undefined {
 }
 
 function neighbourDiscoveryOnly(m: RuleMatch): boolean {
-  return !!m.icmpTypes && !m.icmpTypes.negate && m.icmpTypes.types.every((t) => NEIGHBOUR_DISCOVERY.has(t));
+  // "redirect" is ICMPv6 137 only in an IPv6 rule; in ICMP it is type 5.
+  return !!m.icmpTypes && !m.icmpTypes.negate && m.icmpTypes.types.every((t) => NEIGHBOUR_DISCOVERY.has(t) && (t !== 'redirect' || m.family === 6));
 }
 
 interface Flowing {
@@ -420,15 +425,16 @@ export function evaluateHook(rs: Ruleset, hook: Hook, universe: readonly Box[], 
     return runner.out;
   }
   let current: Flowing[] = universe.map((box) => ({ box }));
-  for (const [i, chain] of chains.entries()) {
-    const last = i === chains.length - 1;
+  for (const chain of chains) {
+    // A chain of one family (iptables, ip6tables) is not met by the other family's packets.
+    const meets = (f: Flowing): boolean => chain.families.length === 0 || chain.families.includes(f.box.family);
     const before = runner.out.accepted.length;
-    runner.run(chain, current, 0);
-    if (last) break;
+    runner.run(chain, current.filter(meets), 0);
     // What this chain accepted goes on to the next base chain, remembering who accepted it.
     const passed = runner.out.accepted.splice(before);
-    current = passed.map((r) => ({ box: r.box, prior: r.by }));
+    current = [...current.filter((f) => !meets(f)), ...passed.map((r) => ({ box: r.box, prior: r.by }))];
   }
+  runner.out.accepted.push(...current.map((f) => ({ box: f.box, by: f.prior ?? { verdict: 'accept' as const, chain: `(no ${hook} chain for IPv${f.box.family})`, byDefault: true } })));
   return runner.out;
 }
 

@@ -194,3 +194,21 @@ export function useMoto(): { moto: Moto; it: jest.It } {
   afterAll(() => moto.stop());
   return { moto, it: unlessMissing(Moto.available() ? [] : ['python3 with boto3 and moto']) };
 }
+
+/** What the kernel holds once `nft -f` loaded a file, as `nft -j list ruleset` prints it (in a namespace of its own). */
+export function nftJsonFromKernel(file: string): string {
+  const r = spawnSync('unshare', ['-Urn', 'sh', '-c', 'nft -f "$1" && nft -j list ruleset', 'sh', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nft: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** fwgen's iptables files of a site, per scope: the gateway's rules.v4, rules.v6 (and ipsets), or each host's pair. */
+export function iptablesSets(site: string): string[][] {
+  const dir = path.join(outDir, site, 'iptables');
+  const names = fs.readdirSync(dir).sort();
+  const stems = [...new Set(names.filter((f) => /\.v[46]$/.test(f)).map((f) => f.replace(/(^|\.)rules\.v[46]$/, '')))];
+  return stems.map((stem) => [
+    ...names.filter((f) => f === `${stem ? `${stem}.` : ''}rules.v4` || f === `${stem ? `${stem}.` : ''}rules.v6`),
+    ...(names.includes('ipsets') && !stem ? ['ipsets'] : []),
+  ].map((f) => path.join(dir, f)));
+}

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AuditReport } from '../../src/audit';
 import { runBinary } from '../helpers';
-import { audit, awsSpec, outDir, sites, useMoto, windowsExport, write } from './helpers';
+import { withTool } from '../conformance/validators';
+import { audit, awsSpec, iptablesSets, nftJsonFromKernel, outDir, sites, useMoto, windowsExport, write } from './helpers';
 
 function expectClean(r: AuditReport): void {
   const bad = r.flows.filter((f) => f.status === 'partial' || f.status === 'missing').map((f) => `${f.scope}: ${f.id} ${f.status}`);
@@ -32,6 +33,20 @@ describe.each(sites)('audit of fwgen\'s own output for %s', (site) => {
     const nft = files(site, 'nftables', '.nft');
     expect(nft.length).toBeGreaterThan(0);
     for (const f of nft) expectClean(audit(site, [f]));
+  });
+
+  withTool('nft')('nftables JSON, as the kernel lists the file once loaded (nft -j list ruleset)', () => {
+    for (const f of files(site, 'nftables', '.nft')) expectClean(audit(site, [write(path.basename(f).replace(/\.nft$/, '.json'), nftJsonFromKernel(f))]));
+  });
+
+  test('iptables: rules.v4 and rules.v6 (with ipsets) of the gateway or of each host, as one scope', () => {
+    const sets = iptablesSets(site);
+    expect(sets.length).toBeGreaterThan(0);
+    for (const set of sets) {
+      const r = audit(site, set);
+      expect(r.scopes.length).toBe(1);
+      expectClean(r);
+    }
   });
 
   test('Windows, as the export command reports the rules the scripts create', async () => {

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AuditReport } from '../../src/audit';
 import { cidrRange } from '../../src/ruleset/ranges';
-import { audit, awsSpec, outDir, planted, useMoto, windowsExport, write } from './helpers';
+import { withTool } from '../conformance/validators';
+import { audit, awsSpec, nftJsonFromKernel, outDir, planted, useMoto, windowsExport, write } from './helpers';
 
 const SITE = 'eu-restaurant-aloha';
 
@@ -77,6 +78,50 @@ describe('nftables (the gateway file)', () => {
     expect(inbound.missing.map((m) => m.family)).toEqual([4]);
     expect(inbound.blockedBy.map((b) => b.rule?.line)).toEqual([lineOf(f, 'ip daddr 10.20.0.10 tcp dport 443 drop')]);
     expect(r.openings).toEqual([]);
+  });
+});
+
+describe('iptables-save (rules.v4 with its ipsets)', () => {
+  const dir = path.join(outDir, SITE, 'iptables');
+  const v4 = path.join(dir, 'rules.v4');
+  const ipsets = path.join(dir, 'ipsets');
+  const rdp = '-A FWGEN-FWD -d 10.20.0.10/32 -s 192.0.2.0/28 -p tcp -m tcp --dport 3389';
+  const run = (f: string) => audit(SITE, [f, path.join(dir, 'rules.v6'), ipsets]);
+
+  test('a port removed', () => {
+    const f = planted(v4, (t) => t.replace('--dports 9054:9055,9090 -m comment --comment "paytronix.aloha.boh-server.out.tcp', '--dports 9054:9055 -m comment --comment "paytronix.aloha.boh-server.out.tcp'), 'rules.v4');
+    const boh = flow(run(f), 'aloha', 'boh-server', 'outbound', 'tcp')[0]!;
+    expect(boh.status).toBe('partial');
+    expect(boh.missing.map((m) => [m.family, m.ports])).toEqual([[4, '9090']]);
+    expect(boh.blockedBy.map((b) => b.rule?.line)).toEqual([lineOf(f, '-A FWGEN-FWD -s 10.20.0.10/32 -m comment --comment "fwgen: not allowed')]);
+  });
+
+  test('a range widened, a foreign accept, and a drop that shadows an accept', () => {
+    const f = planted(v4, (t) => t
+      .replace(rdp, rdp.replace('192.0.2.0/28', '192.0.2.0/24'))
+      .replace('-A FWGEN-FWD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n', '-A FWGEN-FWD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A FWGEN-FWD -d 10.20.0.10/32 -p tcp -m tcp --dport 443 -j DROP\n-A FWGEN-FWD -s 10.20.0.32/28 -p udp -m udp --dport 161 -j ACCEPT\n'), 'rules.v4');
+    const r = run(f);
+    openingAt(r, lineOf(f, rdp.replace('192.0.2.0/28', '192.0.2.0/24')));
+    const [snmp] = openingAt(r, lineOf(f, '--dport 161 -j ACCEPT'));
+    expect(snmp!.parts.every((p) => p.protocols.join() === 'udp' && p.ports === '161')).toBe(true);
+    const cf = flow(r, 'cloudflare', 'boh-server', 'inbound', 'tcp')[0]!;
+    expect(cf.status).toBe('partial');
+    expect(cf.blockedBy.map((b) => b.rule?.line)).toEqual([lineOf(f, '--dport 443 -j DROP')]);
+  });
+});
+
+describe('nftables JSON (nft -j list ruleset of the loaded file)', () => {
+  withTool('nft')('a drop before an accept, and a foreign accept, each named by its JSON element', () => {
+    const file = path.join(outDir, SITE, 'nftables', 'fwgen.nft');
+    const f = planted(file, (t) => t.replace('\t\tct state established,related accept\n', '\t\tct state established,related accept\n\t\tip daddr 10.20.0.10 tcp dport 3389 drop\n\t\tip saddr 10.20.0.32/28 udp dport 161 accept\n'), 'fwgen.nft');
+    const json = write('ruleset.json', nftJsonFromKernel(f));
+    const r = audit(SITE, [json]);
+    const rdp = flow(r, 'admin-rdp', 'boh-server', 'inbound', 'tcp')[0]!;
+    expect(rdp.status).toBe('missing');
+    // The planted drop, and on the LAN interface the drop of sources in no class.
+    expect(rdp.blockedBy.every((b) => b.rule!.file === json)).toBe(true);
+    expect(rdp.blockedBy.filter((b) => /3389/.test(b.rule!.text)).length).toBe(1);
+    expect(r.openings.map((o) => o.parts[0]!.ports)).toEqual(['161']);
   });
 });
 
