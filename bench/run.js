@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const yargs = require('yargs');
-const { writeWorkload, writeFleet, writeStarterFleet, THEIR_TARGET } = require('./workloads');
+const { scatteredAddresses, writeWorkload, writeFleet, writeStarterFleet, THEIR_TARGET } = require('./workloads');
 
 const root = path.resolve(__dirname, '..');
 const fwgenBin = path.join(root, 'bin', 'fwgen.js');
@@ -121,6 +121,7 @@ function allCases(tmp, quick) {
       });
     }
   }
+  cases.push(...queryCases(tmp, fwgen));
   // A quick run keeps the fleet small enough to finish under the time cap on a busy machine.
   const sites = quick ? 20 : 1000;
   /** @type {{ dir: string, sites: string[] } | undefined} */
@@ -147,6 +148,45 @@ function allCases(tmp, quick) {
     });
   }
   return cases;
+}
+
+/**
+ * fwgen query on the large workload: from the policy, and from its rendered nftables and
+ * iptables files (rendered once, before the timed runs). The answer itself is timed in
+ * test/query/speed.test.ts; these cases time the whole command as a user runs it.
+ * @param {string} tmp @param {(args: string[]) => string[]} fwgen @returns {Case[]}
+ */
+function queryCases(tmp, fwgen) {
+  const shape = /** @type {Shape} */ (SHAPES.find((s) => s.name === 'large'));
+  /** @type {Workload | undefined} */
+  let workload;
+  const rendered = path.join(tmp, 'query-large-out');
+  const ready = () => {
+    if (workload) return workload;
+    workload = writeWorkload(tmp, shape);
+    const r = require('node:child_process').spawnSync(process.execPath, [fwgenBin, 'render', '-p', workload.profile, '-t', 'nftables', '-t', 'iptables', '-o', rendered], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`query cases: render failed: ${r.stderr}`);
+    return workload;
+  };
+  // The last term's last address: the first-match walk goes through every rule before it.
+  const to = scatteredAddresses(shape.terms * shape.perTerm).at(-1) ?? '';
+  const ask = ['--from', 'ecommerce-web-server', '--to', to, '--port', '443'];
+  const site = path.join(rendered, shape.name);
+  return [
+    { name: 'query/large', note: `fwgen query -p on ${shape.note}`, heavy: false, argv: () => fwgen(['query', '-p', ready().profile, ...ask]) },
+    {
+      name: 'query/large-nftables',
+      note: 'fwgen query --file on its rendered nftables file',
+      heavy: false,
+      argv: () => (ready(), fwgen(['query', '--file', path.join(site, 'nftables', 'ecommerce-web-server.nft'), '--hook', 'output', ...ask.slice(2)]).concat(['--from', '203.0.113.10'])),
+    },
+    {
+      name: 'query/large-iptables',
+      note: 'fwgen query --file on its rendered iptables files and ipsets',
+      heavy: false,
+      argv: () => (ready(), fwgen(['query', ...['ipsets', 'rules.v4'].flatMap((f) => ['--file', path.join(site, 'iptables', `ecommerce-web-server.${f}`)]), '--hook', 'output', ...ask.slice(2)]).concat(['--from', '203.0.113.10'])),
+    },
+  ];
 }
 
 /** @param {number[]} xs */

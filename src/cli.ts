@@ -75,6 +75,16 @@ const COMMANDS: ReadonlyArray<{ command: string; describe: string; load: () => C
     describe: 'what a change opens and closes, per site, device class and direction: the working tree against a Git revision or a folder',
     load: () => require('./commands/diff') as typeof import('./commands/diff'),
   },
+  {
+    command: 'query [site]',
+    describe: 'is a connection allowed, and by which rule: from the policy (vendor page, catalog line) or from rule set files (file:line); exit 0 allowed, 3 dropped, 1 error',
+    load: () => require('./commands/query') as typeof import('./commands/query'),
+  },
+  {
+    command: 'audit [site]',
+    describe: "does an existing rule set meet what the site's profile asks for, and what does it open beyond it (exit 0 clean, 2 findings, 1 error)",
+    load: () => require('./commands/audit') as typeof import('./commands/audit'),
+  },
 ];
 
 function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {

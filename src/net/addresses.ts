@@ -341,3 +341,52 @@ export function hostOrCidr(text: string): string {
   if (v6 && text.endsWith('/128')) return text.slice(0, -4);
   return text;
 }
+
+/**
+ * The network an address with a prefix length lies in, host bits cleared, as firewalls read
+ * "10.0.0.1/24" (nft and iptables keep 10.0.0.0/24). For rule sets read back, where the file's
+ * tool has already decided what it means; fwgen's own inputs refuse host bits (parseCidr).
+ */
+export function networkOf(text: string): Cidr | { error: string } {
+  const slash = text.indexOf('/');
+  if (slash < 0) return parseCidr(text);
+  const addr = parseAddress(text.slice(0, slash));
+  if ('error' in addr) return { error: `'${text}' is not a valid IP address: ${addr.error}` };
+  const prefix = text.slice(slash + 1);
+  const max = BITS[familyOf(addr)];
+  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(prefix) || Number(prefix) > max) return { error: `'${text}' is not a valid CIDR: the prefix length must be a number from 0 to ${max}` };
+  const cidr = `${addr.toString()}/${prefix}`;
+  const network = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  return parseCidr(`${network.toString()}/${prefix}`);
+}
+
+/** The fewest canonical CIDRs that cover an address range first-last (both included, one family). */
+export function rangeCidrs(firstText: string, lastText: string): string[] | { error: string } {
+  const first = parseAddress(firstText);
+  const last = parseAddress(lastText);
+  if ('error' in first) return { error: `'${firstText}' is not a valid IP address: ${first.error}` };
+  if ('error' in last) return { error: `'${lastText}' is not a valid IP address: ${last.error}` };
+  if (first.kind() !== last.kind()) return { error: `the range ${firstText}-${lastText} mixes IPv4 and IPv6` };
+  let start = toBigInt(first);
+  const end = toBigInt(last);
+  if (start > end) return { error: `the range ${firstText}-${lastText} is inverted` };
+  const bits = BITS[familyOf(first)];
+  const out: string[] = [];
+  while (start <= end) {
+    const prefix = largestBlock(start, end, bits);
+    const at = bits === 32 ? ipaddr.fromByteArray([24, 16, 8, 0].map((s) => Number((start >> BigInt(s)) & 0xffn))) : fromBigInt(start);
+    out.push(canonical(at, prefix));
+    start += 1n << BigInt(bits - prefix);
+  }
+  return out;
+}
+
+/** The first and last address of a network, as text without a prefix length. */
+export function networkEnds(c: Cidr): [string, string] {
+  if (c.family === 'ipv4') {
+    const first = c.first as number;
+    return [ipv4Text(first), ipv4Text(first + 2 ** (32 - c.prefix) - 1)];
+  }
+  const first = c.first as bigint;
+  return [fromBigInt(first).toString(), fromBigInt(first + (1n << BigInt(128 - c.prefix)) - 1n).toString()];
+}

@@ -27,6 +27,12 @@ export interface AddressMatch {
   negate?: boolean;
   /** The set's or alias's name in the file, when the rule referred to one. */
   name?: string;
+  /**
+   * Host names the box matches by what they resolve to there (a pfSense FQDN alias entry, a
+   * Windows dynamic keyword with AutoResolve); the file holds no addresses for them. Whoever
+   * answers from the model looks them up (audit: in the site's lock file) or says it cannot.
+   */
+  names?: string[];
 }
 
 /** Inclusive port ranges; `negate` matches every other port. */
@@ -54,6 +60,13 @@ export interface RuleMatch {
   negateOif?: boolean;
   /** Connection tracking states the rule requires (any of them). */
   state?: ConnState[];
+  /**
+   * ICMP message types the rule requires (any of them), by their nft names ("echo-request"); the
+   * same name stands for ICMP and ICMPv6. `negate` matches every other type.
+   */
+  icmpTypes?: { types: string[]; negate?: boolean };
+  /** Windows: the program (full path, compared case-insensitively) whose traffic the rule matches. */
+  program?: string;
 }
 
 export type Verdict =
@@ -77,8 +90,11 @@ export interface RulesetRule {
   unsupported?: string;
 }
 
-/** Where traffic enters a base chain. */
-export type Hook = 'input' | 'output' | 'forward';
+/**
+ * Where traffic enters a base chain. A forwarded packet meets prerouting, forward and postrouting;
+ * one to the host prerouting and input; one from the host output and postrouting.
+ */
+export type Hook = 'input' | 'output' | 'forward' | 'prerouting' | 'postrouting';
 
 export interface Chain {
   /** Unique within the rule set, e.g. "inet fwgen input" or "filter FWGEN-OUT". */
