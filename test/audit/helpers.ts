@@ -6,7 +6,7 @@ import { auditFiles, type AuditReport } from '../../src/audit';
 import { buildPolicy } from '../../src/policy/build';
 import type { Policy } from '../../src/policy/types';
 import { addressBookFor } from '../../src/resolve/address-book';
-import { loadSite } from '../../src/workspace/sites';
+import { loadSite } from '../../src/site/load';
 import { psCommands } from '../conformance/powershell';
 import { repoRoot, tempDir } from '../helpers';
 import { awsPython, unlessMissing } from '../ansible/harness';

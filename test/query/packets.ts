@@ -117,7 +117,7 @@ export function randomPlan(policy: Policy, mode: Mode, seed: number, count: numb
   const ports = new Set<number>([22, 53, 80, 123, 443, 3389, 8080]);
   for (const r of policy.rules) for (const p of r.ports) [p.from - 1, p.from, p.to, p.to + 1].filter((x) => x > 0 && x <= 65535).forEach((x) => ports.add(x));
   const portList = [...ports];
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const probes = new Map<string, Omit<Probe, 'expect'>>();
   let icmp = 0;
   const add = (proto: Probe['proto'], src: string, dst: string, port: number, why: string) => {
