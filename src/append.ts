@@ -14,3 +14,9 @@ export function largest(first: number, rest: Iterable<number>): number {
   for (const n of rest) if (n > max) max = n;
   return max;
 }
+
+/** Puts `items` into `to` before index `at` (splice's insert, without spreading `items`), and returns `to`. */
+export function insertAt<T>(to: T[], at: number, items: Iterable<T>): T[] {
+  const tail = to.splice(at);
+  return append(append(to, items), tail);
+}

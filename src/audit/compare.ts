@@ -20,6 +20,7 @@ import {
   type Region,
 } from '../ruleset/regions';
 import { ruleRef, type AddressWidth, type AuditScope, type Decider, type FlowAudit, type Opening, type SpacePart, type UncertainRule } from './types';
+import { append } from '../append';
 
 /**
  * The policy against what a rule set admits. Audit looks at connections being opened to and
@@ -80,7 +81,7 @@ function remoteOf(policy: Policy, rule: Rule): { texts: string[]; unpinned: stri
   for (const n of rule.remote.names) {
     const info = policy.names.get(n);
     if (!info || info.wildcard || !info.addresses) unpinned.push(info?.wildcard ? `${n} (a wildcard: no address stands for it)` : `${n} (the lock holds no addresses for it)`);
-    else texts.push(...info.addresses.ipv4, ...info.addresses.ipv6);
+    else append(append(texts, info.addresses.ipv4), info.addresses.ipv6);
   }
   return { texts, unpinned };
 }
@@ -306,12 +307,12 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
       ...(vendorPages.get(rule.vendor) ? { page: vendorPages.get(rule.vendor)! } : {}),
       notes: shape.notes,
     };
-    if (shape.names) nameFlows.get(shape.hook)!.push(...shape.names);
+    if (shape.names) append(nameFlows.get(shape.hook)!, shape.names);
     if (shape.unchecked) {
       flows.push({ ...base, status: 'unchecked', missing: [], admittedBy: [], blockedBy: [], notes: [shape.unchecked] });
       continue;
     }
-    covering.get(shape.hook)!.push(...shape.boxes('any'));
+    append(covering.get(shape.hook)!, shape.boxes('any'));
     // The remote side may be reached through any interface outside the site: the flow is met
     // when one of them admits all of it (an admin's rule names the WAN interface it uses).
     const candidates = shape.external ? outside.flatMap(([a, b]) => {
@@ -353,7 +354,7 @@ export function auditScope(policy: Policy, scope: AuditScope, rulesetsForDomain:
       if (left.length === 0) continue;
       const k = deciderKey(r.by);
       const e = extra.get(k) ?? { by: r.by, boxes: [] };
-      e.boxes.push(...left);
+      append(e.boxes, left);
       extra.set(k, e);
     }
     for (const e of extra.values()) openings.push({ scope: scope.label, by: decider(e.by), parts: describe(e.boxes, ctx) });

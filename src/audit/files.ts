@@ -9,6 +9,7 @@ import { readPfsense } from '../ruleset/readers/pfsense';
 import { readWindowsProfiles, WINDOWS_PROFILES, type WindowsProfile } from '../ruleset/readers/windows';
 import type { Ruleset } from '../ruleset/model';
 import type { AuditScope } from './types';
+import { append } from '../append';
 
 /** A rule set read back is untrusted input: it is read whole, so its size is capped. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -96,7 +97,7 @@ export function scopesFor(policy: Policy, args: FileArg[]): ReadFiles {
       rulesets.push(rs);
       scopes.push({ label: arg.path, ruleset: rs, classInterface: () => lan, programs: false, notes: rs.notes });
     } else if (kind === 'aws') {
-      scopes.push(...awsScopes(policy, arg, text, rulesets));
+      append(scopes, awsScopes(policy, arg, text, rulesets));
     } else if (kind === 'windows') {
       const cls = classFor(arg, policy, 'a Windows export holds one host\'s rules');
       for (const p of readWindowsProfiles(arg.path, text)) {
@@ -106,7 +107,7 @@ export function scopesFor(policy: Policy, args: FileArg[]): ReadFiles {
       }
     } else others.push({ arg, text });
   }
-  scopes.push(...registryScopes(policy, others, rulesets));
+  append(scopes, registryScopes(policy, others, rulesets));
   return { scopes, rulesets };
 }
 

@@ -1,5 +1,6 @@
 import { escapeUnsafe } from '../unsafe-chars';
 import type { AuditReport, Decider, FlowAudit, SpacePart } from './types';
+import { append } from '../append';
 
 /** Text and Markdown renderings of an audit; JSON is the report itself. */
 
@@ -100,7 +101,10 @@ export function formatAuditMarkdown(r: AuditReport): string {
     const openings = r.openings.filter((o) => o.scope === scope.scope);
     if (openings.length) {
       out.push('', '**Beyond the profile**', '');
-      for (const o of openings) out.push(`- ${md(deciderText(o.by))}`, ...o.parts.map((p) => `  - ${md(partText(p))}`));
+      for (const o of openings) {
+    out.push(`- ${md(deciderText(o.by))}`);
+    append(out, o.parts.map((p) => `  - ${md(partText(p))}`));
+  }
     }
     const unsure = r.uncertain.filter((x) => x.scope === scope.scope);
     if (unsure.length) {

@@ -2,6 +2,7 @@ import type { Policy } from '../policy/types';
 import { auditScope } from './compare';
 import { parseFileArg, scopesFor } from './files';
 import type { AuditReport } from './types';
+import { append } from '../append';
 
 export { formatAuditMarkdown, formatAuditText } from './format';
 export type { AuditReport } from './types';
@@ -25,9 +26,9 @@ export function auditFiles(policy: Policy, files: string[]): AuditReport {
   for (const scope of scopes) {
     const r = auditScope(policy, scope, rulesets);
     report.scopes.push({ scope: scope.label, format: scope.ruleset.format, ...(scope.deviceClass ? { deviceClass: scope.deviceClass } : {}), hooks: r.hooks, notes: r.notes });
-    report.flows.push(...r.flows);
-    report.openings.push(...r.openings);
-    report.uncertain.push(...r.uncertain);
+    append(report.flows, r.flows);
+    append(report.openings, r.openings);
+    append(report.uncertain, r.uncertain);
   }
   for (const f of report.flows) report.summary[f.status]++;
   report.summary.openings = report.openings.length;

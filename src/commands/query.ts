@@ -80,7 +80,7 @@ export function runQuery(a: Record<string, unknown>, io: Output, site: SiteSourc
   const files = ((a.file as string[] | undefined) ?? []).map(String);
   if (!site && files.length === 0) throw new QueryUsageError('name a site (-p PROFILE, or a site of the workspace) or give --file');
   try {
-    const policy = site ? buildPolicy(...loadPolicyInputs(site)) : undefined;
+    const policy = site ? policyOf(site) : undefined;
     const rulesets = files.length > 0 ? readRulesets(files.map((f) => ({ file: f, text: readBounded(f) }))) : [];
     if (policy) preparePolicy(policy);
     prepare(rulesets);
@@ -99,9 +99,9 @@ export function runQuery(a: Record<string, unknown>, io: Output, site: SiteSourc
   }
 }
 
-function loadPolicyInputs(site: SiteSource): Parameters<typeof buildPolicy> {
+function policyOf(site: SiteSource): Policy {
   const { catalog, profile } = loadSite(site.catalog, site.profileFile);
-  return [catalog, profile, addressBookFor(site.profileFile), true];
+  return buildPolicy(catalog, profile, addressBookFor(site.profileFile), true);
 }
 
 function readBounded(file: string): string {

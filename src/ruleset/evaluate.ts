@@ -1,6 +1,7 @@
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import { AddressIndex } from './address-index';
 import type { AddressMatch, Chain, ConnState, Hook, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from './model';
+import { append } from '../append';
 
 /**
  * First-match evaluation of rule sets for one packet, as the kernel walks them: the base chains
@@ -278,7 +279,7 @@ export function evaluate(sets: Ruleset[], packet: Packet, path: Path): Decision 
     for (const { set, chain } of baseChains(sets, hook, packet.family)) {
       const walker = new Walker(set, probe);
       const end = walker.run(chain, 0);
-      uncertain.push(...walker.uncertain);
+      append(uncertain, walker.uncertain);
       let d: Decision;
       if (end.kind === 'return') {
         d = { verdict: chain.policy ?? 'accept', by: 'policy', source: chain.policySource, chain: chain.name, trail: [], passed: [], uncertain };

@@ -1,6 +1,7 @@
 import { InputError } from '../errors';
 import type { Chain, Hook, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from './model';
 import { addressSpace, cidrRange, complement, EMPTY, intersect, normalize, sameRanges, span, subtract, union, type Ranges } from './ranges';
+import { append } from '../append';
 
 /**
  * What a chain admits, as a set of boxes: protocol × source × destination × ports × interfaces
@@ -166,7 +167,7 @@ export function subtractAll(boxes: readonly Box[], cut: readonly Box[]): Box[] {
   let left = [...boxes];
   for (const c of cut) {
     const next: Box[] = [];
-    for (const b of left) next.push(...subtractBox(b, c));
+    for (const b of left) append(next, subtractBox(b, c));
     left = next.length > 64 ? compact(next) : next;
   }
   return left;
@@ -248,7 +249,7 @@ export function ruleBox(m: RuleMatch, family: IpFamily, ctx: Context, unresolved
     const texts = [...a.cidrs];
     for (const n of a.names ?? []) {
       const got = ctx.resolve(n);
-      if (got) texts.push(...got);
+      if (got) append(texts, got);
       else unresolved?.(n);
     }
     const ranges = normalize(texts.flatMap((t) => {
@@ -375,9 +376,9 @@ class Runner {
       if (v.kind === 'continue') continue;
       flowing = rest.length > 32 ? compactRegions(rest, samePrior) : rest;
       const decision = (verdict: 'accept' | 'drop'): Decision => ({ verdict, chain: chain.name, source: rule.source, byDefault: false });
-      if (v.kind === 'accept') this.out.accepted.push(...matched.map((m) => ({ box: m.box, by: decision('accept') })));
-      else if (v.kind === 'drop' || v.kind === 'reject') this.out.denied.push(...matched.map((m) => ({ box: m.box, by: decision('drop') })));
-      else if (v.kind === 'return') returned.push(...matched);
+      if (v.kind === 'accept') append(this.out.accepted, matched.map((m) => ({ box: m.box, by: decision('accept') })));
+      else if (v.kind === 'drop' || v.kind === 'reject') append(this.out.denied, matched.map((m) => ({ box: m.box, by: decision('drop') })));
+      else if (v.kind === 'return') append(returned, matched);
       else {
         const target = this.chains.get(v.chain);
         if (!target) {
@@ -385,10 +386,10 @@ class Runner {
         }
         const back = this.run(target, matched, depth + 1, rule);
         if (v.kind === 'jump') flowing = [...flowing, ...back];
-        else returned.push(...back);
+        else append(returned, back);
       }
     }
-    returned.push(...flowing);
+    append(returned, flowing);
     if (chain.hook === undefined) return returned;
     // A base chain: what no rule decided meets the chain's policy (accept when it declares none).
     const verdict = chain.policy ?? 'accept';
@@ -421,7 +422,7 @@ export function evaluateHook(rs: Ruleset, hook: Hook, universe: readonly Box[], 
   const runner = new Runner(rs, ctx);
   const chains = hookChains(rs, hook);
   if (chains.length === 0) {
-    runner.out.accepted.push(...universe.map((box) => ({ box, by: { verdict: 'accept' as const, chain: `(no ${hook} chain)`, byDefault: true } })));
+    append(runner.out.accepted, universe.map((box) => ({ box, by: { verdict: 'accept' as const, chain: `(no ${hook} chain)`, byDefault: true } })));
     return runner.out;
   }
   let current: Flowing[] = universe.map((box) => ({ box }));
@@ -434,7 +435,7 @@ export function evaluateHook(rs: Ruleset, hook: Hook, universe: readonly Box[], 
     const passed = runner.out.accepted.splice(before);
     current = [...current.filter((f) => !meets(f)), ...passed.map((r) => ({ box: r.box, prior: r.by }))];
   }
-  runner.out.accepted.push(...current.map((f) => ({ box: f.box, by: f.prior ?? { verdict: 'accept' as const, chain: `(no ${hook} chain for IPv${f.box.family})`, byDefault: true } })));
+  append(runner.out.accepted, current.map((f) => ({ box: f.box, by: f.prior ?? { verdict: 'accept' as const, chain: `(no ${hook} chain for IPv${f.box.family})`, byDefault: true } })));
   return runner.out;
 }
 

@@ -2,6 +2,7 @@ import type { SourceLocation } from '../../errors';
 import type { Chain, ConnState, Hook, IpFamily, RuleMatch, Ruleset, RulesetRule, SourceRef, Verdict } from '../model';
 import { membersOf, type Ipset } from './ipset';
 import { addressCidrs, icmpTypeName, lineText, portRange, protocolOf, readError } from './values';
+import { append, insertAt } from '../../append';
 
 /**
  * iptables-save and ip6tables-save output, and the restore files fwgen writes (the same format,
@@ -184,8 +185,8 @@ export function readIptables(file: string, text: string, ipsets: Map<string, Ips
       rest = rest.slice(1);
     }
     const rules = ruleOf(rest, { file, at, ref, family, table, ipsets, jumps });
-    if (verb.text === '-I' || verb.text === '--insert') chain.rules.splice(Math.min(position ?? 0, chain.rules.length), 0, ...rules);
-    else chain.rules.push(...rules);
+    if (verb.text === '-I' || verb.text === '--insert') insertAt(chain.rules, Math.min(position ?? 0, chain.rules.length), rules);
+    else append(chain.rules, rules);
   });
   if (table !== undefined && !implicit) notes.push(`${file}: table ${table} has no COMMIT line (iptables-restore would not load it)`);
 

@@ -2,6 +2,7 @@ import type { SourceLocation } from '../../errors';
 import type { ConnState, IpFamily, RuleMatch, RulesetRule, SourceRef, Verdict } from '../model';
 import type { Token } from './nft-tokens';
 import { addressCidrs, icmpTypeName, portRange, protocolOf, readError } from './values';
+import { append } from '../../append';
 
 /**
  * One nft rule (its words, as nft-tokens reads them) into the shared model. A rule whose
@@ -109,14 +110,14 @@ export class NftBuilder {
         const inner = body.length > 1 && body[0]!.text === '{' && body[body.length - 1]!.text === '}' ? body.slice(1, -1) : body;
         const expanded = NftBuilder.elements(file, inner, define, depth + 1);
         if (cur === undefined && expanded.length !== 1) {
-          out.push(...expanded);
+          append(out, expanded);
           expectPart = false;
           continue;
         }
         if (expanded.length !== 1) throw readError(loc(file, t), 'define', `${t.text} holds several elements and cannot be one part of a concatenation`);
         parts = expanded[0]!.parts;
       }
-      if (cur) cur.parts.push(...parts);
+      if (cur) append(cur.parts, parts);
       else cur = { parts };
       expectPart = false;
     }
@@ -376,7 +377,7 @@ export class NftBuilder {
     }
     if (vmap) {
       this.expand(elements.map((e) => (m: Alt) => {
-        e.parts.forEach((p, k) => this.apply(m, selectors[k]!, [p], false, undefined));
+        e.parts.forEach((p, k) => this.applyTo(m, selectors[k]!, [p], false, undefined));
         m.verdict = e.verdict!.kind === 'jump' || e.verdict!.kind === 'goto' ? { kind: e.verdict!.kind, chain: this.ctx.chainName(e.verdict!.chain) } : e.verdict!;
       }));
       return;
@@ -386,7 +387,7 @@ export class NftBuilder {
         this.unsupportedAll(`${selectors.map(describeSelector).join(' . ')} != ...: a negated concatenation`);
         return;
       }
-      this.expand(elements.map((e) => (m: Alt) => e.parts.forEach((p, k) => this.apply(m, selectors[k]!, [p], false, undefined))));
+      this.expand(elements.map((e) => (m: Alt) => e.parts.forEach((p, k) => this.applyTo(m, selectors[k]!, [p], false, undefined))));
       return;
     }
     const sel = selectors[0]!;
@@ -396,7 +397,7 @@ export class NftBuilder {
         this.unsupportedAll(`${describeSelector(sel)} != a list`);
         return;
       }
-      this.expand(values.map((p) => (m: Alt) => this.apply(m, sel, [p], false, setName)));
+      this.expand(values.map((p) => (m: Alt) => this.applyTo(m, sel, [p], false, setName)));
       return;
     }
     if (values.length === 0) {
@@ -404,7 +405,7 @@ export class NftBuilder {
       if (!negate) this.alts = [];
       return;
     }
-    for (const a of this.alts) this.apply(a, sel, values, negate, setName);
+    for (const a of this.alts) this.applyTo(a, sel, values, negate, setName);
   }
 
   /** Port comparisons (tcp dport < 1024): a range. */
@@ -453,7 +454,7 @@ export class NftBuilder {
     if (sel.proto) a.match.protocol = sel.proto;
   }
 
-  private apply(a: Alt, sel: Selector, values: Array<{ text: string; loc: SourceLocation }>, negate: boolean, name: string | undefined): void {
+  private applyTo(a: Alt, sel: Selector, values: Array<{ text: string; loc: SourceLocation }>, negate: boolean, name: string | undefined): void {
     const field = describeSelector(sel);
     switch (sel.kind) {
       case 'addr': {

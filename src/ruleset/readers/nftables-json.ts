@@ -4,6 +4,7 @@ import type { SetElement } from './nft-build';
 import type { Token } from './nft-tokens';
 import { buildRules, nftRuleset, type ChainState, type TableState } from './nftables';
 import { readError } from './values';
+import { append } from '../../append';
 
 /**
  * `nft -j list ruleset` (libnftables-json(5)): the same rule set as the text, as objects. Each
@@ -117,7 +118,7 @@ export function readNftJson(file: string, text: string): Ruleset {
         const words = new Words(at);
         exprs.forEach((e, i) => words.statement(e, `expr[${i}]`));
         const ref: SourceRef = { file, line: at.line, text: `rule ${t.family} ${t.name} ${ch.name} handle ${String(body.handle ?? '?')}: ${words.text()}${typeof body.comment === 'string' ? ` comment "${body.comment}"` : ''}` };
-        ch.rules.push(...buildRules(file, ref, t, words.toks));
+        append(ch.rules, buildRules(file, ref, t, words.toks));
         return;
       }
       default:
@@ -182,7 +183,8 @@ class Words {
         this.value(pair[0]!, field);
         const [v] = Object.keys(pair[1]);
         const target = pair[1][v!];
-        this.push(':', v!, ...(isObj(target) && target.target !== undefined ? [String(target.target)] : []));
+        if (isObj(target) && target.target !== undefined) this.push(':', v!, String(target.target));
+        else this.push(':', v!);
       });
       this.push('}');
       return;

@@ -3,6 +3,7 @@ import type { Chain, Hook, IpFamily, Ruleset, RulesetRule, SourceRef } from '../
 import { NftBuilder, type SetElement } from './nft-build';
 import { tokenize, type Token } from './nft-tokens';
 import { lineText, readError } from './values';
+import { append, insertAt } from '../../append';
 
 /**
  * nftables text: what `nft list ruleset` prints and what `nft -f` reads (fwgen's own files are
@@ -272,7 +273,7 @@ class NftReader {
         if (verb === 'delete' || verb === 'destroy') {
           const gone = new Set(elements.map((e) => e.parts.map((p) => p.text).join(' . ')));
           s.elements = s.elements.filter((e) => !gone.has(e.parts.map((p) => p.text).join(' . ')));
-        } else s.elements.push(...elements);
+        } else append(s.elements, elements);
         c.statement();
         return;
       }
@@ -290,9 +291,9 @@ class NftReader {
         }
         if (verb === 'delete' || verb === 'replace') throw readError(c.loc(head), 'rule', `${verb} rule needs the live rule set's handles; list the rule set (nft list ruleset) and read that`);
         const rules = this.rules(t, ch, c.statement(), head);
-        if (position !== undefined) ch.rules.splice(verb === 'insert' ? position : position + 1, 0, ...rules);
-        else if (verb === 'insert') ch.rules.unshift(...rules);
-        else ch.rules.push(...rules);
+        if (position !== undefined) insertAt(ch.rules, verb === 'insert' ? position : position + 1, rules);
+        else if (verb === 'insert') insertAt(ch.rules, 0, rules);
+        else append(ch.rules, rules);
         return;
       }
       default:
@@ -415,7 +416,7 @@ class NftReader {
         c.statement();
         continue;
       }
-      ch.rules.push(...this.rules(t, ch, c.statement(), head));
+      append(ch.rules, this.rules(t, ch, c.statement(), head));
     }
   }
 

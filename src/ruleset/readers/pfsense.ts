@@ -3,6 +3,7 @@ import { InputError, IssueList, type SourceLocation } from '../../errors';
 import { hostNameProblem } from '../../net/host-names';
 import type { AddressMatch, Chain, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from '../model';
 import { cidrRange, normalize, rangesToCidrs } from '../ranges';
+import { append } from '../../append';
 
 /**
  * A pfSense config.xml (a full backup or the <aliases>/<filter> areas) as the rules pfSense
@@ -128,8 +129,8 @@ class Reader {
     const out: Resolved = { cidrs: [], names: [] };
     for (const e of alias.entries) {
       const got = this.addressEntry(e, alias.line, [...trail, name]);
-      out.cidrs.push(...got.cidrs);
-      out.names.push(...got.names);
+      append(out.cidrs, got.cidrs);
+      append(out.names, got.names);
       if (got.unsupported) out.unsupported = got.unsupported;
     }
     return out;
@@ -165,7 +166,7 @@ class Reader {
           this.issues.add(this.loc(line), field, `alias ${e} is a ${alias.type} alias where ports are expected`);
           continue;
         }
-        out.push(...this.portEntries(alias.entries, alias.line, `alias ${e}`, [...trail, e]));
+        append(out, this.portEntries(alias.entries, alias.line, `alias ${e}`, [...trail, e]));
         continue;
       }
       const m = /^([0-9]{1,5})(?:[:-]([0-9]{1,5}))?$/.exec(e);
@@ -306,7 +307,7 @@ export function readPfsense(file: string, text: string): Ruleset {
         continue;
       }
       const list = byInterface.get(ifaces[0]!) ?? [];
-      list.push(...r.rule(rule, i, ifaces[0], 'in'));
+      append(list, r.rule(rule, i, ifaces[0], 'in'));
       byInterface.set(ifaces[0]!, list);
       continue;
     }
@@ -316,7 +317,7 @@ export function readPfsense(file: string, text: string): Ruleset {
       continue;
     }
     const made = (ifaces.length ? ifaces : [undefined]).flatMap((f) => r.rule(rule, i, f, 'in'));
-    (String(rule.quick ?? '').trim() === 'yes' ? quickFloating : lateFloating).push(...made);
+    append((String(rule.quick ?? '').trim() === 'yes' ? quickFloating : lateFloating), made);
   }
   if (outFloating) r.notes.push(`${outFloating} floating rule(s) for the out direction are not modelled: a connection passed in on its interface leaves on its state`);
   for (const [i, rule] of filter.entries()) {

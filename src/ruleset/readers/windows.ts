@@ -2,6 +2,7 @@ import { IssueList } from '../../errors';
 import type { AddressMatch, Chain, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule } from '../model';
 import { cidrRange, normalize, rangesToCidrs } from '../ranges';
 import { parseLocatedJson, shortJson, type LocatedJson } from './located-json';
+import { append } from '../../append';
 
 /**
  * Windows Defender Firewall rules as the README's command exports them:
@@ -106,7 +107,7 @@ class Reader {
           this.at(owner, field, `'${t}' is not an address range first-last`);
           continue;
         }
-        cidrs.push(...rangesToCidrs(normalize([[a.range[0], b.range[0]]]), a.family));
+        append(cidrs, rangesToCidrs(normalize([[a.range[0], b.range[0]]]), a.family));
         continue;
       }
       const mask = /^([0-9.]+)\/([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)$/.exec(t);
@@ -123,7 +124,7 @@ class Reader {
       }
       const c = cidrRange(text);
       if ('error' in c) this.at(owner, field, c.error);
-      else cidrs.push(...rangesToCidrs([c.range], c.family));
+      else append(cidrs, rangesToCidrs([c.range], c.family));
     }
     return { cidrs };
   }
@@ -201,8 +202,8 @@ class Reader {
         if (!k) unsupported.push(`dynamic keyword address ${id}, which the file does not define`);
         else if (!k.names && !k.cidrs) unsupported.push(`dynamic keyword address ${id} without addresses`);
         else {
-          end.cidrs.push(...(k.cidrs ?? []));
-          end.names!.push(...(k.names ?? []));
+          append(end.cidrs, (k.cidrs ?? []));
+          append(end.names!, (k.names ?? []));
         }
       }
       match[inbound ? 'src' : 'dst'] = end;
