@@ -40,6 +40,8 @@ function run(s: Site, ns: string, root: string, extra: string[] = []) {
   const vars = JSON.stringify({
     fwgen_root: root,
     fwgen_manage_services: false,
+    // The play would install packages on the machine running the tests: never from a test.
+    fwgen_install_packages: false,
     ansible_connection: 'local',
     ansible_python_interpreter: '{{ ansible_playbook_python }}',
   });
