@@ -75,11 +75,12 @@ describe('npm run bench', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'run.js'), 'cli-version', 'small/nftables', '--runs', '1', '--json', json], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/failed/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^case\s+runs\s+median\s+peak RSS\s+output\s+node -e 0\s+× node -e 0$/m);
-    expect(r.stdout).toMatch(/^small\/nftables\s+1\s+\d/m);
+    expect(r.stdout).toMatch(/^case\s+runs\s+median\s+peak RSS\s+output\s+node -e 0\s+× node -e 0\s+× baseline \(time, RSS\)$/m);
+    expect(r.stdout).toMatch(/^small\/nftables cold\s+1\s+\d/m);
+    expect(r.stdout).toMatch(/^small\/nftables warm\s+1\s+\d/m);
     const written = JSON.parse(fs.readFileSync(json, 'utf8')) as { baseline: { status: string }; results: Array<{ case: string; status: string; outputBytes: number }> };
     expect(written.baseline.status).toBe('ok');
-    expect(written.results.map((x) => [x.case, x.status])).toEqual([['cli-version', 'ok'], ['small/nftables', 'ok']]);
+    expect(written.results.map((x) => [x.case, x.status])).toEqual([['cli-version', 'ok'], ['small/nftables cold', 'ok'], ['small/nftables warm', 'ok']]);
     expect(written.results[1]!.outputBytes).toBeGreaterThan(0);
   });
 
@@ -89,13 +90,13 @@ describe('npm run bench', () => {
       [path.join(repoRoot, 'bench', 'run.js'), 'small/nftables', '--runs', '1', '--timeout', '0.001', '--vs', 'test -f {capirca_policy} && test -d {aerleon_dir}/def'],
       { encoding: 'utf8' },
     );
-    expect(r.stdout).toMatch(/^small\/nftables\s+1\s+timeout\s/m);
+    expect(r.stdout).toMatch(/^small\/nftables cold\s+1\s+timeout\s/m);
     const fast = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'run.js'), 'small/nftables', '--runs', '1', '--vs', 'test -f {capirca_policy} && test -d {aerleon_dir}/def'], {
       encoding: 'utf8',
     });
     expect(fast.status).toBe(0);
     expect(fast.stdout).toMatch(/vs ÷ fwgen/);
-    expect(fast.stdout).toMatch(/^small\/nftables\s+1\s+\S+ m?s\s.*\d×$/m);
+    expect(fast.stdout).toMatch(/^small\/nftables cold\s+1\s+\S+ m?s\s.*\d×$/m);
   });
 
   withTool('capirca')('--vs capirca runs Capirca on the same workload, for the targets it has a counterpart of', () => {
