@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/code-cache.js').useCodeCache();
+require('../dist/startup/code-cache.js').useCodeCache();
 require('../dist/cli.js')
   .run(process.argv.slice(2))
   .then((code) => { process.exitCode = code; });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, type CommandModule, type Io, type Wire } from './commands/command';
 import { FileError, InputError, UsageError } from './errors';
-import { packageRoot } from './paths';
+import { packageRoot } from './util/paths';
 
 export { EXIT, type Io } from './commands/command';
 

@@ -1,5 +1,5 @@
-import { escapeUnsafe } from './unsafe-chars';
-import { append } from './append';
+import { escapeUnsafe } from './util/unsafe-chars';
+import { append } from './util/append';
 
 /** A place in an input file, 1-based, as editors and compilers print it. */
 export interface SourceLocation {

@@ -20,7 +20,7 @@ import {
   type Region,
 } from '../ruleset/regions';
 import { ruleRef, type AddressWidth, type AuditScope, type Decider, type FlowAudit, type Opening, type SpacePart, type UncertainRule } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /**
  * The policy against what a rule set admits. Audit looks at connections being opened to and

@@ -9,7 +9,7 @@ import { readPfsense } from '../ruleset/readers/pfsense';
 import { readWindowsProfiles, WINDOWS_PROFILES, type WindowsProfile } from '../ruleset/readers/windows';
 import type { Ruleset } from '../ruleset/model';
 import type { AuditScope } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** A rule set read back is untrusted input: it is read whole, so its size is capped. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
-import { escapeUnsafe } from '../unsafe-chars';
+import { escapeUnsafe } from '../util/unsafe-chars';
 import type { AuditReport, Decider, FlowAudit, SpacePart } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** Text and Markdown renderings of an audit; JSON is the report itself. */
 

@@ -2,7 +2,7 @@ import type { Policy } from '../policy/types';
 import { auditScope } from './compare';
 import { parseFileArg, scopesFor } from './files';
 import type { AuditReport } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 export { formatAuditMarkdown, formatAuditText } from './format';
 export type { AuditReport } from './types';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot, schemaDir, templatesDir } from '../paths';
-import { append } from '../append';
+import { packageRoot, schemaDir, templatesDir } from '../util/paths';
+import { append } from '../util/append';
 
 /**
  * What makes this fwgen: its version and a digest of the code, templates and schemas that

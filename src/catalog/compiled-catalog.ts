@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
 import { Cidr } from '../net/addresses';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { buildIdentity } from './build-identity';
 import { cacheKey, CacheShelf } from './cache-dir';
 import { catalogFiles, loadCatalogLayers, type CatalogFiles, type CatalogOverride } from './load-catalog';

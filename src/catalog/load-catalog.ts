@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { fieldPath, InputError, IssueList, type LocatedIssue } from '../errors';
 import { isCidrError, parseCidr } from '../net/addresses';
 import { hostNameProblem } from '../net/host-names';

@@ -1,5 +1,5 @@
 import { FileError } from '../errors';
-import { codePoint, UNSAFE_CHARS, unsafeKind } from '../unsafe-chars';
+import { codePoint, UNSAFE_CHARS, unsafeKind } from '../util/unsafe-chars';
 
 /**
  * The rule for names: ids, display names of vendors, services and device classes, group

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { FileError } from '../errors';
 import { describeCode } from '../fs/errors';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { checkFileName } from './name-rule';
 import { YamlSource } from './yaml-source';
 

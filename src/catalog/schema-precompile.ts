@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { schemaDir } from '../paths';
+import { schemaDir } from '../util/paths';
 import { AJV_OPTIONS, PRECOMPILED_DIR, SCHEMA_NAMES, schemaDigest } from './schema';
 
 /**

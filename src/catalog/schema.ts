@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { LocatedIssue } from '../errors';
-import { schemaDir } from '../paths';
+import { schemaDir } from '../util/paths';
 import { NAME_PATTERN, nameProblem } from './name-rule';
 import type { YamlSource } from './yaml-source';
 

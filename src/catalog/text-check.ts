@@ -1,6 +1,6 @@
 import { isPair, isScalar, isSeq, visit, type Document, type LineCounter } from 'yaml';
 import { fieldPath, type LocatedIssue } from '../errors';
-import { codePoint, UNSAFE_CHARS, unsafeKind } from '../unsafe-chars';
+import { codePoint, UNSAFE_CHARS, unsafeKind } from '../util/unsafe-chars';
 
 /**
  * Fields of free text that may span lines (a note, a description). Everything else reaches

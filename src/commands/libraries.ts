@@ -25,7 +25,7 @@ import type * as InitModule from '../workspace/init';
 import type * as InventoryModule from '../workspace/inventory';
 import type * as OutputModule from '../output';
 import type * as RegistryModule from '../targets/registry';
-import type * as RenderModule from '../render-site';
+import type * as RenderModule from '../render/site';
 import type * as ResolveModule from '../resolve/command';
 import type * as SelectModule from '../policy/select';
 import type * as ServersModule from '../resolve/servers';
@@ -57,7 +57,7 @@ export const initLib = lazy<typeof InitModule>(() => require('../workspace/init'
 export const inventoryLib = lazy<typeof InventoryModule>(() => require('../workspace/inventory'));
 export const outputLib = lazy<typeof OutputModule>(() => require('../output'));
 export const registryLib = lazy<typeof RegistryModule>(() => require('../targets/registry'));
-export const renderLib = lazy<typeof RenderModule>(() => require('../render-site'));
+export const renderLib = lazy<typeof RenderModule>(() => require('../render/site'));
 export const resolveLib = lazy<typeof ResolveModule>(() => require('../resolve/command'));
 export const selectLib = lazy<typeof SelectModule>(() => require('../policy/select'));
 export const serversLib = lazy<typeof ServersModule>(() => require('../resolve/servers'));

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
-import { bundledCatalog } from '../paths';
+import { bundledCatalog } from '../util/paths';
 import type { Shard } from '../workspace/shard';
 import type { Args } from './command';
 

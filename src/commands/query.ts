@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { escapeUnsafe } from '../unsafe-chars';
+import { escapeUnsafe } from '../util/unsafe-chars';
 import { FileError, formatLocation } from '../errors';
 import { hostOrCidr, isCidrError, networkEnds, parseCidr } from '../net/addresses';
 import { formatPorts } from '../net/ports';

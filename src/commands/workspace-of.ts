@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { UsageError } from '../errors';
-import { bundledCatalog } from '../paths';
+import { bundledCatalog } from '../util/paths';
 import type { OpenWorkspace } from '../workspace/sites';
 import type { Args, Io } from './command';
 import { sitesLib, workspaceFileLib } from './libraries';

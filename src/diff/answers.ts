@@ -1,6 +1,6 @@
 import type { SnapshotAcknowledgement, SnapshotClass, SnapshotExclusion } from '../policy/snapshot';
 import type { AnswerChange, ClassChange } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /**
  * What changes a site's policy without changing a flow: the profile's answers to the site

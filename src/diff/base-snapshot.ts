@@ -6,9 +6,9 @@ import { YamlSource } from '../catalog/yaml-source';
 import { FileError, InputError, type LocatedIssue } from '../errors';
 import { isCidrError, parseCidr } from '../net/addresses';
 import { parsePort } from '../net/ports';
-import { codePoint } from '../unsafe-chars';
+import { codePoint } from '../util/unsafe-chars';
 import { snapshotDigest, type PolicySnapshot } from '../policy/snapshot';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** A committed snapshot larger than this is refused, not read: a site's policy is far smaller. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileError } from '../errors';
-import { bundledCatalog } from '../paths';
+import { bundledCatalog } from '../util/paths';
 import { isInside } from '../fs';
 import { openWorkspace, type OpenWorkspace } from '../workspace/sites';
 

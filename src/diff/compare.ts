@@ -3,7 +3,7 @@ import { compareAnswers, compareClasses } from './answers';
 import { subtractCidrs, subtractPorts, subtractStrings } from './sets';
 import { portTexts, type FlowState, type SiteState, type Snapshot } from './snapshot';
 import type { ChangeSet, Edge, FileChange, Flag, FlowChange, ListChange, ListSource, SiteChange, VendorPage } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** A port range wider than this many ports is flagged. */
 export const WIDE_PORT_RANGE = 100;

@@ -1,6 +1,6 @@
 import { notComparedNote } from './notes';
 import type { ChangeSet, Edge, Flag, FlowChange, SiteChange } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** Sites whose details are written out; more would not fit a pull-request comment. */
 export const MARKDOWN_SITE_LIMIT = 30;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
-import { escapeUnsafe } from '../unsafe-chars';
+import { escapeUnsafe } from '../util/unsafe-chars';
 import type { OpenWorkspace } from '../workspace/sites';
 import { readingBase } from './base-errors';
 import { checkoutToTemp } from './base-tree';

@@ -1,6 +1,6 @@
 import { aggregate, Cidr, parseKnown, type Family } from '../net/addresses';
 import { mergePorts, type PortRange } from '../net/ports';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** The two halves of a network one bit longer: 10.0.0.0/23 → 10.0.0.0/24, 10.0.1.0/24. */
 function halves(c: Cidr): [Cidr, Cidr] {

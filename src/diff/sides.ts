@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { readYaml } from '../catalog/read-file';
 import { InputError } from '../errors';
 import { SNAPSHOT_FILE, type PolicySnapshot } from '../policy/snapshot';
-import { snapshotPath } from '../render-site';
+import { snapshotPath } from '../render/site';
 import { targets } from '../targets/registry';
 import { loadWorkspace } from '../site/workspace-file';
 import { renderFleetParallel } from '../workspace/fleet-workers';

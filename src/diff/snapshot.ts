@@ -12,7 +12,7 @@ import type {
   SnapshotVendor,
 } from '../policy/snapshot';
 import type { FlowIdentity } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** Everything a flow allows, merged over the rules it became: the unit diff compares. */
 export interface FlowState extends FlowIdentity {

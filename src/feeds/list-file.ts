@@ -10,7 +10,7 @@ import { createNew, fileSystemError, isInside, LinkGuard, makeFoldersBelow, remo
 import { isCidrError, parseCidr } from '../net/addresses';
 import { formats } from './formats';
 import type { FeedFilter, FeedFormat, FeedSpec, Redirect } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
 

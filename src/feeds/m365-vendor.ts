@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { nameProblem } from '../catalog/name-rule';
 import { parseKnown, toAddressSet } from '../net/addresses';
-import { escapeUnsafe } from '../unsafe-chars';
+import { escapeUnsafe } from '../util/unsafe-chars';
 import { parsePort } from '../net/ports';
 import { FeedError, type M365Endpoint } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** The vendor schema's host-name pattern: exact names, or one leading `*.` wildcard label. */
 const HOST = /^(\*\.)?([a-z0-9_{}-]+\.)+[a-z0-9{}-]+$/;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { displayPath } from '../paths';
-import { escapeUnsafe } from '../unsafe-chars';
+import { displayPath } from '../util/paths';
+import { escapeUnsafe } from '../util/unsafe-chars';
 import type { CatalogLayers } from './layers';
 import type { UpdateReport } from './update';
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadCatalogLayers } from '../catalog/load-catalog';
 import { InputError } from '../errors';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { isInside } from '../fs';
 import { isCidrError, parseCidr, parseKnown, toAddressSet, type Cidr } from '../net/addresses';
 import type { Fetcher } from './fetch';

@@ -1,5 +1,5 @@
 import { FileError } from '../errors';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 
 /** What the file system said, in words an admin acts on. */
 const REASONS: Record<string, string> = {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileError } from '../errors';
 import { createNew, isDead, readOwnFile, removeDeadTemps, type Holder } from '../fs';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 
 /** The lock of an output folder: created whole (link of a finished file) or not at all. */
 export const LOCK_NAME = '.fwgen.lock';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
 import { createNew, isOwnRelative, LinkGuard, linkRefused, makeFoldersBelow, openNew, readOwnFile, trackedByGit, UnsafePathError } from '../fs';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { Flusher } from './flush';
 
 /**

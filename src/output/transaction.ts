@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
 import { fileSystemError, LinkGuard, makeFolder } from '../fs';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import type { RenderedFile } from '../targets/render';
 import { lockFolder, removeDeadLockTemps } from './folder-lock';
 import { applyJournal, bookkeepingEntries, commitJournal, isBookkeeping, isOutputPath, makeStage, recoverFolder, StageWriter, type Journal } from './journal';

@@ -7,7 +7,7 @@ import { hostNameProblem } from '../net/host-names';
 import { expandReferences } from '../catalog/references';
 import type { PortRange } from '../net/ports';
 import type { Direction, Omission, PolicyExclusion } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** A catalog flow chosen for this site, with its variables filled in. */
 export interface SelectedFlow {

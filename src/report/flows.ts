@@ -2,7 +2,7 @@ import type { Catalog, Flow, Service, Vendor } from '../catalog/types';
 import { Cidr } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Selection } from '../policy/select';
-import { largest } from '../append';
+import { largest } from '../util/append';
 
 /** One flow as `fwgen list` shows it: everything a vendor page says about it, located. */
 export interface FlowRow {

@@ -5,7 +5,7 @@ import { InputError, sortIssues, type LocatedIssue } from '../errors';
 import { buildPolicy, reviewPolicy } from '../policy/build';
 import { emptyAddressBook, type AddressBook, type Policy } from '../policy/types';
 import { lockPathFor, readLock } from './lock';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /** The addresses rendering may use for a profile: its lock file, or none. Never DNS. */
 export function addressBookFor(profileFile: string): AddressBook {

@@ -5,7 +5,7 @@ import { formatLock, LOCK_VERSION, lockPathFor, readLock, writeLockAtomically, t
 import { readLockToMigrate } from './lock-v1';
 import { resolveNames } from './resolver';
 import { fileSystemError } from '../fs';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { lockableNames, requiredNames, updateLock, type Outcome } from './update-lock';
 
 export interface ResolveRequest {

@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import * as net from 'node:net';
-import { append } from '../append';
+import { append } from '../util/append';
 
 export interface ResolveOptions {
   /** "IP" or "IP:PORT" ("[v6]:PORT"); empty means the system's resolvers. */

@@ -1,7 +1,7 @@
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import { AddressIndex } from './address-index';
 import type { AddressMatch, Chain, ConnState, Hook, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from './model';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /**
  * First-match evaluation of rule sets for one packet, as the kernel walks them: the base chains

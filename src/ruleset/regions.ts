@@ -1,7 +1,7 @@
 import { InputError } from '../errors';
 import type { Chain, Hook, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from './model';
 import { addressSpace, cidrRange, complement, EMPTY, intersect, normalize, sameRanges, span, subtract, union, type Ranges } from './ranges';
-import { append } from '../append';
+import { append } from '../util/append';
 
 /**
  * What a chain admits, as a set of boxes: protocol × source × destination × ports × interfaces

@@ -5,7 +5,7 @@ import { validateAgainst } from '../catalog/schema';
 import type { SiteTargets } from '../catalog/site-targets';
 import { FileError, InputError, type LocatedIssue } from '../errors';
 import { isInside, isWithin, resolvesInside, UnsafePathError } from '../fs';
-import { bundledCatalog } from '../paths';
+import { bundledCatalog } from '../util/paths';
 
 export const WORKSPACE_FILE = 'fwgen.yaml';
 

@@ -13,7 +13,7 @@ import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import type { OutputFile, Target } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 export interface NftOptions {
   mode: Mode;

@@ -3,7 +3,7 @@ import type { Policy } from '../policy/types';
 import { optionLocation, resolveOptions } from './options';
 import { template } from './templates';
 import type { AnyTarget, Diagnostic } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 export interface RenderedFile {
   /** Relative to the output folder: <profile>/<target>/<file>. */

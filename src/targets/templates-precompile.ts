@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { templatesDir } from '../paths';
+import { templatesDir } from '../util/paths';
 import { compilerRevision, PRECOMPILED_TEMPLATES_DIR, TEMPLATE_OPTIONS, targetTemplates, templateDigest } from './templates';
 
 /**

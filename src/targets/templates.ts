@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as HandlebarsModule from 'handlebars';
-import { templatesDir } from '../paths';
+import { templatesDir } from '../util/paths';
 
 type Template = HandlebarsModule.TemplateDelegate;
 

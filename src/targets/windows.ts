@@ -9,7 +9,7 @@ import { headerLines, ruleSummary } from './header';
 import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
 import { classesWithRules, programOnly, WINDOWS_HOSTS } from './rule-selection';
 import type { Target } from './types';
-import { append } from '../append';
+import { append } from '../util/append';
 
 export interface WindowsOptions {
   group: string;

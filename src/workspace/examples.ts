@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { packageRoot } from '../paths';
+import { packageRoot } from '../util/paths';
 import { loadWorkspace, WORKSPACE_FILE } from '../site/workspace-file';
 import { openWorkspace, siteFilesOf } from './sites';
 

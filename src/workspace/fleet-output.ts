@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { joinChanges, OutputTransaction, staleOf, type Removal, type SetChanges, type WriteSummary } from '../output';
-import { ownedBy } from '../render-site';
+import { ownedBy } from '../render/site';
 import { ansible } from '../targets/ansible';
 import { fleetFilesOf, type FleetEntry } from './inventory';
 import type { AnyTarget } from '../targets/types';

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { FileError, InputError, type LocatedIssue } from '../errors';
-import { chooseTargets, ownedBy } from '../render-site';
+import { chooseTargets, ownedBy } from '../render/site';
 import type { AnyTarget } from '../targets/types';
 import { orphanFolders, siteNames, SiteRenderer, type FleetOptions, type SiteChoices, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
 import type { Policy } from '../policy/types';

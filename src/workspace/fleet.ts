@@ -6,7 +6,7 @@ import { loadProfile, type Profile } from '../catalog/profile';
 import { InputError, type LocatedIssue } from '../errors';
 import { SetStager, staleOf, type SetChanges } from '../output';
 import type { Policy } from '../policy/types';
-import { ownedBy, renderProfile } from '../render-site';
+import { ownedBy, renderProfile } from '../render/site';
 import { lockPathFor } from '../resolve/lock';
 import { ansible } from '../targets/ansible';
 import { fleetEntry, type FleetEntry } from './inventory';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
 import { createNew, fileSystemError, LinkGuard, makeFolder, makeFoldersBelow } from '../fs';
-import { displayPath, templatesDir } from '../paths';
+import { displayPath, templatesDir } from '../util/paths';
 import { WORKSPACE_FILE } from '../site/workspace-file';
 
 export interface InitOptions {

@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import { readYaml } from '../catalog/read-file';
 import { InputError, type LocatedIssue } from '../errors';
 import { LinkGuard } from '../fs';
-import { displayPath } from '../paths';
+import { displayPath } from '../util/paths';
 import { groupName, OwnTemplate, type InventoryGroup, type PlayId } from '../targets/ansible';
 import type { RenderedFile } from '../targets/render';
 import { siteNames } from './fleet';

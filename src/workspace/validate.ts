@@ -13,7 +13,7 @@ import { readLock } from '../resolve/lock';
 import { kindOf } from './file-kinds';
 import { nameClash } from './fleet';
 import type { OpenWorkspace } from './sites';
-import { append } from '../append';
+import { append } from '../util/append';
 
 function expandPaths(paths: string[]): string[] {
   const out: string[] = [];

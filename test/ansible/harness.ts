@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { writeOutput } from '../../src/output';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, examplesRoot, repoRoot, tempDir } from '../helpers';
 import { required } from '../conformance/validators';

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { fleetFiles } from '../../src/workspace/inventory';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';

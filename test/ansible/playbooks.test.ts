@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parsePowerShell } from '../conformance/powershell';
 import { listFiles, writeOutput } from '../../src/output';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
 import { collectionsPath, editExample, exampleNames, parseAnsible, playbook, withAnsible } from './harness';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { ansible } from '../../src/targets/ansible';
 import { catalogRoot, repoRoot, runInProcess, tempDir } from '../helpers';
 import { ansibleTools, collectionsPath, parseAnsible, playbook, unlessMissing, withAnsible } from './harness';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, type Document } from 'yaml';
 import { loadCatalog } from '../../src/catalog/load-catalog';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { collectionsPath, editExample, parseAnsible, withAnsible } from '../ansible/harness';
 import { renderToTemp } from '../conformance/render-helpers';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targetById } from '../../src/targets/registry';
 import { writeOutput } from '../../src/output';
 import { acmeProfile, acmeVendor, lockText, tempCatalog, tempDir, withAnswers } from '../helpers';

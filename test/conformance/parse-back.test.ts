@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { resolveOptions } from '../../src/targets/options';
 import { classesWithRules, WINDOWS_HOSTS } from '../../src/targets/rule-selection';
 import { targets } from '../../src/targets/registry';

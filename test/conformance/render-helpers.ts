@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { writeOutput } from '../../src/output';
 import { catalogRoot, tempDir } from '../helpers';

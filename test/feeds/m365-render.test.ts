@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { loadCatalog } from '../../src/catalog/load-catalog';
 import { loadProfile } from '../../src/catalog/profile';
 import { buildPolicy } from '../../src/policy/build';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { lockableNames } from '../../src/resolve/update-lock';
 import { targets } from '../../src/targets/registry';
 import { conformanceTests } from '../conformance/conform';

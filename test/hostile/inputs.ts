@@ -16,7 +16,7 @@ export const FRAGMENTS = [
   'e\u0301', 'x'.repeat(300),
 ];
 
-/** Characters fwgen refuses in any input string (see src/unsafe-chars.ts). */
+/** Characters fwgen refuses in any input string (see src/util/unsafe-chars.ts). */
 export const UNSAFE = ['\u0000', '\u0007', '\u001b', '\t', '\r', '\u007f', '\u0085', '\u061c', '\u200b', '\u200d', '\u200e', '\u2028', '\u202a', '\u202e', '\u2066', '\u2069', '\u2060', '\ufeff'];
 
 const fragment = fc.oneof(

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { checkRules } from '../../src/policy/checks';
 import { hostNameProblem } from '../../src/net/host-names';
 import type { Rule } from '../../src/policy/types';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { lockText, answeredProfile, minimalVendor, runInProcess, tempCatalog } from '../helpers';
 

@@ -2,7 +2,7 @@ import { buildPolicy } from '../../src/policy/build';
 import type { Policy } from '../../src/policy/types';
 import { addressBookFor } from '../../src/resolve/address-book';
 import { targetById } from '../../src/targets/registry';
-import { formatDiagnostic } from '../../src/render-site';
+import { formatDiagnostic } from '../../src/render/site';
 import { renderPolicy } from '../../src/targets/render';
 import { loadSite } from '../../src/workspace';
 import { catalogRoot } from '../helpers';

@@ -5,7 +5,7 @@ import { loadCatalog } from '../../src/catalog/load-catalog';
 import { loadProfile } from '../../src/catalog/profile';
 import { buildPolicy } from '../../src/policy/build';
 import type { Policy } from '../../src/policy/types';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { nftCheck, withTool } from '../conformance/validators';
 import { catalogRoot, examplesRoot, runInProcess, tempDir } from '../helpers';

@@ -11,12 +11,12 @@ import { repoRoot, tempDir } from '../helpers';
 const dist = path.join(repoRoot, 'dist');
 const built = path.join(dist, 'code-cache');
 // The cache maps files of the built package: the test loads the built loader, as bin/ does.
-const codeCache = require(path.join(dist, 'code-cache.js')) as typeof import('../../src/code-cache');
+const codeCache = require(path.join(dist, 'startup', 'code-cache.js')) as typeof import('../../src/startup/code-cache');
 
 /** Runs fwgen in a fresh node: with the cache in `cacheDir`, or with none. */
 function fwgen(args: string[], cacheDir: string | undefined, cwd = repoRoot) {
   const script = [
-    cacheDir === undefined ? '' : `require(${JSON.stringify(path.join(dist, 'code-cache.js'))}).useCodeCache(${JSON.stringify(cacheDir)});`,
+    cacheDir === undefined ? '' : `require(${JSON.stringify(path.join(dist, 'startup', 'code-cache.js'))}).useCodeCache(${JSON.stringify(cacheDir)});`,
     `require(${JSON.stringify(path.join(dist, 'cli.js'))}).run(process.argv.slice(1)).then((c) => { process.exitCode = c; });`,
   ].join('\n');
   const r = spawnSync(process.execPath, ['-e', script, ...args], { cwd, encoding: 'utf8' });
@@ -30,7 +30,7 @@ describe('the code cache', () => {
     // Node before 20.12 cannot keep import() working in a cached module: no cache there.
     expect(codeCache.codeCacheSupported).toBe(true);
     expect(cache).toBeDefined();
-    for (const key of ['dist/cli.js', 'dist/render-site.js', 'dist/targets/nftables.js', 'dist/targets/ansible.js', 'dist/output/journal.js']) {
+    for (const key of ['dist/cli.js', 'dist/render/site.js', 'dist/targets/nftables.js', 'dist/targets/ansible.js', 'dist/output/journal.js']) {
       expect(cache.index.files[key]).toBeDefined();
     }
   });

@@ -2,14 +2,14 @@
  * The layers of src/, read from the import graph, and what the CLI loads when.
  *
  * Layers, top to bottom (a module may import its own layer and those below it, never above):
- *   6  src/code-cache-build.ts  the build step: runs the CLI to warm the code cache
+ *   6  src/startup/code-cache-build.ts  the build step: runs the CLI to warm the code cache
  *   5  src/cli.ts               wires the commands into yargs; the only place that exits or prints
  *   4  src/commands/            one module per command (and what commands share)
  *   3  src/diff/                two renders of a workspace compared
  *   2  src/workspace/           a repository of sites: fleets, validation, init
- *   1  src/render-site.ts       one site: catalog + profile + lock → files
+ *   1  src/render/               one site: catalog + profile + lock → files
  *   0  everything else          catalog, site, policy, resolve, targets, net, fs, output, ...
- * So reading one site (src/site/) sits on the ground floor, where render-site and resolve/ can
+ * So reading one site (src/site/) sits on the ground floor, where render/ and resolve/ can
  * use it, and the workspace, which renders many sites, sits on top of both.
  * Type-only imports count: a type from a higher layer is a dependency on it all the same.
  */
@@ -22,12 +22,12 @@ import { repoRoot } from '../helpers';
 const src = path.join(repoRoot, 'src');
 
 const LAYERS: ReadonlyArray<{ name: string; rank: number; holds: (rel: string) => boolean }> = [
-  { name: 'src/code-cache-build.ts', rank: 6, holds: (r) => r === 'code-cache-build.ts' },
+  { name: 'src/startup/code-cache-build.ts', rank: 6, holds: (r) => r === 'startup/code-cache-build.ts' },
   { name: 'src/cli.ts', rank: 5, holds: (r) => r === 'cli.ts' },
   { name: 'src/commands/', rank: 4, holds: (r) => r.startsWith('commands/') },
   { name: 'src/diff/', rank: 3, holds: (r) => r.startsWith('diff/') },
   { name: 'src/workspace/', rank: 2, holds: (r) => r.startsWith('workspace/') },
-  { name: 'src/render-site.ts', rank: 1, holds: (r) => r === 'render-site.ts' },
+  { name: 'src/render/', rank: 1, holds: (r) => r.startsWith('render/') },
 ];
 
 function layerOf(rel: string): { name: string; rank: number } {
@@ -79,13 +79,13 @@ describe('module layers', () => {
       "import { loadSite } from '../site/load';",
       "import type { OpenWorkspace } from '../workspace/sites';",
       "export { run } from '../cli';",
-      "const lib = lazy<typeof X>(() => require('../render-site'));",
+      "const lib = lazy<typeof X>(() => require('../render/site'));",
       "const cmd = require('../commands/check') as typeof import('../commands/diff');",
     ].join('\n');
     expect(upwardImports(resolveCommand, text)).toEqual([
       'src/resolve/command.ts → src/workspace/sites.ts (src/workspace/ is above the ground floor)',
       'src/resolve/command.ts → src/cli.ts (src/cli.ts is above the ground floor)',
-      'src/resolve/command.ts → src/render-site.ts (src/render-site.ts is above the ground floor)',
+      'src/resolve/command.ts → src/render/site.ts (src/render/ is above the ground floor)',
       'src/resolve/command.ts → src/commands/check.ts (src/commands/ is above the ground floor)',
       'src/resolve/command.ts → src/commands/diff.ts (src/commands/ is above the ground floor)',
     ]);

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { aws } from '../../src/targets/aws';
 import { Diagnostics } from '../../src/targets/diagnostics';
 import { networkFirewall, networkFirewallBuild, RULE_GROUP_FILE, suricataLine, type SuricataRule } from '../../src/targets/network-firewall';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { append, largest } from '../../src/append';
+import { append, largest } from '../../src/util/append';
 import { repoRoot } from '../helpers';
 
 /**
@@ -9,7 +9,7 @@ import { repoRoot } from '../helpers';
  * elements V8 throws "RangeError: Maximum call stack size exceeded" (a 10,000-site render did,
  * in `files.push(...result.files)`). So no call in src/ takes a spread argument (push, unshift,
  * Math.max, String.fromCharCode or any other), nor spreads through apply: append() in
- * src/append.ts adds any number of items. A spread of an array literal written in place, whose
+ * src/util/append.ts adds any number of items. A spread of an array literal written in place, whose
  * size is what the source says, is the one exception.
  */
 function sourceFiles(dir: string): string[] {

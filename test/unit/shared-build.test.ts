@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { iptables } from '../../src/targets/iptables';
 import { nftables } from '../../src/targets/nftables';
 import { resolveOptions } from '../../src/targets/options';

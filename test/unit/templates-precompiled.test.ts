@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSite } from '../../src/render-site';
+import { renderSite } from '../../src/render/site';
 import { resolveOptions } from '../../src/targets/options';
 import { targets } from '../../src/targets/registry';
 import { compileTemplate, precompiledTemplate, targetTemplates, template } from '../../src/targets/templates';

@@ -2,7 +2,7 @@ import type { SourceLocation } from '../../errors';
 import type { Chain, ConnState, Hook, IpFamily, RuleMatch, Ruleset, RulesetRule, SourceRef, Verdict } from '../model';
 import { membersOf, type Ipset } from './ipset';
 import { addressCidrs, icmpTypeName, lineText, portRange, protocolOf, readError } from './values';
-import { append, insertAt } from '../../append';
+import { append, insertAt } from '../../util/append';
 
 /**
  * iptables-save and ip6tables-save output, and the restore files fwgen writes (the same format,

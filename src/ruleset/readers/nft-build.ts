@@ -2,7 +2,7 @@ import type { SourceLocation } from '../../errors';
 import type { ConnState, IpFamily, RuleMatch, RulesetRule, SourceRef, Verdict } from '../model';
 import type { Token } from './nft-tokens';
 import { addressCidrs, icmpTypeName, portRange, protocolOf, readError } from './values';
-import { append } from '../../append';
+import { append } from '../../util/append';
 
 /**
  * One nft rule (its words, as nft-tokens reads them) into the shared model. A rule whose

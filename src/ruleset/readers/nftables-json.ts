@@ -4,7 +4,7 @@ import type { SetElement } from './nft-build';
 import type { Token } from './nft-tokens';
 import { buildRules, nftRuleset, type ChainState, type TableState } from './nftables';
 import { readError } from './values';
-import { append } from '../../append';
+import { append } from '../../util/append';
 
 /**
  * `nft -j list ruleset` (libnftables-json(5)): the same rule set as the text, as objects. Each

@@ -3,7 +3,7 @@ import type { Chain, Hook, IpFamily, Ruleset, RulesetRule, SourceRef } from '../
 import { NftBuilder, type SetElement } from './nft-build';
 import { tokenize, type Token } from './nft-tokens';
 import { lineText, readError } from './values';
-import { append, insertAt } from '../../append';
+import { append, insertAt } from '../../util/append';
 
 /**
  * nftables text: what `nft list ruleset` prints and what `nft -f` reads (fwgen's own files are

@@ -3,7 +3,7 @@ import { InputError, IssueList, type SourceLocation } from '../../errors';
 import { hostNameProblem } from '../../net/host-names';
 import type { AddressMatch, Chain, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from '../model';
 import { cidrRange, normalize, rangesToCidrs } from '../ranges';
-import { append } from '../../append';
+import { append } from '../../util/append';
 
 /**
  * A pfSense config.xml (a full backup or the <aliases>/<filter> areas) as the rules pfSense

@@ -2,7 +2,7 @@ import { IssueList } from '../../errors';
 import type { AddressMatch, Chain, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule } from '../model';
 import { cidrRange, normalize, rangesToCidrs } from '../ranges';
 import { parseLocatedJson, shortJson, type LocatedJson } from './located-json';
-import { append } from '../../append';
+import { append } from '../../util/append';
 
 /**
  * Windows Defender Firewall rules as the README's command exports them:

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { packageRoot } from './paths';
+import { packageRoot } from '../util/paths';
 
 /**
  * A V8 code cache for fwgen's own modules and its dependencies' (Node 20 has no compile
@@ -13,7 +13,7 @@ import { packageRoot } from './paths';
  * fine. A module whose text is not the one the cache was made from, or a cache V8 rejects
  * (another Node, other V8 flags), is compiled as usual.
  */
-export const CODE_CACHE_DIR = path.join(__dirname, 'code-cache');
+export const CODE_CACHE_DIR = path.join(__dirname, '..', 'code-cache');
 
 export interface CacheEntry {
   /** Digest of the module's text: V8 checks only the text's length. */

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as vm from 'node:vm';
 import { cacheable, cacheKey, CODE_CACHE_DIR, codeCacheSupported, compileModule, runModule, sourceDigest, type CacheIndex } from './code-cache';
-import { examplesDir } from './paths';
+import { examplesDir } from '../util/paths';
 
 /**
  * Run by the build (after tsc and the other steps): runs fwgen in this process on the
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     return;
   }
   record();
-  const { run } = require('./cli') as typeof import('./cli');
+  const { run } = require('../cli') as typeof import('../cli');
   const quiet = { out: () => undefined, err: () => undefined };
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-code-cache-'));
   try {

@@ -1,20 +1,20 @@
 import * as path from 'node:path';
-import { formatLocation, UsageError } from './errors';
-import { escapeUnsafe } from './unsafe-chars';
-import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from './policy/snapshot';
-import type { Policy } from './policy/types';
-import { buildSitePolicy } from './resolve/address-book';
-import { FAMILIES, lockPathFor, readLock } from './resolve/lock';
-import { lockableNames, selectionDigest } from './resolve/update-lock';
-import { targetById, targets } from './targets/registry';
-import { resolveOptions } from './targets/options';
-import { renderPolicy, type RenderedFile, type RenderResult } from './targets/render';
-import type { AnyTarget, Diagnostic } from './targets/types';
-import type { Profile } from './catalog/profile';
-import type { Catalog } from './catalog/types';
-import { usesTarget } from './catalog/site-targets';
-import { loadSite } from './site/load';
-import { append } from './append';
+import { formatLocation, UsageError } from '../errors';
+import { escapeUnsafe } from '../util/unsafe-chars';
+import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from '../policy/snapshot';
+import type { Policy } from '../policy/types';
+import { buildSitePolicy } from '../resolve/address-book';
+import { FAMILIES, lockPathFor, readLock } from '../resolve/lock';
+import { lockableNames, selectionDigest } from '../resolve/update-lock';
+import { targetById, targets } from '../targets/registry';
+import { resolveOptions } from '../targets/options';
+import { renderPolicy, type RenderedFile, type RenderResult } from '../targets/render';
+import type { AnyTarget, Diagnostic } from '../targets/types';
+import type { Profile } from '../catalog/profile';
+import type { Catalog } from '../catalog/types';
+import { usesTarget } from '../catalog/site-targets';
+import { loadSite } from '../site/load';
+import { append } from '../util/append';
 
 export class UnknownTargetError extends UsageError {}
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 
-/** The package's own folder, whether running from dist/ or from src/ under the test runner. */
-export const packageRoot = path.resolve(__dirname, '..');
+/** The package's own folder (two up from dist/util/, or from src/util/ under the test runner). */
+export const packageRoot = path.resolve(__dirname, '..', '..');
 export const bundledCatalog = path.join(packageRoot, 'catalog');
 export const schemaDir = path.join(bundledCatalog, 'schema');
 export const templatesDir = path.join(packageRoot, 'templates');
