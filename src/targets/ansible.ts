@@ -16,6 +16,7 @@ import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
 import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
+import { linuxHostName, type LinuxScope } from './linux-scope';
 import type { Diagnostic, OutputFile, Target } from './types';
 import { profileNames, windows, type WindowsOptions } from './windows';
 
@@ -50,14 +51,20 @@ type AnsibleView = PlaybookView | DocumentView;
 
 /** Which other target's files the playbooks pick up: under out/<site>/<target>/, by relative path. */
 interface Parts {
-  linux?: { target: 'nftables' | 'iptables'; scopes: Record<string, LinuxFiles> };
+  linux?: { target: 'nftables' | 'iptables'; hosts: LinuxHost[] };
   aws?: Record<string, unknown>;
   /** The vars, and the classes that get a Windows group (a class either system may run is Linux unless hosts say Windows). */
   windows?: { vars: Record<string, unknown>; classes: string[] };
   pfsense?: Record<string, unknown>;
 }
 
-/** The files of one Linux scope (a device class in host mode, `gateway` otherwise). */
+/** The files of one Linux host: a device class in host mode, the gateway (no class) otherwise. */
+interface LinuxHost {
+  deviceClass?: string;
+  files: LinuxFiles;
+}
+
+/** What the Linux play installs on a host, by path under the target's folder. */
 interface LinuxFiles {
   rules: string[];
   ipsets?: string;
@@ -71,21 +78,35 @@ export function groupName(...parts: string[]): string {
   return parts.join('_').replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/** Where a sibling's file is, relative to the site folder the plays run from. */
+function siblingPath(target: { id: string }, file: OutputFile): string {
+  return `${target.id}/${file.path}`;
+}
+
 function siblingOptions<O>(policy: Policy, target: Target<O, unknown>): O {
   return resolveOptions(target.options, policy.profile.targets?.[target.id], policy);
 }
 
-function linuxFiles(policy: Policy, which: 'nftables' | 'iptables'): Record<string, LinuxFiles> {
-  const scopes: Record<string, LinuxFiles> = {};
+/** The Linux target's files, grouped by the host they are for, as its typed scopes say. */
+function linuxHosts(policy: Policy, which: 'nftables' | 'iptables'): LinuxHost[] {
   const nft = siblingOptions<NftOptions>(policy, nftables);
-  const files: OutputFile[] = which === 'nftables' ? nftables.files(policy, nft) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
-  for (const f of files) {
-    const holds = f.holds!;
-    const entry = (scopes[holds.deviceClass ?? 'gateway'] ??= which === 'nftables' ? { rules: [], table: nft.table } : { rules: [] });
-    if (holds.part === 'rules') entry.rules.push(f.path);
-    else entry[holds.part] = f.path;
+  const files: Array<OutputFile<LinuxScope>> = which === 'nftables' ? nftables.files(policy, nft) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
+  const hosts = new Map<string | undefined, LinuxHost>();
+  for (const { path, scope } of files) {
+    let host = hosts.get(scope.deviceClass);
+    if (!host) {
+      host = { deviceClass: scope.deviceClass, files: which === 'nftables' ? { rules: [], table: nft.table } : { rules: [] } };
+      hosts.set(scope.deviceClass, host);
+    }
+    if (scope.part === 'rules') host.files.rules.push(path);
+    else host.files[scope.part] = path;
   }
-  return scopes;
+  return [...hosts.values()];
+}
+
+/** Whether a device class is one the Linux play installs files on. */
+function linuxHasClass(hosts: readonly LinuxHost[] | undefined, deviceClass: string): boolean {
+  return hosts?.some((h) => h.deviceClass === deviceClass) ?? false;
 }
 
 /** amazon.aws.ec2_security_group takes one item per CIDR and port range, each with its description. */
@@ -115,7 +136,7 @@ function awsVars(policy: Policy): Record<string, unknown> {
   return {
     fwgen_aws_default_vpc_id: o.vpcId,
     fwgen_aws_default_stack_name: `fwgen-${policy.profile.name}`,
-    fwgen_aws_template: 'aws/security-groups.cfn.json',
+    fwgen_aws_template: siblingPath(aws, aws.files(policy, o).find((f) => f.scope.kind === 'cfn')!),
     fwgen_aws_groups: groups,
   };
 }
@@ -194,9 +215,10 @@ function usesKeywords(policy: Policy, o: WindowsOptions, deviceClass: string): b
 function windowsVars(policy: Policy): Record<string, unknown> {
   const o = siblingOptions<WindowsOptions>(policy, windows);
   const classes: Record<string, unknown> = {};
-  for (const c of classesWithRules(policy, WINDOWS_HOSTS)) {
+  for (const file of windows.files(policy, o)) {
+    const c = file.scope.deviceClass;
     if (usesKeywords(policy, o, c)) {
-      classes[c] = { script: `windows/${c}.ps1`, rules: [] };
+      classes[c] = { script: siblingPath(windows, file), rules: [] };
       continue;
     }
     const diags = new Diagnostics(windows.id);
@@ -250,12 +272,12 @@ function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
   const out: Parts = {};
   const uses = (id: string) => usesTarget(policy.profile, id);
   const wanted = new Set(o.plays);
-  const scopes = uses(o.linux) ? linuxFiles(policy, o.linux) : {};
-  if (wanted.has('linux') && Object.keys(scopes).length > 0) out.linux = { target: o.linux, scopes };
+  const hosts = uses(o.linux) ? linuxHosts(policy, o.linux) : [];
+  if (wanted.has('linux') && hosts.length > 0) out.linux = { target: o.linux, hosts };
   if (wanted.has('aws') && uses(aws.id) && classesWithRules(policy).length > 0) out.aws = awsVars(policy);
   if (wanted.has('windows') && uses(windows.id) && classesWithRules(policy, WINDOWS_HOSTS).length > 0) {
     const vars = windowsVars(policy);
-    const classes = Object.keys(vars.fwgen_windows as object).filter((c) => !scopes[c] || o.hosts[`windows:${c}`]);
+    const classes = Object.keys(vars.fwgen_windows as object).filter((c) => !linuxHasClass(hosts, c) || o.hosts[`windows:${c}`]);
     if (classes.length > 0) out.windows = { vars, classes };
   }
   if (wanted.has('pfsense') && uses(pfsense.id)) {
@@ -334,12 +356,15 @@ export function siteGroups(policy: Policy, o: AnsibleOptions): InventoryGroup {
   });
   const children: InventoryGroup[] = [];
   if (p.linux) {
-    const scopes = Object.keys(p.linux.scopes).map((s) => group(groupName(site, s), given(s) ?? (s === 'gateway' ? [] : single(s)), { fwgen_scope: s }, { play: 'linux', needsHosts: true }));
+    const scopes = p.linux.hosts.map((h) => {
+      const name = linuxHostName(h);
+      return group(groupName(site, name), given(name) ?? (h.deviceClass === undefined ? [] : single(h.deviceClass)), { fwgen_scope: name }, { play: 'linux', needsHosts: true });
+    });
     children.push({ ...group(groupName(site, 'linux'), [], {}), children: scopes, play: 'linux' });
   }
   if (p.windows) {
     const classes = p.windows.classes.map((c) =>
-      group(groupName(site, c, 'windows'), given(`windows:${c}`) ?? (p.linux?.scopes[c] ? [] : (given(c) ?? single(c))), { fwgen_scope: c, ansible_connection: 'winrm' }, { play: 'windows', needsHosts: true }),
+      group(groupName(site, c, 'windows'), given(`windows:${c}`) ?? (linuxHasClass(p.linux?.hosts, c) ? [] : (given(c) ?? single(c))), { fwgen_scope: c, ansible_connection: 'winrm' }, { play: 'windows', needsHosts: true }),
     );
     children.push({ ...group(groupName(site, 'windows'), [], {}), children: classes, play: 'windows' });
   }
@@ -457,6 +482,19 @@ export function playbookWord(text: string): string {
 
 export type PlaybookId = PlayId | 'aws-cloudformation';
 
+/**
+ * Which part of the site an ansible file holds: site.yml, the inventory, requirements.yml, a
+ * playbook, a play's vars, the tasks a play imports, or the module a play runs.
+ */
+export type AnsibleScope =
+  | { kind: 'site' }
+  | { kind: 'inventory' }
+  | { kind: 'requirements' }
+  | { kind: 'play'; play: PlaybookId }
+  | { kind: 'vars'; play: PlayId }
+  | { kind: 'tasks'; play: 'linux' }
+  | { kind: 'library'; play: 'pfsense' };
+
 /** A variable the user sets (inventory, group_vars, host_vars or -e); the play reads it through default(). */
 interface Setting {
   name: string;
@@ -570,7 +608,7 @@ function emptyGroupWarning(policy: Policy, o: AnsibleOptions): Diagnostic[] {
   ];
 }
 
-export const ansible: Target<AnsibleOptions, AnsibleView> = {
+export const ansible: Target<AnsibleOptions, AnsibleView, AnsibleScope> = {
   id: 'ansible',
   describe: 'per site: playbooks and module vars that install and apply what the other targets rendered, and an inventory',
   apply: 'ansible-playbook -i inventory.yml site.yml --check --diff, then without --check',
@@ -587,20 +625,20 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
   },
   files(policy, o) {
     const p = parts(policy, o);
-    const files: OutputFile[] = [
-      { path: 'site.yml', template: 'site.yml.hbs', scope: 'site' },
-      { path: 'inventory.yml', template: 'document.yml.hbs', scope: 'inventory' },
-      { path: 'requirements.yml', template: 'document.yml.hbs', scope: 'requirements' },
+    const files: Array<OutputFile<AnsibleScope>> = [
+      { path: 'site.yml', template: 'site.yml.hbs', scope: { kind: 'site' } },
+      { path: 'inventory.yml', template: 'document.yml.hbs', scope: { kind: 'inventory' } },
+      { path: 'requirements.yml', template: 'document.yml.hbs', scope: { kind: 'requirements' } },
     ];
-    for (const id of playsOf(p)) {
-      files.push({ path: `${id}.yml`, template: PLAYBOOKS[id].template.replace('%s', p.linux?.target ?? ''), scope: `play|${id}` });
-      files.push({ path: `vars/${id}.yml`, template: 'document.yml.hbs', scope: `vars|${id}` });
+    for (const play of playsOf(p)) {
+      files.push({ path: `${play}.yml`, template: PLAYBOOKS[play].template.replace('%s', p.linux?.target ?? ''), scope: { kind: 'play', play } });
+      files.push({ path: `vars/${play}.yml`, template: 'document.yml.hbs', scope: { kind: 'vars', play } });
     }
     // The apply step both Linux plays import: enable the boot unit, apply with a rollback guard.
-    if (p.linux) files.push({ path: 'tasks/linux-apply.yml', template: 'linux-apply.yml.hbs', scope: 'tasks|linux-apply' });
-    if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation'].template, scope: 'play|aws-cloudformation' });
+    if (p.linux) files.push({ path: 'tasks/linux-apply.yml', template: 'linux-apply.yml.hbs', scope: { kind: 'tasks', play: 'linux' } });
+    if (p.aws) files.push({ path: 'aws-cloudformation.yml', template: PLAYBOOKS['aws-cloudformation'].template, scope: { kind: 'play', play: 'aws-cloudformation' } });
     // The play's own module, found by Ansible in the library/ folder beside the playbook.
-    if (p.pfsense) files.push({ path: 'library/fwgen_pfsense_owned.py', template: 'fwgen_pfsense_owned.py.hbs', scope: 'library' });
+    if (p.pfsense) files.push({ path: 'library/fwgen_pfsense_owned.py', template: 'fwgen_pfsense_owned.py.hbs', scope: { kind: 'library', play: 'pfsense' } });
     return files.sort((a, b) => a.path.localeCompare(b.path));
   },
   reads(policy, o) {
@@ -618,66 +656,81 @@ export const ansible: Target<AnsibleOptions, AnsibleView> = {
     )];
     return errors.length > 0 ? errors : emptyGroupWarning(policy, o);
   },
-  view(policy, o, file) {
+  view(policy, o, { scope }) {
     const p = parts(policy, o);
     const site = groupName(policy.profile.name);
-    const [kind, id] = file.scope.split('|') as [string, string | undefined];
-    if (file.scope === 'inventory') {
-      const groups = siteGroups(policy, o);
-      return {
-        header: header(policy, [
-          `Holds: the inventory of site ${policy.profile.name}; put your hosts in its groups (targets.ansible.hosts in the profile).`,
-          'Use: ansible-playbook -i inventory.yml site.yml (fwgen inventory writes one for many sites).',
-          ...emptyGroupLines(emptyGroups(groups)),
-        ]),
-        yaml: varsYaml({ all: { children: { [groups.name]: inventoryYaml(groups) } } }),
-      };
+    switch (scope.kind) {
+      case 'inventory': {
+        const groups = siteGroups(policy, o);
+        return {
+          header: header(policy, [
+            `Holds: the inventory of site ${policy.profile.name}; put your hosts in its groups (targets.ansible.hosts in the profile).`,
+            'Use: ansible-playbook -i inventory.yml site.yml (fwgen inventory writes one for many sites).',
+            ...emptyGroupLines(emptyGroups(groups)),
+          ]),
+          yaml: varsYaml({ all: { children: { [groups.name]: inventoryYaml(groups) } } }),
+        };
+      }
+      case 'requirements':
+        return {
+          header: header(policy, [`Holds: the Ansible collections this site's plays use. ${REQUIREMENTS_USE}.`]),
+          yaml: requirementsYaml(siteCollections(policy, o)),
+        };
+      // A fixed file: nothing from the profile may reach Python source, not even a comment.
+      case 'library':
+        return { header: [], yaml: '' };
+      case 'vars': {
+        const id = scope.play;
+        // The site folder is found from the play itself: a host variable could come from another
+        // site's group, or from whichever inventory named the host first.
+        const doc = { fwgen_dir: new OwnTemplate('{{ playbook_dir }}/..'), ...playVars(p, id) };
+        return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir, the folder above the playbook's).`]), yaml: varsYaml(doc) };
+      }
+      case 'tasks':
+        return {
+          header: header(policy, ['Holds: the tasks linux.yml imports: enable the boot unit, then apply the rules with a rollback guard.']),
+          site: playbookWord(policy.profile.name),
+          group: playbookWord(groupName(site, scope.play)),
+          tags: flowList(tagsOf(scope.play)),
+          imports: [],
+        };
+      case 'play': {
+        const id = scope.play;
+        const play = PLAYBOOKS[id];
+        const settings = play.settings.length > 0 ? [`Settings (inventory, group_vars, host_vars or -e): ${play.settings.map((x) => `${x.name}: ${x.what}`).join('; ')}.`] : [];
+        const needs = play.collections.length > 0 ? [`Needs ${play.collections.length === 1 ? 'the collection' : 'the collections'} ${play.collections.join(', ')} (requirements.yml).`] : [];
+        return {
+          header: header(policy, [`Holds: a playbook that ${play.what}.`, ...settings, ...needs, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']),
+          site: playbookWord(policy.profile.name),
+          group: playbookWord(groupName(site, id === 'aws-cloudformation' ? 'aws' : id)),
+          tags: flowList(tagsOf(id)),
+          imports: [],
+        };
+      }
+      case 'site':
+        return {
+          header: header(policy, ['Holds: every play of this site. Dry run: ansible-playbook -i inventory.yml site.yml --check --diff.', 'Tags: fwgen, and fwgen_linux, fwgen_aws, fwgen_windows or fwgen_pfsense for one kind of play.']),
+          site: playbookWord(policy.profile.name),
+          group: playbookWord(site),
+          tags: flowList(['fwgen']),
+          imports: playsOf(p).map((x) => ({ file: `${x}.yml`, tags: flowList(tagsOf(x)) })),
+        };
     }
-    if (file.scope === 'requirements') {
-      return {
-        header: header(policy, [`Holds: the Ansible collections this site's plays use. ${REQUIREMENTS_USE}.`]),
-        yaml: requirementsYaml(siteCollections(policy, o)),
-      };
-    }
-    // A fixed file: nothing from the profile may reach Python source, not even a comment.
-    if (kind === 'library') return { header: [], yaml: '' };
-    if (kind === 'vars') {
-      const vars = id === 'linux' ? { fwgen_linux_target: p.linux!.target, fwgen_linux: p.linux!.scopes } : id === 'windows' ? p.windows!.vars : p[id as 'aws' | 'pfsense'];
-      // The site folder is found from the play itself: a host variable could come from another
-      // site's group, or from whichever inventory named the host first.
-      const doc = { fwgen_dir: new OwnTemplate('{{ playbook_dir }}/..'), ...vars };
-      return { header: header(policy, [`Holds: the ${id} variables ${id}.yml uses; paths are relative to the site folder (fwgen_dir, the folder above the playbook's).`]), yaml: varsYaml(doc) };
-    }
-    if (kind === 'tasks') {
-      return {
-        header: header(policy, ['Holds: the tasks linux.yml imports: enable the boot unit, then apply the rules with a rollback guard.']),
-        site: playbookWord(policy.profile.name),
-        group: playbookWord(groupName(site, 'linux')),
-        tags: flowList(tagsOf('linux')),
-        imports: [],
-      };
-    }
-    if (kind === 'play') {
-      const play = PLAYBOOKS[id as PlaybookId];
-      const settings = play.settings.length > 0 ? [`Settings (inventory, group_vars, host_vars or -e): ${play.settings.map((x) => `${x.name}: ${x.what}`).join('; ')}.`] : [];
-      const needs = play.collections.length > 0 ? [`Needs ${play.collections.length === 1 ? 'the collection' : 'the collections'} ${play.collections.join(', ')} (requirements.yml).`] : [];
-      return {
-        header: header(policy, [`Holds: a playbook that ${play.what}.`, ...settings, ...needs, 'Dry run: ansible-playbook -i INVENTORY FILE --check --diff.']),
-        site: playbookWord(policy.profile.name),
-        group: playbookWord(groupName(site, id === 'aws-cloudformation' ? 'aws' : id!)),
-        tags: flowList(tagsOf(id as PlaybookId)),
-        imports: [],
-      };
-    }
-    return {
-      header: header(policy, ['Holds: every play of this site. Dry run: ansible-playbook -i inventory.yml site.yml --check --diff.', 'Tags: fwgen, and fwgen_linux, fwgen_aws, fwgen_windows or fwgen_pfsense for one kind of play.']),
-      site: playbookWord(policy.profile.name),
-      group: playbookWord(site),
-      tags: flowList(['fwgen']),
-      imports: playsOf(p).map((x) => ({ file: `${x}.yml`, tags: flowList(tagsOf(x)) })),
-    };
   },
 };
+
+/** What a play's vars file holds, besides fwgen_dir. */
+function playVars(p: Parts, play: PlayId): Record<string, unknown> {
+  switch (play) {
+    case 'linux':
+      return { fwgen_linux_target: p.linux!.target, fwgen_linux: Object.fromEntries(p.linux!.hosts.map((h) => [linuxHostName(h), h.files])) };
+    case 'windows':
+      return p.windows!.vars;
+    case 'aws':
+    case 'pfsense':
+      return p[play]!;
+  }
+}
 
 /** A YAML flow list of fwgen's own words (tags), as a playbook prints it. */
 function flowList(words: string[]): string {

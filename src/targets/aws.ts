@@ -9,7 +9,7 @@ import { RULE_GROUP_FILE } from './network-firewall';
 import { FAMILIES, ipRemote } from './remote-addresses';
 import { classesWithRules, programOnly } from './rule-selection';
 import { sharedBuild } from './shared-build';
-import type { Target } from './types';
+import type { OutputFile, Target } from './types';
 
 export interface AwsOptions {
   groupName: string;
@@ -32,12 +32,18 @@ interface ClassRules {
   egress: Permission[];
 }
 
+/** Which part of the policy an aws file holds: one direction of a class's group, or the CloudFormation template of all. */
+export type AwsScope = { kind: 'group'; deviceClass: string; direction: 'ingress' | 'egress' } | { kind: 'cfn' };
+
 /** JSON is the format: the view is the document, serialised once in the template. */
 export interface AwsView {
   json: string;
 }
 
 const NATIVE_HINT = `${RULE_GROUP_FILE} matches it by name (TLS SNI on 443, HTTP Host on 80) in an AWS Network Firewall beside the security group.`;
+
+/** The CloudFormation template of every group. */
+const CFN_FILE = 'security-groups.cfn.json';
 
 const DIRECTION = { inbound: 'ingress', outbound: 'egress' } as const;
 
@@ -108,7 +114,7 @@ function permissionsOnce(policy: Policy, deviceClass: string, diags: Diagnostics
 
 // files(), check(), view() and the CloudFormation template all ask for the same class's
 // permissions; the options do not change them. Callers only read what comes back.
-const sharedPermissions = sharedBuild('aws', (policy, _o: null, c, diags) => permissionsOnce(policy, c!, diags));
+const sharedPermissions = sharedBuild('aws', (policy, _o: null, c: string, diags) => permissionsOnce(policy, c, diags));
 
 function permissionsFor(policy: Policy, deviceClass: string, diags: Diagnostics): ClassRules {
   return sharedPermissions(policy, null, deviceClass, diags);
@@ -264,7 +270,7 @@ function template(policy: Policy, o: AwsOptions): unknown {
   };
 }
 
-export const aws: Target<AwsOptions, AwsView> = {
+export const aws: Target<AwsOptions, AwsView, AwsScope> = {
   id: 'aws',
   describe: 'IpPermissions JSON per device class for the AWS CLI, and a CloudFormation template with one security group each',
   apply:
@@ -276,11 +282,14 @@ export const aws: Target<AwsOptions, AwsView> = {
     allowEmpty: allowEmptyOption,
   },
   files(policy) {
-    const files = classesWithRules(policy).flatMap((c) => [
-      { path: `${c}.ingress.json`, template: 'document.json.hbs', scope: `${c}|ingress` },
-      { path: `${c}.egress.json`, template: 'document.json.hbs', scope: `${c}|egress` },
-    ]);
-    files.push({ path: 'security-groups.cfn.json', template: 'document.json.hbs', scope: 'cfn' });
+    const files: Array<OutputFile<AwsScope>> = classesWithRules(policy).flatMap((deviceClass) =>
+      (['ingress', 'egress'] as const).map((direction) => ({
+        path: `${deviceClass}.${direction}.json`,
+        template: 'document.json.hbs',
+        scope: { kind: 'group' as const, deviceClass, direction },
+      })),
+    );
+    files.push({ path: CFN_FILE, template: 'document.json.hbs', scope: { kind: 'cfn' } });
     return files;
   },
   check(policy, o) {
@@ -303,9 +312,8 @@ export const aws: Target<AwsOptions, AwsView> = {
     else refuseEmpty(diags, aws.id, o.allowEmpty, 'the aws output', total, 'deny all traffic of every security group');
     return diags.list();
   },
-  view(policy, o, file) {
-    if (file.scope === 'cfn') return { json: JSON.stringify(template(policy, o), null, 2) };
-    const [c, dir] = file.scope.split('|') as [string, 'ingress' | 'egress'];
-    return { json: JSON.stringify(stripEmpty(permissionsFor(policy, c, new Diagnostics(aws.id))[dir]), null, 2) };
+  view(policy, o, { scope }) {
+    if (scope.kind === 'cfn') return { json: JSON.stringify(template(policy, o), null, 2) };
+    return { json: JSON.stringify(stripEmpty(permissionsFor(policy, scope.deviceClass, new Diagnostics(aws.id))[scope.direction]), null, 2) };
   },
 };

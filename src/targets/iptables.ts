@@ -11,6 +11,7 @@ import { gatewayLan, type LanPlan } from './gateway-lan';
 import { headerLines, ruleSummary } from './header';
 import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
+import type { LinuxScope } from './linux-scope';
 import { sharedBuild } from './shared-build';
 import type { OutputFile, Target } from './types';
 import { append } from '../util/append';
@@ -333,7 +334,18 @@ function buildOnce(policy: Policy, o: IptablesOptions, deviceClass: string | und
 
 const build = sharedBuild('iptables', buildOnce);
 
-export const iptables: Target<IptablesOptions, IptablesView | IpsetView | DnsmasqView> = {
+/**
+ * Which part of the policy an iptables file holds: a rules file holds one family of its
+ * host's rules, the ipsets and dnsmasq files serve both.
+ */
+export type IptablesScope = LinuxScope & ({ part: 'rules'; family: Family } | { part: 'ipsets' | 'dnsmasq' });
+
+/** The hosts that get files: each Linux device class with rules in host mode, the gateway (no class) otherwise. */
+function hostsOf(policy: Policy, o: IptablesOptions): Array<string | undefined> {
+  return o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
+}
+
+export const iptables: Target<IptablesOptions, IptablesView | IpsetView | DnsmasqView, IptablesScope> = {
   id: 'iptables',
   describe: 'iptables-restore and ip6tables-restore files with fwgen\'s own chains, plus an ipset file for large groups',
   apply: 'ipset -exist restore < ipsets; iptables-restore -n rules.v4; ip6tables-restore -n rules.v6 (Ansible: validate: iptables-restore --test %s)',
@@ -348,22 +360,20 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView | Dnsmas
     allowEmpty: allowEmptyOption,
   },
   files(policy, o) {
-    const scopes = o.mode === 'gateway' ? [''] : classesWithRules(policy, LINUX_HOSTS);
-    const files: OutputFile[] = [];
-    for (const s of scopes) {
-      const p = s === '' ? '' : `${s}.`;
-      const deviceClass = s === '' ? undefined : s;
+    const files: Array<OutputFile<IptablesScope>> = [];
+    for (const deviceClass of hostsOf(policy, o)) {
+      const p = deviceClass === undefined ? '' : `${deviceClass}.`;
       const built = build(policy, o, deviceClass, new Diagnostics(iptables.id));
-      files.push({ path: `${p}rules.v4`, template: 'rules.hbs', scope: `${s}|ipv4`, holds: { deviceClass, part: 'rules' } });
-      files.push({ path: `${p}rules.v6`, template: 'rules.hbs', scope: `${s}|ipv6`, holds: { deviceClass, part: 'rules' } });
-      if (built.hasIpsets) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: `${s}|ipsets`, holds: { deviceClass, part: 'ipsets' } });
-      if (built.dnsmasq) files.push({ path: `${p}dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${s}|dnsmasq`, holds: { deviceClass, part: 'dnsmasq' } });
+      files.push({ path: `${p}rules.v4`, template: 'rules.hbs', scope: { deviceClass, part: 'rules', family: 'ipv4' } });
+      files.push({ path: `${p}rules.v6`, template: 'rules.hbs', scope: { deviceClass, part: 'rules', family: 'ipv6' } });
+      if (built.hasIpsets) files.push({ path: `${p}ipsets`, template: 'ipsets.hbs', scope: { deviceClass, part: 'ipsets' } });
+      if (built.dnsmasq) files.push({ path: `${p}dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: { deviceClass, part: 'dnsmasq' } });
     }
     return files;
   },
   check(policy, o) {
     const diags = new Diagnostics(iptables.id);
-    const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
+    const scopes = hostsOf(policy, o);
     for (const s of scopes) {
       const built = build(policy, o, s, diags);
       const what = `iptables ${s ? `${s}.` : ''}rules.v4/v6`;
@@ -372,11 +382,9 @@ export const iptables: Target<IptablesOptions, IptablesView | IpsetView | Dnsmas
     if (scopes.length === 0) refuseNoFiles(diags, policy, iptables.id, o.allowEmpty, 'no device class with rules runs Linux');
     return diags.list();
   },
-  view(policy, o, file) {
-    const [scope, part] = file.scope.split('|') as [string, string];
-    const built = build(policy, o, scope === '' ? undefined : scope, new Diagnostics(iptables.id));
-    if (part === 'ipsets') return built.ipsets;
-    if (part === 'dnsmasq') return built.dnsmasq!;
-    return built.rules[part as Family];
+  view(policy, o, { scope }) {
+    const built = build(policy, o, scope.deviceClass, new Diagnostics(iptables.id));
+    if (scope.part === 'rules') return built.rules[scope.family];
+    return scope.part === 'ipsets' ? built.ipsets : built.dnsmasq!;
   },
 };

@@ -119,7 +119,7 @@ function buildOnce(policy: Policy, diags: Diagnostics): NetworkFirewallBuild {
 }
 
 // files(), check() and view() all ask for the same build; callers only read what comes back.
-const sharedNetworkFirewall = sharedBuild('network-firewall', (policy, _o: null, _scope, diags) => buildOnce(policy, diags));
+const sharedNetworkFirewall = sharedBuild('network-firewall', (policy, _o: null, _key: undefined, diags) => buildOnce(policy, diags));
 
 export function networkFirewallBuild(policy: Policy, diags: Diagnostics): NetworkFirewallBuild {
   return sharedNetworkFirewall(policy, null, undefined, diags);
@@ -173,12 +173,17 @@ function ruleGroup(policy: Policy, built: NetworkFirewallBuild): unknown {
  * security group cannot do. A part of the aws target (registry.ts), whose folder and JSON
  * form it shares; written when some class reaches a name over TCP.
  */
-export const networkFirewall: TargetPart<{ json: string }> = {
+/** The part writes one file, the whole rule group. */
+export interface NetworkFirewallScope {
+  kind: 'rule-group';
+}
+
+export const networkFirewall: TargetPart<{ json: string }, NetworkFirewallScope> = {
   id: 'network-firewall',
   apply: `aws network-firewall create-rule-group --cli-input-json file://${RULE_GROUP_FILE}`,
   files(policy) {
     const built = networkFirewallBuild(policy, new Diagnostics(networkFirewall.id));
-    return built.rules.length > 0 ? [{ path: RULE_GROUP_FILE, template: 'document.json.hbs', scope: 'rule-group' }] : [];
+    return built.rules.length > 0 ? [{ path: RULE_GROUP_FILE, template: 'document.json.hbs', scope: { kind: 'rule-group' } }] : [];
   },
   check(policy) {
     const diags = new Diagnostics(networkFirewall.id);

@@ -11,6 +11,7 @@ import { gatewayLan, type LanPlan } from './gateway-lan';
 import { headerLines, ruleSummary } from './header';
 import { siteAddresses } from './remote-addresses';
 import { classesWithRules, LINUX_HOSTS } from './rule-selection';
+import type { LinuxScope } from './linux-scope';
 import { sharedBuild } from './shared-build';
 import type { OutputFile, Target } from './types';
 import { append } from '../util/append';
@@ -180,9 +181,8 @@ function lanLines(lan: LanPlan, sets: SetBook): string[] {
   return lines;
 }
 
-function scopeFor(file: OutputFile): string | undefined {
-  return file.scope.startsWith('gateway') ? undefined : file.scope.split('|')[0];
-}
+/** Which part of the policy an nftables file holds: its host's ruleset (both families in one), or the dnsmasq companion. */
+export type NftScope = LinuxScope & { part: 'rules' | 'dnsmasq'; family?: undefined };
 
 interface Built {
   nft: NftView;
@@ -272,7 +272,7 @@ function buildOnce(policy: Policy, o: NftOptions, deviceClass: string | undefine
 
 const build = sharedBuild('nftables', buildOnce);
 
-export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
+export const nftables: Target<NftOptions, NftView | DnsmasqView, NftScope> = {
   id: 'nftables',
   describe: 'one nft script per host (or one for a gateway) that replaces fwgen\'s chains and static sets in one transaction, keeping what dnsmasq put in its sets',
   apply: 'nft -f FILE (Ansible: validate: nft -c -f %s)',
@@ -286,29 +286,29 @@ export const nftables: Target<NftOptions, NftView | DnsmasqView> = {
     allowEmpty: allowEmptyOption,
   },
   files(policy, o) {
-    const scopes = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
-    return scopes.flatMap((c) => {
-      const base = c ?? o.table;
-      const scope = c ?? 'gateway';
-      const files: OutputFile[] = [{ path: `${base}.nft`, template: 'ruleset.nft.hbs', scope, holds: { deviceClass: c, part: 'rules' } }];
-      if (build(policy, o, c, new Diagnostics(nftables.id)).dnsmasq) {
-        files.push({ path: `${base}.dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: `${scope}|dnsmasq`, holds: { deviceClass: c, part: 'dnsmasq' } });
+    const hosts = o.mode === 'gateway' ? [undefined] : classesWithRules(policy, LINUX_HOSTS);
+    return hosts.flatMap((deviceClass) => {
+      const base = deviceClass ?? o.table;
+      const files: Array<OutputFile<NftScope>> = [{ path: `${base}.nft`, template: 'ruleset.nft.hbs', scope: { deviceClass, part: 'rules' } }];
+      if (build(policy, o, deviceClass, new Diagnostics(nftables.id)).dnsmasq) {
+        files.push({ path: `${base}.dnsmasq.conf`, template: 'dnsmasq.conf.hbs', scope: { deviceClass, part: 'dnsmasq' } });
       }
       return files;
     });
   },
   check(policy, o) {
     const diags = new Diagnostics(nftables.id);
-    for (const f of nftables.files(policy, o)) {
-      if (f.scope.endsWith('|dnsmasq')) continue;
-      const built = build(policy, o, scopeFor(f), diags);
+    const files = nftables.files(policy, o);
+    for (const f of files) {
+      if (f.scope.part !== 'rules') continue;
+      const built = build(policy, o, f.scope.deviceClass, diags);
       refuseEmpty(diags, nftables.id, o.allowEmpty, `nftables ${f.path}`, built.allowRules, o.mode === 'host' ? 'drop all but established and loopback traffic of the host' : 'drop all forwarded traffic of the site device classes');
     }
-    if (nftables.files(policy, o).length === 0) refuseNoFiles(diags, policy, nftables.id, o.allowEmpty, 'no device class with rules runs Linux');
+    if (files.length === 0) refuseNoFiles(diags, policy, nftables.id, o.allowEmpty, 'no device class with rules runs Linux');
     return diags.list();
   },
-  view(policy, o, file) {
-    const built = build(policy, o, scopeFor(file), new Diagnostics(nftables.id));
-    return file.scope.endsWith('|dnsmasq') ? built.dnsmasq! : built.nft;
+  view(policy, o, { scope }) {
+    const built = build(policy, o, scope.deviceClass, new Diagnostics(nftables.id));
+    return scope.part === 'dnsmasq' ? built.dnsmasq! : built.nft;
   },
 };

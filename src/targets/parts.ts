@@ -4,14 +4,15 @@ import type { OutputFile, Target, TargetPart } from './types';
 /**
  * A target that also writes the files of its parts: one folder, one id in diagnostics and
  * headers, the options of the target itself. Each part stays its own module with its own
- * build; the registry says which target carries which part.
+ * build and its own scopes; the registry says which target carries which part. A file's
+ * `part` says whose scope it holds, so each view is handed only files of its own.
  */
-export function withParts<O, V>(host: Target<O, V>, parts: Array<TargetPart<V>>): Target<O, V> {
+export function withParts<O, V, S, P>(host: Target<O, V, S>, parts: Array<TargetPart<V, P>>): Target<O, V, S | P> {
   return {
     ...host,
     apply: [host.apply, ...parts.map((p) => p.apply)].join('; '),
     files(policy, o) {
-      const files: OutputFile[] = host.files(policy, o);
+      const files: Array<OutputFile<S | P>> = host.files(policy, o);
       const taken = new Set(files.map((f) => f.path));
       for (const part of parts) {
         for (const f of part.files(policy)) {
@@ -31,7 +32,8 @@ export function withParts<O, V>(host: Target<O, V>, parts: Array<TargetPart<V>>)
     },
     view(policy, o, file) {
       const part = parts.find((p) => p.id === file.part);
-      return part ? part.view(policy, file) : host.view(policy, o, file);
+      // files() set `part` on exactly the files a part made, with that part's scope.
+      return part ? part.view(policy, file as OutputFile<P>) : host.view(policy, o, file as OutputFile<S>);
     },
   };
 }

@@ -112,7 +112,7 @@ function portField(ports: readonly PortRange[], rule: Rule, aliases: AliasBook):
   return aliases.add(`p_${rule.vendor}_${rule.service}`, 'port', entries, `${rule.vendorName}: ${rule.serviceName} ports`);
 }
 
-function buildOnce(policy: Policy, o: PfsenseOptions, _scope: string | undefined, diags: Diagnostics): PfsenseBuild {
+function buildOnce(policy: Policy, o: PfsenseOptions, _key: undefined, diags: Diagnostics): PfsenseBuild {
   const aliases = new AliasBook(aliasNamePrefix(o.aliasPrefix, policy.profile.name), ownerMark(policy.profile.name));
   const classes = new Map(policy.deviceClasses.map((c) => [c.id, c]));
   const used = new Set<number>();
@@ -272,7 +272,12 @@ function xmlView(b: PfsenseBuild): PfsenseView {
   };
 }
 
-export const pfsense: Target<PfsenseOptions, PfsenseView> = {
+/** pfSense restores one file, the whole policy's aliases and rules. */
+export interface PfsenseScope {
+  kind: 'config';
+}
+
+export const pfsense: Target<PfsenseOptions, PfsenseView, PfsenseScope> = {
   id: 'pfsense',
   describe: 'one config.xml fragment with <aliases> and <filter> for Diagnostics > Backup & Restore',
   apply: 'Diagnostics > Backup & Restore, area Aliases then Firewall Rules (replaces those sections)',
@@ -284,7 +289,7 @@ export const pfsense: Target<PfsenseOptions, PfsenseView> = {
     unclassified: { describe: 'drop: a last rule on interface blocks sources in no device class; accept: no such rule (a warning)', default: 'drop' },
     allowEmpty: allowEmptyOption,
   },
-  files: () => [{ path: 'config.xml', template: 'config.xml.hbs', scope: 'all' }],
+  files: () => [{ path: 'config.xml', template: 'config.xml.hbs', scope: { kind: 'config' } }],
   check(policy, o) {
     const diags = new Diagnostics(pfsense.id);
     const view = build(policy, o, undefined, diags);

@@ -183,7 +183,12 @@ function build(policy: Policy, o: WindowsOptions, deviceClass: string, diags: Di
   };
 }
 
-export const windows: Target<WindowsOptions, WindowsView> = {
+/** Which part of the policy a Windows script holds: the rules of one device class. */
+export interface WindowsScope {
+  deviceClass: string;
+}
+
+export const windows: Target<WindowsOptions, WindowsView, WindowsScope> = {
   id: 'windows',
   describe: 'one idempotent PowerShell script per device class, rules replaced as a group',
   apply: 'run the script elevated (-WhatIf for a dry run); or feed the same values to win_firewall_rule',
@@ -194,7 +199,7 @@ export const windows: Target<WindowsOptions, WindowsView> = {
     policy: { describe: 'drop: the script sets the default inbound and outbound action of its profiles to Block; accept: it leaves them (outbound rules then restrict nothing)', default: 'drop' },
     allowEmpty: allowEmptyOption,
   },
-  files: (policy) => classesWithRules(policy, WINDOWS_HOSTS).map((c) => ({ path: `${c}.ps1`, template: 'rules.ps1.hbs', scope: c })),
+  files: (policy) => classesWithRules(policy, WINDOWS_HOSTS).map((deviceClass) => ({ path: `${deviceClass}.ps1`, template: 'rules.ps1.hbs', scope: { deviceClass } })),
   check(policy, o) {
     const diags = new Diagnostics(windows.id);
     const classes = classesWithRules(policy, WINDOWS_HOSTS);
@@ -209,5 +214,5 @@ export const windows: Target<WindowsOptions, WindowsView> = {
     if (classes.length === 0) refuseNoFiles(diags, policy, windows.id, o.allowEmpty, 'no device class with rules runs Windows');
     return diags.list();
   },
-  view: (policy, o, file) => build(policy, o, file.scope, new Diagnostics(windows.id)),
+  view: (policy, o, { scope }) => build(policy, o, scope.deviceClass, new Diagnostics(windows.id)),
 };

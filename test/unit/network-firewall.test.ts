@@ -92,7 +92,7 @@ describe('the aws target writes it as a part', () => {
 
   test('a part writing a file the target writes is an internal error, not a silent overwrite', () => {
     const policy = site().policy;
-    const clash = withParts(aws, [{ ...networkFirewall, files: () => [{ path: 'security-groups.cfn.json', template: 'document.json.hbs', scope: '' }] }]);
+    const clash = withParts(aws, [{ ...networkFirewall, files: () => [{ path: 'security-groups.cfn.json', template: 'document.json.hbs', scope: { kind: 'rule-group' as const } }] }]);
     expect(() => clash.files(policy, { groupName: 'g', vpcId: '', maxRules: 60, allowEmpty: false })).toThrow(/internal: network-firewall and aws both write security-groups\.cfn\.json/);
   });
 });
