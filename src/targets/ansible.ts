@@ -16,7 +16,7 @@ import { iptables, type IptablesOptions } from './iptables';
 import { nftables, type NftOptions } from './nftables';
 import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
-import { linuxHostName, type LinuxScope } from './linux-scope';
+import { GATEWAY_NAME, linuxHostName, type LinuxScope } from './linux-scope';
 import type { Diagnostic, OutputFile, Target } from './types';
 import { profileNames, windows, type WindowsOptions } from './windows';
 
@@ -615,7 +615,7 @@ export const ansible: Target<AnsibleOptions, AnsibleView, AnsibleScope> = {
   options: {
     linux: { describe: 'which Linux target the playbook installs: nftables or iptables', default: 'nftables' },
     hosts: {
-      describe: 'inventory hosts per group: a device class, "gateway", "aws", "pfsense" or "windows:CLASS" (default: a class\'s single addresses)',
+      describe: `inventory hosts per group: a device class, "${GATEWAY_NAME}", "aws", "pfsense" or "windows:CLASS" (default: a class's single addresses)`,
       default: {},
     },
     plays: {
