@@ -9,8 +9,9 @@ import { XMLParser } from 'fast-xml-parser';
  */
 export const required = process.env.FWGEN_REQUIRE_VALIDATORS === '1';
 
+/** cfn-lint alone takes tens of seconds to start on a loaded two-core runner: the cap is for a hung tool, not a slow one. */
 function sh(cmd: string, args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000 });
+  return spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 240_000 });
 }
 
 function works(cmd: string, args: string[]): boolean {
