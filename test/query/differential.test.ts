@@ -23,10 +23,23 @@ const live = withLive();
 // through the kernel; FWGEN_QUERY_PACKETS raises it for a longer run.
 const COUNT = Number(process.env.FWGEN_QUERY_PACKETS ?? 300);
 
-/** The rule sets of one place (the gateway, or one class's host) as query reads them, by file name. */
+/**
+ * The rule sets of one place (the gateway, or one class's host) as query reads them, by file name.
+ * Read once per rendered set, place and folder, not once per packet: the files do not change
+ * between packets, and evaluate() keeps its address indexes on the rule sets it is given, so
+ * every packet after the first reuses them.
+ */
+const readOnce = new WeakMap<Rendered, Map<string, Ruleset[]>>();
 function rulesetsOf(rendered: Rendered, prefix: string, dir: string): Ruleset[] {
+  let byPlace = readOnce.get(rendered);
+  if (!byPlace) readOnce.set(rendered, (byPlace = new Map()));
+  const key = `${dir}\0${prefix}`;
+  const known = byPlace.get(key);
+  if (known) return known;
   const files = [...rendered.files].filter(([name]) => name.startsWith(prefix) && /(\.nft|rules\.v[46]|ipsets)$/.test(name) && !name.endsWith('dnsmasq.conf'));
-  return files.length === 0 ? [] : readRulesets(files.map(([name, text]) => ({ file: path.join(dir, name), text })));
+  const sets = files.length === 0 ? [] : readRulesets(files.map(([name, text]) => ({ file: path.join(dir, name), text })));
+  byPlace.set(key, sets);
+  return sets;
 }
 
 interface Expectation {
