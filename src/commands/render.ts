@@ -16,14 +16,31 @@ export function builder(y: Argv) {
     .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
     .example('$0 render', 'every site of the workspace into its output folder')
     .example('$0 render store-0042 -t nftables', 'one site, one target')
-    .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${registryLib.targets.map((t) => t.id).join(', ')}` })
-    .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder, else out", describe: 'output folder, or - for stdout (one file)' })
-    .option('only', { type: 'string', describe: "with --output -: which of the target's files (e.g. boh-server.nft)" })
+    .example('$0 render -p site.yaml -t nftables -o - --only fwgen.nft | ssh gw nft -f -', 'one file to stdout, for a pipe')
+    .option('target', {
+      alias: 't',
+      type: 'string',
+      array: true,
+      defaultDescription: "each site's targets (profile.targets, else targets in fwgen.yaml, else every target)",
+      describe: `render only these of each site's targets: ${registryLib.targets.map((t) => t.id).join(', ')}; naming only targets no site uses is an error`,
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      defaultDescription: "the workspace's output folder, else out",
+      describe: 'output folder (<output>/<site>/<target>/), or - to print one file of one site and one target on stdout',
+    })
+    .option('only', { type: 'string', describe: "with --output -: which of the target's files, when it writes several (e.g. boh-server.nft)" })
     .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
     .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
     .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/')
-    .example('$0 render --shard 2/4', 'the second of four parts of the sites (a CI matrix job); then: fwgen render --merge-shards');
+    .example('$0 render --shard 2/4', 'the second of four parts of the sites (a CI matrix job); then: fwgen render --merge-shards')
+    .epilogue(EXIT_NOTE);
 }
+
+const EXIT_NOTE =
+  'What was written and warnings go to stderr; stdout carries only the file of --output -. Exit 0 written (warnings allowed), ' +
+  '1 on an error (file:line:col: field: message): then nothing is written.';
 
 export async function handler(a: Args, io: Io): Promise<number> {
   const chosen = renderLib.chooseTargets(a.target as string[] | undefined);
