@@ -5,7 +5,7 @@ import type { Policy } from '../policy/types';
 import type { AnyTarget } from '../targets/types';
 import type { OpenWorkspace } from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { fleetOutputLib, outputLib, profileLib, registryLib, renderLib, shardLib, shardMergeLib, sitesLib } from './libraries';
+import { fleetOutputLib, outputLib, registryLib, renderLib, shardLib, shardMergeLib, siteTargetsLib, sitesLib } from './libraries';
 import { checkWholeNumbers, shardOf, withCatalog, withShards, withWorkspace } from './options';
 import { printDiagnostics, reportNothingWritten, reportWrite, writeAndReport } from './report';
 import { catalogFor, workspaceOf } from './workspace-of';
@@ -101,8 +101,12 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
   }
   const shard = shardOf(a, sites);
   const siteFiles = sitesLib.pickSites(ws, sites);
-  // Sites are rendered and released one by one: which targets each uses is read from the profiles first.
-  if (a.target !== undefined) refuseUnusedTargets(a, siteFiles.map((f) => profileLib.loadProfile(f, ws.catalog, ws.root, { targets: ws.targets })), chosen);
+  // Sites are rendered and released one by one, and a refusal must come before any is written:
+  // which targets the sites use is read first, from their YAML, and only as far as it decides.
+  if (a.target !== undefined) {
+    const without = siteTargetsLib.sitesWithout(siteFiles, ws.root, ws.targets, chosen.map((t) => t.id));
+    if (without) refuseUnusedTargets(a, without, chosen);
+  }
   const run = { output, chosen, siteFiles, everySite: sites.length === 0, allowUnresolved: a.allowUnresolved as boolean, shard };
   const result = await fleetOutputLib.writeFleet(ws, run, (a.wait as number) * 1000);
   const errors = printDiagnostics(result.diagnostics, io);
