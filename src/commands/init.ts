@@ -11,10 +11,14 @@ export function builder(y: Argv) {
     .option('site', { type: 'string', default: 'store-001', describe: "the first site's name (sites/<site>.yaml)" })
     .option('default-branch', { type: 'string', default: 'main', describe: 'the branch pull requests go to' })
     .option('shards', { type: 'number', default: 2, describe: 'parallel CI jobs that check the sites (a matrix of fwgen check --shard K/N); raise it as the fleet grows' })
-    // fwgen is not on the npm registry: `npm i -D fwgen` finds nothing (README, The pull-request loop).
-    .example('npm i -D git+https://git.example.com/tools/fwgen.git#v0.1.0', "first, in the site repository: fwgen as a dev dependency from its Git repository (or npm i -D ./vendor/fwgen-0.1.0.tgz, a tarball npm pack made), so CI's npm ci installs it")
-    .example('npx fwgen init', 'then: a workspace in this folder')
-    .example('npx fwgen init fleet --site store-0001', 'or in a new folder fleet/');
+    .example('npx fwgen init', 'a workspace in this folder')
+    .example('npx fwgen init fleet --site store-0001', 'in a new folder fleet/')
+    // `npm i -D fwgen` finds nothing: the README's install (The pull-request loop) is from Git or a tarball.
+    .epilogue(
+      "fwgen is not on the npm registry. First make it a dev dependency of the site repository, from its Git repository " +
+        '(npm i -D git+https://git.example.com/tools/fwgen.git#v0.1.0) or from a tarball npm pack made (npm i -D ./vendor/fwgen-0.1.0.tgz): ' +
+        "npx fwgen then runs it, and CI's npm ci installs it.",
+    );
 }
 
 export function handler(a: Args, io: Io): number {

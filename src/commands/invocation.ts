@@ -34,8 +34,9 @@ export function invocationIn(dir: string, searchPath = process.env.PATH ?? ''): 
   for (const d of searchPath.split(path.delimiter)) {
     if (d !== '' && binReal !== undefined && realpathOf(path.join(d, 'fwgen')) === binReal) return { command: 'fwgen', dependency: false };
   }
+  // Relative when fwgen sits below the folder; otherwise the absolute path reads better than a row of ../
   const rel = path.relative(path.resolve(dir), bin);
-  return { command: `node ${shellWord(rel)}`, dependency: false };
+  return { command: `node ${shellWord(rel.startsWith('..') ? bin : rel)}`, dependency: false };
 }
 
 /** A path as one word for a POSIX shell: single-quoted unless it holds only plain characters. */

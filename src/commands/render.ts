@@ -16,13 +16,15 @@ export function builder(y: Argv) {
     .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
     .example('$0 render', 'every site of the workspace into its output folder')
     .example('$0 render store-0042 -t nftables', 'one site, one target')
-    .example('$0 render -p site.yaml -t nftables -o - --only fwgen.nft | ssh gw nft -f -', 'one file to stdout, for a pipe')
+    .example('$0 render -p site.yaml -t nftables -o -', 'the one file of one target to stdout, for a pipe (--only FILE when it writes several)')
     .option('target', {
       alias: 't',
       type: 'string',
       array: true,
-      defaultDescription: "each site's targets (profile.targets, else targets in fwgen.yaml, else every target)",
-      describe: `render only these of each site's targets: ${registryLib.targets.map((t) => t.id).join(', ')}; naming only targets no site uses is an error`,
+      defaultDescription: "each site's own",
+      describe:
+        "render only these of each site's targets (a site's targets: its profile.targets, else targets in fwgen.yaml, else every target): " +
+        `${registryLib.targets.map((t) => t.id).join(', ')}; naming only targets no site uses is an error`,
     })
     .option('output', {
       alias: 'o',
