@@ -22,12 +22,12 @@ const processIo: Io = {
 const COMMANDS: ReadonlyArray<{ command: string; describe: string; load: () => CommandModule }> = [
   {
     command: 'validate [paths..]',
-    describe: 'check catalog files and profiles against the schema and each other (default: the workspace, or the catalog and the shipped examples)',
+    describe: 'check catalog files and profiles against the schema and each other (default: the workspace, or the catalog and the shipped examples); exit 1 on a problem',
     load: () => require('./commands/validate') as typeof import('./commands/validate'),
   },
   {
     command: 'list',
-    describe: 'list the requirements: the whole catalog, or what a profile selects',
+    describe: 'list the requirements as a table, or JSON: the whole catalog, or what a profile selects',
     load: () => require('./commands/list') as typeof import('./commands/list'),
   },
   {
@@ -37,7 +37,7 @@ const COMMANDS: ReadonlyArray<{ command: string; describe: string; load: () => C
   },
   {
     command: 'render [sites..]',
-    describe: 'render every site of the workspace (or those named), or one profile, for every target (or those named) into <output>/<site>/, or one file to stdout',
+    describe: "render every site of the workspace (or those named), or one profile (-p), for each site's targets (or those of them named with --target) into <output>/<site>/<target>/, or one file to stdout",
     load: () => require('./commands/render') as typeof import('./commands/render'),
   },
   {
@@ -62,12 +62,12 @@ const COMMANDS: ReadonlyArray<{ command: string; describe: string; load: () => C
   },
   {
     command: 'inventory',
-    describe: 'render several sites and write one Ansible inventory and playbook over all of them',
+    describe: 'render several profiles (outside a workspace) and write one Ansible inventory and playbook over all of them',
     load: () => require('./commands/inventory') as typeof import('./commands/inventory'),
   },
   {
     command: 'init [dir]',
-    describe: 'start a workspace in an empty folder: fwgen.yaml, a first site that renders, .gitignore/.gitattributes and CI recipes (GitHub Actions, GitLab CI)',
+    describe: 'start a workspace in a folder: fwgen.yaml, a first site that renders, .gitignore/.gitattributes and CI recipes (GitHub Actions, GitLab CI)',
     load: () => require('./commands/init') as typeof import('./commands/init'),
   },
   {
@@ -92,6 +92,11 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
   let parser = (require('yargs') as typeof Yargs)()
     .scriptName('fwgen')
     .usage('$0 <command> [options]\n\nTurns vendors\' published network requirements into firewall configuration.')
+    .epilogue(
+      'Data (listings, reports, a file rendered with --output -) goes to stdout; diagnostics and what was written go to stderr. ' +
+        'Exit 0 done, 1 bad input or failure (each problem as file:line:col: field: message; nothing written); ' +
+        'exit 2 is check\'s stale files, diff\'s policy changes and audit\'s findings, exit 3 a packet query dropped. fwgen COMMAND --help tells more.',
+    )
     .option('cache-dir', { type: 'string', global: true, defaultDescription: '$XDG_CACHE_HOME/fwgen or ~/.cache/fwgen', describe: 'where fwgen keeps work a later run can skip (the compiled catalog)' })
     .option('cache', { type: 'boolean', global: true, defaultDescription: 'true, unless FWGEN_NO_CACHE=1', describe: 'use the cache (--no-cache: read and render everything)' })
     .middleware((a) => {

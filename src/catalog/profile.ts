@@ -1,4 +1,4 @@
-import { InputError, IssueList, type LocatedIssue, type SourceLocation } from '../errors';
+import { formatLocation, InputError, IssueList, type LocatedIssue, type SourceLocation } from '../errors';
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import { loadAcknowledgements, type Acknowledgement } from './acknowledge';
 import { loadFlowExclusions, type FlowExclusion } from './flow-exclusions';
@@ -65,7 +65,14 @@ export interface Profile {
   uses?: SiteTargets;
   /** Options per target, as written under `targets:`. */
   targets: Record<string, Record<string, unknown>>;
+  /** What the profile says that takes no effect (options of a target the site does not use), each at its place. */
+  warnings: ProfileWarning[];
   source: YamlSource;
+}
+
+export interface ProfileWarning {
+  loc: SourceLocation;
+  message: string;
 }
 
 type Raw = Record<string, any>; // shape already checked by the JSON Schema
@@ -151,6 +158,7 @@ export function loadProfile(file: string, catalog: Catalog, base?: string, defau
 
   issues.addAll(found);
   issues.throwIfAny();
+  const { uses } = usesOf(raw, src, defaults);
   return {
     name: raw.profile.name,
     description: raw.profile.description,
@@ -162,10 +170,27 @@ export function loadProfile(file: string, catalog: Catalog, base?: string, defau
     interfaces,
     site,
     acknowledge,
-    ...usesOf(raw, src, defaults),
+    ...(uses ? { uses } : {}),
     targets: raw.targets ?? {},
+    warnings: unusedTargetOptions(raw.targets ?? {}, uses, src),
     source: src,
   };
+}
+
+/**
+ * Options under `targets:` for a target the site does not render change nothing: said at
+ * the options, with the site's list, so a site that meant to use the target can add it.
+ */
+function unusedTargetOptions(given: Record<string, unknown>, uses: SiteTargets | undefined, src: YamlSource): ProfileWarning[] {
+  if (uses === undefined) return [];
+  return Object.keys(given)
+    .filter((id) => !uses.ids.includes(id))
+    .map((id) => ({
+      loc: src.locate(['targets', id], true),
+      message:
+        `targets.${id}: options for ${id}, a target this site does not use (its targets: ${uses.ids.join(', ')}, at ${formatLocation(uses.origin)}); ` +
+        `they are ignored. Add ${id} to that list, or remove these options`,
+    }));
 }
 
 function usesOf(raw: Raw, src: YamlSource, defaults: SiteDefaults): { uses?: SiteTargets } {

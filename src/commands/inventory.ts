@@ -9,10 +9,13 @@ import { catalogFor } from './workspace-of';
 
 export function builder(y: Argv) {
   return withCatalog(y)
-    .option('profile', { alias: 'p', type: 'string', array: true, demandOption: true, describe: 'site profiles (repeat)' })
+    .option('profile', { alias: 'p', type: 'string', array: true, demandOption: true, describe: 'site profiles (repeat -p for each)' })
     .option('output', { alias: 'o', type: 'string', default: 'out', describe: 'output folder: <site>/<target>/ per site, inventory.yml and site.yml on top' })
-    .example('$0 inventory -p shop-a.yaml -p shop-b.yaml', 'render both sites into out/ and write out/inventory.yml and out/site.yml')
-    .example('ansible-playbook -i out/inventory.yml out/site.yml --limit shop_a --check --diff', 'then: a dry run of one site');
+    .example(
+      '$0 inventory -p shop-a.yaml -p shop-b.yaml',
+      'render both sites into out/ and write out/inventory.yml and out/site.yml; then a dry run of one site: ansible-playbook -i out/inventory.yml out/site.yml --limit shop_a --check --diff',
+    )
+    .epilogue("In a workspace, fwgen render writes the fleet's inventory.yml and site.yml itself. The two files' paths go to stdout, what was written to stderr; exit 0, or 1 on an error (nothing written).");
 }
 
 /** Renders every site for every target and writes the fleet's inventory and playbook beside them. */

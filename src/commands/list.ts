@@ -7,7 +7,9 @@ import { catalogFor } from './workspace-of';
 export function builder(y: Argv) {
   return withCatalog(y)
     .option('profile', { alias: 'p', type: 'string', describe: 'a site profile: list only what it selects, variables filled in' })
-    .option('json', { type: 'boolean', default: false, describe: 'one JSON object per flow' });
+    .option('json', { type: 'boolean', default: false, describe: 'a JSON array on stdout, one object per flow (its fields: README, Commands), instead of the table' })
+    .example('$0 list -p site.yaml', "a table of what the site's profile selects")
+    .example('$0 list --json > flows.json', "every flow of the catalog (in a workspace: with its catalog layers), for tools");
 }
 
 export function handler(a: Args, io: Io): number {

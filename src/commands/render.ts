@@ -5,7 +5,7 @@ import type { Policy } from '../policy/types';
 import type { AnyTarget } from '../targets/types';
 import type { OpenWorkspace } from '../workspace/sites';
 import { EXIT, type Args, type Io } from './command';
-import { fleetOutputLib, outputLib, profileLib, registryLib, renderLib, shardLib, shardMergeLib, sitesLib } from './libraries';
+import { fleetOutputLib, outputLib, registryLib, renderLib, shardLib, shardMergeLib, siteTargetsLib, sitesLib } from './libraries';
 import { checkWholeNumbers, shardOf, withCatalog, withShards, withWorkspace } from './options';
 import { printDiagnostics, reportNothingWritten, reportWrite, writeAndReport } from './report';
 import { catalogFor, workspaceOf } from './workspace-of';
@@ -16,14 +16,33 @@ export function builder(y: Argv) {
     .option('profile', { alias: 'p', type: 'string', describe: 'a site profile (outside a workspace, or one file of it)' })
     .example('$0 render', 'every site of the workspace into its output folder')
     .example('$0 render store-0042 -t nftables', 'one site, one target')
-    .option('target', { alias: 't', type: 'string', array: true, describe: `targets to render (default: all): ${registryLib.targets.map((t) => t.id).join(', ')}` })
-    .option('output', { alias: 'o', type: 'string', defaultDescription: "the workspace's output folder, else out", describe: 'output folder, or - for stdout (one file)' })
-    .option('only', { type: 'string', describe: "with --output -: which of the target's files (e.g. boh-server.nft)" })
+    .example('$0 render -p site.yaml -t nftables -o -', 'the one file of one target to stdout, for a pipe (--only FILE when it writes several)')
+    .option('target', {
+      alias: 't',
+      type: 'string',
+      array: true,
+      defaultDescription: "each site's own",
+      describe:
+        "render only these of each site's targets (a site's targets: its profile.targets, else targets in fwgen.yaml, else every target): " +
+        `${registryLib.targets.map((t) => t.id).join(', ')}; naming only targets no site uses is an error`,
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      defaultDescription: "the workspace's output folder, else out",
+      describe: 'output folder (<output>/<site>/<target>/), or - to print one file of one site and one target on stdout',
+    })
+    .option('only', { type: 'string', describe: "with --output -: which of the target's files, when it writes several (e.g. boh-server.nft)" })
     .option('allow-unresolved', { type: 'boolean', default: false, describe: 'leave out rules whose host names the lock does not hold (a warning), instead of failing' })
     .option('wait', { type: 'number', default: 30, describe: 'seconds to wait while another fwgen run writes into the same output folder' })
     .example('$0 render -p site.yaml -o out --wait 120', 'wait up to two minutes for a render already writing into out/')
-    .example('$0 render --shard 2/4', 'the second of four parts of the sites (a CI matrix job); then: fwgen render --merge-shards');
+    .example('$0 render --shard 2/4', 'the second of four parts of the sites (a CI matrix job); then: fwgen render --merge-shards')
+    .epilogue(EXIT_NOTE);
 }
+
+const EXIT_NOTE =
+  'What was written and warnings go to stderr; stdout carries only the file of --output -. Exit 0 written (warnings allowed), ' +
+  '1 on an error (file:line:col: field: message): then nothing is written.';
 
 export async function handler(a: Args, io: Io): Promise<number> {
   const chosen = renderLib.chooseTargets(a.target as string[] | undefined);
@@ -84,8 +103,12 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
   }
   const shard = shardOf(a, sites);
   const siteFiles = sitesLib.pickSites(ws, sites);
-  // Sites are rendered and released one by one: which targets each uses is read from the profiles first.
-  if (a.target !== undefined) refuseUnusedTargets(a, siteFiles.map((f) => profileLib.loadProfile(f, ws.catalog, ws.root, { targets: ws.targets })), chosen);
+  // Sites are rendered and released one by one, and a refusal must come before any is written:
+  // which targets the sites use is read first, from their YAML, and only as far as it decides.
+  if (a.target !== undefined) {
+    const without = siteTargetsLib.sitesWithout(siteFiles, ws.root, ws.targets, chosen.map((t) => t.id));
+    if (without) refuseUnusedTargets(a, without, chosen);
+  }
   const run = { output, chosen, siteFiles, everySite: sites.length === 0, allowUnresolved: a.allowUnresolved as boolean, shard };
   const result = await fleetOutputLib.writeFleet(ws, run, (a.wait as number) * 1000);
   const errors = printDiagnostics(result.diagnostics, io);

@@ -16,7 +16,11 @@ export function builder(y: Argv) {
     .option('concurrency', { type: 'number', default: 8, describe: 'names looked up at once' })
     .option('note', { type: 'string', describe: 'a line for the lock header (kept on later runs)' })
     .option('migrate', { type: 'boolean', default: false, describe: 'rewrite lock files an earlier fwgen wrote as current ones, keeping their addresses; looks nothing up' })
-    .example('$0 resolve --migrate', 'after an upgrade: keep the reviewed addresses of version-1 locks');
+    .example('$0 resolve --migrate', 'after an upgrade: keep the reviewed addresses of version-1 locks')
+    .epilogue(
+      'Names that fail to resolve keep the addresses of their last lookup, marked stale, and are listed on stderr. ' +
+        'Exit 0, or 1 when a required name has no fresh addresses (the lock is written all the same) or on bad input.',
+    );
 }
 
 export async function handler(a: Args, io: Io): Promise<number> {

@@ -245,7 +245,7 @@ export function buildReviewed(
     rules,
     names: sortedNames,
     omitted: selection.omitted,
-    warnings: [...unansweredAny.map((f) => ({ loc: f.loc, message: f.message })), ...answered.unused].sort(byLocation),
+    warnings: [...unansweredAny.map((f) => ({ loc: f.loc, message: f.message })), ...answered.unused, ...profile.warnings].sort(byLocation),
     acknowledgements: answered.acknowledgements,
     exclusions: selection.exclusions,
     lockFile: book.file,

@@ -1,5 +1,6 @@
 import type { Profile } from '../catalog/profile';
 import { SITE_VENDOR } from '../catalog/site-ids';
+import { usesTarget } from '../catalog/site-targets';
 import { formatLocation } from '../errors';
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import type { PortRange } from '../net/ports';
@@ -51,7 +52,8 @@ export function lockOutFindings(profile: Profile, rules: Rule[], classes: BoundC
   for (const c of classes) {
     const own = rules.filter((r) => r.deviceClass === c.id);
     const siteInbound = own.filter((r) => r.vendor === SITE_VENDOR && r.direction === 'inbound' && r.protocol === 'tcp' && hasOtherEnd(r));
-    const hosts = own.length > 0 ? dropHostTargets(c.os, profile.targets) : [];
+    // Only a target the site renders puts a firewall on the device (as the snapshot counts them).
+    const hosts = own.length > 0 ? dropHostTargets(c.os, profile.targets).filter((t) => usesTarget(profile, t)) : [];
     const declared = profile.deviceClasses.get(c.id)?.management;
     const management = declared ?? DEFAULT_MANAGEMENT_PORTS;
     if (hosts.length > 0 && !siteInbound.some((r) => covers(r.ports, management))) {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCatalog, loadCatalogLayers } from '../catalog/load-catalog';
-import { loadProfile } from '../catalog/profile';
+import { loadProfile, type SiteDefaults } from '../catalog/profile';
 import { examplesWorkspaceSites } from './examples';
 import { readYaml, yamlFilesIn } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
@@ -39,7 +39,7 @@ export interface ValidationReport {
   lists: number;
   deviceClasses: number;
   profiles: number;
-  /** The profiles' policy warnings (explicit "any"), to print on stderr. */
+  /** The profiles' policy warnings (explicit "any", options that take no effect), to print on stderr. */
   warnings: PolicyWarning[];
 }
 
@@ -69,11 +69,20 @@ export function validateWorkspace(ws: OpenWorkspace, paths: string[]): Validatio
     ]).map((f) => path.resolve(f)),
   );
   const rest = files.filter((f) => !layerFiles.has(path.resolve(f)) && path.resolve(f) !== ws.file);
-  return validateFiles(rest, (extra) => (extra.length === 0 ? ws.catalog : loadCatalogLayers(ws.catalogLayers, extra, ws.root).catalog), ws.root, true);
+  const catalogWith = (extra: string[]) => (extra.length === 0 ? ws.catalog : loadCatalogLayers(ws.catalogLayers, extra, ws.root).catalog);
+  return validateFiles(rest, catalogWith, ws.root, { oneOutput: true, defaults: { targets: ws.targets } });
 }
 
-/** With `oneOutput`, the profiles are sites of one workspace: two of one name would share an output folder. */
-function validateFiles(files: string[], catalogWith: (extraVendors: string[]) => Catalog, base: string | undefined, oneOutput = false): ValidationReport {
+/**
+ * Profiles of a workspace are its sites: two of one name would share an output folder
+ * (`oneOutput`), and a site that lists no targets takes the workspace's (`defaults`).
+ */
+function validateFiles(
+  files: string[],
+  catalogWith: (extraVendors: string[]) => Catalog,
+  base: string | undefined,
+  sites: { oneOutput: boolean; defaults: SiteDefaults } = { oneOutput: false, defaults: {} },
+): ValidationReport {
   const issues: LocatedIssue[] = [];
   const extraVendors: string[] = [];
   const profiles: string[] = [];
@@ -105,8 +114,8 @@ function validateFiles(files: string[], catalogWith: (extraVendors: string[]) =>
     const names = new Map<string, string>();
     for (const file of profiles) {
       try {
-        const profile = loadProfile(file, catalog, base);
-        const clash = oneOutput ? nameClash(names, profile) : undefined;
+        const profile = loadProfile(file, catalog, base, sites.defaults);
+        const clash = sites.oneOutput ? nameClash(names, profile) : undefined;
         if (clash) issues.push(clash);
         // The lock beside the profile is read too (a broken lock fails the render later otherwise),
         // and what the policy gets wrong besides is said with it.

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, runInProcess } from '../helpers';
-import { listText, lockText, siteText, vendorText, writeTree } from '../diff/fixture';
+import { listText, lockText, siteText as fixtureSite, vendorText, writeTree } from '../diff/fixture';
 
 /** Every file under a folder, relative, sorted. */
 function filesUnder(dir: string): string[] {
@@ -18,8 +18,13 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** store-1 takes the workspace's targets; store-2 lists its own (a gateway on pfSense, iptables on its hosts). */
+/**
+ * store-1 takes the workspace's targets; store-2 lists its own (a gateway on pfSense, iptables
+ * on its hosts). Neither renders Windows, so the BOH server (a Windows machine) gets no host
+ * firewall that could lock its admins out: the fixture's answer for it would answer nothing.
+ */
 function fleet(workspaceTargets = '[nftables, ansible]', store2Targets = '[iptables, pfsense, ansible]') {
+  const siteText = fixtureSite.replace(/^ {2}- \{ check: management-access, deviceClass: boh-server, .*\n/m, '');
   return writeTree({
     'fwgen.yaml': `sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\ntargets: ${workspaceTargets}\n`,
     'own/vendors/acme.yaml': vendorText,
