@@ -259,6 +259,12 @@ function awsPlanner(q: Question, groups: Group[]): Planner {
       if (q.hook === 'output') return { sides: [side(groupsFor(s, 'egress', true)!, 'egress')] };
       const ends = [s.cls !== undefined ? 'egress' : undefined, d.cls !== undefined ? 'ingress' : undefined].filter((x): x is 'egress' | 'ingress' => x !== undefined);
       if (ends.length === 0) {
+        // Files of one direction only (a CLASS.ingress.json alone) can answer only for it.
+        const only = groups.every((g) => !g.egress) ? 'ingress' : groups.every((g) => !g.ingress) ? 'egress' : undefined;
+        if (only) {
+          assumptions.push(`the files hold ${only} rules only: the packet is taken as ${only === 'ingress' ? 'going to' : 'leaving'} the instance (--hook says otherwise)`);
+          return { sides: [side(groupsFor(only === 'ingress' ? d : s, only, true)!, only)] };
+        }
         if (!q.policy && groups.length === 1) throw new QueryInputError(`say whether the packet goes to the instance of ${groupLabel(groups[0]!)} (--hook input) or leaves it (--hook output)`);
         throw new QueryInputError(`neither end is a device class of the site: say whether the packet goes to the instance (--hook input) or leaves it (--hook output)`);
       }

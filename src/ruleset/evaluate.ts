@@ -90,7 +90,7 @@ export interface Decision {
   trail: Step[];
   /** Base chains that accepted the packet before the deciding one, in the order they ran. */
   passed: PassedChain[];
-  /** Why the answer may be wrong: rules passed over because they might have matched. */
+  /** Why the answer may be wrong: rules passed over because they might have matched, and would have decided otherwise. */
   uncertain: string[];
 }
 
@@ -164,8 +164,11 @@ function namesMatch(names: string[] | undefined, host: Cidr, context: Evaluation
   return r;
 }
 
-function addressMatches(m: AddressMatch | undefined, host: Cidr, context: EvaluationContext): Tri {
+function addressMatches(m: AddressMatch | undefined, host: Cidr, context: EvaluationContext, unmodelled: boolean): Tri {
   if (!m) return true;
+  // A named set the reader could not fill (a security group reference, a prefix list, a URL
+  // alias: the rule is unsupported) may hold the address: that is not a miss.
+  if (unmodelled && m.cidrs.length === 0 && !m.names?.length && m.name !== undefined) return 'unknown';
   const inside: Tri = cidrsOf(m).covers(host) ? true : namesMatch(m.names, host, context);
   if (inside === 'unknown') return inside;
   return m.negate ? !inside : inside;
@@ -226,11 +229,11 @@ function and(a: Tri, b: Tri): Tri {
   return true;
 }
 
-function matches(m: RuleMatch, x: Probe): Tri {
+function matches(m: RuleMatch, x: Probe, unmodelled = false): Tri {
   const p = x.p;
   if (m.family !== undefined && m.family !== p.family) return false;
   if (!protocolMatches(m, p)) return false;
-  const addresses = and(addressMatches(m.src, x.src, x.context), addressMatches(m.dst, x.dst, x.context));
+  const addresses = and(addressMatches(m.src, x.src, x.context, unmodelled), addressMatches(m.dst, x.dst, x.context, unmodelled));
   if (addresses === false) return false;
   if ((m.sport || m.dport) && p.protocol === 'icmp') return false;
   if (m.icmpTypes) {
@@ -272,8 +275,25 @@ type ChainEnd =
   | { kind: 'accept' | 'drop'; steps: Step[]; action: 'accept' | 'drop' | 'reject' }
   | { kind: 'return' };
 
+/** A rule passed over because it might match, with the verdict it would have given. */
+interface PassedOver {
+  verdict: RulesetRule['verdict']['kind'];
+  text: string;
+}
+
+/**
+ * Whether a rule passed over could have changed its base chain's outcome: an accept rule where
+ * the chain accepted anyway (or a drop where it dropped) would only have decided it sooner, by
+ * another rule; jumps and returns could lead anywhere.
+ */
+function couldChange(p: PassedOver, outcome: 'accept' | 'drop'): boolean {
+  if (p.verdict === 'accept') return outcome !== 'accept';
+  if (p.verdict === 'drop' || p.verdict === 'reject') return outcome !== 'drop';
+  return true;
+}
+
 class Walker {
-  readonly uncertain: string[] = [];
+  readonly uncertain: PassedOver[] = [];
 
   constructor(
     private readonly set: Ruleset,
@@ -289,12 +309,12 @@ class Walker {
   run(chain: Chain, depth: number): ChainEnd {
     if (depth > MAX_DEPTH) throw new EvaluationError(`${this.set.file}: jumps nest deeper than ${MAX_DEPTH} chains (a loop?) at chain ${chain.name}`);
     for (const rule of chain.rules) {
-      const hit = matches(rule.match, this.probe);
+      const hit = matches(rule.match, this.probe, rule.unsupported !== undefined);
       if (hit === false) continue;
       if (rule.verdict.kind === 'continue') continue;
       if (hit === 'unknown' || rule.unsupported !== undefined) {
         const why = rule.unsupported ?? `not known: ${unknownFields(rule.match, this.probe).join('; ')}`;
-        this.uncertain.push(`${describeRule(rule)} (${rule.verdict.kind}) might match, passed over: ${why}`);
+        this.uncertain.push({ verdict: rule.verdict.kind, text: `${describeRule(rule)} (${rule.verdict.kind}) might match, passed over: ${why}` });
         continue;
       }
       const step: Step = { chain: chain.name, rule };
@@ -344,7 +364,8 @@ export function evaluate(sets: Ruleset[], packet: Packet, path: Path, context: E
     for (const { set, chain } of baseChains(sets, hook, packet.family)) {
       const walker = new Walker(set, probe);
       const end = walker.run(chain, 0);
-      append(uncertain, walker.uncertain);
+      const outcome = end.kind === 'return' ? chain.policy ?? 'accept' : end.kind;
+      append(uncertain, walker.uncertain.filter((p) => couldChange(p, outcome)).map((p) => p.text));
       let d: Decision;
       if (end.kind === 'return') {
         d = { verdict: chain.policy ?? 'accept', by: 'policy', source: chain.policySource, chain: chain.name, trail: [], passed: [], uncertain };

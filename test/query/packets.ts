@@ -130,13 +130,24 @@ export function randomPlan(policy: Policy, mode: Mode, seed: number, count: numb
     probes.set(`${proto} ${src} ${dst} ${port}`, { proto, src, dst, port, why });
   };
   const rules = policy.rules.filter((r) => r.protocol !== undefined);
+  // Each rule's ends are worked out once: the addresses do not change while packets are drawn.
+  const ends = new Map<Policy['rules'][number], { locals: string[]; remotes: string[] }>();
+  const endsOf = (r: Policy['rules'][number]) => {
+    let e = ends.get(r);
+    if (!e) {
+      const cls = policy.deviceClasses.find((c) => c.id === r.deviceClass)!;
+      const locals = (layout.classAddresses.get(r.deviceClass) ?? []).filter((a) => contains([...cls.addresses.ipv4, ...cls.addresses.ipv6], a));
+      const set = [...pinned(policy, r).ipv4, ...pinned(policy, r).ipv6];
+      const outside = new Set(edges(set[0] ?? '0.0.0.0/32').outside);
+      ends.set(r, (e = { locals, remotes: addresses.filter((a) => outside.has(a) || contains(set, a)) }));
+    }
+    return e;
+  };
   for (let tries = 0; probes.size < count && tries < count * 20; tries++) {
     const proto: Probe['proto'] = rand() < 0.02 ? 'icmp' : rand() < 0.5 ? 'tcp' : 'udp';
     if (rules.length > 0 && rand() < 0.5) {
       const r = pick(rules);
-      const locals = (layout.classAddresses.get(r.deviceClass) ?? []).filter((a) => contains([...policy.deviceClasses.find((c) => c.id === r.deviceClass)!.addresses.ipv4, ...policy.deviceClasses.find((c) => c.id === r.deviceClass)!.addresses.ipv6], a));
-      const set = pinned(policy, r);
-      const remotes = addresses.filter((a) => contains([...set.ipv4, ...set.ipv6], a) || edges([...set.ipv4, ...set.ipv6][0] ?? '0.0.0.0/32').outside.includes(a));
+      const { locals, remotes } = endsOf(r);
       if (locals.length === 0 || remotes.length === 0) continue;
       const range = r.ports.length > 0 ? pick(r.ports) : { from: 1, to: 65535 };
       const port = rand() < 0.8 ? range.from + Math.floor(rand() * (range.to - range.from + 1)) : pick(portList);
