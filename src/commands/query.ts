@@ -191,17 +191,20 @@ function addressesOf(e: Endpoint): string[] {
  * Host names in the files' rules (a pfSense FQDN alias, a Windows dynamic keyword) stand for the
  * addresses the site's lock pins for them; the box resolves them itself, so the answer says so.
  */
-function lockLookup(policy: Policy | undefined, assumptions: string[]): EvaluationContext {
+function lockLookup(policy: Policy | undefined): EvaluationContext {
   if (!policy) return {};
   return {
     nameAddresses(name) {
       const info = policy.names.get(name.toLowerCase().replace(/\.$/, ''));
       if (!info || info.wildcard || !info.addresses) return undefined;
-      const note = `host names in the files' rules are matched by the addresses ${policy.lockFile ?? 'the lock'} pins for them (the firewall looks them up itself)`;
-      if (!assumptions.includes(note)) assumptions.push(note);
       return [...info.addresses.ipv4, ...info.addresses.ipv6];
     },
   };
+}
+
+/** Whether a rule that led to the decision matched on host names (so on the lock's addresses for them). */
+function byNames(d: Decision): boolean {
+  return d.trail.some((s) => (s.rule.match.src?.names?.length ?? 0) > 0 || (s.rule.match.dst?.names?.length ?? 0) > 0);
 }
 
 function notCrossing(reason: string): Decision {
@@ -219,7 +222,7 @@ function answerFromFiles(loaded: LoadedFiles, from: ResolvedEnd, to: ResolvedEnd
     profiles: a['windows-profile'] as WindowsProfile[] | undefined,
   });
   const extra: string[] = [];
-  const context = lockLookup(policy, extra);
+  const context = lockLookup(policy);
   const pairs: FilePair[] = [];
   for (const s of from.endpoints) {
     for (const d of to.endpoints) {
@@ -242,7 +245,9 @@ function answerFromFiles(loaded: LoadedFiles, from: ResolvedEnd, to: ResolvedEnd
               ...(side.oif ? { oif: side.oif } : {}),
               ...(typeof a.program === 'string' ? { program: a.program } : {}),
             };
-            pairs.push({ src, dst, path: side.path, decision: evaluate(side.rulesets, packet, side.path, context) });
+            const decision = evaluate(side.rulesets, packet, side.path, context);
+            if (policy && byNames(decision)) extra.push(`the deciding rule names hosts: matched by the addresses ${policy.lockFile ?? 'the lock'} pins for them (the firewall looks them up itself)`);
+            pairs.push({ src, dst, path: side.path, decision });
           }
         }
       }
