@@ -130,16 +130,20 @@ export function randomPlan(policy: Policy, mode: Mode, seed: number, count: numb
     probes.set(`${proto} ${src} ${dst} ${port}`, { proto, src, dst, port, why });
   };
   const rules = policy.rules.filter((r) => r.protocol !== undefined);
-  // Each rule's ends are worked out once: the addresses do not change while packets are drawn.
-  const ends = new Map<Policy['rules'][number], { locals: string[]; remotes: string[] }>();
-  const endsOf = (r: Policy['rules'][number]) => {
+  // A rule's two ends among the placed addresses: the same on every draw (the layout is complete
+  // by now), so worked out once per rule rather than once per draw, which cost a scan of every
+  // address against the rule's networks each time. No random number is drawn here, so a seed
+  // gives the same packets as before.
+  const ends = new Map<(typeof rules)[number], { locals: string[]; remotes: string[] }>();
+  const endsOf = (r: (typeof rules)[number]) => {
     let e = ends.get(r);
     if (!e) {
       const cls = policy.deviceClasses.find((c) => c.id === r.deviceClass)!;
       const locals = (layout.classAddresses.get(r.deviceClass) ?? []).filter((a) => contains([...cls.addresses.ipv4, ...cls.addresses.ipv6], a));
-      const set = [...pinned(policy, r).ipv4, ...pinned(policy, r).ipv6];
-      const outside = new Set(edges(set[0] ?? '0.0.0.0/32').outside);
-      ends.set(r, (e = { locals, remotes: addresses.filter((a) => outside.has(a) || contains(set, a)) }));
+      const set = pinned(policy, r);
+      const outside = edges([...set.ipv4, ...set.ipv6][0] ?? '0.0.0.0/32').outside;
+      const remotes = addresses.filter((a) => contains([...set.ipv4, ...set.ipv6], a) || outside.includes(a));
+      ends.set(r, (e = { locals, remotes }));
     }
     return e;
   };
