@@ -7,10 +7,12 @@ import { formatPorts } from '../net/ports';
 import { buildPolicy } from '../policy/build';
 import type { Policy, Protocol, Rule } from '../policy/types';
 import { addressBookFor } from '../resolve/address-book';
-import { evaluate, EvaluationError, prepare, type Decision, type InterfaceKnowledge, type Packet, type Path } from '../ruleset/evaluate';
-import type { Ruleset } from '../ruleset/model';
+import { evaluate, EvaluationError, prepare, type Decision, type EvaluationContext, type Packet, type Path } from '../ruleset/evaluate';
 import { answerFromPolicy, preparePolicy, QueryInputError, resolveEnd, type Endpoint, type Mode, type PolicyAnswer, type ResolvedEnd } from '../ruleset/policy-answer';
-import { readRulesets } from '../ruleset/readers';
+import { decodeText } from '../ruleset/readers/located-json';
+import { WINDOWS_PROFILES, type WindowsProfile } from '../ruleset/readers/windows';
+import { plannerFor, rulesetsOf, type LoadedFiles } from '../query/file-sides';
+import { loadFiles } from '../query/load-files';
 import { targetById } from '../targets/registry';
 import { loadSite } from '../site/load';
 import { UsageError } from '../errors';
@@ -38,13 +40,23 @@ export function queryOptions<T>(y: Argv<T>) {
     .option('port', { type: 'number', describe: 'destination port (tcp and udp)' })
     .option('protocol', { choices: ['tcp', 'udp', 'icmp'] as const, default: 'tcp' as const, describe: 'icmp asks about an echo request' })
     .option('target', { alias: 't', type: 'string', describe: 'whose mode (host or gateway) the policy is enforced in; default: the file\'s format, else nftables' })
-    .option('file', { alias: 'f', type: 'string', array: true, describe: 'answer from rule set files: nft list ruleset or an nft -f file, nft -j JSON, iptables-save (with ipset save output as another --file)' })
-    .option('hook', { choices: ['forward', 'input', 'output'] as const, describe: 'with --file: the packet crosses the firewall (forward) or is to or from the host holding the file' })
-    .option('iif', { type: 'string', describe: 'with --file: the interface the packet arrives on' })
+    .option('file', {
+      alias: 'f',
+      type: 'string',
+      array: true,
+      describe: 'answer from rule set files: nft list ruleset or an nft -f file, nft -j JSON, iptables-save (with ipset save output as another --file), pfSense config.xml, AWS describe-security-groups JSON (or CLASS.ingress.json / CLASS.egress.json), Windows Get-NetFirewallRule JSON',
+    })
+    .option('hook', { choices: ['forward', 'input', 'output'] as const, describe: 'with --file: the packet crosses the firewall (forward) or is to (input) or from (output) the host or instance holding the file' })
+    .option('iif', { type: 'string', describe: 'with --file: the interface the packet arrives on (pfSense: lan, opt1, or the device igb1)' })
     .option('oif', { type: 'string', describe: 'with --file: the interface the packet leaves on' })
+    .option('group', { type: 'string', array: true, describe: 'with AWS files: the security group (name or id) the instance is in; repeat for several' })
+    .option('windows-profile', { choices: WINDOWS_PROFILES, array: true, describe: 'with a Windows export: the profile(s) the host may be in (default: the site\'s, else all three)' })
+    .option('program', { type: 'string', describe: 'with a Windows export: the program (full path) that sends or receives the packet' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object' })
     .example('$0 query -p examples/eu-restaurant-aloha.yaml --from order-entry-terminal --to boh-server --port 9054', 'from the policy: the rule and its vendor page')
-    .example('$0 query --file out/site/nftables/fwgen.nft --from 10.20.0.10 --to 104.16.0.1 --port 443 --iif lan0 --oif wan0', 'from a rendered or deployed file');
+    .example('$0 query --file out/site/nftables/fwgen.nft --from 10.20.0.10 --to 104.16.0.1 --port 443 --iif lan0 --oif wan0', 'from a rendered or deployed file')
+    .example('$0 query --file config.xml --from 10.20.0.10 --to 104.16.0.1 --port 443', 'from a pfSense configuration: the rules of the interface the packet arrives on')
+    .example('$0 query --file sg.json --group web --hook input --from 203.0.113.7 --to 10.0.1.5 --port 443', 'from aws ec2 describe-security-groups output');
 }
 
 export class QueryUsageError extends Error {}
@@ -81,22 +93,33 @@ export function runQuery(a: Record<string, unknown>, io: Output, site: SiteSourc
   if (!site && files.length === 0) throw new QueryUsageError('name a site (-p PROFILE, or a site of the workspace) or give --file');
   try {
     const policy = site ? policyOf(site) : undefined;
-    const rulesets = files.length > 0 ? readRulesets(files.map((f) => ({ file: f, text: readBounded(f) }))) : [];
-    if (policy) preparePolicy(policy);
-    prepare(rulesets);
-    const from = endOf(policy, String(a.from), '--from');
-    const to = endOf(policy, String(a.to), '--to');
-    const mode = policy ? modeOf(policy, targetFor(a.target as string | undefined, rulesets)) : undefined;
-    const policyAnswer = policy && mode ? answerFromPolicy(policy, from, to, protocol, port, mode) : undefined;
-    const fileAnswer = rulesets.length > 0 ? answerFromFiles(rulesets, from, to, protocol, port, a, policy, mode) : undefined;
-    const verdict = fileAnswer ? fileAnswer.verdict : policyAnswer!.verdict;
-    const result = { policy, from, to, protocol, port, mode, policyAnswer, fileAnswer, verdict };
+    const loaded = files.length > 0 ? loadFiles(files.map((f) => ({ file: f, text: readBounded(f) })), a.hook as Path | undefined) : undefined;
+    const result = answerQuery(a, policy, loaded);
     io.out(a.json ? JSON.stringify(toJson(result), null, 2) + '\n' : formatText(result));
-    return verdict === 'allow' ? QUERY_EXIT.allowed : QUERY_EXIT.dropped;
+    return result.verdict === 'allow' ? QUERY_EXIT.allowed : QUERY_EXIT.dropped;
   } catch (e) {
     if (e instanceof QueryInputError || e instanceof EvaluationError) throw new QueryUsageError(e.message);
     throw e;
   }
+}
+
+/**
+ * The answer of the policy and/or the files read, for the query's options (`a`, as the command
+ * line gives them): what runQuery prints, and what tests ask in-process for many packets.
+ */
+export function answerQuery(a: Record<string, unknown>, policy: Policy | undefined, loaded: LoadedFiles | undefined): Result {
+  const protocol = a.protocol as Protocol;
+  const port = a.port as number | undefined;
+  const rulesets = loaded ? rulesetsOf(loaded) : [];
+  if (policy) preparePolicy(policy);
+  prepare(rulesets);
+  const from = endOf(policy, String(a.from), '--from');
+  const to = endOf(policy, String(a.to), '--to');
+  const mode = policy ? modeOf(policy, targetFor(a.target as string | undefined, loaded)) : undefined;
+  const policyAnswer = policy && mode ? answerFromPolicy(policy, from, to, protocol, port, mode) : undefined;
+  const fileAnswer = loaded ? answerFromFiles(loaded, from, to, protocol, port, a, policy, mode) : undefined;
+  const verdict = fileAnswer ? fileAnswer.verdict : policyAnswer!.verdict;
+  return { policy, from, to, protocol, port, mode, policyAnswer, fileAnswer, verdict };
 }
 
 function policyOf(site: SiteSource): Policy {
@@ -112,7 +135,8 @@ function readBounded(file: string): string {
     throw new FileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
   }
   if (size > MAX_FILE_BYTES) throw new FileError(file, `larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; not read`);
-  return fs.readFileSync(file, 'utf8');
+  // Windows PowerShell writes its exports in UTF-16 with a byte-order mark.
+  return decodeText(fs.readFileSync(file));
 }
 
 /** Without a site, an end must be an address or network: classes and names need the policy and its lock. */
@@ -124,17 +148,13 @@ function endOf(policy: Policy | undefined, given: string, option: string): Resol
 }
 
 /** The target whose mode applies: --target, else the one that writes the files' format, else nftables. */
-function targetFor(given: string | undefined, rulesets: Ruleset[]): string {
+function targetFor(given: string | undefined, loaded: LoadedFiles | undefined): string {
   if (given !== undefined) {
     if (!targetById(given)) throw new QueryUsageError(`unknown target '${given}'`);
     return given;
   }
-  const f = rulesets[0]?.format;
-  if (f === 'iptables-save') return 'iptables';
-  if (f === 'pfsense') return 'pfsense';
-  if (f === 'aws') return 'aws';
-  if (f === 'windows') return 'windows';
-  return 'nftables';
+  if (loaded && loaded.kind !== 'linux') return loaded.kind;
+  return loaded?.rulesets[0]?.format === 'iptables-save' ? 'iptables' : 'nftables';
 }
 
 function modeOf(policy: Policy, target: string): Mode {
@@ -167,64 +187,68 @@ function addressesOf(e: Endpoint): string[] {
   return [...new Set(networkEnds(c))];
 }
 
-function lanInterfaces(policy: Policy): string[] {
-  return [...new Set([...policy.interfaces.map((i) => i.name), ...policy.deviceClasses.flatMap((c) => (c.interface ? [c.interface] : []))])].sort();
+/**
+ * Host names in the files' rules (a pfSense FQDN alias, a Windows dynamic keyword) stand for the
+ * addresses the site's lock pins for them; the box resolves them itself, so the answer says so.
+ */
+function lockLookup(policy: Policy | undefined): EvaluationContext {
+  if (!policy) return {};
+  return {
+    nameAddresses(name) {
+      const info = policy.names.get(name.toLowerCase().replace(/\.$/, ''));
+      if (!info || info.wildcard || !info.addresses) return undefined;
+      return [...info.addresses.ipv4, ...info.addresses.ipv6];
+    },
+  };
 }
 
-function interfaceOf(policy: Policy | undefined, e: Endpoint, given: unknown): InterfaceKnowledge | undefined {
-  if (typeof given === 'string') return { is: given };
-  if (!policy) return undefined;
-  if (e.cls !== undefined) {
-    const iface = policy.deviceClasses.find((c) => c.id === e.cls)?.interface;
-    return iface ? { is: iface } : undefined;
-  }
-  const lan = lanInterfaces(policy);
-  return lan.length > 0 ? { isNot: lan } : undefined;
+/** Whether a rule that led to the decision matched on host names (so on the lock's addresses for them). */
+function byNames(d: Decision): boolean {
+  return d.trail.some((s) => (s.rule.match.src?.names?.length ?? 0) > 0 || (s.rule.match.dst?.names?.length ?? 0) > 0);
 }
 
-function hasHook(rulesets: Ruleset[], hook: string): boolean {
-  return rulesets.some((r) => r.chains.some((c) => c.hook === hook && (c.rules.length > 0 || c.policy === 'drop')));
+function notCrossing(reason: string): Decision {
+  return { verdict: 'accept', by: 'not-crossing', reason: `allowed: ${reason}`, trail: [], passed: [], uncertain: [] };
 }
 
-function pathFor(a: Record<string, unknown>, rulesets: Ruleset[], src: Endpoint, dst: Endpoint, mode: Mode | undefined, assumptions: string[]): Path {
-  if (a.hook !== undefined) return a.hook as Path;
-  if (mode === 'gateway') return 'forward';
-  if (mode === 'host') {
-    if (src.cls !== undefined && dst.cls !== undefined) {
-      throw new QueryUsageError(`both ends are device classes (${src.cls}, ${dst.cls}) and host files filter each end: say whose file this is with --hook output (the sender's) or --hook input (the receiver's)`);
-    }
-    if (src.cls !== undefined) return 'output';
-    if (dst.cls !== undefined) return 'input';
-    throw new QueryUsageError('neither end is a device class of the site, whose hosts hold the files: say where the packet meets this file with --hook');
-  }
-  const hooks = (['forward', 'input', 'output'] as const).filter((h) => hasHook(rulesets, h));
-  if (hooks.length === 1 || (hooks.includes('forward') && hooks.length > 1)) {
-    const h = hooks.includes('forward') ? 'forward' : hooks[0]!;
-    if (hooks.length > 1) assumptions.push(`taken as forwarded through the firewall (the files also filter ${hooks.filter((x) => x !== 'forward').join(' and ')}; --hook says otherwise)`);
-    return h;
-  }
-  throw new QueryUsageError('the files filter nothing on forward, input or output for this family; say where the packet meets them with --hook');
-}
-
-function answerFromFiles(rulesets: Ruleset[], from: ResolvedEnd, to: ResolvedEnd, protocol: Protocol, port: number | undefined, a: Record<string, unknown>, policy: Policy | undefined, mode: Mode | undefined): FileAnswer {
+function answerFromFiles(loaded: LoadedFiles, from: ResolvedEnd, to: ResolvedEnd, protocol: Protocol, port: number | undefined, a: Record<string, unknown>, policy: Policy | undefined, mode: Mode | undefined): FileAnswer {
+  const planner = plannerFor(loaded, {
+    policy,
+    mode,
+    hook: a.hook as Path | undefined,
+    iif: a.iif as string | undefined,
+    oif: a.oif as string | undefined,
+    groups: (a.group as string[] | undefined)?.map(String),
+    profiles: a['windows-profile'] as WindowsProfile[] | undefined,
+  });
+  const extra: string[] = [];
+  const context = lockLookup(policy);
   const pairs: FilePair[] = [];
-  const assumptions: string[] = [];
   for (const s of from.endpoints) {
     for (const d of to.endpoints) {
       if (s.cidr === undefined || d.cidr === undefined || s.cidr.includes(':') !== d.cidr.includes(':')) continue;
-      const path = pathFor(a, rulesets, s, d, mode, assumptions);
       for (const src of addressesOf(s)) {
         for (const dst of addressesOf(d)) {
-          const packet: Packet = {
-            family: src.includes(':') ? 6 : 4,
-            protocol,
-            src,
-            dst,
-            dport: port,
-            iif: path === 'output' ? undefined : interfaceOf(policy, s, a.iif),
-            oif: path === 'input' ? undefined : interfaceOf(policy, d, a.oif),
-          };
-          pairs.push({ src, dst, path, decision: evaluate(rulesets, packet, path) });
+          const plan = planner.plan(s, d, src, dst);
+          if ('notCrossing' in plan) {
+            pairs.push({ src, dst, path: 'forward', decision: notCrossing(plan.notCrossing) });
+            continue;
+          }
+          for (const side of plan.sides) {
+            const packet: Packet = {
+              family: src.includes(':') ? 6 : 4,
+              protocol,
+              src,
+              dst,
+              dport: port,
+              ...(side.iif ? { iif: side.iif } : {}),
+              ...(side.oif ? { oif: side.oif } : {}),
+              ...(typeof a.program === 'string' ? { program: a.program } : {}),
+            };
+            const decision = evaluate(side.rulesets, packet, side.path, context);
+            if (policy && byNames(decision)) extra.push(`the deciding rule names hosts: matched by the addresses ${policy.lockFile ?? 'the lock'} pins for them (the firewall looks them up itself)`);
+            pairs.push({ src, dst, path: side.path, decision });
+          }
         }
       }
     }
@@ -233,12 +257,12 @@ function answerFromFiles(rulesets: Ruleset[], from: ResolvedEnd, to: ResolvedEnd
   return {
     verdict: pairs.every((p) => p.decision.verdict === 'accept') ? 'allow' : 'drop',
     pairs,
-    notes: [...new Set(rulesets.flatMap((r) => r.notes))],
-    assumptions: [...new Set(assumptions)],
+    notes: [...new Set(rulesetsOf(loaded).flatMap((r) => r.notes))],
+    assumptions: [...new Set([...planner.assumptions, ...extra])],
   };
 }
 
-interface Result {
+export interface Result {
   policy?: Policy;
   from: ResolvedEnd;
   to: ResolvedEnd;
@@ -294,6 +318,7 @@ function decisionJson(d: Decision) {
     action: d.action,
     chain: d.chain,
     rule: ref(d.source),
+    ...(d.reason ? { reason: d.reason } : {}),
     via: d.trail.slice(0, -1).map((s) => ({ chain: s.chain, ...ref(s.rule.source)! })),
     passed: d.passed.map((p) => ({ chain: p.chain, by: p.by, ...ref(p.source) })),
     certain: d.uncertain.length === 0,
@@ -372,6 +397,7 @@ function formatText(r: Result): string {
       for (const s of d.trail.slice(0, -1)) out.push(`    via ${s.rule.source.file}:${s.rule.source.line} (chain ${s.chain}): ${s.rule.source.text}`);
       if (d.by === 'rule') out.push(`    by ${d.source!.file}:${d.source!.line} (chain ${d.chain}): ${d.source!.text}`);
       else if (d.by === 'policy') out.push(`    by the policy of chain ${d.chain}${d.source ? `, ${d.source.file}:${d.source.line}: ${d.source.text}` : ''}`);
+      else if (d.by === 'not-crossing') out.push(`    ${d.reason}`);
       else out.push('    no chain of the files filters this packet');
       for (const u of d.uncertain) out.push(`    uncertain: ${u}`);
     }
@@ -387,5 +413,5 @@ function pairText(s: Endpoint, d: Endpoint): string {
 }
 
 function decisionKey(d: Decision): string {
-  return JSON.stringify([d.verdict, d.by, d.source?.file, d.source?.line, d.chain, d.trail.map((s) => s.rule.source.line), d.uncertain, d.passed.map((p) => p.chain)]);
+  return JSON.stringify([d.verdict, d.by, d.reason, d.source?.file, d.source?.line, d.chain, d.trail.map((s) => s.rule.source.line), d.uncertain, d.passed.map((p) => p.chain)]);
 }

@@ -9,9 +9,15 @@ import { append } from '../util/append';
  * when no rule decides. A packet is the first of its connection (conntrack state NEW) unless said
  * otherwise, and an ICMP packet is an echo request.
  *
- * What is not known about the packet (an interface, a source port) or not modelled in a rule
- * (`unsupported`) never decides silently: such a rule is passed over, and the answer says it is
- * uncertain and why.
+ * What is not known about the packet (an interface, a source port, the program that sent it) or
+ * not modelled in a rule (`unsupported`) never decides silently: such a rule is passed over, and
+ * the answer says it is uncertain and why.
+ *
+ * The model's fields that are not addresses or ports are honoured too: `names` (host names a box
+ * resolves itself: a pfSense FQDN alias, a Windows dynamic keyword) match the addresses the
+ * caller's lookup gives for them (query: the site's lock file) and are unknown without one;
+ * `program` (a Windows rule for one program) matches the packet's program, compared as Windows
+ * compares paths (case-insensitively), and is unknown when the packet's program is not given.
  */
 
 /** What is known about an interface: its name, or only names it is not (a packet from outside the LAN). */
@@ -32,6 +38,16 @@ export interface Packet {
   iif?: InterfaceKnowledge;
   oif?: InterfaceKnowledge;
   state?: ConnState;
+  /** The program (full path) that sends or receives it on a Windows host; absent: not known. */
+  program?: string;
+}
+
+/**
+ * What the caller knows beyond the packet: the addresses a host name a rule matches on stands
+ * for (undefined: not known, the rule may or may not match).
+ */
+export interface EvaluationContext {
+  nameAddresses?(name: string): readonly string[] | undefined;
 }
 
 /** Where a packet meets the firewall: crossing it (forward), to it (input) or from it (output). */
@@ -58,8 +74,12 @@ export interface PassedChain {
 
 export interface Decision {
   verdict: 'accept' | 'drop';
-  /** How the verdict was reached: a rule, a chain's policy, or no chain filtering this packet at all. */
-  by: 'rule' | 'policy' | 'no-chain';
+  /**
+   * How the verdict was reached: a rule, a chain's policy, no chain filtering this packet at all,
+   * or (a gateway) the packet never reaching the firewall (`reason` says why).
+   */
+  by: 'rule' | 'policy' | 'no-chain' | 'not-crossing';
+  reason?: string;
   /** The deciding rule, or the chain policy's declaration. */
   source?: SourceRef;
   /** The deciding rule's own text word (drop and reject both drop). */
@@ -70,7 +90,7 @@ export interface Decision {
   trail: Step[];
   /** Base chains that accepted the packet before the deciding one, in the order they ran. */
   passed: PassedChain[];
-  /** Why the answer may be wrong: rules passed over because they might have matched. */
+  /** Why the answer may be wrong: rules passed over because they might have matched, and would have decided otherwise. */
   uncertain: string[];
 }
 
@@ -118,10 +138,46 @@ function hostOf(addr: string): Cidr {
   return v;
 }
 
-function addressMatches(m: AddressMatch | undefined, host: Cidr): boolean {
+const nameIndexes = new WeakMap<readonly string[], AddressIndex>();
+
+function indexOfList(list: readonly string[]): AddressIndex {
+  let c = nameIndexes.get(list);
+  if (!c) {
+    c = new AddressIndex(list.flatMap((t) => {
+      const v = parseCidr(t);
+      return isCidrError(v) ? [] : [v];
+    }));
+    nameIndexes.set(list, c);
+  }
+  return c;
+}
+
+/** A name of the rule stands for the host when the lookup says so; unknown without a lookup. */
+function namesMatch(names: string[] | undefined, host: Cidr, context: EvaluationContext): Tri {
+  if (!names || names.length === 0) return false;
+  let r: Tri = false;
+  for (const n of names) {
+    const addrs = context.nameAddresses?.(n);
+    if (addrs === undefined) r = 'unknown';
+    else if (indexOfList(addrs).covers(host)) return true;
+  }
+  return r;
+}
+
+function addressMatches(m: AddressMatch | undefined, host: Cidr, context: EvaluationContext, unmodelled: boolean): Tri {
   if (!m) return true;
-  const inside = cidrsOf(m).covers(host);
+  // A named set the reader could not fill (a security group reference, a prefix list, a URL
+  // alias: the rule is unsupported) may hold the address: that is not a miss.
+  if (unmodelled && m.cidrs.length === 0 && !m.names?.length && m.name !== undefined) return 'unknown';
+  const inside: Tri = cidrsOf(m).covers(host) ? true : namesMatch(m.names, host, context);
+  if (inside === 'unknown') return inside;
   return m.negate ? !inside : inside;
+}
+
+function programMatches(rule: string | undefined, packet: string | undefined): Tri {
+  if (rule === undefined) return true;
+  if (packet === undefined) return 'unknown';
+  return rule.toLowerCase() === packet.toLowerCase();
 }
 
 function portMatches(m: PortMatch | undefined, port: number | undefined): Tri {
@@ -164,6 +220,7 @@ interface Probe {
   p: Packet;
   src: Cidr;
   dst: Cidr;
+  context: EvaluationContext;
 }
 
 function and(a: Tri, b: Tri): Tri {
@@ -172,11 +229,12 @@ function and(a: Tri, b: Tri): Tri {
   return true;
 }
 
-function matches(m: RuleMatch, x: Probe): Tri {
+function matches(m: RuleMatch, x: Probe, unmodelled = false): Tri {
   const p = x.p;
   if (m.family !== undefined && m.family !== p.family) return false;
   if (!protocolMatches(m, p)) return false;
-  if (!addressMatches(m.src, x.src) || !addressMatches(m.dst, x.dst)) return false;
+  const addresses = and(addressMatches(m.src, x.src, x.context, unmodelled), addressMatches(m.dst, x.dst, x.context, unmodelled));
+  if (addresses === false) return false;
   if ((m.sport || m.dport) && p.protocol === 'icmp') return false;
   if (m.icmpTypes) {
     if (p.protocol !== 'icmp') return false;
@@ -184,9 +242,10 @@ function matches(m: RuleMatch, x: Probe): Tri {
     if (m.icmpTypes.negate ? echo : !echo) return false;
   }
   if (m.state && !m.state.includes(p.state ?? 'new')) return false;
-  let r: Tri = and(portMatches(m.dport, p.dport), portMatches(m.sport, p.sport));
+  let r: Tri = and(addresses, and(portMatches(m.dport, p.dport), portMatches(m.sport, p.sport)));
   r = and(r, interfaceMatches(m.iif, m.negateIif, p.iif));
   r = and(r, interfaceMatches(m.oif, m.negateOif, p.oif));
+  r = and(r, programMatches(m.program, p.program));
   return r;
 }
 
@@ -194,8 +253,17 @@ function describeRule(r: RulesetRule): string {
   return `${r.source.file}:${r.source.line}`;
 }
 
-function unknownFields(m: RuleMatch, p: Packet): string[] {
+function unknownNames(m: AddressMatch | undefined, host: Cidr, context: EvaluationContext): string[] {
+  if (!m?.names || cidrsOf(m).covers(host)) return [];
+  return m.names.filter((n) => context.nameAddresses?.(n) === undefined);
+}
+
+function unknownFields(m: RuleMatch, x: Probe): string[] {
+  const p = x.p;
   const out: string[] = [];
+  const names = [...unknownNames(m.src, x.src, x.context), ...unknownNames(m.dst, x.dst, x.context)];
+  if (names.length > 0) out.push(`whether ${names.join(', ')} ${names.length === 1 ? 'resolves' : 'resolve'} to its address (the box looks ${names.length === 1 ? 'it' : 'them'} up; no address is known here)`);
+  if (m.program !== undefined && p.program === undefined) out.push(`its program (the rule is for ${m.program} only; --program says which)`);
   if (m.iif !== undefined && (p.iif === undefined || !('is' in p.iif))) out.push('the incoming interface');
   if (m.oif !== undefined && (p.oif === undefined || !('is' in p.oif))) out.push('the outgoing interface');
   if (m.sport && p.sport === undefined) out.push('the source port');
@@ -207,8 +275,25 @@ type ChainEnd =
   | { kind: 'accept' | 'drop'; steps: Step[]; action: 'accept' | 'drop' | 'reject' }
   | { kind: 'return' };
 
+/** A rule passed over because it might match, with the verdict it would have given. */
+interface PassedOver {
+  verdict: RulesetRule['verdict']['kind'];
+  text: string;
+}
+
+/**
+ * Whether a rule passed over could have changed its base chain's outcome: an accept rule where
+ * the chain accepted anyway (or a drop where it dropped) would only have decided it sooner, by
+ * another rule; jumps and returns could lead anywhere.
+ */
+function couldChange(p: PassedOver, outcome: 'accept' | 'drop'): boolean {
+  if (p.verdict === 'accept') return outcome !== 'accept';
+  if (p.verdict === 'drop' || p.verdict === 'reject') return outcome !== 'drop';
+  return true;
+}
+
 class Walker {
-  readonly uncertain: string[] = [];
+  readonly uncertain: PassedOver[] = [];
 
   constructor(
     private readonly set: Ruleset,
@@ -224,12 +309,12 @@ class Walker {
   run(chain: Chain, depth: number): ChainEnd {
     if (depth > MAX_DEPTH) throw new EvaluationError(`${this.set.file}: jumps nest deeper than ${MAX_DEPTH} chains (a loop?) at chain ${chain.name}`);
     for (const rule of chain.rules) {
-      const hit = matches(rule.match, this.probe);
+      const hit = matches(rule.match, this.probe, rule.unsupported !== undefined);
       if (hit === false) continue;
       if (rule.verdict.kind === 'continue') continue;
       if (hit === 'unknown' || rule.unsupported !== undefined) {
-        const why = rule.unsupported ?? `the packet's ${unknownFields(rule.match, this.probe.p).join(' and ')} is not known`;
-        this.uncertain.push(`${describeRule(rule)} (${rule.verdict.kind}) might match, passed over: ${why}`);
+        const why = rule.unsupported ?? `not known: ${unknownFields(rule.match, this.probe).join('; ')}`;
+        this.uncertain.push({ verdict: rule.verdict.kind, text: `${describeRule(rule)} (${rule.verdict.kind}) might match, passed over: ${why}` });
         continue;
       }
       const step: Step = { chain: chain.name, rule };
@@ -271,15 +356,16 @@ function baseChains(sets: Ruleset[], hook: Hook, family: IpFamily): Array<{ set:
  * The verdict of the rule sets for a packet on a path. Every base chain on the path must let
  * it go on: an accept ends only its own chain, a drop anywhere is final.
  */
-export function evaluate(sets: Ruleset[], packet: Packet, path: Path): Decision {
-  const probe: Probe = { p: packet, src: hostOf(packet.src), dst: hostOf(packet.dst) };
+export function evaluate(sets: Ruleset[], packet: Packet, path: Path, context: EvaluationContext = {}): Decision {
+  const probe: Probe = { p: packet, src: hostOf(packet.src), dst: hostOf(packet.dst), context };
   const uncertain: string[] = [];
   const accepted: Decision[] = [];
   for (const hook of HOOKS[path]) {
     for (const { set, chain } of baseChains(sets, hook, packet.family)) {
       const walker = new Walker(set, probe);
       const end = walker.run(chain, 0);
-      append(uncertain, walker.uncertain);
+      const outcome = end.kind === 'return' ? chain.policy ?? 'accept' : end.kind;
+      append(uncertain, walker.uncertain.filter((p) => couldChange(p, outcome)).map((p) => p.text));
       let d: Decision;
       if (end.kind === 'return') {
         d = { verdict: chain.policy ?? 'accept', by: 'policy', source: chain.policySource, chain: chain.name, trail: [], passed: [], uncertain };

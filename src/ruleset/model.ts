@@ -114,10 +114,24 @@ export interface Chain {
 
 export type RulesetFormat = 'nftables' | 'nftables-json' | 'iptables-save' | 'pfsense' | 'aws' | 'windows';
 
+/** A firewall's interface as its configuration declares it (pfSense's <interfaces>). */
+export interface DeclaredInterface {
+  /** The configuration's name for it: wan, lan, opt1. */
+  name: string;
+  /** The device under it (igb1, vtnet0), when the file says. */
+  device?: string;
+  /** The networks on it (its address with its prefix length), both families as declared. */
+  networks: string[];
+  /** The firewall's own addresses on it (host CIDRs). */
+  addresses: string[];
+}
+
 export interface Ruleset {
   format: RulesetFormat;
   file: string;
   chains: Chain[];
+  /** The interfaces the file declares (pfSense), for telling which one a packet arrives on. */
+  interfaces?: DeclaredInterface[];
   /** What the reader noticed and could not model for the whole file (said once, with the answer). */
   notes: string[];
 }

@@ -134,6 +134,18 @@ class Reader {
     return rules;
   }
 
+  /** One direction of a group: its permissions allow, what none allows is denied. */
+  chain(id: string, name: string, dir: 'ingress' | 'egress', at: object, permissions: Json[], field: string): Chain {
+    return {
+      name: `${id} ${dir}`,
+      hook: dir === 'ingress' ? 'input' : 'output',
+      families: [4, 6],
+      policy: 'drop',
+      policySource: { file: this.file, line: this.doc.where(at).line, text: `${id} (${name}): what no ${dir} rule allows is denied` },
+      rules: permissions.flatMap((p, i) => this.permission(p, `${field}[${i}]`, id, dir)),
+    };
+  }
+
   group(g: Json, field: string): SecurityGroupRules | undefined {
     const id = this.text(g, 'GroupId', field);
     if (id === undefined) return undefined;
@@ -144,14 +156,7 @@ class Reader {
       const v = this.text(t, 'Value', `${field}.Tags[${i}]`, false);
       if (k !== undefined) tags[k] = v ?? '';
     }
-    const chain = (dir: 'ingress' | 'egress', key: string): Chain => ({
-      name: `${id} ${dir}`,
-      hook: dir === 'ingress' ? 'input' : 'output',
-      families: [4, 6],
-      policy: 'drop',
-      policySource: { file: this.file, line: this.doc.where(g).line, text: `${id} (${name}): what no ${dir} rule allows is denied` },
-      rules: this.list(g, key, field).flatMap((p, i) => this.permission(p, `${field}.${key}[${i}]`, id, dir)),
-    });
+    const chain = (dir: 'ingress' | 'egress', key: string): Chain => this.chain(id, name, dir, g, this.list(g, key, field), `${field}.${key}`);
     return {
       id,
       name,
@@ -189,4 +194,33 @@ export function readAwsGroups(file: string, text: string): SecurityGroupRules[] 
 export function readAws(file: string, text: string): Ruleset {
   const groups = readAwsGroups(file, text);
   return { format: 'aws', file, chains: groups.flatMap((g) => g.ruleset.chains), notes: [] };
+}
+
+/**
+ * A bare IpPermissions list (fwgen's own <class>.ingress.json and .egress.json, or what
+ * `aws ec2 describe-security-groups --query 'SecurityGroups[0].IpPermissions'` prints): one
+ * direction of one group, which the caller names (the file says neither).
+ */
+export function isPermissionList(text: string): boolean {
+  const t = text.trimStart();
+  return t.startsWith('[') && /^\[\s*(\]|\{\s*"(IpProtocol|FromPort|ToPort|IpRanges|Ipv6Ranges|UserIdGroupPairs|PrefixListIds)"\s*:)/.test(t);
+}
+
+export function readAwsPermissions(file: string, text: string, group: string, dir: 'ingress' | 'egress'): Chain {
+  const doc = parseLocatedJson(text, file);
+  const r = new Reader(doc, file);
+  const root = doc.value;
+  if (!Array.isArray(root)) {
+    r.issues.add({ file, line: 1, col: 1 }, '(document)', 'expected a list of IpPermissions');
+    r.issues.throwIfAny();
+  }
+  const list = root as unknown[];
+  const perms = list.filter((p, i) => {
+    if (isObject(p)) return true;
+    r.at(list, `[${i}]`, 'must be an object');
+    return false;
+  }) as Json[];
+  const chain = r.chain(group, group, dir, list, perms, '');
+  r.issues.throwIfAny();
+  return chain;
 }

@@ -4,6 +4,7 @@ import { looksLikeIptables, readIptables } from './iptables';
 import { looksLikeNftJson, readNftJson } from './nftables-json';
 import { readNftables } from './nftables';
 import { readError } from './values';
+import { isPermissionList } from './aws';
 
 /**
  * The formats `query` and `audit` read, told apart by content (never by file name: a deployed
@@ -72,9 +73,35 @@ export function readRulesets(inputs: ReaderInput[]): Ruleset[] {
   return rules.map((input) => {
     const reader = readers.find((r) => r.detect(input.text));
     if (!reader) {
-      const known = [...readers.map((r) => r.describe), ...companions.map((c) => c.describe)].join('; ');
-      throw readError({ file: input.file, line: 1, col: 1 }, '(document)', `not a format fwgen reads (${known})`);
+      throw readError({ file: input.file, line: 1, col: 1 }, '(document)', `not a format fwgen reads (${FORMATS_READ})`);
     }
     return reader.read(input, context);
   });
 }
+
+/**
+ * The formats read by their own readers (one file gives several rule sets: a security group per
+ * group, a Windows profile per profile), told apart by content like the others.
+ */
+export type GroupedFormat = 'pfsense' | 'aws' | 'aws-permissions' | 'windows';
+
+export function groupedFormatOf(text: string): GroupedFormat | undefined {
+  const t = text.trimStart();
+  if (t.startsWith('<')) return /<pfsense[\s>]/.test(t.slice(0, 1 << 16)) ? 'pfsense' : undefined;
+  if (!t.startsWith('{') && !t.startsWith('[')) return undefined;
+  const head = t.slice(0, 1 << 16);
+  if (/"nftables"\s*:/.test(head)) return undefined;
+  if (isPermissionList(t)) return 'aws-permissions';
+  if (/"(SecurityGroups|GroupId)"\s*:/.test(head)) return 'aws';
+  if (/"(Rules|Direction|DisplayName)"\s*:/.test(head)) return 'windows';
+  return undefined;
+}
+
+/** Every format a rule file may be in, for messages. */
+export const FORMATS_READ = [
+  ...readers.map((r) => r.describe),
+  'pfSense config.xml',
+  'AWS describe-security-groups JSON, or a group\'s IpPermissions list (fwgen\'s CLASS.ingress.json / CLASS.egress.json)',
+  'Windows Get-NetFirewallRule | ConvertTo-Json (with its filters)',
+  ...companions.map((c) => c.describe),
+].join('; ');

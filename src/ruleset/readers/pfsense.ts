@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { InputError, IssueList, type SourceLocation } from '../../errors';
 import { hostNameProblem } from '../../net/host-names';
-import type { AddressMatch, Chain, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from '../model';
+import type { AddressMatch, Chain, DeclaredInterface, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from '../model';
 import { cidrRange, normalize, rangesToCidrs } from '../ranges';
 import { append } from '../../util/append';
 
@@ -51,7 +51,7 @@ class Reader {
   readonly notes: string[] = [];
   private readonly lineStarts: number[] = [0];
   readonly aliases = new Map<string, Alias>();
-  readonly nets = new Map<string, { v4?: string; v6?: string; ip4?: string; ip6?: string; dynamic?: string }>();
+  readonly nets = new Map<string, { v4?: string; v6?: string; ip4?: string; ip6?: string; dynamic?: string; device?: string }>();
 
   constructor(
     text: string,
@@ -81,7 +81,8 @@ class Reader {
     if (!isNode(ifs)) return;
     for (const [name, v] of Object.entries(ifs)) {
       if (!isNode(v)) continue;
-      const entry: { v4?: string; v6?: string; ip4?: string; ip6?: string; dynamic?: string } = {};
+      const entry: { v4?: string; v6?: string; ip4?: string; ip6?: string; dynamic?: string; device?: string } = {};
+      if (typeof v.if === 'string' && v.if.trim()) entry.device = v.if.trim();
       for (const [ipKey, subKey, fam] of [['ipaddr', 'subnet', 4], ['ipaddrv6', 'subnetv6', 6]] as const) {
         const ip = typeof v[ipKey] === 'string' ? (v[ipKey] as string).trim() : '';
         if (!ip) continue;
@@ -192,7 +193,13 @@ class Reader {
       const n = v.network.trim().toLowerCase();
       const ip = n.endsWith('ip');
       const net = this.nets.get(ip ? n.slice(0, -2) : n);
-      if (n === '(self)') out.unsupported = 'destination (self): every address of the firewall';
+      const all = [...this.nets.values()];
+      if (n === '(self)') {
+        // Every address of the firewall: exact when each interface's address is in the file.
+        const dynamic = all.find((x) => x.dynamic)?.dynamic;
+        if (dynamic || all.length === 0) out.unsupported = `(self): every address of the firewall${dynamic ? `, and ${dynamic}` : ', and the file declares no interface'}`;
+        else out.addr = { cidrs: all.flatMap((x) => [x.ip4, x.ip6]).filter((x): x is string => !!x), name: '(self)', ...(negate ? { negate } : {}) };
+      }
       else if (!net) this.issues.add(this.loc(line), `${field}.network`, `'${n}' is not an interface of this configuration`);
       else {
         const cidrs = (ip ? [net.ip4, net.ip6] : [net.v4, net.v6]).filter((x): x is string => !!x);
@@ -335,7 +342,13 @@ export function readPfsense(file: string, text: string): Ruleset {
     policySource: { file, line: isNode(root.filter) ? r.lineOf(root.filter) : 1, text: 'pfSense default deny: what no rule passes is blocked' },
     rules,
   };
-  return { format: 'pfsense', file, chains: [chain], notes: r.notes };
+  const interfaces: DeclaredInterface[] = [...r.nets].map(([name, n]) => ({
+    name,
+    ...(n.device ? { device: n.device } : {}),
+    networks: [n.v4, n.v6].filter((x): x is string => !!x),
+    addresses: [n.ip4, n.ip6].filter((x): x is string => !!x),
+  }));
+  return { format: 'pfsense', file, chains: [chain], notes: r.notes, interfaces };
 }
 
 /** One located problem with the whole file, as the project's typed input error. */
