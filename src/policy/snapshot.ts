@@ -308,8 +308,3 @@ function variableOrigins(catalog: Catalog, profile: Profile): VariableOrigins {
     });
   };
 }
-
-/** A target diagnostic about a limit it cannot go past (rule quotas, lengths, counts). */
-export function isLimitMessage(message: string): boolean {
-  return /\b(limit|quota|too many|too long|exceed)/i.test(message);
-}

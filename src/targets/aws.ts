@@ -303,6 +303,12 @@ export const aws: Target<AwsOptions, AwsView> = {
     else refuseEmpty(diags, aws.id, o.allowEmpty, 'the aws output', total, 'deny all traffic of every security group');
     return diags.list();
   },
+  limits(policy, o) {
+    // check()'s quota errors alone, from the counts: what counting says besides is check()'s to say.
+    const quota = new Diagnostics(aws.id);
+    for (const c of classesWithRules(policy)) checkQuota(policy, c, countRules(policy, c, new Diagnostics(aws.id)), o, quota);
+    return quota.list();
+  },
   view(policy, o, file) {
     if (file.scope === 'cfn') return { json: JSON.stringify(template(policy, o), null, 2) };
     const [c, dir] = file.scope.split('|') as [string, 'ingress' | 'egress'];
