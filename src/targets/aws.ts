@@ -132,7 +132,14 @@ function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): Ru
   });
   const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
   for (const { dir, family, lists: l } of lists.values()) {
-    counts[dir][family] += l.length === 1 ? new Set(l[0]).size : new Set(l.flat()).size;
+    // A rule's networks are aggregated (distinct already); only several lists can share one.
+    if (l.length === 1) {
+      counts[dir][family] += l[0]!.length;
+      continue;
+    }
+    const distinct = new Set<string>();
+    for (const list of l) for (const c of list) distinct.add(c);
+    counts[dir][family] += distinct.size;
   }
   return counts;
 }
