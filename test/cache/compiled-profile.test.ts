@@ -1,34 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CACHE_DIR_ENV, NO_CACHE_ENV } from '../../src/catalog/cache-dir';
 import { loadCatalogLayersCached } from '../../src/catalog/compiled-catalog';
 import { MIN_CACHED_PROFILE_BYTES } from '../../src/catalog/compiled-profile';
 import { loadProfile, type Profile } from '../../src/catalog/profile';
 import { YamlSource } from '../../src/catalog/yaml-source';
 import { Cidr } from '../../src/net/addresses';
+import { withCache } from './with-cache';
 import { catalogRoot, repoRoot, tempCatalog, tempDir } from '../helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { writeWorkload } = require('../../bench/workloads') as { writeWorkload: (root: string, shape: { name: string; terms: number; perTerm: number; note: string }) => { profile: string } };
 
 jest.setTimeout(180_000);
-
-function withCache<T>(dir: string | undefined, body: () => T): T {
-  const before = [process.env[CACHE_DIR_ENV], process.env[NO_CACHE_ENV]];
-  if (dir === undefined) process.env[NO_CACHE_ENV] = '1';
-  else {
-    process.env[CACHE_DIR_ENV] = dir;
-    delete process.env[NO_CACHE_ENV];
-  }
-  try {
-    return body();
-  } finally {
-    for (const [name, value] of [[CACHE_DIR_ENV, before[0]], [NO_CACHE_ENV, before[1]]] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
 
 /** A profile of 2,000 addresses in its flows: over the size a profile is cached from. */
 function bigProfile(): string {
