@@ -2,7 +2,7 @@
 // @ts-check
 'use strict';
 /**
- * npm run bench [-- CASE ...] [--quick] [--runs N] [--timeout S] [--vs 'CMD'] [--json FILE]
+ * npm run bench [-- CASE ...] [--quick] [--runs N] [--timeout S] [--vs 'CMD'] [--yaml both] [--json FILE]
  *
  * Generates the workloads (bench/workloads.js) in a temporary folder, runs the built fwgen
  * (bin/fwgen.js over dist/) on each case several times, one process per run, and prints the
@@ -32,6 +32,7 @@ const TIME = '/usr/bin/time';
  *   workload?: Workload, target?: string,
  *   warmup?: boolean,
  *   baselineOf?: string,
+ *   env?: Record<string, string>,
  * }} Case
  */
 
@@ -88,6 +89,26 @@ function withCacheModes(cases, tmp, mode) {
     return mode === 'cold' ? [cold] : mode === 'warm' ? [warm] : [cold, warm];
   });
 }
+
+/**
+ * Which YAML reader the render cases use: fwgen's own choice (the fast reader where it
+ * vouches for a file), the reference reader alone (FWGEN_YAML=reference), or both, each
+ * reference case right after its fast one, whose time and RSS its `× baseline` column divides.
+ * @param {Case[]} cases @param {'fast' | 'reference' | 'both'} mode @returns {Case[]}
+ */
+function withYamlReaders(cases, mode) {
+  if (mode === 'fast') return cases;
+  return cases.flatMap((c) => {
+    if (c.name.startsWith('cli-') || c.name.startsWith('query/')) return [c];
+    const reference = /** @type {Case} */ (Object.defineProperties(Object.defineProperties({}, Object.getOwnPropertyDescriptors(c)), {
+      name: { value: `${c.name} ${YAML_REF}`, enumerable: true },
+      env: { value: { FWGEN_YAML: 'reference' }, enumerable: true },
+      baselineOf: { value: c.name, enumerable: true },
+    }));
+    return mode === 'reference' ? [reference] : [c, reference];
+  });
+}
+const YAML_REF = 'yaml-ref';
 
 /** @param {string} tmp @param {boolean} quick @returns {Case[]} */
 function allCases(tmp, quick) {
@@ -213,14 +234,15 @@ const hasTime = fs.existsSync(TIME);
  * One run of argv: wall time, peak RSS (GNU time's %M, the largest of the process and its
  * children), killed with its whole process group past the time cap.
  * @param {string[]} argv @param {number} capMs @param {RegExp | undefined} expect
+ * @param {Record<string, string> | undefined} env added to the bench's own environment
  * @returns {Promise<Sample>}
  */
-function runOnce(argv, capMs, expect) {
+function runOnce(argv, capMs, expect, env) {
   const rssFile = path.join(os.tmpdir(), `fwgen-bench-rss-${process.pid}`);
   const full = hasTime ? [TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
-    const child = spawn(full[0], full.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(full[0], full.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     let stderr = '';
     child.stderr.on('data', (d) => {
       if (stderr.length < 1 << 20) stderr += d;
@@ -256,7 +278,7 @@ function runOnce(argv, capMs, expect) {
  * Runs each command `runs` times, taking turns (a, b, a, b, ...) so that a change in the
  * machine's load falls on both alike; each run gets a fresh output folder. A command stops
  * being run after its first run that times out or fails.
- * @param {{ argv: (out: string) => string[], expect?: RegExp }[]} commands
+ * @param {{ argv: (out: string) => string[], expect?: RegExp, env?: Record<string, string> }[]} commands
  * @param {number} runs @param {number} capMs @param {string} outBase
  */
 async function measureEach(commands, runs, capMs, outBase) {
@@ -267,7 +289,7 @@ async function measureEach(commands, runs, capMs, outBase) {
       if (st.done) continue;
       fs.rmSync(outBase, { recursive: true, force: true });
       fs.mkdirSync(outBase, { recursive: true });
-      const s = await runOnce(c.argv(outBase), capMs, c.expect);
+      const s = await runOnce(c.argv(outBase), capMs, c.expect, c.env);
       st.samples.push(s);
       if (s.status !== 'ok') st.done = true;
       else st.bytes = sizeOf(outBase);
@@ -287,9 +309,9 @@ async function measureEach(commands, runs, capMs, outBase) {
   });
 }
 
-/** @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs @param {string} outBase @param {RegExp} [expect] */
-async function measure(argv, runs, capMs, outBase, expect) {
-  return (await measureEach([{ argv, expect }], runs, capMs, outBase))[0];
+/** @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs @param {string} outBase @param {RegExp} [expect] @param {Record<string, string>} [env] */
+async function measure(argv, runs, capMs, outBase, expect, env) {
+  return (await measureEach([{ argv, expect, env }], runs, capMs, outBase))[0];
 }
 
 /**
@@ -353,7 +375,7 @@ function table(rows) {
 function selected(c, wanted) {
   if (wanted.length === 0) return true;
   const workload = c.name.split('/')[0];
-  const plain = c.name.replace(/ (cold|warm)$/, '');
+  const plain = c.name.replace(new RegExp(`(?: (?:cold|warm))?(?: ${YAML_REF})?$`), '');
   return wanted.some((w) => c.name === w || plain === w || workload === w || (w.endsWith('*') && c.name.startsWith(w.slice(0, -1))));
 }
 
@@ -376,6 +398,11 @@ async function main() {
         'capirca, aerleon, or a command to run on the same workloads for a ratio column (only cases whose target they have: nftables, iptables); placeholders: {aerleon_dir} {aerleon_policy} {capirca_dir} {capirca_policy} {fwgen_profile} {target} {out_dir} {case}',
     })
     .option('cache', { choices: ['cold', 'warm', 'both'], default: 'both', describe: "render cases without fwgen's cache (cold), with it filled by an uncounted run (warm), or both" })
+    .option('yaml', {
+      choices: ['fast', 'reference', 'both'],
+      default: 'fast',
+      describe: `render cases with fwgen's usual reader (fast), the reference reader alone (FWGEN_YAML=reference), or both, each reference case ("${YAML_REF}") beside its fast one`,
+    })
     .option('json', { type: 'string', describe: 'also write the results to this file' })
     .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown (for the README)' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the generated workloads and print where they are' })
@@ -383,6 +410,7 @@ async function main() {
     .example('$0 --quick', 'every case, fewer runs')
     .example('$0 large biggroup', 'the large and biggroup workloads, every target')
     .example('$0 large biggroup --vs capirca', "against Capirca's aclgen (Debian: apt-get install python3-capirca)")
+    .example("$0 example/all large/nftables scale-200k/nftables 'fleet-*' --yaml both", 'the reference YAML reader against the fast one, case by case')
     .example("$0 large/nftables --vs 'aclgen --base_directory {aerleon_dir}/policies --definitions_directory {aerleon_dir}/def --policy_file {aerleon_policy} --output_directory {out_dir}'", 'the same as --vs aerleon, spelt out')
     .strict()
     .version(false)
@@ -397,7 +425,8 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-bench-'));
   try {
     const wanted = (argv.cases ?? []).map(String);
-    const cases = withCacheModes(allCases(tmp, argv.quick), tmp, /** @type {'cold' | 'warm' | 'both'} */ (argv.cache)).filter((c) => selected(c, wanted));
+    const modes = withCacheModes(allCases(tmp, argv.quick), tmp, /** @type {'cold' | 'warm' | 'both'} */ (argv.cache));
+    const cases = withYamlReaders(modes, /** @type {'fast' | 'reference' | 'both'} */ (argv.yaml)).filter((c) => selected(c, wanted));
     if (argv.list) {
       for (const c of cases) process.stdout.write(`${c.name.padEnd(24)} ${c.note}\n`);
       return 0;
@@ -424,8 +453,8 @@ async function main() {
       const vs = vsCommand && c.workload && c.target && c.target in THEIR_TARGET ? /** @type {string} */ (vsCommand) : undefined;
       /** @type {{ argv: (out: string) => string[], expect?: RegExp }[]} */
       // `node -e 0` takes its turn with each case, so the ratio holds when the load changes.
-      const commands = [{ argv: nodeBare }, { argv: c.argv, expect: c.expect }];
-      if (c.warmup) await measure(c.argv, 1, capMs, outBase, c.expect);
+      const commands = [{ argv: nodeBare }, { argv: c.argv, expect: c.expect, env: c.env }];
+      if (c.warmup) await measure(c.argv, 1, capMs, outBase, c.expect, c.env);
       if (vs) commands.push({ argv: (out) => ['sh', '-c', substitute(vs, placeholders(c, out))] });
       const [base, r, v] = await measureEach(commands, runs, capMs, outBase);
       /** @type {Record<string, unknown>} */

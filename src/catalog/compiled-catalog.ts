@@ -32,13 +32,28 @@ export function loadCatalogLayersCached(
   const hit = shelf.get(key);
   if (hit) {
     const catalog = decodeCatalog(hit);
-    if (catalog) return { catalog, overrides: files.overrides };
+    if (catalog) {
+      identities.set(catalog, key);
+      return { catalog, overrides: files.overrides };
+    }
   }
   // Parsed from the very bytes the key was made of: a file edited meanwhile cannot be stored under the old key.
   const loaded = loadCatalogLayers(roots, extraVendorFiles, base, files, (file, b) => parseYamlBytes(file, bytes.get(file)!, b));
   const encoded = encodeCatalog(loaded.catalog);
   if (encoded) shelf.put(key, encoded);
+  identities.set(loaded.catalog, key);
   return loaded;
+}
+
+/** The key of each catalog read through the cache: its files' bytes and this build, as a digest. */
+const identities = new WeakMap<Catalog, string>();
+
+/**
+ * What a catalog was made of, as a digest, when it was read through the cache; undefined
+ * otherwise (what depends on it cannot be cached then).
+ */
+export function catalogIdentity(catalog: Catalog): string | undefined {
+  return identities.get(catalog);
 }
 
 /** Every file's bytes, or undefined when one cannot be read (the plain reader then says why, with its name). */
@@ -117,22 +132,32 @@ function isPattern(value: object): value is NamePattern {
 class Uncacheable extends Error {}
 
 export function encodeCatalog(catalog: Catalog): Buffer | undefined {
+  return encodeData(catalog);
+}
+
+/** The catalog an entry holds, or undefined when it is not one this build wrote. */
+export function decodeCatalog(body: Buffer): Catalog | undefined {
+  const catalog = decodeData(body) as Catalog | undefined;
+  const ok =
+    typeof catalog === 'object' && catalog !== null && typeof catalog.root === 'string' &&
+    [catalog.deviceClasses, catalog.lists, catalog.vendors].every((m) => m instanceof Map);
+  return ok ? catalog : undefined;
+}
+
+/** Loaded data (a catalog, a profile) as an entry's body; undefined when it holds what is not plain data. */
+export function encodeData(value: unknown): Buffer | undefined {
   try {
-    return v8.serialize(encode(catalog));
+    return v8.serialize(encode(value));
   } catch (err) {
     if (err instanceof Uncacheable) return undefined;
     throw err;
   }
 }
 
-/** The catalog an entry holds, or undefined when it is not one this build wrote. */
-export function decodeCatalog(body: Buffer): Catalog | undefined {
+/** What encodeData stored, or undefined when the body is not something it wrote. */
+export function decodeData(body: Buffer): unknown {
   try {
-    const catalog = decode(v8.deserialize(body)) as Catalog;
-    const ok =
-      typeof catalog === 'object' && catalog !== null && typeof catalog.root === 'string' &&
-      [catalog.deviceClasses, catalog.lists, catalog.vendors].every((m) => m instanceof Map);
-    return ok ? catalog : undefined;
+    return decode(v8.deserialize(body));
   } catch {
     return undefined;
   }

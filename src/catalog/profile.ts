@@ -2,7 +2,9 @@ import { formatLocation, InputError, IssueList, type LocatedIssue, type SourceLo
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import { loadAcknowledgements, type Acknowledgement } from './acknowledge';
 import { loadFlowExclusions, type FlowExclusion } from './flow-exclusions';
-import { readYaml } from './read-file';
+import { cachedProfile, profileEntry, storeProfile } from './compiled-profile';
+import { parseYamlBytes, readCatalogBytes } from './read-file';
+import { displayPath } from '../util/paths';
 import { validateAgainst } from './schema';
 import { siteVendor } from './site';
 import type { SiteTargets } from './site-targets';
@@ -67,6 +69,8 @@ export interface Profile {
   targets: Record<string, Record<string, unknown>>;
   /** What the profile says that takes no effect (options of a target the site does not use), each at its place. */
   warnings: ProfileWarning[];
+  /** Where `targets:` and its options are written, three levels deep ('' for `targets:` itself; 'aws.maxRules'). */
+  targetsAt: Record<string, SourceLocation>;
   source: YamlSource;
 }
 
@@ -82,8 +86,24 @@ export interface SiteDefaults {
   targets?: SiteTargets;
 }
 
+/**
+ * A profile read, validated and checked against the catalog. A large one that was read
+ * before, unchanged and against the same catalog, comes from the cache (compiled-profile.ts).
+ */
 export function loadProfile(file: string, catalog: Catalog, base?: string, defaults: SiteDefaults = {}): Profile {
-  const src = readYaml(file, base);
+  const bytes = readCatalogBytes(file, base);
+  const shown = displayPath(file, base);
+  const entry = profileEntry(shown, bytes, catalog, defaults);
+  if (!entry) return profileFrom(parseYamlBytes(file, bytes, base), catalog, defaults);
+  const text = bytes.toString('utf8');
+  const hit = cachedProfile(entry, shown, text);
+  if (hit) return hit;
+  const profile = profileFrom(parseYamlBytes(file, bytes, base), catalog, defaults);
+  storeProfile(entry, profile);
+  return profile;
+}
+
+function profileFrom(src: YamlSource, catalog: Catalog, defaults: SiteDefaults): Profile {
   const schemaIssues = validateAgainst('profile', src);
   if (schemaIssues.length > 0) throw new InputError(schemaIssues);
   const raw = src.data as Raw;
@@ -173,6 +193,7 @@ export function loadProfile(file: string, catalog: Catalog, base?: string, defau
     ...(uses ? { uses } : {}),
     targets: raw.targets ?? {},
     warnings: unusedTargetOptions(raw.targets ?? {}, uses, src),
+    targetsAt: targetLocations(raw.targets ?? {}, src),
     source: src,
   };
 }
@@ -191,6 +212,21 @@ function unusedTargetOptions(given: Record<string, unknown>, uses: SiteTargets |
         `targets.${id}: options for ${id}, a target this site does not use (its targets: ${uses.ids.join(', ')}, at ${formatLocation(uses.origin)}); ` +
         `they are ignored. Add ${id} to that list, or remove these options`,
     }));
+}
+
+/** Locations of the profile's target options, three levels deep (target, option, key of an option map). */
+function targetLocations(targets: Record<string, unknown>, src: YamlSource): Record<string, SourceLocation> {
+  const out: Record<string, SourceLocation> = { '': src.locate(['targets'], true) };
+  const walk = (value: unknown, at: string[]): void => {
+    if (at.length >= 3 || typeof value !== 'object' || value === null || Array.isArray(value)) return;
+    for (const [key, inner] of Object.entries(value)) {
+      const here = [...at, key];
+      out[here.join('.')] = src.locate(['targets', ...here], true);
+      walk(inner, here);
+    }
+  };
+  walk(targets, []);
+  return out;
 }
 
 function usesOf(raw: Raw, src: YamlSource, defaults: SiteDefaults): { uses?: SiteTargets } {

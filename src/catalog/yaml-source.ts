@@ -15,6 +15,9 @@ const REFERENCE_ONLY = process.env.FWGEN_YAML === 'reference';
 export class YamlSource {
   private slowDoc?: { doc: Document.Parsed; lines: LineCounter };
   private fastLines?: LineCounter;
+  /** A deferred source (see deferred): the file parsed when a position is first asked for. */
+  private parsedLater?: YamlSource;
+  private deferredParse = false;
 
   private constructor(
     readonly file: string,
@@ -44,6 +47,17 @@ export class YamlSource {
     return YamlSource.parseWithYaml(file, text);
   }
 
+  /**
+   * A file whose data is already known (a profile from the cache, compiled-profile.ts): the
+   * text is kept, and parsed, as parse does, only when a position is asked for (an error).
+   * Its data is not to be read: the cached value is the data.
+   */
+  static deferred(file: string, text: string): YamlSource {
+    const source = new YamlSource(file, text, undefined, undefined);
+    source.deferredParse = true;
+    return source;
+  }
+
   /** The reference reader alone: the `yaml` package's document, checked node by node. */
   static parseWithYaml(file: string, text: string): YamlSource {
     const { doc, lines } = parseChecked(file, text);
@@ -56,11 +70,17 @@ export class YamlSource {
 
   /** Which reader produced the data (the fast one, or the `yaml` package as the reference). */
   get reader(): 'fast' | 'yaml' {
+    if (this.deferredParse) return this.parsed().reader;
     return this.fast ? 'fast' : 'yaml';
+  }
+
+  private parsed(): YamlSource {
+    return (this.parsedLater ??= YamlSource.parse(this.file, this.text));
   }
 
   /** Position of the value at path; with key=true, of its key (for "unknown field" messages). */
   locate(path: ReadonlyArray<PathPart>, key = false): SourceLocation {
+    if (this.deferredParse) return this.parsed().locate(path, key);
     const offset = this.fast ? fastOffset(this.fast.root, path, key) : undefined;
     if (offset === undefined) return this.slowLocate(path, key);
     this.fastLines ??= lineCounterOf(this.text);

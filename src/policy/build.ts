@@ -3,7 +3,7 @@ import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
 import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
-import { InputError, sortIssues, type SourceLocation } from '../errors';
+import { InputError, sortIssues } from '../errors';
 import { answerFindings } from './answers';
 import { byLocation, checkRules, explicitAnyFindings } from './checks';
 import { lockOutFindings } from './lockout';
@@ -234,7 +234,7 @@ export function buildReviewed(
       description: profile.description,
       targets: profile.targets,
       ...(profile.uses ? { uses: profile.uses } : {}),
-      targetsAt: targetLocations(profile),
+      targetsAt: profile.targetsAt,
     },
     vendors: [...new Map(selection.flows.map((s) => [s.vendor.id, s.vendor]))]
       .filter(([id]) => rules.some((r) => r.vendor === id))
@@ -264,19 +264,4 @@ function compareRules(a: Rule, b: Rule, keyOf: (r: Remote) => string): number {
     (a.ports[0]?.from ?? 0) - (b.ports[0]?.from ?? 0) ||
     keyOf(a.remote).localeCompare(keyOf(b.remote))
   );
-}
-
-/** Locations of the profile's target options, three levels deep (target, option, key of an option map). */
-function targetLocations(profile: Profile): Record<string, SourceLocation> {
-  const out: Record<string, SourceLocation> = { '': profile.source.locate(['targets'], true) };
-  const walk = (value: unknown, at: string[]): void => {
-    if (at.length >= 3 || typeof value !== 'object' || value === null || Array.isArray(value)) return;
-    for (const [key, inner] of Object.entries(value)) {
-      const here = [...at, key];
-      out[here.join('.')] = profile.source.locate(['targets', ...here], true);
-      walk(inner, here);
-    }
-  };
-  walk(profile.targets, []);
-  return out;
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { formatLocation, UsageError } from '../errors';
 import { escapeUnsafe } from '../util/unsafe-chars';
-import { formatSnapshot, isLimitMessage, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from '../policy/snapshot';
+import { formatSnapshot, policySnapshot, SNAPSHOT_FILE, type SnapshotFamily, type SnapshotLimit } from '../policy/snapshot';
 import type { Policy } from '../policy/types';
 import { buildSitePolicy } from '../resolve/address-book';
 import { FAMILIES, lockPathFor, readLock } from '../resolve/lock';
@@ -74,7 +74,7 @@ export function renderProfile(
     catalog,
     profile,
     staleFamilies: staleFamiliesOf(policy, profileFile),
-    limits: targetLimits(policy, result.diagnostics, siteTargets(profile, chosen), siteTargets(profile, targets), profile.targets),
+    limits: targetLimits(policy, siteTargets(profile, targets), profile.targets),
   });
   return { ...result, policy, snapshot: { path: snapshotPath(policy.profile.name), content: formatSnapshot(snapshot) } };
 }
@@ -91,16 +91,13 @@ export function ownedBy(site: string, chosen: AnyTarget[]): string[] {
 
 /**
  * What each target the site uses cannot hold, whichever were chosen: the snapshot must not
- * depend on `--target`. The chosen targets' checks already ran; the others run their check only.
+ * depend on `--target`. Each target's limits are found without building its files, so a
+ * render for one target does not pay for the others.
  */
-function targetLimits(policy: Policy, ran: Diagnostic[], chosen: AnyTarget[], used: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
-  const all = [...ran.filter((d) => chosen.some((t) => t.id === d.target))];
-  for (const t of used) {
-    if (!chosen.includes(t)) append(all, t.check(policy, resolveOptions(t.options, given[t.id], policy)));
-  }
-  return all
-    .filter((d) => isLimitMessage(d.message))
-    .map((d) => ({ target: d.target, severity: d.severity, message: d.message, ...(d.loc ? { at: `${d.loc.file}:${d.loc.line}` } : {}) }));
+function targetLimits(policy: Policy, used: AnyTarget[], given: Record<string, Record<string, unknown>>): SnapshotLimit[] {
+  const all: Diagnostic[] = [];
+  for (const t of used) if (t.limits) append(all, t.limits(policy, resolveOptions(t.options, given[t.id], policy)));
+  return all.map((d) => ({ target: d.target, severity: d.severity, message: d.message, ...(d.loc ? { at: `${d.loc.file}:${d.loc.line}` } : {}) }));
 }
 
 /**

@@ -291,6 +291,16 @@ function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
  * A site that renders one Linux target while the playbook would install the other: the
  * play would point at files that are not there.
  */
+/** What stops a target whose files the playbooks install, said again as this target's error. */
+function siblingErrors(policy: Policy, o: AnsibleOptions, said: (t: Target<unknown, unknown>) => Diagnostic[]): Diagnostic[] {
+  const siblings = ([o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>).filter((t) => usesTarget(policy.profile, t.id));
+  return siblings.flatMap((t) =>
+    said(t)
+      .filter((d) => d.severity === 'error')
+      .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${t.id} files this target installs)` })),
+  );
+}
+
 function linuxMismatch(policy: Policy, o: AnsibleOptions): Diagnostic[] {
   const uses = policy.profile.uses;
   const other = o.linux === 'nftables' ? 'iptables' : 'nftables';
@@ -647,14 +657,11 @@ export const ansible: Target<AnsibleOptions, AnsibleView, AnsibleScope> = {
   check(policy, o) {
     // The vars embed what the other targets would render: what stops them stops these too,
     // even when only this target is rendered.
-    const siblings = ([o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>).filter((t) => usesTarget(policy.profile, t.id));
-    const errors = [...linuxMismatch(policy, o), ...siblings.flatMap((t) =>
-      t
-        .check(policy, siblingOptions(policy, t))
-        .filter((d) => d.severity === 'error')
-        .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${t.id} files this target installs)` })),
-    )];
+    const errors = [...linuxMismatch(policy, o), ...siblingErrors(policy, o, (t) => t.check(policy, siblingOptions(policy, t)))];
     return errors.length > 0 ? errors : emptyGroupWarning(policy, o);
+  },
+  limits(policy, o) {
+    return siblingErrors(policy, o, (t) => t.limits?.(policy, siblingOptions(policy, t)) ?? []);
   },
   view(policy, o, { scope }) {
     const p = parts(policy, o);

@@ -138,7 +138,14 @@ function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): Ru
   });
   const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
   for (const { dir, family, lists: l } of lists.values()) {
-    counts[dir][family] += l.length === 1 ? new Set(l[0]).size : new Set(l.flat()).size;
+    // A rule's networks are aggregated (distinct already); only several lists can share one.
+    if (l.length === 1) {
+      counts[dir][family] += l[0]!.length;
+      continue;
+    }
+    const distinct = new Set<string>();
+    for (const list of l) for (const c of list) distinct.add(c);
+    counts[dir][family] += distinct.size;
   }
   return counts;
 }
@@ -311,6 +318,12 @@ export const aws: Target<AwsOptions, AwsView, AwsScope> = {
     if (classes.length === 0) refuseNoFiles(diags, policy, aws.id, o.allowEmpty, 'no device class has rules');
     else refuseEmpty(diags, aws.id, o.allowEmpty, 'the aws output', total, 'deny all traffic of every security group');
     return diags.list();
+  },
+  limits(policy, o) {
+    // check()'s quota errors alone, from the counts: what counting says besides is check()'s to say.
+    const quota = new Diagnostics(aws.id);
+    for (const c of classesWithRules(policy)) checkQuota(policy, c, countRules(policy, c, new Diagnostics(aws.id)), o, quota);
+    return quota.list();
   },
   view(policy, o, { scope }) {
     if (scope.kind === 'cfn') return { json: JSON.stringify(template(policy, o), null, 2) };

@@ -42,6 +42,12 @@ export interface Target<O, V, S = unknown> {
   options: OptionSpec<O>;
   files(policy: Policy, o: O): Array<OutputFile<S>>;
   check(policy: Policy, o: O): Diagnostic[];
+  /**
+   * What the target cannot hold (a rule quota): the diagnostics of check() that say so, found
+   * without building the files. The policy snapshot records them for every target the site
+   * uses, whichever were rendered, so they must be cheap; none: the target has no limits.
+   */
+  limits?(policy: Policy, o: O): Diagnostic[];
   view(policy: Policy, o: O, file: OutputFile<S>): V;
   /** The other targets whose files this one's output reads (the playbooks install them): a render without them says so. */
   reads?(policy: Policy, o: O): string[];

@@ -7,27 +7,10 @@ import { catalogFiles, loadCatalogLayers } from '../../src/catalog/load-catalog'
 import type { NamePattern } from '../../src/catalog/pattern';
 import { InputError } from '../../src/errors';
 import { Cidr } from '../../src/net/addresses';
+import { withCache } from './with-cache';
 import { catalogRoot, examplesRoot, repoRoot, tempCatalog, tempDir } from '../helpers';
 
 jest.setTimeout(180_000);
-
-/** Runs `body` with the cache in `dir` (and no other setting leaking in from the environment). */
-function withCache<T>(dir: string | undefined, body: () => T): T {
-  const before = [process.env[CACHE_DIR_ENV], process.env[NO_CACHE_ENV]];
-  if (dir === undefined) process.env[NO_CACHE_ENV] = '1';
-  else {
-    process.env[CACHE_DIR_ENV] = dir;
-    delete process.env[NO_CACHE_ENV];
-  }
-  try {
-    return body();
-  } finally {
-    for (const [name, value] of [[CACHE_DIR_ENV, before[0]], [NO_CACHE_ENV, before[1]]] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
 
 const entriesIn = (cache: string) => (fs.existsSync(path.join(cache, 'catalog')) ? fs.readdirSync(path.join(cache, 'catalog')) : []);
 

@@ -1,4 +1,5 @@
 import { InputError } from '../../src/errors';
+import { fastLoad, HANDED_OFF } from '../../src/catalog/yaml-fast';
 import { YamlSource } from '../../src/catalog/yaml-source';
 
 /** The outcome a reader gives: its data, or the exact messages it refuses the file with. */
@@ -103,6 +104,37 @@ describe('when the fast reader steps aside', () => {
     expect(outcome(() => YamlSource.parseFastFirst('f.yaml', bomb))).toEqual({
       error: expect.stringMatching(/^f\.yaml:2:\d+: \(document\): YAML: aliases expand to too many values/),
     });
+  });
+});
+
+describe('the fast reader implements no more than it must', () => {
+  // The constructs the listener hands off, each by a case above (what it is named by there).
+  const listenerHandsOff: Array<[string, string]> = [
+    ['an anchor', 'an anchor and alias'],
+    ['a tag', 'an explicit tag'],
+    ['a local tag', 'a local tag'],
+    ['a comment glued to a closing bracket or quote', 'a comment right after a flow sequence'],
+    ['a spaces-only line in a block scalar', 'a spaces-only line opening a block scalar'],
+    ['text after a multi-line flow collection', 'text after a multi-line flow sequence'],
+    ['an under-indented continuation', 'an under-indented quoted scalar'],
+    ['a key past the length the yaml package reads', 'a key longer than 1024 characters'],
+    ['a control character made by an escape', 'a control character as an escape'],
+  ];
+
+  it.each(Object.entries(HANDED_OFF))('hands off every text of the shape "%s", and a case above holds one', (_name, pattern) => {
+    const held = cases.filter(([, text]) => pattern.test(text));
+    expect(held.length).toBeGreaterThan(0);
+    for (const [what, text, reader] of held) {
+      expect(fastLoad(text)).toBeUndefined();
+      expect([what, reader]).not.toEqual([what, 'fast']);
+    }
+  });
+
+  it.each(listenerHandsOff)('hands off %s (case: %s)', (_construct, name) => {
+    const found = cases.find(([what]) => what === name);
+    expect(found).toBeDefined();
+    expect(fastLoad(found![1])).toBeUndefined();
+    expect(found![2]).not.toBe('fast');
   });
 });
 

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { chooseTargets, renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, runInProcess } from '../helpers';
 import { listText, lockText, siteText as fixtureSite, vendorText, writeTree } from '../diff/fixture';
@@ -77,6 +78,21 @@ describe("a site's targets", () => {
     };
     expect(await limitsOf(fleet('[nftables, aws]'))).toContain('aws');
     expect(await limitsOf(fleet('[nftables]'))).not.toContain('aws');
+  });
+
+  test('the limits are the same whichever target is rendered: the AWS quota and ansible saying it again', () => {
+    const root = fleet('[nftables, aws, ansible]');
+    fs.appendFileSync(path.join(root, 'sites/store-1.yaml'), 'targets:\n  aws:\n    maxRules: 1\n');
+    const snapshotFor = (only: string[]) => renderSite(path.join(root, 'fwgen.yaml'), path.join(root, 'sites/store-1.yaml'), chooseTargets(only)).snapshot.content;
+    const nft = snapshotFor(['nftables']);
+    const limits = (JSON.parse(nft) as { limits: Array<{ target: string; severity: string; message: string }> }).limits;
+    expect([...new Set(limits.map((l) => l.target))].sort()).toEqual(['ansible', 'aws']);
+    expect(limits.every((l) => l.severity === 'error' && /over the limit of 1 /.test(l.message))).toBe(true);
+    expect(limits.find((l) => l.target === 'ansible')!.message).toMatch(/\(the aws files this target installs\)$/);
+    // Rendered for the targets that say it themselves (the render is refused), or for all, the snapshot is byte for byte the same.
+    expect(snapshotFor(['aws'])).toBe(nft);
+    expect(snapshotFor(['ansible'])).toBe(nft);
+    expect(snapshotFor([])).toBe(nft);
   });
 
   test('render --target of one target leaves check current; a folder of a target the site dropped is stale and removed', async () => {
