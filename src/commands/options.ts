@@ -12,7 +12,7 @@ export function withCatalog<T>(y: Argv<T>) {
     type: 'string',
     default: bundledCatalog,
     defaultDescription: "the catalog shipped with fwgen (in a workspace: its catalog layers)",
-    describe: 'catalog folder (device-classes.yaml, vendors/, lists/); works on one profile, outside any workspace',
+    describe: 'catalog folder (device-classes.yaml, vendors/, lists/) to read instead of the shipped one; outside a workspace only (a workspace names its catalog layers in fwgen.yaml)',
   });
 }
 

@@ -38,7 +38,7 @@ export function answerFindings(findings: CheckFinding[], acks: Acknowledgement[]
     .filter((a) => !used.has(a))
     .map((a) => ({
       loc: a.origin,
-      message: `acknowledge: ${a.check} for ${a.deviceClass}${a.service ? ` (${a.service})` : ''} answers nothing at this site (no ${SITE_CHECKS[a.check]}); remove it, so its reason does not stand for a later change`,
+      message: `acknowledge: ${a.check} for ${a.deviceClass}${a.service ? ` (${a.service})` : ''} answers nothing at this site (the check looks for ${SITE_CHECKS[a.check]}, and there is none); remove it, so its reason does not stand for a later change`,
     }));
   return {
     acknowledgements: [...used.values()].sort((a, b) => byLocation({ loc: a.loc, message: a.check }, { loc: b.loc, message: b.check })),
