@@ -5,7 +5,7 @@ import { buildIdentity } from '../catalog/build-identity';
 import { catalogFiles } from '../catalog/load-catalog';
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
-import { isInside } from '../fs';
+import { isWithin } from '../fs';
 import { policyListIds } from '../policy/snapshot';
 import type { Policy } from '../policy/types';
 import { lockPathFor } from '../resolve/lock';
@@ -91,7 +91,7 @@ export function fileDigest(file: string): string {
  * of code) and are never used to skip a site there.
  */
 export function isOwnCheckout(ws: Pick<Workspace, 'root'>): boolean {
-  return isInside(packageRoot, ws.root);
+  return isWithin(packageRoot, ws.root);
 }
 
 function recordedBuild(ws: Workspace): string {
