@@ -47,7 +47,7 @@ export function headSide(ws: OpenWorkspace, label: string, siteFiles: string[] =
  * sources of its address lists (from the catalog, whose list files the record showed unchanged).
  */
 export function addKeptSites(base: Snapshot, head: Snapshot, ws: OpenWorkspace, cut: Shortcut, detail: boolean): void {
-  const snapshots = detail ? new Map(readBlobs(cut.repo!.root, cut.kept.map((k) => [k.name, k.snapshotBlob] as const))) : undefined;
+  const snapshots = detail ? new Map(readBlobs(cut.repo!.root, cut.kept.map((k) => [k.name, k.snapshotBlob] as const)).map(([name, bytes]) => [name, bytes] as const)) : undefined;
   for (const k of cut.kept) {
     let state: SiteState;
     if (snapshots) {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,7 @@ import { lockPathFor } from '../resolve/lock';
 import { siteNames } from './fleet';
 import type { KeptSite } from './fleet-output';
 import type { OpenWorkspace } from './sites';
-import { fileDigest, isOwnCheckout, parseRecord, recordPath, relPath, workspaceInputs, type SiteRecord, type WorkspaceInputs } from './site-inputs';
+import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type SiteRecord, type WorkspaceInputs } from './site-inputs';
 
 /*
  * Incremental check and diff (--base REV). Files under out/ are applied as root, and a pull
@@ -44,11 +45,6 @@ export interface Shortcut {
   repo?: { root: string; rev: string; outRel: string; wsRel: string };
 }
 
-interface BaseEntry {
-  mode: string;
-  id: string;
-}
-
 const RENDER_REASONS = {
   noRecord: 'no render record in the base',
   inputs: 'inputs changed',
@@ -72,19 +68,16 @@ export function unchangedSince(ws: OpenWorkspace, ref: string | undefined, outpu
   const wsRel = path.relative(realRoot, fs.realpathSync(ws.root)).split(path.sep).join('/');
   const outRel = [wsRel, relPath(ws, ws.output)].filter(Boolean).join('/');
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
-  const base = baseOutputs(repoRoot, rev, outRel);
-  const recordIds: Array<[string, string]> = [];
-  for (const [site, files] of base) {
-    const id = files.get(recordPath(site))?.id;
-    if (id !== undefined) recordIds.push([site, id]);
-  }
-  if (recordIds.length === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
-  const touched = touchedSites(repoRoot, rev, outRel);
-  const records = new Map<string, SiteRecord>();
-  for (const [site, bytes] of readBlobs(repoRoot, recordIds)) {
+  const base = baseSites(repoRoot, rev, outRel);
+  if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  // Each base site's record, read from the site's own tree: a small one, whatever the fleet's size.
+  const records = new Map<string, { record: SiteRecord; tree: string; blob: string }>();
+  for (const [site, bytes, blob] of readBlobs(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const))) {
     const record = parseRecord(bytes.toString('utf8'), site);
-    if (record) records.set(record.profile.file, record);
+    if (record) records.set(record.profile.file, { record, tree: base.get(site)!, blob });
   }
+  if (records.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  const touched = touchedSites(repoRoot, rev, outRel);
   const now = workspaceInputs(ws);
   const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
   const renderFor = (file: string, why: string) => {
@@ -92,13 +85,13 @@ export function unchangedSince(ws: OpenWorkspace, ref: string | undefined, outpu
     cut.reasons.set(why, (cut.reasons.get(why) ?? 0) + 1);
   };
   for (const file of ws.siteFiles) {
-    const record = records.get(relPath(ws, file));
-    const committed = record && base.get(record.site);
-    if (!record || !committed) renderFor(file, RENDER_REASONS.noRecord);
+    const found = records.get(relPath(ws, file));
+    const record = found?.record;
+    if (!found || !record) renderFor(file, RENDER_REASONS.noRecord);
     else if (!sameInputs(record, file, now)) renderFor(file, RENDER_REASONS.inputs);
     else if (touched.has(record.site)) renderFor(file, RENDER_REASONS.files);
-    else if (!namesItsFiles(record, committed)) renderFor(file, RENDER_REASONS.record);
-    else cut.kept.push({ name: record.site, entry: record.fleet, profileFile: file, record, snapshotBlob: committed.get(`${record.site}/policy.json`)?.id ?? '' });
+    else if (siteTreeId(record, found.blob) !== found.tree) renderFor(file, RENDER_REASONS.record);
+    else cut.kept.push({ name: record.site, entry: record.fleet, profileFile: file, record, snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '' });
   }
   return unclashed(ws, cut);
 }
@@ -128,14 +121,53 @@ function sameInputs(r: SiteRecord, profileFile: string, now: WorkspaceInputs): b
   return (r.lock?.sha256 ?? '') === fileDigest(lockPathFor(profileFile));
 }
 
-/** The base committed exactly the files its record names, and the record, as plain files. */
-function namesItsFiles(r: SiteRecord, committed: Map<string, BaseEntry>): boolean {
-  const own = recordPath(r.site);
-  for (const [p, e] of committed) {
-    if (e.mode !== '100644') return false;
-    if (p !== own && r.outputs[p] !== e.id) return false;
+/**
+ * The Git tree id of a site's folder holding exactly the files the record names (plain files,
+ * mode 100644) and the record itself: equal to the base's tree of the folder only when the
+ * base committed those very files, no other and no link. Computed from the record, so that
+ * the base's folders are compared one tree id each instead of file by file.
+ */
+function siteTreeId(r: SiteRecord, recordBlob: string): string {
+  interface Dir {
+    files: Map<string, string>;
+    dirs: Map<string, Dir>;
   }
-  return committed.size === Object.keys(r.outputs).length + 1;
+  const top: Dir = { files: new Map(), dirs: new Map() };
+  const prefix = `${r.site}/`;
+  const place = (rel: string, id: string) => {
+    const parts = rel.split('/');
+    let dir = top;
+    for (const part of parts.slice(0, -1)) {
+      let sub = dir.dirs.get(part);
+      if (!sub) dir.dirs.set(part, (sub = { files: new Map(), dirs: new Map() }));
+      dir = sub;
+    }
+    dir.files.set(parts[parts.length - 1]!, id);
+  };
+  for (const [p, id] of Object.entries(r.outputs)) {
+    if (!p.startsWith(prefix)) return '';
+    place(p.slice(prefix.length), id);
+  }
+  place(RECORD_FILE, recordBlob);
+  const hash = (dir: Dir): string => {
+    // Git orders a tree's entries by name, a folder's name as if it ended in '/'.
+    const entries: Array<[sortKey: string, head: string, id: string]> = [];
+    for (const [name, id] of dir.files) entries.push([name, `100644 ${name}\0`, id]);
+    for (const [name, sub] of dir.dirs) entries.push([`${name}/`, `40000 ${name}\0`, hash(sub)]);
+    entries.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+    const body = Buffer.concat(entries.flatMap(([, head, id]) => [Buffer.from(head, 'utf8'), Buffer.from(id, 'hex')]));
+    return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+  };
+  return hash(top);
+}
+
+/** The base revision's site folders under the output folder: each one's tree id. */
+function baseSites(repoRoot: string, rev: string, outRel: string): Map<string, string> {
+  const ls = git(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', `${outRel}/`]);
+  if (!ls.ok) throw new GitError(repoRoot, `git ls-tree ${rev}: ${ls.err}`);
+  const sites = new Map<string, string>();
+  for (const e of treeEntries(ls.out)) if (e.type === 'tree') sites.set(e.path.slice(outRel.length + 1), e.id);
+  return sites;
 }
 
 /** Splits `git ls-tree -z` output into path, mode, type and id. */
@@ -148,51 +180,35 @@ function* treeEntries(out: string): Generator<{ path: string; mode: string; type
   }
 }
 
-/** The base revision's files under the output folder, by site folder, each path relative to the output folder. */
-function baseOutputs(repoRoot: string, rev: string, outRel: string): Map<string, Map<string, BaseEntry>> {
-  const ls = git(repoRoot, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', `${outRel}/`]);
-  if (!ls.ok) throw new GitError(repoRoot, `git ls-tree ${rev}: ${ls.err}`);
-  const sites = new Map<string, Map<string, BaseEntry>>();
-  const skip = outRel.length + 1;
-  for (const e of treeEntries(ls.out)) {
-    const rel = e.path.slice(skip);
-    const slash = rel.indexOf('/');
-    if (slash < 0) continue;
-    const site = rel.slice(0, slash);
-    let files = sites.get(site);
-    if (!files) sites.set(site, (files = new Map()));
-    // A submodule or anything else that is not a blob can never match a record.
-    files.set(rel, { mode: e.type === 'blob' ? e.mode : e.type, id: e.id });
-  }
-  return sites;
-}
-
 /**
- * Site folders whose files in the working tree differ from the base in any way: changed,
- * added, removed, staged or not, or not tracked at all (ignored files included, as a full
- * check sees every file there). Git compares through its index, so an unchanged file costs
- * a stat rather than a read.
+ * Site folders whose tracked files in the working tree differ from the base in any way:
+ * changed, added or removed, committed, staged or not (one `git diff-index` against the base,
+ * which compares unchanged files by their stat data, not their bytes). A file Git does not
+ * track is not looked for: it is no part of the commit that CI checks (a fresh checkout holds
+ * none), and walking every folder of a large fleet for it costs more than the check itself.
+ * `check` without --base (or with --full) reports such a file under a site's folder as stale.
  */
 function touchedSites(repoRoot: string, rev: string, outRel: string): Set<string> {
   const diff = git(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]);
   if (!diff.ok) throw new GitError(repoRoot, `git diff-index ${rev}: ${diff.err}`);
-  const others = git(repoRoot, ['ls-files', '-z', '--others', '--', `${outRel}/`]);
-  if (!others.ok) throw new GitError(repoRoot, `git ls-files: ${others.err}`);
   const sites = new Set<string>();
   const skip = outRel.length + 1;
-  for (const p of `${diff.out}\0${others.out}`.split('\0')) {
+  for (const p of diff.out.split('\0')) {
     const slash = p.indexOf('/', skip);
     if (slash > skip) sites.add(p.slice(skip, slash));
   }
   return sites;
 }
 
-/** Blobs of the repository by id, read in one `git cat-file --batch`; a missing one is left out. */
-export function readBlobs<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer]> {
+/**
+ * Blobs of the repository, each named as `git cat-file` takes it (an id, or TREE:PATH), read
+ * in one `git cat-file --batch`, with their ids; a missing one is left out.
+ */
+export function readBlobs<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer, string]> {
   if (wanted.length === 0) return [];
   const r = spawnSync('git', ['cat-file', '--batch'], { cwd: repoRoot, input: wanted.map(([, id]) => id).join('\n') + '\n', maxBuffer: 2 ** 31 - 1 });
   if (r.error || r.status !== 0) throw new GitError(repoRoot, `git cat-file: ${r.error?.message ?? r.stderr.toString().trim()}`);
-  const out: Array<[K, Buffer]> = [];
+  const out: Array<[K, Buffer, string]> = [];
   const buf = r.stdout;
   let at = 0;
   for (const [key] of wanted) {
@@ -200,9 +216,9 @@ export function readBlobs<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K
     if (eol < 0) break;
     const header = buf.subarray(at, eol).toString('latin1').split(' ');
     at = eol + 1;
-    if (header[1] !== 'blob') continue; // "<id> missing"
+    if (header.length !== 3 || header[1] !== 'blob') continue; // "NAME missing", or not a file
     const size = Number(header[2]);
-    out.push([key, buf.subarray(at, at + size)]);
+    out.push([key, buf.subarray(at, at + size), header[0]!]);
     at += size + 1;
   }
   return out;
@@ -222,13 +238,11 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
     left.add(inRepo(relPath(ws, lockPathFor(k.profileFile))));
   }
   const keptFolder = new Set(cut.kept.map((k) => k.name));
-  const ls = git(root, ['ls-tree', '-r', '-z', '--full-tree', rev]);
+  const ls = git(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathsBeside(root, rev, outRel, (site) => !keptFolder.has(site))]);
   if (!ls.ok) throw new GitError(root, `git ls-tree ${rev}: ${ls.err}`);
   const wanted: Array<[{ path: string; mode: string }, string]> = [];
-  const skip = outRel.length + 1;
   for (const e of treeEntries(ls.out)) {
     if (e.type !== 'blob' || left.has(e.path)) continue;
-    if (e.path.startsWith(`${outRel}/`) && keptFolder.has(e.path.slice(skip, e.path.indexOf('/', skip)))) continue;
     wanted.push([{ path: e.path, mode: e.mode }, e.id]);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-base-'));
@@ -245,6 +259,28 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
     throw err;
   }
   return { dir, dispose };
+}
+
+/**
+ * The paths of the revision to unpack: everything but the output folder, and of the output
+ * folder its loose files and the site folders `wanted` says (listed one level at a time, so
+ * that the kept sites' folders are never listed at all).
+ */
+function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: string) => boolean): string[] {
+  const paths: string[] = [];
+  const parts = outRel.split('/');
+  for (let depth = 0; depth <= parts.length; depth++) {
+    const dir = parts.slice(0, depth).join('/');
+    const ls = git(root, ['ls-tree', '-z', '--full-tree', rev, '--', dir ? `${dir}/` : '.']);
+    if (!ls.ok) throw new GitError(root, `git ls-tree ${rev}: ${ls.err}`);
+    for (const e of treeEntries(ls.out)) {
+      const name = e.path.slice(dir ? dir.length + 1 : 0);
+      if (depth < parts.length && name === parts[depth]) continue; // on the way to the output folder
+      if (depth === parts.length && e.type === 'tree' && !wanted(name)) continue;
+      paths.push(e.path);
+    }
+  }
+  return paths;
 }
 
 /** The stderr line that says what a base let fwgen skip, and why the rest was rendered. */
