@@ -44,7 +44,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
     return reportStale(name, outputLib.staleFiles(output, files, []), "the fleet inventory and playbook, as the sites' inventories make them", '--merge-shards', io);
   }
   const shard = shardOf(a);
-  const cut = a.base !== undefined && !a.full ? incrementalLib.unchangedSince(ws, a.base as string, output) : undefined;
+  const cut = a.base !== undefined && !a.full ? await incrementalLib.unchangedSince(ws, a.base as string, output) : undefined;
   if (cut) io.err(`${incrementalLib.shortcutNote(cut)}\n`);
   const run = { output, chosen: registryLib.targets, siteFiles: cut?.render ?? ws.siteFiles, everySite: true, shard, kept: cut?.kept };
   // With --update the render writes what is stale; a render that committed leaves nothing stale.

@@ -43,7 +43,7 @@ export async function diffWorkspace(head: OpenWorkspace, req: DiffRequest): Prom
     const base = await readingBase({ dir: req.baseDir }, root, () => baseSide(head, root, req.baseDir!));
     return compare(base, await headSide(head, 'working tree'));
   }
-  const cut = req.full ? undefined : unchangedSince(head, req.base);
+  const cut = req.full ? undefined : await unchangedSince(head, req.base);
   if (cut) req.note?.(shortcutNote(cut));
   if (cut?.repo && cut.kept.length > 0) {
     // Sites left as the base committed them are neither unpacked nor rendered: the same state on both sides.

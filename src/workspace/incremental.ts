@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -58,7 +58,7 @@ const RENDER_REASONS = {
  * which must be rendered. `output` is the folder the run compares with: the records are read
  * from the workspace's own output folder only.
  */
-export function unchangedSince(ws: OpenWorkspace, ref: string | undefined, output: string = ws.output): Shortcut {
+export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined, output: string = ws.output): Promise<Shortcut> {
   const label = ref ?? 'the merge base';
   const all = (why: string): Shortcut => ({ label, render: ws.siteFiles, kept: [], why, reasons: new Map() });
   if (isOwnCheckout(ws)) return all("fwgen's own checkout, whose code changes without a new build");
@@ -70,15 +70,24 @@ export function unchangedSince(ws: OpenWorkspace, ref: string | undefined, outpu
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
   const base = baseSites(repoRoot, rev, outRel);
   if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
-  // Each base site's record, read from the site's own tree: a small one, whatever the fleet's size.
+  // Git reads each base site's record (from the site's own small tree) and compares the working
+  // tree with the base while this process reads the head's inputs: the two overlap.
+  const reading = Promise.all([
+    gitBatch(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const)),
+    gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]),
+  ]);
+  reading.catch(() => undefined); // awaited below: a failure before then is not left unhandled
+  const now = workspaceInputs(ws);
+  const digests = new Map<string, { profile: string; lock: string }>();
+  for (const file of ws.siteFiles) digests.set(file, { profile: fileDigest(file), lock: fileDigest(lockPathFor(file)) });
+  const [blobs, diff] = await reading;
   const records = new Map<string, { record: SiteRecord; tree: string; blob: string }>();
-  for (const [site, bytes, blob] of readBlobs(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const))) {
+  for (const [site, bytes, blob] of blobs) {
     const record = parseRecord(bytes.toString('utf8'), site);
     if (record) records.set(record.profile.file, { record, tree: base.get(site)!, blob });
   }
   if (records.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
-  const touched = touchedSites(repoRoot, rev, outRel);
-  const now = workspaceInputs(ws);
+  const touched = touchedSites(diff, outRel);
   const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
   const renderFor = (file: string, why: string) => {
     cut.render.push(file);
@@ -88,7 +97,7 @@ export function unchangedSince(ws: OpenWorkspace, ref: string | undefined, outpu
     const found = records.get(relPath(ws, file));
     const record = found?.record;
     if (!found || !record) renderFor(file, RENDER_REASONS.noRecord);
-    else if (!sameInputs(record, file, now)) renderFor(file, RENDER_REASONS.inputs);
+    else if (!sameInputs(record, digests.get(file)!, now)) renderFor(file, RENDER_REASONS.inputs);
     else if (touched.has(record.site)) renderFor(file, RENDER_REASONS.files);
     else if (siteTreeId(record, found.blob) !== found.tree) renderFor(file, RENDER_REASONS.record);
     else cut.kept.push({ name: record.site, entry: record.fleet, profileFile: file, record, snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '' });
@@ -114,11 +123,10 @@ function unclashed(ws: OpenWorkspace, cut: Shortcut): Shortcut {
 }
 
 /** What the record names is what the head holds, and what check renders with. */
-function sameInputs(r: SiteRecord, profileFile: string, now: WorkspaceInputs): boolean {
+function sameInputs(r: SiteRecord, head: { profile: string; lock: string }, now: WorkspaceInputs): boolean {
   if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved || r.catalog.names !== now.catalogNames) return false;
   for (const [name, digest] of Object.entries(r.catalog.files)) if (now.catalogFiles.get(name) !== digest) return false;
-  if (r.profile.sha256 !== fileDigest(profileFile)) return false;
-  return (r.lock?.sha256 ?? '') === fileDigest(lockPathFor(profileFile));
+  return r.profile.sha256 === head.profile && (r.lock?.sha256 ?? '') === head.lock;
 }
 
 /**
@@ -154,7 +162,9 @@ function siteTreeId(r: SiteRecord, recordBlob: string): string {
     const entries: Array<[sortKey: string, head: string, id: string]> = [];
     for (const [name, id] of dir.files) entries.push([name, `100644 ${name}\0`, id]);
     for (const [name, sub] of dir.dirs) entries.push([`${name}/`, `40000 ${name}\0`, hash(sub)]);
-    entries.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+    // fwgen's file names are ASCII, where this order is Git's byte order; any other order could
+    // only make the ids differ, and the site be rendered.
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const body = Buffer.concat(entries.flatMap(([, head, id]) => [Buffer.from(head, 'utf8'), Buffer.from(id, 'hex')]));
     return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
   };
@@ -188,16 +198,38 @@ function* treeEntries(out: string): Generator<{ path: string; mode: string; type
  * none), and walking every folder of a large fleet for it costs more than the check itself.
  * `check` without --base (or with --full) reports such a file under a site's folder as stale.
  */
-function touchedSites(repoRoot: string, rev: string, outRel: string): Set<string> {
-  const diff = git(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]);
-  if (!diff.ok) throw new GitError(repoRoot, `git diff-index ${rev}: ${diff.err}`);
+function touchedSites(diff: Buffer, outRel: string): Set<string> {
   const sites = new Set<string>();
   const skip = outRel.length + 1;
-  for (const p of diff.out.split('\0')) {
+  for (const p of diff.toString('utf8').split('\0')) {
     const slash = p.indexOf('/', skip);
     if (slash > skip) sites.add(p.slice(skip, slash));
   }
   return sites;
+}
+
+/** A git command's output, run beside this process; a failure is a GitError. */
+function gitOut(repoRoot: string, args: string[], input?: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.once('error', (e) => reject(new GitError(repoRoot, `cannot run git: ${e.message}`)));
+    child.once('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new GitError(repoRoot, `git ${args[0]}: ${Buffer.concat(err).toString('utf8').trim()}`));
+    });
+    child.stdin.on('error', () => undefined); // a git that exits early reports through its status
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** readBlobs, run beside this process. */
+async function gitBatch<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Promise<Array<[K, Buffer, string]>> {
+  if (wanted.length === 0) return [];
+  return splitBatch(await gitOut(repoRoot, ['cat-file', '--batch'], wanted.map(([, id]) => id).join('\n') + '\n'), wanted);
 }
 
 /**
@@ -208,8 +240,12 @@ export function readBlobs<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K
   if (wanted.length === 0) return [];
   const r = spawnSync('git', ['cat-file', '--batch'], { cwd: repoRoot, input: wanted.map(([, id]) => id).join('\n') + '\n', maxBuffer: 2 ** 31 - 1 });
   if (r.error || r.status !== 0) throw new GitError(repoRoot, `git cat-file: ${r.error?.message ?? r.stderr.toString().trim()}`);
+  return splitBatch(r.stdout, wanted);
+}
+
+/** `git cat-file --batch` output, one entry per name asked for that is a blob. */
+function splitBatch<K>(buf: Buffer, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer, string]> {
   const out: Array<[K, Buffer, string]> = [];
-  const buf = r.stdout;
   let at = 0;
   for (const [key] of wanted) {
     const eol = buf.indexOf(0x0a, at);
