@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const yargs = require('yargs');
-const { scatteredAddresses, writeWorkload, writeFleet, writeStarterFleet, THEIR_TARGET } = require('./workloads');
+const { scatteredAddresses, writeWorkload, writeFleet, writeStarterFleet, writePullRequestFleet, THEIR_TARGET } = require('./workloads');
 
 const root = path.resolve(__dirname, '..');
 const fwgenBin = path.join(root, 'bin', 'fwgen.js');
@@ -28,7 +28,7 @@ const TIME = '/usr/bin/time';
  * @typedef {{
  *   name: string, note: string, heavy: boolean, runs?: number,
  *   argv: (out: string) => string[],
- *   expect?: RegExp,
+ *   expect?: RegExp, exit?: number,
  *   workload?: Workload, target?: string,
  *   warmup?: boolean,
  *   baselineOf?: string,
@@ -168,6 +168,30 @@ function allCases(tmp, quick) {
       baselineOf: count === 1 ? undefined : `starter-1/all`,
     });
   }
+  // A pull request that changes one site's profile, in a fleet of starter sites committed as rendered;
+  // a full check of 100 such sites is the yardstick the incremental runs are read against.
+  const prSites = quick ? 200 : 10000;
+  /** @type {Record<number, string>} */
+  const prFleets = {};
+  const prFleet = (/** @type {number} */ n) => (prFleets[n] ??= writePullRequestFleet(tmp, fwgenBin, n));
+  cases.push(
+    { name: 'pr-100/check-full', note: 'fwgen check of 100 starter sites, every site rendered: the yardstick of the next two', heavy: true, argv: () => fwgen(['check', '-w', prFleet(100)]) },
+    {
+      name: `pr-${prSites}/check-base`,
+      note: `fwgen check --base HEAD~1, one of ${prSites.toLocaleString('en')} sites changed (goal: ≤ 3 s)`,
+      heavy: true,
+      argv: () => fwgen(['check', '-w', prFleet(prSites), '--base', 'HEAD~1']),
+      baselineOf: 'pr-100/check-full',
+    },
+    {
+      name: `pr-${prSites}/diff-base`,
+      note: `fwgen diff --base HEAD~1 (exit 2: a policy change), one of ${prSites.toLocaleString('en')} sites changed (goal: ≤ 3 s)`,
+      heavy: true,
+      exit: 2,
+      argv: () => fwgen(['diff', '-w', prFleet(prSites), '--base', 'HEAD~1']),
+      baselineOf: 'pr-100/check-full',
+    },
+  );
   return cases;
 }
 
@@ -235,9 +259,10 @@ const hasTime = fs.existsSync(TIME);
  * children), killed with its whole process group past the time cap.
  * @param {string[]} argv @param {number} capMs @param {RegExp | undefined} expect
  * @param {Record<string, string> | undefined} env added to the bench's own environment
+ * @param {number} [exit] the exit status of a run that did its job (diff: 2 when the policy changed)
  * @returns {Promise<Sample>}
  */
-function runOnce(argv, capMs, expect, env) {
+function runOnce(argv, capMs, expect, env, exit = 0) {
   const rssFile = path.join(os.tmpdir(), `fwgen-bench-rss-${process.pid}`);
   const full = hasTime ? [TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
   return new Promise((resolve) => {
@@ -266,7 +291,7 @@ function runOnce(argv, capMs, expect, env) {
       }
       fs.rmSync(rssFile, { force: true });
       if (timedOut) return resolve({ status: 'timeout', wallMs });
-      const ok = expect ? code === 1 && expect.test(stderr) : code === 0;
+      const ok = expect ? code === 1 && expect.test(stderr) : code === exit;
       if (ok) return resolve({ status: 'ok', wallMs, rssKb });
       const why = stderr.split('\n').find((l) => l.trim() && !/^Command exited with non-zero status/.test(l)) ?? '';
       resolve({ status: 'failed', wallMs, rssKb, detail: `exit ${code}: ${why.slice(0, 200)}` });
@@ -278,7 +303,7 @@ function runOnce(argv, capMs, expect, env) {
  * Runs each command `runs` times, taking turns (a, b, a, b, ...) so that a change in the
  * machine's load falls on both alike; each run gets a fresh output folder. A command stops
  * being run after its first run that times out or fails.
- * @param {{ argv: (out: string) => string[], expect?: RegExp, env?: Record<string, string> }[]} commands
+ * @param {{ argv: (out: string) => string[], expect?: RegExp, env?: Record<string, string>, exit?: number }[]} commands
  * @param {number} runs @param {number} capMs @param {string} outBase
  */
 async function measureEach(commands, runs, capMs, outBase) {
@@ -289,7 +314,7 @@ async function measureEach(commands, runs, capMs, outBase) {
       if (st.done) continue;
       fs.rmSync(outBase, { recursive: true, force: true });
       fs.mkdirSync(outBase, { recursive: true });
-      const s = await runOnce(c.argv(outBase), capMs, c.expect, c.env);
+      const s = await runOnce(c.argv(outBase), capMs, c.expect, c.env, c.exit);
       st.samples.push(s);
       if (s.status !== 'ok') st.done = true;
       else st.bytes = sizeOf(outBase);
@@ -309,9 +334,9 @@ async function measureEach(commands, runs, capMs, outBase) {
   });
 }
 
-/** @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs @param {string} outBase @param {RegExp} [expect] @param {Record<string, string>} [env] */
-async function measure(argv, runs, capMs, outBase, expect, env) {
-  return (await measureEach([{ argv, expect, env }], runs, capMs, outBase))[0];
+/** @param {(out: string) => string[]} argv @param {number} runs @param {number} capMs @param {string} outBase @param {RegExp} [expect] @param {Record<string, string>} [env] @param {number} [exit] */
+async function measure(argv, runs, capMs, outBase, expect, env, exit) {
+  return (await measureEach([{ argv, expect, env, exit }], runs, capMs, outBase))[0];
 }
 
 /**
@@ -451,10 +476,10 @@ async function main() {
       const runs = runsFor(c);
       process.stderr.write(`${c.name}: ${runs} run${runs === 1 ? '' : 's'}...`);
       const vs = vsCommand && c.workload && c.target && c.target in THEIR_TARGET ? /** @type {string} */ (vsCommand) : undefined;
-      /** @type {{ argv: (out: string) => string[], expect?: RegExp }[]} */
+      /** @type {{ argv: (out: string) => string[], expect?: RegExp, env?: Record<string, string>, exit?: number }[]} */
       // `node -e 0` takes its turn with each case, so the ratio holds when the load changes.
-      const commands = [{ argv: nodeBare }, { argv: c.argv, expect: c.expect, env: c.env }];
-      if (c.warmup) await measure(c.argv, 1, capMs, outBase, c.expect, c.env);
+      const commands = [{ argv: nodeBare }, { argv: c.argv, expect: c.expect, env: c.env, exit: c.exit }];
+      if (c.warmup) await measure(c.argv, 1, capMs, outBase, c.expect, c.env, c.exit);
       if (vs) commands.push({ argv: (out) => ['sh', '-c', substitute(vs, placeholders(c, out))] });
       const [base, r, v] = await measureEach(commands, runs, capMs, outBase);
       /** @type {Record<string, unknown>} */

@@ -8,6 +8,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 /**
  * `count` distinct public IPv4 addresses, scattered over the address space and the same on
@@ -261,4 +262,33 @@ function writeStarterFleet(root, count) {
   return { dir, workspace };
 }
 
-module.exports = { scatteredAddresses, writeWorkload, writeFleet, writeStarterFleet, THEIR_TARGET };
+
+/**
+ * A pull request in a fleet: writeStarterFleet's `count` stores, rendered and committed, then
+ * a commit that moves one store's resolver address with out/ brought up to date, as a pull
+ * request that passes fwgen check. `fwgen check|diff --base HEAD~1` in it is what CI runs.
+ * @param {string} root @param {string} fwgenBin @param {number} count @returns {string}
+ */
+function writePullRequestFleet(root, fwgenBin, count) {
+  const { dir } = writeStarterFleet(path.join(root, `pr-${count}`), count);
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.org', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.org', GIT_CONFIG_NOSYSTEM: '1' };
+  const run = (/** @type {string} */ cmd, /** @type {string[]} */ args) => {
+    const r = spawnSync(cmd, args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${dir}: ${r.stderr || r.error}`);
+  };
+  run('node', [fwgenBin, 'render']);
+  run('git', ['init', '-q']);
+  run('git', ['add', '-A']);
+  run('git', ['commit', '-q', '-m', 'fleet']);
+  const changed = path.join(dir, 'sites', `store-${String(Math.ceil(count / 2)).padStart(5, '0')}.yaml`);
+  const before = fs.readFileSync(changed, 'utf8');
+  const after = before.split('192.0.2.53').join('192.0.2.54');
+  if (after === before) throw new Error('the starter site holds no 192.0.2.53 to change');
+  fs.writeFileSync(changed, after);
+  run('node', [fwgenBin, 'check', '--base', 'HEAD', '--update']);
+  run('git', ['add', '-A']);
+  run('git', ['commit', '-q', '-m', 'one site']);
+  return dir;
+}
+
+module.exports = { scatteredAddresses, writeWorkload, writeFleet, writeStarterFleet, writePullRequestFleet, THEIR_TARGET };

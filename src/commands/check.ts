@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { EXIT, type Args, type Io } from './command';
-import { examplesLib, fleetOutputLib, outputLib, registryLib, shardLib, shardMergeLib, sitesLib } from './libraries';
+import { examplesLib, fleetOutputLib, incrementalLib, outputLib, registryLib, shardLib, shardMergeLib, sitesLib } from './libraries';
 import { checkWholeNumbers, shardOf, withShards, withWorkspace } from './options';
 import { printDiagnostics, reportSummary } from './report';
 import { workspaceOf } from './workspace-of';
@@ -15,7 +15,14 @@ export function builder(y: Argv) {
     .example('$0 check --update', 'rewrite what is stale')
     .example('$0 check --shard 1/4', 'in a CI matrix: the first of four parts of the sites; and once: fwgen check --merge-shards')
     .option('update', { type: 'boolean', default: false, describe: 'rewrite what is stale instead of failing' })
-    .option('wait', { type: 'number', default: 30, describe: 'with --update: seconds to wait while another fwgen run writes into the same output folder' });
+    .option('wait', { type: 'number', default: 30, describe: 'with --update: seconds to wait while another fwgen run writes into the same output folder' })
+    .option('base', {
+      type: 'string',
+      describe: "Git revision already reviewed (the pull request's target): a site whose inputs and committed files are as that revision's render records say is not rendered again",
+    })
+    .option('full', { type: 'boolean', default: false, describe: 'with --base: render every site all the same' })
+    .conflicts('base', 'merge-shards')
+    .example('$0 check --base origin/main', 'in a pull request: render only the sites the change touches');
 }
 
 export async function handler(a: Args, io: Io): Promise<number> {
@@ -37,7 +44,9 @@ export async function handler(a: Args, io: Io): Promise<number> {
     return reportStale(name, outputLib.staleFiles(output, files, []), "the fleet inventory and playbook, as the sites' inventories make them", '--merge-shards', io);
   }
   const shard = shardOf(a);
-  const run = { output, chosen: registryLib.targets, siteFiles: ws.siteFiles, everySite: true, shard };
+  const cut = a.base !== undefined && !a.full ? await incrementalLib.unchangedSince(ws, a.base as string, output) : undefined;
+  if (cut) io.err(`${incrementalLib.shortcutNote(cut)}\n`);
+  const run = { output, chosen: registryLib.targets, siteFiles: cut?.render ?? ws.siteFiles, everySite: true, shard, kept: cut?.kept };
   // With --update the render writes what is stale; a render that committed leaves nothing stale.
   const result = a.update ? await fleetOutputLib.writeFleet(ws, run, waitMs) : await fleetOutputLib.checkFleet(ws, run);
   // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.

@@ -20,6 +20,7 @@ import type * as FleetOutputModule from '../workspace/fleet-output';
 import type * as ShardMergeModule from '../workspace/shard-merge';
 import type * as ShardModule from '../workspace/shard';
 import type * as FlowsModule from '../report/flows';
+import type * as IncrementalModule from '../workspace/incremental';
 import type * as InitModule from '../workspace/init';
 import type * as InventoryModule from '../workspace/inventory';
 import type * as OutputModule from '../output';
@@ -52,6 +53,7 @@ export const fleetOutputLib = lazy<typeof FleetOutputModule>(() => require('../w
 export const shardMergeLib = lazy<typeof ShardMergeModule>(() => require('../workspace/shard-merge'));
 export const shardLib = lazy<typeof ShardModule>(() => require('../workspace/shard'));
 export const flowsLib = lazy<typeof FlowsModule>(() => require('../report/flows'));
+export const incrementalLib = lazy<typeof IncrementalModule>(() => require('../workspace/incremental'));
 export const initLib = lazy<typeof InitModule>(() => require('../workspace/init'));
 export const inventoryLib = lazy<typeof InventoryModule>(() => require('../workspace/inventory'));
 export const outputLib = lazy<typeof OutputModule>(() => require('../output'));

@@ -9,7 +9,7 @@ import { openWorkspace, type OpenWorkspace } from '../workspace/sites';
 
 export class GitError extends FileError {}
 
-function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
+export function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.error) throw new GitError(cwd, `cannot run git: ${r.error.message}`);
   return { ok: r.status === 0, out: r.stdout.trim(), err: r.stderr.trim() };
@@ -29,22 +29,29 @@ export function defaultBase(repo: string): string {
   throw new GitError(repo, 'no default branch to compare with (origin/HEAD, main or master); name one with --base REF');
 }
 
-/**
- * The repository at `ref`, unpacked into a temporary folder with git archive; the working
- * tree and index are never touched. Call `dispose` when done.
- */
-export function checkoutToTemp(workspaceRoot: string, ref: string | undefined): { dir: string; repoRoot: string; rev: string; dispose(): void } {
+/** The repository holding the workspace and the commit `ref` names (default: the merge base with the default branch). */
+export function resolveRevision(workspaceRoot: string, ref: string | undefined): { repoRoot: string; rev: string } {
   const top = git(workspaceRoot, ['rev-parse', '--show-toplevel']);
   if (!top.ok) throw new GitError(workspaceRoot, `not inside a Git repository (${top.err}); compare folders with --base-dir`);
   const repoRoot = top.out;
   const wanted = ref ?? defaultBase(repoRoot);
   const rev = git(repoRoot, ['rev-parse', '--verify', '--quiet', `${wanted}^{commit}`]);
   if (!rev.ok) throw new GitError(repoRoot, `unknown revision '${wanted}'`);
+  return { repoRoot, rev: rev.out };
+}
+
+/**
+ * The repository at `ref`, unpacked into a temporary folder with git archive; the working
+ * tree and index are never touched. Call `dispose` when done.
+ */
+export function checkoutToTemp(workspaceRoot: string, ref: string | undefined): { dir: string; repoRoot: string; rev: string; dispose(): void } {
+  const { repoRoot, rev } = resolveRevision(workspaceRoot, ref);
+  const wanted = ref ?? rev;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-base-'));
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     const tar = path.join(dir, '.base.tar');
-    const arch = git(repoRoot, ['archive', '--format=tar', '-o', tar, rev.out]);
+    const arch = git(repoRoot, ['archive', '--format=tar', '-o', tar, rev]);
     if (!arch.ok) throw new GitError(repoRoot, `git archive ${wanted}: ${arch.err}`);
     const x = spawnSync('tar', ['-xf', tar, '-C', dir], { encoding: 'utf8' });
     if (x.status !== 0) throw new GitError(dir, `cannot unpack ${wanted}: ${x.stderr || x.error?.message}`);
@@ -53,7 +60,7 @@ export function checkoutToTemp(workspaceRoot: string, ref: string | undefined): 
     dispose();
     throw err;
   }
-  return { dir, repoRoot, rev: rev.out, dispose };
+  return { dir, repoRoot, rev, dispose };
 }
 
 /**

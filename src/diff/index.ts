@@ -7,7 +7,8 @@ import { readingBase } from './base-errors';
 import { checkoutToTemp } from './base-tree';
 import { compare } from './compare';
 import { notComparedNote } from './notes';
-import { baseSide, headSide } from './sides';
+import { addKeptSites, baseSide, headSide } from './sides';
+import { partialBaseTree, shortcutNote, unchangedSince } from '../workspace/incremental';
 import type { ChangeSet } from './types';
 
 export { formatMarkdown } from './format-markdown';
@@ -19,6 +20,16 @@ export interface DiffRequest {
   base?: string;
   /** A folder holding the base version of the workspace instead. */
   baseDir?: string;
+  /** Render every site of the head, even those the base revision's render records show unchanged. */
+  full?: boolean;
+  /**
+   * A site not rendered again is compared from its base snapshot (its edges in the JSON
+   * report); without, only what the text and markdown reports show of an unchanged site is
+   * made: its name, its file and its address lists.
+   */
+  unchangedDetail?: boolean;
+  /** Told the line that says what the base let diff skip. */
+  note?: (line: string) => void;
 }
 
 /**
@@ -31,6 +42,22 @@ export async function diffWorkspace(head: OpenWorkspace, req: DiffRequest): Prom
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new FileError(req.baseDir, 'not a folder (--base-dir)');
     const base = await readingBase({ dir: req.baseDir }, root, () => baseSide(head, root, req.baseDir!));
     return compare(base, await headSide(head, 'working tree'));
+  }
+  const cut = req.full ? undefined : await unchangedSince(head, req.base);
+  if (cut) req.note?.(shortcutNote(cut));
+  if (cut?.repo && cut.kept.length > 0) {
+    // Sites left as the base committed them are neither unpacked nor rendered: the same state on both sides.
+    const tree = partialBaseTree(head, cut);
+    try {
+      const baseRoot = path.join(tree.dir, cut.repo.wsRel);
+      const rev = cut.repo.rev.slice(0, 12);
+      const base = await readingBase({ rev: req.base ?? rev }, baseRoot, () => baseSide(head, baseRoot, req.base ?? `merge base ${rev}`));
+      const side = await headSide(head, 'working tree', cut.render);
+      addKeptSites(base, side, head, cut, req.unchangedDetail ?? true);
+      return compare(base, side);
+    } finally {
+      tree.dispose();
+    }
   }
   const tree = checkoutToTemp(head.root, req.base);
   try {

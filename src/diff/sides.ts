@@ -11,6 +11,8 @@ import { siteFilesOf, type OpenWorkspace } from '../workspace/sites';
 import { openBase } from './base-tree';
 import { listBaseFiles, parseSnapshot, readBaseFile } from './base-snapshot';
 import { emptySnapshot, siteState, type SiteFile, type SiteState, type Snapshot } from './snapshot';
+import { readBlobs, type Shortcut } from '../workspace/incremental';
+import { snapshotLists } from '../policy/snapshot';
 
 /**
  * Sites rendered in memory, each read through the snapshot the render made: the head always
@@ -32,9 +34,46 @@ async function renderedSide(ws: OpenWorkspace, siteFiles: string[], label: strin
   return side;
 }
 
-/** The working tree, rendered now. */
-export function headSide(ws: OpenWorkspace, label: string): Promise<Snapshot> {
-  return renderedSide(ws, ws.siteFiles, label, false);
+/** The working tree, rendered now (every site, or those given). */
+export function headSide(ws: OpenWorkspace, label: string, siteFiles: string[] = ws.siteFiles): Promise<Snapshot> {
+  return renderedSide(ws, siteFiles, label, false);
+}
+
+/**
+ * Sites the head holds as the base committed them, inputs and files alike (see
+ * workspace/incremental.ts): one state on both sides, so that each compares as unchanged, as
+ * a render would have made it. With `detail`, the state is the base's committed snapshot;
+ * without, it holds what a report shows of an unchanged site: its name, its profile and the
+ * sources of its address lists (from the catalog, whose list files the record showed unchanged).
+ */
+export function addKeptSites(base: Snapshot, head: Snapshot, ws: OpenWorkspace, cut: Shortcut, detail: boolean): void {
+  const snapshots = detail ? new Map(readBlobs(cut.repo!.root, cut.kept.map((k) => [k.name, k.snapshotBlob] as const)).map(([name, bytes]) => [name, bytes] as const)) : undefined;
+  for (const k of cut.kept) {
+    let state: SiteState;
+    if (snapshots) {
+      const rel = `${cut.repo!.outRel}/${snapshotPath(k.name)}`;
+      const bytes = snapshots.get(k.name);
+      if (bytes === undefined) throw new InputError([{ loc: { file: rel, line: 1, col: 1 }, field: '', message: `the base revision holds no policy snapshot of site '${k.name}'` }]);
+      state = siteState(parseSnapshot(bytes.toString('utf8'), rel), () => []);
+    } else {
+      state = {
+        name: k.name,
+        file: k.entry.file,
+        digest: `unchanged:${k.name}`,
+        flows: new Map(),
+        names: new Map(),
+        limits: [],
+        lists: snapshotLists(ws.catalog, k.record.lists),
+        vendors: [],
+        classes: [],
+        acknowledgements: [],
+        exclusions: [],
+        files: () => [],
+      };
+    }
+    base.sites.set(k.name, state);
+    head.sites.set(k.name, state);
+  }
 }
 
 /**

@@ -161,14 +161,7 @@ export function policySnapshot(i: SnapshotInputs): PolicySnapshot {
       };
     })
     .sort((a, b) => byText(a.name, b.name));
-  const listIds = [...new Set(policy.rules.flatMap((r) => r.remote.lists))].sort(byText);
-  const lists = listIds.flatMap((id): SnapshotList[] => {
-    const l = catalog.lists.get(id);
-    if (!l) return [];
-    const version = l.feed?.version;
-    const published = l.feed?.published;
-    return [{ id, url: l.url, recorded: String(l.recorded), ...(version !== undefined ? { version: String(version) } : {}), ...(published !== undefined ? { published: String(published) } : {}) }];
-  });
+  const lists = snapshotLists(catalog, policyListIds(policy));
   const vendors = policy.vendors
     .map((v): SnapshotVendor => {
       const cat = catalog.vendors.get(v.id);
@@ -307,4 +300,20 @@ function variableOrigins(catalog: Catalog, profile: Profile): VariableOrigins {
       return loc ? [`${loc.file}:${loc.line}`] : [];
     });
   };
+}
+
+/** The address lists a policy's rules name, sorted. */
+export function policyListIds(policy: Pick<Policy, 'rules'>): string[] {
+  return [...new Set(policy.rules.flatMap((r) => r.remote.lists))].sort(byText);
+}
+
+/** The sources of the named lists as a snapshot records them (diff compares them). */
+export function snapshotLists(catalog: Pick<Catalog, 'lists'>, ids: string[]): SnapshotList[] {
+  return ids.flatMap((id): SnapshotList[] => {
+    const l = catalog.lists.get(id);
+    if (!l) return [];
+    const version = l.feed?.version;
+    const published = l.feed?.published;
+    return [{ id, url: l.url, recorded: String(l.recorded), ...(version !== undefined ? { version: String(version) } : {}), ...(published !== undefined ? { published: String(published) } : {}) }];
+  });
 }

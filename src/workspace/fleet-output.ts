@@ -1,10 +1,9 @@
 import * as path from 'node:path';
 import { joinChanges, OutputTransaction, staleOf, type Removal, type SetChanges, type WriteSummary } from '../output';
-import { ownedBy } from '../render/site';
 import { ansible } from '../targets/ansible';
 import { fleetFilesOf, type FleetEntry } from './inventory';
 import type { AnyTarget } from '../targets/types';
-import { orphanFolders, siteNames, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
+import { orphanFolders, siteNames, siteOwned, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
 import { choicesOf, renderSites, throwIssues } from './fleet-workers';
 import { inShard, shardOf, type Shard } from './shard';
 import type { OpenWorkspace } from './sites';
@@ -20,6 +19,22 @@ export interface FleetRun {
   allowUnresolved?: boolean;
   /** Only the sites of this part, and only the stale folders whose names fall in it; no fleet inventory. */
   shard?: Shard;
+  /**
+   * Sites of the workspace that are current without a render (check --base, incremental.ts):
+   * not in `siteFiles`, but their folders are theirs and their entries go in the fleet's inventory.
+   */
+  kept?: KeptSite[];
+}
+
+/** A site whose committed files are what a render would make, with what the fleet's files need of it. */
+export interface KeptSite {
+  name: string;
+  entry: FleetEntry;
+}
+
+/** The kept sites that fall in the run's shard. */
+function keptOf(run: FleetRun): KeptSite[] {
+  return (run.kept ?? []).filter((k) => inShard(run.shard, k.name));
 }
 
 export interface FleetResult {
@@ -59,13 +74,18 @@ function diagnosticsOf(outcomes: SiteOutcome[]): SiteDiagnostic[] {
 /** Folders in the output of sites that are gone: the run's to remove when it renders every site (of its shard). */
 function orphansOf(run: FleetRun, outcomes: SiteOutcome[]): string[] {
   if (!run.everySite) return [];
-  return orphanFolders(run.output, new Set(outcomes.map((x) => x.name)), (name) => inShard(run.shard, name));
+  const names = new Set(outcomes.map((x) => x.name));
+  for (const k of keptOf(run)) names.add(k.name);
+  return orphanFolders(run.output, names, (name) => inShard(run.shard, name));
 }
 
 /** The fleet's inventory and playbook: made by a run over every site, never by one shard (see shard-merge.ts). */
 function fleetFilesFor(run: FleetRun, outcomes: SiteOutcome[]) {
   if (!run.everySite || run.shard !== undefined || !run.chosen.includes(ansible)) return [];
-  return fleetFilesOf(outcomes.map((x) => x.entry).filter((e): e is FleetEntry => e !== undefined));
+  const entries: FleetEntry[] = [];
+  for (const x of outcomes) if (x.entry) entries.push(x.entry);
+  for (const k of keptOf(run)) entries.push(k.entry);
+  return fleetFilesOf(entries);
 }
 
 const byDir = (a: Removal, b: Removal) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0);
@@ -84,7 +104,7 @@ export async function writeFleet(ws: OpenWorkspace, run: FleetRun, waitMs: numbe
     const diagnostics = diagnosticsOf(outcomes);
     if (diagnostics.some((d) => d.severity === 'error')) {
       tx.abort();
-      return { diagnostics, sites: outcomes.length };
+      return { diagnostics, sites: outcomes.length + keptOf(run).length };
     }
     const owned: string[] = [];
     const sets: SetChanges[] = [];
@@ -95,7 +115,7 @@ export async function writeFleet(ws: OpenWorkspace, run: FleetRun, waitMs: numbe
     const stager = tx.stager();
     try {
       for (const dir of orphansOf(run, outcomes)) {
-        const dirs = ownedBy(dir, run.chosen);
+        const dirs = siteOwned(dir, run.chosen);
         for (const p of dirs) owned.push(p);
         sets.push(stager.add([], dirs));
       }
@@ -106,7 +126,7 @@ export async function writeFleet(ws: OpenWorkspace, run: FleetRun, waitMs: numbe
     }
     const changes = joinChanges(sets);
     changes.remove.sort(byDir);
-    return { diagnostics, sites: outcomes.length, summary: tx.commit(changes, owned) };
+    return { diagnostics, sites: outcomes.length + keptOf(run).length, summary: tx.commit(changes, owned) };
   } catch (err) {
     throw tx.fail(err);
   }
@@ -121,7 +141,7 @@ export async function checkFleet(ws: OpenWorkspace, run: FleetRun): Promise<Flee
   const diagnostics = diagnosticsOf(outcomes);
   const stale: string[] = [];
   for (const x of outcomes) for (const s of x.stale ?? []) stale.push(s);
-  for (const dir of orphansOf(run, outcomes)) for (const s of staleOf(run.output, [], ownedBy(dir, run.chosen))) stale.push(s);
+  for (const dir of orphansOf(run, outcomes)) for (const s of staleOf(run.output, [], siteOwned(dir, run.chosen))) stale.push(s);
   for (const s of staleOf(run.output, fleetFilesFor(run, outcomes), [])) stale.push(s);
-  return { diagnostics, sites: outcomes.length, stale: stale.sort() };
+  return { diagnostics, sites: outcomes.length + keptOf(run).length, stale: stale.sort() };
 }

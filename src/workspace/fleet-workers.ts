@@ -1,9 +1,9 @@
 import * as os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { FileError, InputError, type LocatedIssue } from '../errors';
-import { chooseTargets, ownedBy } from '../render/site';
+import { chooseTargets } from '../render/site';
 import type { AnyTarget } from '../targets/types';
-import { orphanFolders, siteNames, SiteRenderer, type FleetOptions, type SiteChoices, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
+import { orphanFolders, siteNames, siteOwned, SiteRenderer, type FleetOptions, type SiteChoices, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
 import type { Policy } from '../policy/types';
 import type { RenderedFile } from '../targets/render';
 import { openWorkspace, type OpenWorkspace } from './sites';
@@ -167,7 +167,7 @@ export async function renderFleetParallel(
   }
   if (opts.sweep !== undefined) {
     const names = new Set(outcomes.map((x) => x.name));
-    for (const dir of orphanFolders(opts.sweep, names, () => true)) for (const p of ownedBy(dir, chosen)) out.owned.push(p);
+    for (const dir of orphanFolders(opts.sweep, names, () => true)) for (const p of siteOwned(dir, chosen)) out.owned.push(p);
   }
   out.owned.sort();
   return out;

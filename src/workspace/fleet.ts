@@ -9,7 +9,9 @@ import type { Policy } from '../policy/types';
 import { ownedBy, renderProfile } from '../render/site';
 import { lockPathFor } from '../resolve/lock';
 import { ansible } from '../targets/ansible';
+import { targets } from '../targets/registry';
 import { fleetEntry, type FleetEntry } from './inventory';
+import { recordPath, siteRecord, workspaceInputs, type WorkspaceInputs } from './site-inputs';
 import type { RenderedFile } from '../targets/render';
 import type { AnyTarget, Diagnostic } from '../targets/types';
 import type { OpenWorkspace } from './sites';
@@ -73,11 +75,27 @@ export function nameClash(names: Map<string, string>, profile: Profile): Located
 }
 
 /**
+ * A render of every target writes each site's render record (site-inputs.ts); a render of
+ * some targets neither writes nor removes it, since it describes all of them.
+ */
+export function recordsSites(chosen: AnyTarget[]): boolean {
+  return targets.every((t) => chosen.includes(t));
+}
+
+/** The folders and files of the output a site's render speaks for: files there it did not produce are stale. */
+export function siteOwned(site: string, chosen: AnyTarget[]): string[] {
+  const owned = ownedBy(site, chosen);
+  if (recordsSites(chosen)) owned.push(recordPath(site));
+  return owned;
+}
+
+/**
  * Renders sites one at a time and hands each to the sink: whatever a site renders is released
  * before the next one starts. One per thread (the main thread, or each render worker).
  */
 export class SiteRenderer {
   private stager: SetStager | undefined;
+  private inputs: WorkspaceInputs | undefined;
 
   constructor(
     private readonly ws: OpenWorkspace,
@@ -102,7 +120,7 @@ export class SiteRenderer {
       index: job.index,
       name,
       diagnostics: r.diagnostics.map((d) => ({ ...d, site: name })),
-      owned: ownedBy(name, this.chosen),
+      owned: siteOwned(name, this.chosen),
     };
     const files = r.files.concat([r.snapshot]);
     if (this.sink.kind === 'collect') {
@@ -113,6 +131,11 @@ export class SiteRenderer {
     }
     if (r.diagnostics.some((d) => d.severity === 'error')) return out; // nothing of it is written or compared
     if (this.chosen.includes(ansible)) out.entry = fleetEntry(r.policy);
+    if (out.entry && recordsSites(this.chosen)) {
+      this.inputs ??= workspaceInputs(this.ws);
+      const { allowUnresolved } = this.choices;
+      files.push(siteRecord(this.ws, this.inputs, { catalog: this.ws.catalog, profile, profileFile: job.file, policy: r.policy, files, entry: out.entry, allowUnresolved }));
+    }
     if (this.sink.kind === 'write') out.changes = this.stager!.add(files, out.owned);
     else out.stale = staleOf(this.sink.root, files, out.owned);
     return out;

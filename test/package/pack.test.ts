@@ -52,7 +52,7 @@ describe('a tarball kept in the repository installs as a dev dependency', () => 
     // Every file under out/ was written by this render, for all six targets.
     const written = fs.readdirSync(path.join(project, 'out'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
     expect(render.stderr).toMatch(new RegExp(`\\n${written} written, 0 unchanged, 0 removed\\n1 site, 6 targets\\n$`));
-    expect(fs.readdirSync(path.join(project, 'out', 'store-001')).sort()).toEqual(['ansible', 'aws', 'iptables', 'nftables', 'pfsense', 'policy.json', 'windows']);
+    expect(fs.readdirSync(path.join(project, 'out', 'store-001')).sort()).toEqual(['ansible', 'aws', 'inputs.json', 'iptables', 'nftables', 'pfsense', 'policy.json', 'windows']);
     expect(fwgen(['check'])).toMatchObject({ status: 0, stdout: 'out/ is current (1 profiles, 6 targets)\n' });
     git(project, ['init', '-q', '-b', 'main']);
     git(project, ['add', '-A']);

@@ -47,8 +47,8 @@ describe("a site's targets", () => {
     expect(r.stderr).not.toContain('nothing to write for');
     const out = path.join(root, 'out');
     const targetsOf = (site: string) => fs.readdirSync(path.join(out, site)).sort();
-    expect(targetsOf('store-1')).toEqual(['ansible', 'nftables', 'policy.json']);
-    expect(targetsOf('store-2')).toEqual(['ansible', 'iptables', 'pfsense', 'policy.json']);
+    expect(targetsOf('store-1')).toEqual(['ansible', 'inputs.json', 'nftables', 'policy.json']);
+    expect(targetsOf('store-2')).toEqual(['ansible', 'inputs.json', 'iptables', 'pfsense', 'policy.json']);
     // The playbooks install what the site renders, nothing else.
     const store1 = filesUnder(path.join(out, 'store-1', 'ansible'));
     expect(store1).toEqual(['inventory.yml', 'linux.yml', 'requirements.yml', 'site.yml', 'tasks/linux-apply.yml', 'vars/linux.yml']);

@@ -1,0 +1,329 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { git, GitError, resolveRevision } from '../diff/base-tree';
+import { lockPathFor } from '../resolve/lock';
+import { siteNames } from './fleet';
+import type { KeptSite } from './fleet-output';
+import type { OpenWorkspace } from './sites';
+import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type SiteRecord, type WorkspaceInputs } from './site-inputs';
+
+/*
+ * Incremental check and diff (--base REV). Files under out/ are applied as root, and a pull
+ * request controls every file of its head, records included: the trust anchor is the render
+ * record the BASE revision committed (out/<site>/inputs.json, read with git as diff reads the
+ * base), never the head's own. A site is not rendered again only when
+ *  (a) the record computed now from the head's inputs (profile and lock bytes, each catalog
+ *      file the site selects, the names of all catalog files, fwgen's build, fwgen.yaml and
+ *      the options check renders with) equals the base's record, and
+ *  (b) the head's files under out/<site>/ are exactly the base's, and those are exactly the
+ *      files the base's record names (same paths, same blob ids): a hand edit under out/, or a
+ *      file planted there, committed or not, means a render.
+ * Deterministic rendering then makes the site's files what a render would make.
+ */
+
+/** A site not rendered again, with what check and diff need of it from the base's record. */
+export interface UnchangedSite extends KeptSite {
+  profileFile: string;
+  record: SiteRecord;
+  /** The blob id of the base's policy snapshot of the site. */
+  snapshotBlob: string;
+}
+
+export interface Shortcut {
+  /** The revision as given, for messages. */
+  label: string;
+  /** Site profiles to render. */
+  render: string[];
+  kept: UnchangedSite[];
+  /** Why every site is rendered, when that was decided before looking at sites. */
+  why?: string;
+  /** Why sites were rendered, with how many of each. */
+  reasons: Map<string, number>;
+  repo?: { root: string; rev: string; outRel: string; wsRel: string };
+}
+
+const RENDER_REASONS = {
+  noRecord: 'no render record in the base',
+  inputs: 'inputs changed',
+  files: 'files under the output folder differ from the base',
+  record: "the base's files are not the ones its record names",
+  clash: 'a site name is claimed twice',
+} as const;
+
+/**
+ * Which sites of the workspace can be left as the base revision `ref` committed them, and
+ * which must be rendered. `output` is the folder the run compares with: the records are read
+ * from the workspace's own output folder only.
+ */
+export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined, output: string = ws.output): Promise<Shortcut> {
+  const label = ref ?? 'the merge base';
+  const all = (why: string): Shortcut => ({ label, render: ws.siteFiles, kept: [], why, reasons: new Map() });
+  if (isOwnCheckout(ws)) return all("fwgen's own checkout, whose code changes without a new build");
+  if (path.resolve(output) !== path.resolve(ws.output)) return all("--output names another folder than the workspace's");
+  const { repoRoot, rev } = resolveRevision(ws.root, ref);
+  const realRoot = fs.realpathSync(repoRoot);
+  const wsRel = path.relative(realRoot, fs.realpathSync(ws.root)).split(path.sep).join('/');
+  const outRel = [wsRel, relPath(ws, ws.output)].filter(Boolean).join('/');
+  if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
+  const base = baseSites(repoRoot, rev, outRel);
+  if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  // Git reads each base site's record (from the site's own small tree) and compares the working
+  // tree with the base while this process reads the head's inputs: the two overlap.
+  const reading = Promise.all([
+    gitBatch(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const)),
+    gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]),
+  ]);
+  reading.catch(() => undefined); // awaited below: a failure before then is not left unhandled
+  const now = workspaceInputs(ws);
+  const digests = new Map<string, { profile: string; lock: string }>();
+  for (const file of ws.siteFiles) digests.set(file, { profile: fileDigest(file), lock: fileDigest(lockPathFor(file)) });
+  const [blobs, diff] = await reading;
+  const records = new Map<string, { record: SiteRecord; tree: string; blob: string }>();
+  for (const [site, bytes, blob] of blobs) {
+    const record = parseRecord(bytes.toString('utf8'), site);
+    if (record) records.set(record.profile.file, { record, tree: base.get(site)!, blob });
+  }
+  if (records.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  const touched = touchedSites(diff, outRel);
+  const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
+  const renderFor = (file: string, why: string) => {
+    cut.render.push(file);
+    cut.reasons.set(why, (cut.reasons.get(why) ?? 0) + 1);
+  };
+  for (const file of ws.siteFiles) {
+    const found = records.get(relPath(ws, file));
+    const record = found?.record;
+    if (!found || !record) renderFor(file, RENDER_REASONS.noRecord);
+    else if (!sameInputs(record, digests.get(file)!, now)) renderFor(file, RENDER_REASONS.inputs);
+    else if (touched.has(record.site)) renderFor(file, RENDER_REASONS.files);
+    else if (siteTreeId(record, found.blob) !== found.tree) renderFor(file, RENDER_REASONS.record);
+    else cut.kept.push({ name: record.site, entry: record.fleet, profileFile: file, record, snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '' });
+  }
+  return unclashed(ws, cut);
+}
+
+/**
+ * A rendered site that takes the name of a kept one (a profile renamed onto another site)
+ * is reported as a full render reports it: every site is rendered.
+ */
+function unclashed(ws: OpenWorkspace, cut: Shortcut): Shortcut {
+  if (cut.kept.length === 0 || cut.render.length === 0) return cut;
+  const kept = new Set(cut.kept.map((k) => k.name));
+  let named;
+  try {
+    named = siteNames(ws, cut.render);
+  } catch {
+    named = undefined; // two rendered sites share a name: the full render says so
+  }
+  if (named && !named.some((s) => s.name !== undefined && kept.has(s.name))) return cut;
+  return { ...cut, render: ws.siteFiles, kept: [], why: RENDER_REASONS.clash };
+}
+
+/** What the record names is what the head holds, and what check renders with. */
+function sameInputs(r: SiteRecord, head: { profile: string; lock: string }, now: WorkspaceInputs): boolean {
+  if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved || r.catalog.names !== now.catalogNames) return false;
+  for (const [name, digest] of Object.entries(r.catalog.files)) if (now.catalogFiles.get(name) !== digest) return false;
+  return r.profile.sha256 === head.profile && (r.lock?.sha256 ?? '') === head.lock;
+}
+
+/**
+ * The Git tree id of a site's folder holding exactly the files the record names (plain files,
+ * mode 100644) and the record itself: equal to the base's tree of the folder only when the
+ * base committed those very files, no other and no link. Computed from the record, so that
+ * the base's folders are compared one tree id each instead of file by file.
+ */
+function siteTreeId(r: SiteRecord, recordBlob: string): string {
+  interface Dir {
+    files: Map<string, string>;
+    dirs: Map<string, Dir>;
+  }
+  const top: Dir = { files: new Map(), dirs: new Map() };
+  const prefix = `${r.site}/`;
+  const place = (rel: string, id: string) => {
+    const parts = rel.split('/');
+    let dir = top;
+    for (const part of parts.slice(0, -1)) {
+      let sub = dir.dirs.get(part);
+      if (!sub) dir.dirs.set(part, (sub = { files: new Map(), dirs: new Map() }));
+      dir = sub;
+    }
+    dir.files.set(parts[parts.length - 1]!, id);
+  };
+  for (const [p, id] of Object.entries(r.outputs)) {
+    if (!p.startsWith(prefix)) return '';
+    place(p.slice(prefix.length), id);
+  }
+  place(RECORD_FILE, recordBlob);
+  const hash = (dir: Dir): string => {
+    // Git orders a tree's entries by name, a folder's name as if it ended in '/'.
+    const entries: Array<[sortKey: string, head: string, id: string]> = [];
+    for (const [name, id] of dir.files) entries.push([name, `100644 ${name}\0`, id]);
+    for (const [name, sub] of dir.dirs) entries.push([`${name}/`, `40000 ${name}\0`, hash(sub)]);
+    // fwgen's file names are ASCII, where this order is Git's byte order; any other order could
+    // only make the ids differ, and the site be rendered.
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const body = Buffer.concat(entries.flatMap(([, head, id]) => [Buffer.from(head, 'utf8'), Buffer.from(id, 'hex')]));
+    return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+  };
+  return hash(top);
+}
+
+/** The base revision's site folders under the output folder: each one's tree id. */
+function baseSites(repoRoot: string, rev: string, outRel: string): Map<string, string> {
+  const ls = git(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', `${outRel}/`]);
+  if (!ls.ok) throw new GitError(repoRoot, `git ls-tree ${rev}: ${ls.err}`);
+  const sites = new Map<string, string>();
+  for (const e of treeEntries(ls.out)) if (e.type === 'tree') sites.set(e.path.slice(outRel.length + 1), e.id);
+  return sites;
+}
+
+/** Splits `git ls-tree -z` output into path, mode, type and id. */
+function* treeEntries(out: string): Generator<{ path: string; mode: string; type: string; id: string }> {
+  for (const line of out.split('\0')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const [mode, type, id] = line.slice(0, tab).split(' ');
+    yield { path: line.slice(tab + 1), mode: mode!, type: type!, id: id! };
+  }
+}
+
+/**
+ * Site folders whose tracked files in the working tree differ from the base in any way:
+ * changed, added or removed, committed, staged or not (one `git diff-index` against the base,
+ * which compares unchanged files by their stat data, not their bytes). A file Git does not
+ * track is not looked for: it is no part of the commit that CI checks (a fresh checkout holds
+ * none), and walking every folder of a large fleet for it costs more than the check itself.
+ * `check` without --base (or with --full) reports such a file under a site's folder as stale.
+ */
+function touchedSites(diff: Buffer, outRel: string): Set<string> {
+  const sites = new Set<string>();
+  const skip = outRel.length + 1;
+  for (const p of diff.toString('utf8').split('\0')) {
+    const slash = p.indexOf('/', skip);
+    if (slash > skip) sites.add(p.slice(skip, slash));
+  }
+  return sites;
+}
+
+/** A git command's output, run beside this process; a failure is a GitError. */
+function gitOut(repoRoot: string, args: string[], input?: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.once('error', (e) => reject(new GitError(repoRoot, `cannot run git: ${e.message}`)));
+    child.once('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new GitError(repoRoot, `git ${args[0]}: ${Buffer.concat(err).toString('utf8').trim()}`));
+    });
+    child.stdin.on('error', () => undefined); // a git that exits early reports through its status
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** readBlobs, run beside this process. */
+async function gitBatch<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Promise<Array<[K, Buffer, string]>> {
+  if (wanted.length === 0) return [];
+  return splitBatch(await gitOut(repoRoot, ['cat-file', '--batch'], wanted.map(([, id]) => id).join('\n') + '\n'), wanted);
+}
+
+/**
+ * Blobs of the repository, each named as `git cat-file` takes it (an id, or TREE:PATH), read
+ * in one `git cat-file --batch`, with their ids; a missing one is left out.
+ */
+export function readBlobs<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer, string]> {
+  if (wanted.length === 0) return [];
+  const r = spawnSync('git', ['cat-file', '--batch'], { cwd: repoRoot, input: wanted.map(([, id]) => id).join('\n') + '\n', maxBuffer: 2 ** 31 - 1 });
+  if (r.error || r.status !== 0) throw new GitError(repoRoot, `git cat-file: ${r.error?.message ?? r.stderr.toString().trim()}`);
+  return splitBatch(r.stdout, wanted);
+}
+
+/** `git cat-file --batch` output, one entry per name asked for that is a blob. */
+function splitBatch<K>(buf: Buffer, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer, string]> {
+  const out: Array<[K, Buffer, string]> = [];
+  let at = 0;
+  for (const [key] of wanted) {
+    const eol = buf.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const header = buf.subarray(at, eol).toString('latin1').split(' ');
+    at = eol + 1;
+    if (header.length !== 3 || header[1] !== 'blob') continue; // "NAME missing", or not a file
+    const size = Number(header[2]);
+    out.push([key, buf.subarray(at, at + size), header[0]!]);
+    at += size + 1;
+  }
+  return out;
+}
+
+/**
+ * The base revision without what the kept sites hold (their profiles, locks and output
+ * folders), unpacked from its blobs into a temporary folder: diff reads the base as before,
+ * and thousands of unchanged sites cost nothing to unpack. Call `dispose`.
+ */
+export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string; dispose(): void } {
+  const { root, rev, outRel, wsRel } = cut.repo!;
+  const inRepo = (p: string) => (wsRel ? `${wsRel}/${p}` : p);
+  const left = new Set<string>();
+  for (const k of cut.kept) {
+    left.add(inRepo(relPath(ws, k.profileFile)));
+    left.add(inRepo(relPath(ws, lockPathFor(k.profileFile))));
+  }
+  const keptFolder = new Set(cut.kept.map((k) => k.name));
+  const ls = git(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathsBeside(root, rev, outRel, (site) => !keptFolder.has(site))]);
+  if (!ls.ok) throw new GitError(root, `git ls-tree ${rev}: ${ls.err}`);
+  const wanted: Array<[{ path: string; mode: string }, string]> = [];
+  for (const e of treeEntries(ls.out)) {
+    if (e.type !== 'blob' || left.has(e.path)) continue;
+    wanted.push([{ path: e.path, mode: e.mode }, e.id]);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-base-'));
+  const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    for (const [{ path: p, mode }, bytes] of readBlobs(root, wanted)) {
+      const file = path.join(dir, ...p.split('/'));
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (mode === '120000') fs.symlinkSync(bytes.toString('utf8'), file);
+      else fs.writeFileSync(file, bytes);
+    }
+  } catch (err) {
+    dispose();
+    throw err;
+  }
+  return { dir, dispose };
+}
+
+/**
+ * The paths of the revision to unpack: everything but the output folder, and of the output
+ * folder its loose files and the site folders `wanted` says (listed one level at a time, so
+ * that the kept sites' folders are never listed at all).
+ */
+function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: string) => boolean): string[] {
+  const paths: string[] = [];
+  const parts = outRel.split('/');
+  for (let depth = 0; depth <= parts.length; depth++) {
+    const dir = parts.slice(0, depth).join('/');
+    const ls = git(root, ['ls-tree', '-z', '--full-tree', rev, '--', dir ? `${dir}/` : '.']);
+    if (!ls.ok) throw new GitError(root, `git ls-tree ${rev}: ${ls.err}`);
+    for (const e of treeEntries(ls.out)) {
+      const name = e.path.slice(dir ? dir.length + 1 : 0);
+      if (depth < parts.length && name === parts[depth]) continue; // on the way to the output folder
+      if (depth === parts.length && e.type === 'tree' && !wanted(name)) continue;
+      paths.push(e.path);
+    }
+  }
+  return paths;
+}
+
+/** The stderr line that says what a base let fwgen skip, and why the rest was rendered. */
+export function shortcutNote(cut: Shortcut): string {
+  if (cut.why) return `fwgen: every site rendered (${cut.why})`;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const why = [...cut.reasons].map(([reason, count]) => `${n(count)}: ${reason}`).join('; ');
+  const kept = cut.kept.length;
+  return `fwgen: ${n(kept)} site${kept === 1 ? '' : 's'} unchanged since ${cut.label} (same inputs, same committed files), ${n(cut.render.length)} rendered${why ? ` (${why})` : ''}`;
+}

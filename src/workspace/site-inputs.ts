@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildIdentity } from '../catalog/build-identity';
+import { catalogFiles } from '../catalog/load-catalog';
+import type { Profile } from '../catalog/profile';
+import type { Catalog } from '../catalog/types';
+import { isWithin } from '../fs';
+import { policyListIds } from '../policy/snapshot';
+import type { Policy } from '../policy/types';
+import { lockPathFor } from '../resolve/lock';
+import type { RenderedFile } from '../targets/render';
+import { displayPath, packageRoot } from '../util/paths';
+import type { Workspace } from '../site/workspace-file';
+import type { FleetEntry } from './inventory';
+
+/**
+ * The render record, out/<site>/inputs.json: what a site was rendered from (digests of its
+ * profile, lock, the catalog files it selects, fwgen.yaml, fwgen's build) and what the render
+ * wrote (the Git blob id of each file), with the site's entry in the fleet inventory. `check
+ * --base REV` and `diff --base REV` skip a site whose record in the base revision still names
+ * what the head holds (incremental.ts); a record a change brings is only ever compared with
+ * what a render makes, never believed.
+ */
+export const RECORD_FILE = 'inputs.json';
+export const RECORD_VERSION = 1;
+
+export interface SiteRecord {
+  version: typeof RECORD_VERSION;
+  site: string;
+  /** fwgen's build identity (catalog/build-identity.ts); in fwgen's own checkout its version only. */
+  fwgen: string;
+  /** sha256 of fwgen.yaml. */
+  workspace: string;
+  options: { allowUnresolved: boolean };
+  profile: RecordedFile;
+  lock?: RecordedFile;
+  catalog: {
+    /** sha256 of the sorted names of every catalog file: a file added or removed can change what a site selects. */
+    names: string;
+    /** The files the site selects, by the name messages give them: sha256 of each. */
+    files: Record<string, string>;
+  };
+  /** The address lists the site's policy names: diff compares their sources for a site it does not render. */
+  lists: string[];
+  /** Every file written for the site but this one, relative to the output folder: its Git blob id. */
+  outputs: Record<string, string>;
+  /** The site's entry in the fleet's inventory, so that a site not rendered again needs no parsing. */
+  fleet: FleetEntry;
+}
+
+export interface RecordedFile {
+  /** Relative to the workspace root. */
+  file: string;
+  sha256: string;
+}
+
+/** What every site of one run shares: computed once per thread, the same in render and in check. */
+export interface WorkspaceInputs {
+  fwgen: string;
+  workspace: string;
+  catalogNames: string;
+  /** Displayed name → sha256, for every catalog file. */
+  catalogFiles: Map<string, string>;
+  deviceClassFiles: string[];
+}
+
+export function recordPath(site: string): string {
+  return `${site}/${RECORD_FILE}`;
+}
+
+export function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A file's id as Git names the blob (SHA-1 object format). */
+export function gitBlobId(content: string | Buffer): string {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/** sha256 of a regular file's bytes; '' for a file that is missing or not a regular file. */
+export function fileDigest(file: string): string {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  return st?.isFile() ? sha256(fs.readFileSync(file)) : '';
+}
+
+/**
+ * fwgen's own checkout renders its examples with code that changes between commits without a
+ * new build: its records name the version only (so that they do not move with every change
+ * of code) and are never used to skip a site there.
+ */
+export function isOwnCheckout(ws: Pick<Workspace, 'root'>): boolean {
+  return isWithin(packageRoot, ws.root);
+}
+
+function recordedBuild(ws: Workspace): string {
+  if (!isOwnCheckout(ws)) return buildIdentity();
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return `${pkg.version} (checkout)`;
+}
+
+export function workspaceInputs(ws: Workspace): WorkspaceInputs {
+  const files = catalogFiles(ws.catalogLayers, [], ws.root);
+  const digests = new Map<string, string>();
+  for (const file of [...files.deviceClasses, ...files.lists, ...files.vendors]) digests.set(displayPath(file, ws.root), fileDigest(file));
+  const names = [...digests.keys()].sort();
+  return {
+    fwgen: recordedBuild(ws),
+    workspace: sha256(fs.readFileSync(ws.file)),
+    catalogNames: sha256(names.join('\n')),
+    catalogFiles: digests,
+    deviceClassFiles: files.deviceClasses.map((f) => displayPath(f, ws.root)),
+  };
+}
+
+/**
+ * The catalog files a site's render reads: every device-classes file, the files of the
+ * vendors it names and every address list those vendors' flows (or its own rules) name.
+ * Whatever else the catalog holds cannot change the site's output, and a file added or
+ * removed changes every record through `catalog.names`.
+ */
+function selectedCatalogFiles(catalog: Catalog, profile: Profile, policy: Policy, wi: WorkspaceInputs): Record<string, string> {
+  const names = new Set<string>(wi.deviceClassFiles);
+  const lists = new Set<string>();
+  for (const r of policy.rules) for (const l of r.remote.lists) lists.add(l);
+  for (const id of profile.vendors.keys()) {
+    const vendor = catalog.vendors.get(id);
+    if (!vendor) continue;
+    names.add(vendor.file);
+    for (const s of vendor.services) for (const f of s.flows) for (const l of f.lists) lists.add(l);
+  }
+  for (const id of lists) {
+    const list = catalog.lists.get(id);
+    if (list) names.add(list.origin.file);
+  }
+  const out: Record<string, string> = {};
+  // A name the catalog does not hold digests as '', which no file has: such a record never matches.
+  for (const name of [...names].sort()) out[name] = wi.catalogFiles.get(name) ?? '';
+  return out;
+}
+
+const byPath = (a: RenderedFile, b: RenderedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** The record of one rendered site; `files` are everything written for it (the policy snapshot included). */
+export function siteRecord(
+  ws: Workspace,
+  wi: WorkspaceInputs,
+  r: { catalog: Catalog; profile: Profile; profileFile: string; policy: Policy; files: RenderedFile[]; entry: FleetEntry; allowUnresolved: boolean },
+): RenderedFile {
+  const outputs: Record<string, string> = {};
+  for (const f of [...r.files].sort(byPath)) outputs[f.path] = gitBlobId(f.content);
+  const lock = lockPathFor(r.profileFile);
+  const lockDigest = fileDigest(lock);
+  const record: SiteRecord = {
+    version: RECORD_VERSION,
+    site: r.profile.name,
+    fwgen: wi.fwgen,
+    workspace: wi.workspace,
+    options: { allowUnresolved: r.allowUnresolved },
+    profile: { file: relPath(ws, r.profileFile), sha256: fileDigest(r.profileFile) },
+    ...(lockDigest ? { lock: { file: relPath(ws, lock), sha256: lockDigest } } : {}),
+    catalog: { names: wi.catalogNames, files: selectedCatalogFiles(r.catalog, r.profile, r.policy, wi) },
+    lists: policyListIds(r.policy),
+    outputs,
+    fleet: r.entry,
+  };
+  return { path: recordPath(record.site), content: JSON.stringify(record, null, 1) + '\n' };
+}
+
+export function relPath(ws: Pick<Workspace, 'root'>, file: string): string {
+  return path.relative(ws.root, file).split(path.sep).join('/');
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX40 = /^[0-9a-f]{40}$/;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecorded = (v: unknown): v is RecordedFile => isObject(v) && typeof v.file === 'string' && typeof v.sha256 === 'string' && HEX64.test(v.sha256);
+
+/**
+ * The base revision's record of `site`, or undefined when the bytes are not a record this
+ * fwgen writes (the site is then rendered): a malformed or foreign record never stops a run,
+ * it only costs the shortcut. The base was reviewed, so the shape is checked, not the meaning;
+ * what matters of it is compared with what the head holds.
+ */
+export function parseRecord(text: string, site: string): SiteRecord | undefined {
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(r) || r.version !== RECORD_VERSION || r.site !== site || typeof r.fwgen !== 'string' || typeof r.workspace !== 'string') return undefined;
+  if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return undefined;
+  const c = r.catalog;
+  if (!isObject(c) || typeof c.names !== 'string' || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return undefined;
+  if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return undefined;
+  if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && HEX40.test(id))) return undefined;
+  const e = r.fleet;
+  if (!isObject(e) || e.name !== site || typeof e.file !== 'string' || typeof e.inventory !== 'string' || !Array.isArray(e.hosts) || !Array.isArray(e.empty) || !Array.isArray(e.collections)) {
+    return undefined;
+  }
+  return r as unknown as SiteRecord;
+}

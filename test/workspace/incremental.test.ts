@@ -1,0 +1,188 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runInProcess } from '../helpers';
+import { commit, git, siteText } from '../diff/fixture';
+import { agree, baseRepo, noteOf, read, render, reset, write } from './incremental-fixture';
+
+/*
+ * check --base and diff --base skip a site whose render record in the base revision still
+ * names what the head holds, and only then: each case checks the note (what was skipped and
+ * why) and that the results are those of rendering every site.
+ */
+
+const unchanged = (kept: number, rendered: number) => `fwgen: ${kept} site${kept === 1 ? '' : 's'} unchanged since base (same inputs, same committed files), ${rendered} rendered`;
+
+describe('check --base and diff --base', () => {
+  let repo: string;
+
+  beforeAll(async () => {
+    repo = await baseRepo();
+  }, 120_000);
+
+  test('an unchanged workspace: no site rendered, current, no policy change', async () => {
+    reset(repo, 'base');
+    const { check, diff } = await agree(repo, 'base', 'unchanged', true);
+    expect(check.status).toBe(0);
+    expect(noteOf(check)).toBe(unchanged(3, 0));
+    expect(noteOf(diff)).toBe(unchanged(3, 0));
+    expect(diff.stdout).toContain('no policy change');
+  }, 120_000);
+
+  test('a profile changed and rendered: only that site is rendered', async () => {
+    reset(repo, 'base');
+    write(repo, 'sites/store-2.yaml', read(repo, 'sites/store-2.yaml').replace('10.2.0.0/28', '10.2.0.0/27'));
+    await render(repo);
+    git(repo, ['commit', '-q', '-am', 'store-2']);
+    const { check, diff } = await agree(repo, 'base', 'store-2 widened');
+    expect(check.status).toBe(0);
+    expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+    expect(noteOf(diff)).toBe(noteOf(check));
+  }, 120_000);
+
+  test('a catalog file re-renders exactly the sites whose record names it', async () => {
+    reset(repo, 'base');
+    write(repo, 'catalog-local/vendors/other.yaml', read(repo, 'catalog-local/vendors/other.yaml').replace('ports: [5938]', 'ports: [5939]'));
+    await render(repo);
+    const { check, diff } = await agree(repo, 'base', 'other vendor changed', true);
+    expect(check.status).toBe(0);
+    expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+    expect(diff.stdout).toContain('store-3: changed');
+  }, 120_000);
+
+  test('a catalog file deleted, or a new one: every site is rendered', async () => {
+    reset(repo, 'base');
+    fs.rmSync(path.join(repo, 'catalog-local/vendors/other.yaml'));
+    const gone = await agree(repo, 'base', 'vendor file deleted');
+    expect(gone.check.status).toBe(1); // store-3 names a vendor that is gone
+    expect(noteOf(gone.check)).toBe(`${unchanged(0, 3)} (3: inputs changed)`);
+    reset(repo, 'base');
+    // A new layer file changes what a site may select (a vendor by that id would now be found).
+    write(repo, 'catalog-local/vendors/extra.yaml', read(repo, 'catalog-local/vendors/other.yaml').replace('id: other', 'id: extra'));
+    const added = await agree(repo, 'base', 'vendor file added');
+    expect(added.check.status).toBe(2); // each record names the catalog's files
+    expect(added.check.stderr).toContain('store-1/inputs.json');
+    expect(noteOf(added.check)).toBe(`${unchanged(0, 3)} (3: inputs changed)`);
+  }, 120_000);
+
+  test('a hand edit under out/ of an unchanged site, committed or not, is caught', async () => {
+    for (const committed of [true, false]) {
+      reset(repo, 'base');
+      const nft = `out/store-1/nftables/${fs.readdirSync(path.join(repo, 'out/store-1/nftables'))[0]!}`;
+      write(repo, nft, read(repo, nft) + '# hand edit\n');
+      if (committed) git(repo, ['commit', '-q', '-am', 'hand edit']);
+      const { check } = await agree(repo, 'base', `hand edit ${committed ? 'committed' : 'in the working tree'}`);
+      expect(check.status).toBe(2);
+      expect(check.stderr).toContain(nft.slice('out/'.length));
+      expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: files under the output folder differ from the base)`);
+    }
+  }, 120_000);
+
+  test('a file planted under out/<site>/, committed or staged, is caught; an untracked one is left to check without --base', async () => {
+    const planted = 'out/store-2/nftables/planted.nft';
+    for (const how of ['committed', 'staged']) {
+      reset(repo, 'base');
+      write(repo, planted, 'table inet planted { chain input { type filter hook input priority 0; accept; } }\n');
+      git(repo, ['add', '-A']);
+      if (how === 'committed') git(repo, ['commit', '-q', '-m', 'planted']);
+      const { check } = await agree(repo, 'base', `planted file, ${how}`);
+      expect(check.status).toBe(2);
+      expect(check.stderr).toContain('store-2/nftables/planted.nft');
+      expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: files under the output folder differ from the base)`);
+    }
+    // Not part of the commit CI checks (a fresh checkout holds none): the shortcut does not walk every folder for it.
+    reset(repo, 'base');
+    write(repo, planted, 'table inet planted {}\n');
+    const quick = await runInProcess(['check', '--base', 'base'], repo);
+    expect(quick.status).toBe(0);
+    const full = await runInProcess(['check', '--base', 'base', '--full'], repo);
+    expect(full.status).toBe(2);
+    expect(full.stderr).toContain('store-2/nftables/planted.nft');
+  }, 120_000);
+
+  test('a site deleted, and a site renamed', async () => {
+    reset(repo, 'base');
+    fs.rmSync(path.join(repo, 'sites/store-2.yaml'));
+    fs.rmSync(path.join(repo, 'sites/store-2.lock.yaml'));
+    const stale = await agree(repo, 'base', 'site deleted, not rendered');
+    expect(stale.check.status).toBe(2);
+    expect(stale.check.stderr).toContain('store-2/policy.json');
+    expect(stale.check.stderr).toContain('store-2/inputs.json');
+    await render(repo);
+    const gone = await agree(repo, 'base', 'site deleted and rendered');
+    expect(gone.check.status).toBe(0);
+    expect(noteOf(gone.check)).toBe(unchanged(2, 0));
+    expect(gone.diff.stdout).toContain('store-2: removed');
+
+    reset(repo, 'base');
+    write(repo, 'sites/store-2.yaml', read(repo, 'sites/store-2.yaml').replace('name: store-2', 'name: store-9'));
+    await render(repo);
+    const renamed = await agree(repo, 'base', 'site renamed');
+    expect(renamed.check.status).toBe(0);
+    expect(noteOf(renamed.check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+
+    reset(repo, 'base');
+    // Renamed onto a site that is kept: the clash is reported as a full render reports it.
+    write(repo, 'sites/store-2.yaml', read(repo, 'sites/store-2.yaml').replace('name: store-2', 'name: store-1'));
+    const clash = await agree(repo, 'base', 'site renamed onto another');
+    expect(clash.check.status).toBe(1);
+    expect(noteOf(clash.check)).toBe('fwgen: every site rendered (a site name is claimed twice)');
+  }, 120_000);
+
+  test('a base that is not an ancestor of the head', async () => {
+    reset(repo, 'base');
+    git(repo, ['checkout', '-q', '-b', 'side']);
+    write(repo, 'sites/store-1.yaml', read(repo, 'sites/store-1.yaml').replace('10.1.0.0/28', '10.1.0.0/26'));
+    await render(repo);
+    commit(repo, 'side', {});
+    git(repo, ['checkout', '-q', 'main']);
+    write(repo, 'sites/store-2.yaml', read(repo, 'sites/store-2.yaml') + '# a comment\n');
+    await render(repo);
+    const { check } = await agree(repo, 'side', 'base on a side branch');
+    expect(check.status).toBe(0);
+    expect(noteOf(check)).toBe('fwgen: 1 site unchanged since side (same inputs, same committed files), 2 rendered (2: inputs changed)');
+    git(repo, ['tag', '-d', 'side']);
+    git(repo, ['branch', '-q', '-D', 'side']);
+  }, 120_000);
+
+  test('a base without render records, or rendered by another fwgen: every site is rendered', async () => {
+    reset(repo, 'base');
+    git(repo, ['rm', '-q', 'out/store-1/inputs.json', 'out/store-2/inputs.json', 'out/store-3/inputs.json']);
+    commit(repo, 'older', {});
+    const none = await agree(repo, 'older', 'no records');
+    expect(noteOf(none.check)).toBe('fwgen: every site rendered (older holds no render records (rendered by an older fwgen, or never rendered))');
+    expect(none.check.status).toBe(2); // the head lacks them too
+    git(repo, ['tag', '-d', 'older']);
+
+    reset(repo, 'base');
+    for (const site of ['store-1', 'store-2', 'store-3']) {
+      const rel = `out/${site}/inputs.json`;
+      write(repo, rel, read(repo, rel).replace(/"fwgen": "[^"]*"/, '"fwgen": "another build"'));
+    }
+    commit(repo, 'other-build', {});
+    const other = await agree(repo, 'other-build', 'another build');
+    expect(noteOf(other.check)).toBe('fwgen: 0 sites unchanged since other-build (same inputs, same committed files), 3 rendered (3: inputs changed)');
+    expect(other.check.status).toBe(2);
+    expect(other.check.stderr).toContain('store-1/inputs.json');
+    git(repo, ['tag', '-d', 'other-build']);
+  }, 120_000);
+
+  test('a record forged in the head is not believed', async () => {
+    reset(repo, 'base');
+    const profile = read(repo, 'sites/store-1.yaml').replace('10.1.0.0/28', '10.1.0.0/24');
+    write(repo, 'sites/store-1.yaml', profile);
+    const record = JSON.parse(read(repo, 'out/store-1/inputs.json')) as { profile: { sha256: string } };
+    record.profile.sha256 = require('node:crypto').createHash('sha256').update(profile).digest('hex');
+    write(repo, 'out/store-1/inputs.json', JSON.stringify(record, null, 1) + '\n');
+    commit(repo, 'forged', {});
+    // The base's record of store-1 names the profile it was rendered from: the forged one is compared, not believed.
+    const { check } = await agree(repo, 'base', 'forged record in the head');
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain('store-1/inputs.json');
+    expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+    git(repo, ['tag', '-d', 'forged']);
+  }, 120_000);
+});
+
+test('the starter text the fixture edits is there', () => {
+  expect(siteText).toContain('10.1.0.0/28');
+});
