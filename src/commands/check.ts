@@ -7,6 +7,7 @@ import { examplesLib, fleetOutputLib, incrementalLib, outputLib, registryLib, sh
 import { checkWholeNumbers, shardOf, withShards, withWorkspace } from './options';
 import { printDiagnostics, reportSummary } from './report';
 import { workspaceOf } from './workspace-of';
+import { invocationIn } from './invocation';
 
 export function builder(y: Argv) {
   return withShards(withWorkspace(y), "check only the fleet's inventory.yml and site.yml against the sites' inventories (after every part passed --shard K/N)")
@@ -59,7 +60,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
 
 function reportStale(name: string, stale: string[], what: string, also: string, io: Io): number {
   if (stale.length > 0) {
-    io.err(`${name} is stale; run: npx fwgen check --update${also ? ` ${also}` : ''}\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    io.err(`${name} is stale; run: ${invocationIn(process.cwd()).command} check --update${also ? ` ${also}` : ''}\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
     return EXIT.stale;
   }
   io.out(`${name} is current (${what})\n`);
