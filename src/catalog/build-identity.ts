@@ -5,11 +5,13 @@ import { packageRoot, schemaDir, templatesDir } from '../util/paths';
 import { append } from '../util/append';
 
 /**
- * What makes this fwgen: its version and a digest of the code, templates and schemas that
+ * What makes this fwgen: its version and a digest of the source, templates and schemas that
  * read and render. A cached catalog or a remembered render is only ever used by the very
  * build that made it: a changed line of code may read the same file differently, whatever
- * the version says. The build writes the digest into dist/ (computing it takes longer than
- * some commands run); code run from src/ (the test runner) computes it once per process.
+ * the version says. The digest is of src/, the code dist/ is compiled from, so the build and
+ * the same code run from src/ (the test runner, which compares the two's output) are one
+ * build. The build writes it into dist/ (computing it takes longer than some commands run; an
+ * installed package has no src/); code run from src/ computes it once per process.
  */
 export const BUILD_IDENTITY_FILE = path.join(__dirname, '..', 'build-identity.txt');
 
@@ -27,12 +29,16 @@ export function buildIdentity(): string {
   return memo;
 }
 
-/** The package version, then every code, template and schema file by path and content. */
+/**
+ * The package version, then every source, template and schema file by path and content. Without
+ * src/ (a package whose build wrote no identity) the compiled code stands in for it.
+ */
 export function computeBuildIdentity(): string {
   const hash = createHash('sha256');
   const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
   hash.update(`fwgen ${pkg.version}\n`);
-  const codeRoot = path.resolve(__dirname, '..');
+  const source = path.join(packageRoot, 'src');
+  const codeRoot = fs.existsSync(source) ? source : path.resolve(__dirname, '..');
   for (const [root, ext] of [[codeRoot, /\.(js|ts)$/], [templatesDir, /\.(hbs|js|json)$/], [schemaDir, /\.json$/]] as const) {
     for (const file of filesUnder(root, ext)) {
       hash.update(`${path.relative(packageRoot, file).split(path.sep).join('/')}\0`);

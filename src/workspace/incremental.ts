@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { git, GitError, resolveRevision } from '../diff/base-tree';
+import { isWithin } from '../fs';
+import { git, GitError, resolveRevision } from '../fs/git';
+import { packageRoot } from '../util/paths';
 import { lockPathFor } from '../resolve/lock';
 import { siteNames } from './fleet';
 import type { KeptSite } from './fleet-output';
@@ -16,8 +18,9 @@ import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspace
  * record the BASE revision committed (out/<site>/inputs.json, read with git as diff reads the
  * base), never the head's own. A site is not rendered again only when
  *  (a) the record computed now from the head's inputs (profile and lock bytes, each catalog
- *      file the site selects, the names of all catalog files, fwgen's build, fwgen.yaml and
- *      the options check renders with) equals the base's record, and
+ *      file the site selects, fwgen's build, fwgen.yaml and the options check renders with)
+ *      equals the base's record, no file was added to or removed from the workspace's catalog
+ *      folders since the base, and
  *  (b) the head's files under out/<site>/ are exactly the base's, and those are exactly the
  *      files the base's record names (same paths, same blob ids): a hand edit under out/, or a
  *      file planted there, committed or not, means a render.
@@ -70,6 +73,8 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
   const base = baseSites(repoRoot, rev, outRel);
   if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  const catalogMoved = await catalogFilesAddedOrRemoved(ws, realRoot, rev, label);
+  if (catalogMoved) return all(catalogMoved);
   // Git reads each base site's record (from the site's own small tree) and compares the working
   // tree with the base while this process reads the head's inputs: the two overlap.
   const reading = Promise.all([
@@ -122,9 +127,38 @@ function unclashed(ws: OpenWorkspace, cut: Shortcut): Shortcut {
   return { ...cut, render: ws.siteFiles, kept: [], why: RENDER_REASONS.clash };
 }
 
+/**
+ * Why every site must be rendered because a file was added to or removed from the workspace's
+ * catalog folders since `rev` (an override or a new list can change which file a site
+ * selects), or undefined. Records name only the files their site selects, so that such a
+ * change does not rewrite every record; the shipped catalog is part of fwgen's build, which
+ * each record names. Files Git ignores count too: fwgen reads them all the same.
+ */
+async function catalogFilesAddedOrRemoved(ws: OpenWorkspace, realRoot: string, rev: string, label: string): Promise<string | undefined> {
+  const specs: string[] = [];
+  for (const layer of ws.catalogLayers) {
+    let real: string;
+    try {
+      real = fs.realpathSync(layer);
+    } catch {
+      return `the catalog folder ${layer} cannot be read`;
+    }
+    if (isWithin(fs.realpathSync(packageRoot), real)) continue;
+    const rel = path.relative(realRoot, real).split(path.sep).join('/');
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return `the catalog folder ${layer} is outside the repository, so ${label} cannot say what it held`;
+    specs.push(`:(literal)${rel === '' ? '.' : rel}`);
+  }
+  if (specs.length === 0) return undefined;
+  const [changed, untracked] = await Promise.all([
+    gitOut(realRoot, ['diff', '--no-renames', '--name-only', '-z', '--diff-filter=AD', rev, '--', ...specs]),
+    gitOut(realRoot, ['ls-files', '--others', '-z', '--', ...specs]),
+  ]);
+  return changed.length > 0 || untracked.length > 0 ? `a catalog file was added or removed since ${label}` : undefined;
+}
+
 /** What the record names is what the head holds, and what check renders with. */
 function sameInputs(r: SiteRecord, head: { profile: string; lock: string }, now: WorkspaceInputs): boolean {
-  if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved || r.catalog.names !== now.catalogNames) return false;
+  if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved) return false;
   for (const [name, digest] of Object.entries(r.catalog.files)) if (now.catalogFiles.get(name) !== digest) return false;
   return r.profile.sha256 === head.profile && (r.lock?.sha256 ?? '') === head.lock;
 }
@@ -285,7 +319,7 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     for (const [{ path: p, mode }, bytes] of readBlobs(root, wanted)) {
-      const file = path.join(dir, ...p.split('/'));
+      const file = path.join(dir, p);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       if (mode === '120000') fs.symlinkSync(bytes.toString('utf8'), file);
       else fs.writeFileSync(file, bytes);

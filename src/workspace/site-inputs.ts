@@ -36,9 +36,12 @@ export interface SiteRecord {
   profile: RecordedFile;
   lock?: RecordedFile;
   catalog: {
-    /** sha256 of the sorted names of every catalog file: a file added or removed can change what a site selects. */
-    names: string;
-    /** The files the site selects, by the name messages give them: sha256 of each. */
+    /**
+     * The files the site selects, by the name messages give them: sha256 of each. A catalog
+     * file added or removed (which can change what a site selects) is not recorded here, or
+     * every site's record would change with it: incremental.ts compares the catalog folders'
+     * listings of the base and the head instead.
+     */
     files: Record<string, string>;
   };
   /** The address lists the site's policy names: diff compares their sources for a site it does not render. */
@@ -59,7 +62,6 @@ export interface RecordedFile {
 export interface WorkspaceInputs {
   fwgen: string;
   workspace: string;
-  catalogNames: string;
   /** Displayed name → sha256, for every catalog file. */
   catalogFiles: Map<string, string>;
   deviceClassFiles: string[];
@@ -104,11 +106,9 @@ export function workspaceInputs(ws: Workspace): WorkspaceInputs {
   const files = catalogFiles(ws.catalogLayers, [], ws.root);
   const digests = new Map<string, string>();
   for (const file of [...files.deviceClasses, ...files.lists, ...files.vendors]) digests.set(displayPath(file, ws.root), fileDigest(file));
-  const names = [...digests.keys()].sort();
   return {
     fwgen: recordedBuild(ws),
     workspace: sha256(fs.readFileSync(ws.file)),
-    catalogNames: sha256(names.join('\n')),
     catalogFiles: digests,
     deviceClassFiles: files.deviceClasses.map((f) => displayPath(f, ws.root)),
   };
@@ -117,8 +117,8 @@ export function workspaceInputs(ws: Workspace): WorkspaceInputs {
 /**
  * The catalog files a site's render reads: every device-classes file, the files of the
  * vendors it names and every address list those vendors' flows (or its own rules) name.
- * Whatever else the catalog holds cannot change the site's output, and a file added or
- * removed changes every record through `catalog.names`.
+ * Whatever else the catalog holds cannot change the site's output but through a file added
+ * or removed, which incremental.ts looks for in the catalog folders.
  */
 function selectedCatalogFiles(catalog: Catalog, profile: Profile, policy: Policy, wi: WorkspaceInputs): Record<string, string> {
   const names = new Set<string>(wi.deviceClassFiles);
@@ -160,7 +160,7 @@ export function siteRecord(
     options: { allowUnresolved: r.allowUnresolved },
     profile: { file: relPath(ws, r.profileFile), sha256: fileDigest(r.profileFile) },
     ...(lockDigest ? { lock: { file: relPath(ws, lock), sha256: lockDigest } } : {}),
-    catalog: { names: wi.catalogNames, files: selectedCatalogFiles(r.catalog, r.profile, r.policy, wi) },
+    catalog: { files: selectedCatalogFiles(r.catalog, r.profile, r.policy, wi) },
     lists: policyListIds(r.policy),
     outputs,
     fleet: r.entry,
@@ -193,7 +193,7 @@ export function parseRecord(text: string, site: string): SiteRecord | undefined 
   if (!isObject(r) || r.version !== RECORD_VERSION || r.site !== site || typeof r.fwgen !== 'string' || typeof r.workspace !== 'string') return undefined;
   if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return undefined;
   const c = r.catalog;
-  if (!isObject(c) || typeof c.names !== 'string' || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return undefined;
+  if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return undefined;
   if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return undefined;
   if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && HEX40.test(id))) return undefined;
   const e = r.fleet;

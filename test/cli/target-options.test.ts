@@ -51,7 +51,7 @@ describe('options of a target the site does not use', () => {
     expect(render.status).toBe(0);
     for (const w of expected) expect(render.stderr).toContain(`store-1: ${w}`);
     expect(render.stderr).not.toContain('targets.nftables');
-    expect(fs.readdirSync(path.join(root, 'out', 'store-1')).sort()).toEqual(['ansible', 'nftables', 'policy.json']);
+    expect(fs.readdirSync(path.join(root, 'out', 'store-1')).sort()).toEqual(['ansible', 'inputs.json', 'nftables', 'policy.json']);
     // The used target's option took effect.
     expect(fs.readFileSync(path.join(root, 'out', 'store-1', 'nftables', 'pos-terminal.nft'), 'utf8')).toMatch(/^table inet store \{\}$/m);
   });

@@ -2,10 +2,20 @@ import Ajv from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expectGolden } from '../golden';
-import { repoRoot, runInProcess, tempDir } from '../helpers';
+import { repoRoot, runInProcess as runFwgen, tempDir, type RunResult } from '../helpers';
 import { commit, commitRendered, git, listText, lockText, newRenderedRepo, newRepo, siteText, vendorText, workspaceText, writeTree } from './fixture';
 
 const goldenDir = path.join(repoRoot, 'test', 'golden', 'diff');
+
+/** The line diff --base prints about the sites it did not render (test/workspace/incremental*.test.ts checks it). */
+const SKIPPED_LINE = /^fwgen: [\d,]+ sites? unchanged since .*\n/m;
+
+/** fwgen in this process, stderr without that line: these tests are about what diff reports, not what it skipped. */
+async function runInProcess(args: string[], cwd: string): Promise<RunResult & { skipped?: string }> {
+  const r = await runFwgen(args, cwd);
+  const skipped = SKIPPED_LINE.exec(r.stderr)?.[0];
+  return skipped === undefined ? r : { ...r, stderr: r.stderr.replace(SKIPPED_LINE, ''), skipped };
+}
 const validateJson = new Ajv({ allErrors: true, strict: false }).compile(
   JSON.parse(fs.readFileSync(path.join(repoRoot, 'catalog', 'schema', 'diff.schema.json'), 'utf8')),
 );
@@ -278,6 +288,8 @@ describe('the base side is the policy snapshot the base committed', () => {
   test('a revision against itself lists nothing and exits 0', async () => {
     const r = await runInProcess(['diff', '--base', 'HEAD', '--format', 'json'], repo);
     expect(r).toMatchObject({ status: 0, stderr: '' });
+    // Nothing changed since the base: its record stands for the site, which is not rendered.
+    expect(r.skipped).toBe('fwgen: 1 site unchanged since HEAD (same inputs, same committed files), 0 rendered\n');
     const cs = JSON.parse(r.stdout);
     expect(validateJson(cs)).toBe(true);
     expect(cs.policyChanged).toBe(false);
