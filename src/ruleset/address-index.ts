@@ -50,6 +50,19 @@ export class AddressIndex {
   }
 }
 
+const byList = new WeakMap<readonly string[], AddressIndex>();
+
+/**
+ * The index of an address list that never changes once made (a policy's, a lock's): built on
+ * first use, then shared by every answer. `parse` turns each entry into a network, and says
+ * (by throwing) what an entry that is none means to its caller: never dropped in silence.
+ */
+export function indexOfList(list: readonly string[], parse: (text: string) => Cidr): AddressIndex {
+  let index = byList.get(list);
+  if (!index) byList.set(list, (index = new AddressIndex(list.map(parse))));
+  return index;
+}
+
 /** Sorted by start; overlapping and adjacent intervals joined. */
 function merge<T>(xs: Array<[T, T]>, cmp: (a: T, b: T) => number, next: (end: T) => T): Array<[T, T]> {
   xs.sort((a, b) => cmp(a[0], b[0]));

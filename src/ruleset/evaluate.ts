@@ -1,5 +1,5 @@
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
-import { AddressIndex } from './address-index';
+import { AddressIndex, indexOfList } from './address-index';
 import type { AddressMatch, Chain, ConnState, Hook, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from './model';
 import { append } from '../util/append';
 
@@ -138,20 +138,6 @@ function hostOf(addr: string): Cidr {
   return v;
 }
 
-const nameIndexes = new WeakMap<readonly string[], AddressIndex>();
-
-function indexOfList(list: readonly string[]): AddressIndex {
-  let c = nameIndexes.get(list);
-  if (!c) {
-    c = new AddressIndex(list.flatMap((t) => {
-      const v = parseCidr(t);
-      return isCidrError(v) ? [] : [v];
-    }));
-    nameIndexes.set(list, c);
-  }
-  return c;
-}
-
 /** A name of the rule stands for the host when the lookup says so; unknown without a lookup. */
 function namesMatch(names: string[] | undefined, host: Cidr, context: EvaluationContext): Tri {
   if (!names || names.length === 0) return false;
@@ -159,7 +145,7 @@ function namesMatch(names: string[] | undefined, host: Cidr, context: Evaluation
   for (const n of names) {
     const addrs = context.nameAddresses?.(n);
     if (addrs === undefined) r = 'unknown';
-    else if (indexOfList(addrs).covers(host)) return true;
+    else if (indexOfList(addrs, hostOf).covers(host)) return true;
   }
   return r;
 }

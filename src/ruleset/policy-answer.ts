@@ -1,6 +1,6 @@
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import type { NameInfo, Policy, Protocol, Rule } from '../policy/types';
-import { AddressIndex } from './address-index';
+import { indexOfList, type AddressIndex } from './address-index';
 
 /**
  * Which rules of the policy (the IR, before any target) admit a connection, as the site's
@@ -60,13 +60,9 @@ function cidr(text: string): Cidr {
   return c;
 }
 
-const parsed = new WeakMap<readonly string[], AddressIndex>();
-
 /** A policy's lists are frozen and shared: each is indexed once. */
 function networks(list: readonly string[]): AddressIndex {
-  let out = parsed.get(list);
-  if (!out) parsed.set(list, (out = new AddressIndex(list.map(cidr))));
-  return out;
+  return indexOfList(list, cidr);
 }
 
 function coveredBy(list: readonly string[], c: Cidr): boolean {

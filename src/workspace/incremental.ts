@@ -136,6 +136,7 @@ function unclashed(ws: OpenWorkspace, cut: Shortcut): Shortcut {
  */
 async function catalogFilesAddedOrRemoved(ws: OpenWorkspace, realRoot: string, rev: string, label: string): Promise<string | undefined> {
   const specs: string[] = [];
+  const shipped = fs.realpathSync(packageRoot);
   for (const layer of ws.catalogLayers) {
     let real: string;
     try {
@@ -143,7 +144,7 @@ async function catalogFilesAddedOrRemoved(ws: OpenWorkspace, realRoot: string, r
     } catch {
       return `the catalog folder ${layer} cannot be read`;
     }
-    if (isWithin(fs.realpathSync(packageRoot), real)) continue;
+    if (isWithin(shipped, real)) continue;
     const rel = path.relative(realRoot, real).split(path.sep).join('/');
     if (rel.startsWith('..') || path.isAbsolute(rel)) return `the catalog folder ${layer} is outside the repository, so ${label} cannot say what it held`;
     specs.push(`:(literal)${rel === '' ? '.' : rel}`);
