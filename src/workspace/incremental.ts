@@ -322,8 +322,10 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
     for (const [{ path: p, mode }, bytes] of readBlobs(root, wanted)) {
       const file = path.join(dir, p);
       fs.mkdirSync(path.dirname(file), { recursive: true });
+      // As git archive and tar would: a link is made as a link (the base's readers refuse to
+      // follow it), and every file is new in a folder of our own, never written through one.
       if (mode === '120000') fs.symlinkSync(bytes.toString('utf8'), file);
-      else fs.writeFileSync(file, bytes);
+      else fs.writeFileSync(file, bytes, { flag: 'wx' });
     }
   } catch (err) {
     dispose();
