@@ -127,7 +127,7 @@ type RuleCounts = Record<'ingress' | 'egress', Record<Family, number>>;
  * alone: what permissionsOnce would hold, without building a permission per CIDR. A group
  * over the quota is refused from these counts, before anything as large as its input is made.
  */
-function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
+function countRulesOnce(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
   // The CIDR lists each permission would take in; most permissions take one list, which needs no set.
   const lists = new Map<string, { dir: 'ingress' | 'egress'; family: Family; lists: Array<readonly string[]> }>();
   eachInput(policy, deviceClass, diags, ({ rule, protocol, from, to, family, cidrs }) => {
@@ -148,6 +148,13 @@ function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): Ru
     counts[dir][family] += distinct.size;
   }
   return counts;
+}
+
+// check() and limits() count the same class, and the ansible target's limits() asks aws's again.
+const sharedCounts = sharedBuild('aws', (policy, _o: null, c: string, diags) => countRulesOnce(policy, c, diags));
+
+function countRules(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
+  return sharedCounts(policy, null, deviceClass, diags);
 }
 
 /** Every CIDR on every port range is one rule; IPv4 and IPv6 are counted apart, per direction. Whether all fit. */

@@ -81,7 +81,7 @@ function orphansOf(run: FleetRun, outcomes: SiteOutcome[]): string[] {
 
 /** The fleet's inventory and playbook: made by a run over every site, never by one shard (see shard-merge.ts). */
 function fleetFilesFor(run: FleetRun, outcomes: SiteOutcome[]) {
-  if (!run.everySite || run.shard !== undefined || !run.chosen.includes(ansible)) return [];
+  if (!run.everySite || run.shard !== undefined || !run.chosen.some((t) => t.id === ansible.id)) return [];
   const entries: FleetEntry[] = [];
   for (const x of outcomes) if (x.entry) entries.push(x.entry);
   for (const k of keptOf(run)) entries.push(k.entry);

@@ -130,7 +130,7 @@ export class SiteRenderer {
       return out;
     }
     if (r.diagnostics.some((d) => d.severity === 'error')) return out; // nothing of it is written or compared
-    if (this.chosen.includes(ansible)) out.entry = fleetEntry(r.policy);
+    if (this.chosen.some((t) => t.id === ansible.id)) out.entry = fleetEntry(r.policy);
     if (out.entry && recordsSites(this.chosen)) {
       this.inputs ??= workspaceInputs(this.ws);
       const { allowUnresolved } = this.choices;
