@@ -2,15 +2,22 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CACHE_DIR_ENV, CacheShelf, NO_CACHE_ENV } from '../../src/catalog/cache-dir';
-import { catalogKey, decodeCatalog, loadCatalogLayersCached } from '../../src/catalog/compiled-catalog';
+import { catalogKey, decodeCatalog, decodeData, encodeData, loadCatalogLayersCached } from '../../src/catalog/compiled-catalog';
 import { catalogFiles, loadCatalogLayers } from '../../src/catalog/load-catalog';
 import type { NamePattern } from '../../src/catalog/pattern';
 import { InputError } from '../../src/errors';
-import { Cidr } from '../../src/net/addresses';
+import { Cidr, parseCidr } from '../../src/net/addresses';
 import { withCache } from './with-cache';
 import { catalogRoot, examplesRoot, repoRoot, tempCatalog, tempDir } from '../helpers';
 
 jest.setTimeout(180_000);
+
+/** A network from its text, for data made in a test. */
+function cidr(text: string): Cidr {
+  const c = parseCidr(text);
+  if ('error' in c) throw new Error(c.error);
+  return c;
+}
 
 const entriesIn = (cache: string) => (fs.existsSync(path.join(cache, 'catalog')) ? fs.readdirSync(path.join(cache, 'catalog')) : []);
 
@@ -111,6 +118,23 @@ describe('the compiled catalog', () => {
     shelf.put(entry!, require('node:v8').serialize({ root: 1, vendors: 'x' }));
     const again = withCache(cache, () => loadCatalogLayersCached([catalogRoot], [], repoRoot));
     expect(again.catalog.vendors.size).toBeGreaterThan(0);
+  });
+
+  test('lists of IPv4 networks, packed in an entry, come back as the same networks; a damaged packed list is a miss', () => {
+    const v4 = ['198.51.100.0/24', '203.0.113.7/32', '255.255.255.255/32', '0.0.0.0/0'].map(cidr);
+    const mixed = [cidr('192.0.2.0/24'), cidr('2001:db8::/32')];
+    const data = { v4, mixed, one: [cidr('192.0.2.1/32')], empty: [], words: ['a', 'b'], nested: [v4, mixed] };
+    const back = decodeData(encodeData(data)!) as typeof data;
+    expect(plain(back)).toEqual(plain(data));
+    expect(back.v4.every((c) => c instanceof Cidr && c.family === 'ipv4')).toBe(true);
+    expect(back.mixed.map((c) => [c.family, c.first, c.prefix])).toEqual(mixed.map((c) => [c.family, c.first, c.prefix]));
+    const v8 = require('node:v8') as typeof import('node:v8');
+    const packed = (v8.deserialize(encodeData({ v4 })!) as { v4: unknown[] }).v4;
+    expect(packed.slice(0, 2)).toEqual(['\u0000fwgen', 'ipv4s']);
+    const damaged = (firsts: unknown, prefixes: unknown) => v8.serialize({ v4: ['\u0000fwgen', 'ipv4s', firsts, prefixes] });
+    expect(decodeData(damaged(new Uint32Array([1]), new Uint8Array([33])))).toBeUndefined();
+    expect(decodeData(damaged(new Uint32Array([1, 2]), new Uint8Array([32])))).toBeUndefined();
+    expect(decodeData(damaged([1], new Uint8Array([32])))).toBeUndefined();
   });
 
   test('a cache folder that others may write into, or that cannot be made, is not used and nothing fails', () => {
