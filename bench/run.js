@@ -6,7 +6,7 @@
  *
  * Generates the workloads (bench/workloads.js) in a temporary folder, runs the built fwgen
  * (bin/fwgen.js over dist/) on each case several times, one process per run, and prints the
- * median wall time, the peak RSS, the output size and the ratio to `node -e 0` measured in the
+ * median wall time and CPU time (user + system), the peak RSS, the output size and the ratio to `node -e 0` measured in the
  * same run. See the README's Performance section.
  */
 const fs = require('node:fs');
@@ -24,7 +24,7 @@ const TIME = '/usr/bin/time';
 /**
  * @typedef {{ name: string, terms: number, perTerm: number, note: string, heavy?: boolean }} Shape
  * @typedef {import('./workloads').Workload} Workload
- * @typedef {{ status: 'ok' | 'timeout' | 'failed', wallMs: number, rssKb?: number, detail?: string }} Sample
+ * @typedef {{ status: 'ok' | 'timeout' | 'failed', wallMs: number, cpuMs?: number, rssKb?: number, detail?: string }} Sample
  * @typedef {{
  *   name: string, note: string, heavy: boolean, runs?: number,
  *   argv: (out: string) => string[],
@@ -255,7 +255,8 @@ function sizeOf(dir) {
 const hasTime = fs.existsSync(TIME);
 
 /**
- * One run of argv: wall time, peak RSS (GNU time's %M, the largest of the process and its
+ * One run of argv: wall time, CPU time (GNU time's %U + %S, user and system, of the process
+ * and its children: on a shared machine the fairer measure), peak RSS (%M, the largest of the process and its
  * children), killed with its whole process group past the time cap.
  * @param {string[]} argv @param {number} capMs @param {RegExp | undefined} expect
  * @param {Record<string, string> | undefined} env added to the bench's own environment
@@ -264,7 +265,7 @@ const hasTime = fs.existsSync(TIME);
  */
 function runOnce(argv, capMs, expect, env, exit = 0) {
   const rssFile = path.join(os.tmpdir(), `fwgen-bench-rss-${process.pid}`);
-  const full = hasTime ? [TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const full = hasTime ? [TIME, '-f', '%U %S %M', '-o', rssFile, ...argv] : argv;
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
     const child = spawn(full[0], full.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
@@ -285,16 +286,18 @@ function runOnce(argv, capMs, expect, env, exit = 0) {
       clearTimeout(timer);
       const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
       let rssKb;
+      let cpuMs;
       if (hasTime && fs.existsSync(rssFile)) {
-        const m = /(\d+)\s*$/.exec(fs.readFileSync(rssFile, 'utf8'));
-        rssKb = m ? Number(m[1]) : undefined;
+        const m = /([\d.]+) ([\d.]+) (\d+)\s*$/.exec(fs.readFileSync(rssFile, 'utf8'));
+        cpuMs = m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined;
+        rssKb = m ? Number(m[3]) : undefined;
       }
       fs.rmSync(rssFile, { force: true });
       if (timedOut) return resolve({ status: 'timeout', wallMs });
       const ok = expect ? code === 1 && expect.test(stderr) : code === exit;
-      if (ok) return resolve({ status: 'ok', wallMs, rssKb });
+      if (ok) return resolve({ status: 'ok', wallMs, cpuMs, rssKb });
       const why = stderr.split('\n').find((l) => l.trim() && !/^Command exited with non-zero status/.test(l)) ?? '';
-      resolve({ status: 'failed', wallMs, rssKb, detail: `exit ${code}: ${why.slice(0, 200)}` });
+      resolve({ status: 'failed', wallMs, cpuMs, rssKb, detail: `exit ${code}: ${why.slice(0, 200)}` });
     });
   });
 }
@@ -328,6 +331,7 @@ async function measureEach(commands, runs, capMs, outBase) {
       runs: samples.length,
       medianMs: failed ? undefined : median(samples.map((s) => s.wallMs)),
       wallMs: samples.map((s) => Math.round(s.wallMs)),
+      cpuMedianMs: failed || samples.some((s) => s.cpuMs === undefined) ? undefined : median(samples.map((s) => /** @type {number} */ (s.cpuMs))),
       peakRssMb: samples.some((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb ?? 0)) / 1024 : undefined,
       outputBytes: bytes,
     };
@@ -483,7 +487,15 @@ async function main() {
       if (vs) commands.push({ argv: (out) => ['sh', '-c', substitute(vs, placeholders(c, out))] });
       const [base, r, v] = await measureEach(commands, runs, capMs, outBase);
       /** @type {Record<string, unknown>} */
-      const row = { case: c.name, note: c.note, ...r, nodeMs: base.medianMs, vsNode: r.medianMs && base.medianMs ? r.medianMs / base.medianMs : undefined };
+      const row = {
+        case: c.name,
+        note: c.note,
+        ...r,
+        nodeMs: base.medianMs,
+        nodeCpuMs: base.cpuMedianMs,
+        vsNode: r.medianMs && base.medianMs ? r.medianMs / base.medianMs : undefined,
+        cpuVsNode: r.cpuMedianMs && base.cpuMedianMs ? r.cpuMedianMs / base.cpuMedianMs : undefined,
+      };
       const against = c.baselineOf ? /** @type {any} */ (results.find((x) => /** @type {any} */ (x).case === c.baselineOf)) : undefined;
       if (against?.medianMs && r.medianMs) {
         row.baseline = { case: c.baselineOf, timeRatio: r.medianMs / against.medianMs, rssRatio: r.peakRssMb && against.peakRssMb ? r.peakRssMb / against.peakRssMb : undefined };
@@ -493,6 +505,7 @@ async function main() {
         row.vs = v;
         if (v.detail) process.stderr.write(`  vs: ${v.detail}\n`);
         row.vsRatio = v.medianMs && r.medianMs ? v.medianMs / r.medianMs : undefined;
+        row.vsCpuRatio = v.cpuMedianMs && r.cpuMedianMs ? v.cpuMedianMs / r.cpuMedianMs : undefined;
       }
       process.stderr.write(` ${r.status === 'ok' ? fmtTime(r.medianMs) : r.status}\n`);
       if (r.detail) process.stderr.write(`  ${r.detail}\n`);
@@ -501,13 +514,13 @@ async function main() {
 
     /** @param {any} r */
     const status = (r) => (r.status === 'ok' ? fmtTime(r.medianMs) : r.status);
-    const head = ['case', 'runs', 'median', 'peak RSS', 'output', 'node -e 0', '× node -e 0', '× baseline (time, RSS)'];
-    if (argv.vs) head.push('vs: median', 'vs: peak RSS', 'vs ÷ fwgen');
+    const head = ['case', 'runs', 'median', 'CPU', 'peak RSS', 'output', 'node -e 0', '× node -e 0', 'CPU × node', '× baseline (time, RSS)'];
+    if (argv.vs) head.push('vs: median', 'vs: CPU', 'vs: peak RSS', 'vs ÷ fwgen', 'CPU ÷');
     const rows = [head];
     for (const r of /** @type {any[]} */ (results)) {
       const ratio = r.baseline ? `${r.baseline.timeRatio.toFixed(1)}×, ${r.baseline.rssRatio ? `${r.baseline.rssRatio.toFixed(1)}×` : '-'} (${r.baseline.case})` : '-';
-      const row = [r.case, String(r.runs), status(r), fmtMb(r.peakRssMb), fmtBytes(r.outputBytes), fmtTime(r.nodeMs), r.vsNode ? `${r.vsNode.toFixed(1)}×` : '-', ratio];
-      if (argv.vs) row.push(r.vs ? status(r.vs) : '-', r.vs ? fmtMb(r.vs.peakRssMb) : '-', r.vsRatio ? `${r.vsRatio.toFixed(2)}×` : '-');
+      const row = [r.case, String(r.runs), status(r), fmtTime(r.cpuMedianMs), fmtMb(r.peakRssMb), fmtBytes(r.outputBytes), fmtTime(r.nodeMs), r.vsNode ? `${r.vsNode.toFixed(1)}×` : '-', r.cpuVsNode ? `${r.cpuVsNode.toFixed(1)}×` : '-', ratio];
+      if (argv.vs) row.push(r.vs ? status(r.vs) : '-', r.vs ? fmtTime(r.vs.cpuMedianMs) : '-', r.vs ? fmtMb(r.vs.peakRssMb) : '-', r.vsRatio ? `${r.vsRatio.toFixed(2)}×` : '-', r.vsCpuRatio ? `${r.vsCpuRatio.toFixed(2)}×` : '-');
       rows.push(row);
     }
     const cpus = os.cpus();
