@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as ts from 'typescript';
 import { repoRoot } from '../helpers';
+import { listText, lockText, siteText, vendorText, writeTree } from '../diff/fixture';
 
 const src = path.join(repoRoot, 'src');
 
@@ -124,6 +125,27 @@ describe('what the CLI loads', () => {
     const loaded = loadedBy(['--help']);
     expect(loaded.filter((f) => f.startsWith('commands/') && f !== 'commands/command.js')).toEqual([]);
     expect(loaded.filter((f) => /^(catalog|policy|targets|workspace|site|diff|feeds|resolve)\//.test(f))).toEqual([]);
+  });
+
+  test("render --help names every target, and loads none of the targets' modules", () => {
+    const loaded = loadedBy(['render', '--help']);
+    expect(loaded).toContain('targets/registry.js');
+    expect(loaded.filter((f) => f.startsWith('targets/') && f !== 'targets/registry.js')).toEqual([]);
+  });
+
+  test('a render loads the modules of the targets it renders, and of no other', () => {
+    // A site of nftables and iptables: the policy snapshot asks every target it uses for its limits.
+    const root = writeTree({
+      'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\n',
+      'own/vendors/acme.yaml': vendorText,
+      'own/lists/acme-edge.yaml': listText,
+      'sites/store-1.yaml': siteText.replace('  name: store-1\n', '  name: store-1\n  targets: [nftables, iptables]\n'),
+      'sites/store-1.lock.yaml': lockText('203.0.113.10'),
+    });
+    const loaded = loadedBy(['render', '-p', path.join(root, 'sites', 'store-1.yaml'), '-t', 'nftables', '-o', path.join(root, 'out'), '--no-cache']);
+    expect(fs.existsSync(path.join(root, 'out', 'store-1', 'nftables'))).toBe(true);
+    const targetModules = ['iptables', 'nftables', 'pfsense', 'windows', 'aws', 'network-firewall', 'ansible'];
+    expect(loaded.filter((f) => targetModules.some((t) => f === `targets/${t}.js`))).toEqual(['targets/nftables.js']);
   });
 
   test('a command loads its own module only, and its --help none of what the command runs', () => {
