@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Family } from '../net/addresses';
+import { distinctCount, type Family } from '../net/addresses';
 import type { Policy, Rule } from '../policy/types';
 import { awsDescription } from './escape';
 import { Diagnostics } from './diagnostics';
@@ -128,7 +128,7 @@ type RuleCounts = Record<'ingress' | 'egress', Record<Family, number>>;
  * over the quota is refused from these counts, before anything as large as its input is made.
  */
 function countRulesOnce(policy: Policy, deviceClass: string, diags: Diagnostics): RuleCounts {
-  // The CIDR lists each permission would take in; most permissions take one list, which needs no set.
+  // The CIDR lists each permission would take in; most permissions take one list, which needs no count.
   const lists = new Map<string, { dir: 'ingress' | 'egress'; family: Family; lists: Array<readonly string[]> }>();
   eachInput(policy, deviceClass, diags, ({ rule, protocol, from, to, family, cidrs }) => {
     const key = `${rule.direction}|${protocol}|${from}|${to}|${family}`;
@@ -137,16 +137,8 @@ function countRulesOnce(policy: Policy, deviceClass: string, diags: Diagnostics)
     else lists.set(key, { dir: DIRECTION[rule.direction], family, lists: [cidrs] });
   });
   const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
-  for (const { dir, family, lists: l } of lists.values()) {
-    // A rule's networks are aggregated (distinct already); only several lists can share one.
-    if (l.length === 1) {
-      counts[dir][family] += l[0]!.length;
-      continue;
-    }
-    const distinct = new Set<string>();
-    for (const list of l) for (const c of list) distinct.add(c);
-    counts[dir][family] += distinct.size;
-  }
+  // A rule's networks are aggregated (distinct already); only several lists can share one.
+  for (const { dir, family, lists: l } of lists.values()) counts[dir][family] += l.length === 1 ? l[0]!.length : distinctCount(l, family);
   return counts;
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, ByList, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
+import { aggregate, ByList, distinctCount, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);
@@ -259,6 +259,39 @@ describe('networks as integers', () => {
     expect(isAggregated(set.ipv4) && isAggregated(set.ipv6)).toBe(true);
     expect(isAggregated(['10.0.0.0/24'])).toBe(false);
     expect(isAggregated([...set.ipv4])).toBe(false);
+  });
+});
+
+describe('distinctCount', () => {
+  const v4 = (texts: string[]) => aggregate(texts.map(cidr), 'ipv4');
+  const reference = (lists: ReadonlyArray<readonly string[]>) => new Set(lists.flat()).size;
+
+  test('several aggregated lists: the networks they hold together, each counted once, as a set of their texts counts them', () => {
+    // Networks anywhere in the address space, and many in one /26, so that lists share some.
+    const text = ([n, p]: [number, number]) => {
+      const first = p === 0 ? 0 : Math.floor(n / 2 ** (32 - p)) * 2 ** (32 - p);
+      return `${first >>> 24}.${(first >>> 16) & 255}.${(first >>> 8) & 255}.${first & 255}/${p}`;
+    };
+    const network = fc.oneof(
+      fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 32 })).map(text),
+      fc.tuple(fc.integer({ min: 0xc0000200, max: 0xc000023f }), fc.integer({ min: 26, max: 32 })).map(text),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(network, { maxLength: 30 }), { minLength: 2, maxLength: 6 }), fc.boolean(), (texts, repeat) => {
+        const lists = texts.map(v4);
+        if (repeat) lists.push(lists[0]!); // the same list object twice
+        expect(distinctCount(lists, 'ipv4')).toBe(reference(lists));
+      }),
+    );
+  });
+
+  test('the ends of the address space, and lists that are not aggregated or are IPv6, are counted as their texts', () => {
+    const ends = [v4(['0.0.0.0/32', '255.255.255.255/32']), v4(['255.255.255.255/32', '128.0.0.0/32']), v4(['0.0.0.0/0'])];
+    expect(distinctCount(ends, 'ipv4')).toBe(4);
+    const plain = [['192.0.2.1/32', '192.0.2.1/32'], ['192.0.2.1/32']];
+    expect(distinctCount(plain, 'ipv4')).toBe(1);
+    const v6 = [aggregate([cidr('2001:db8::/64'), cidr('2001:db8:1::/64')], 'ipv6'), aggregate([cidr('2001:db8::/64')], 'ipv6')];
+    expect(distinctCount(v6, 'ipv6')).toBe(2);
   });
 });
 
