@@ -27,7 +27,7 @@ const KNOWN_SECONDS = {
   'test/package/pack.test.ts': 33,
   'test/live/host.test.ts': 32,
   'test/ansible/windows-play.test.ts': 31,
-  'test/unit/bench.test.ts': 29,
+  'test/bench/run.test.ts': 29,
   'test/faults/planted-links.test.ts': 29,
   'test/catalog/class-os.test.ts': 27,
   'test/fleet/shard.test.ts': 26,
