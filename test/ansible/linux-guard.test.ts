@@ -45,7 +45,7 @@ function lab(tag: string): Lab {
   host.run(['ip', 'addr', 'add', `${HOST}/24`, 'dev', 'host0']);
   host.run(['ip', 'link', 'set', 'host0', 'up']);
   const listener = spawn('ip', [
-    'netns', 'exec', host.name, 'python3', '-c',
+    'netns', 'exec', host.name, '/usr/bin/python3', '-c',
     'import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("0.0.0.0", 22))\ns.listen(64)\nwhile True:\n    s.accept()[0].close()',
   ], { stdio: 'ignore' });
   const root = tempDir('fwgen-ansible-root-');
@@ -92,7 +92,7 @@ function run(l: Lab, site: string, extra: string[] = [], settings: Record<string
 }
 
 function reaches(l: Lab): boolean {
-  return spawnSync('ip', ['netns', 'exec', l.ctl.name, 'python3', '-c', `import socket; socket.create_connection(("${HOST}", 22), 2)`]).status === 0;
+  return spawnSync('ip', ['netns', 'exec', l.ctl.name, '/usr/bin/python3', '-c', `import socket; socket.create_connection(("${HOST}", 22), 2)`]).status === 0;
 }
 
 const wants = (l: Lab) => path.join(l.root, 'etc/systemd/system/multi-user.target.wants/fwgen-firewall.service');

@@ -1,5 +1,6 @@
 /** A moto server on loopback for the AWS plays, and what it holds as aws_state.py reads it. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { repoRoot } from '../helpers';
@@ -16,6 +17,18 @@ function freePort(): Promise<number> {
       const port = (s.address() as net.AddressInfo).port;
       s.close(() => resolve(port));
     });
+  });
+}
+
+/** Whether a GET of the URL is answered with a 2xx status. */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
   });
 }
 
@@ -42,8 +55,9 @@ export async function startMoto(): Promise<Moto> {
       server.unref();
     },
   };
+  // Polled from here: a Python started every 200 ms to ask would cost more CPU than the wait.
   for (let i = 0; i < 100; i++) {
-    if (spawnSync(awsPython!, ['-c', `import urllib.request; urllib.request.urlopen('${endpoint}/moto-api/')`]).status === 0) return moto;
+    if (await answers(`${endpoint}/moto-api/`)) return moto;
     await new Promise((r) => setTimeout(r, 200));
   }
   moto.stop();
