@@ -290,8 +290,8 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
 
 /**
  * The paths of the revision to unpack: everything but the output folder, and of the output
- * folder its loose files and the site folders `wanted` says (listed one level at a time, so
- * that the kept sites' folders are never listed at all).
+ * folder the site folders `wanted` says and its links (listed one level at a time, so that
+ * the kept sites' folders are never listed at all).
  */
 function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: string) => boolean): string[] {
   const paths: string[] = [];
@@ -304,6 +304,10 @@ function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: s
       const name = e.path.slice(dir ? dir.length + 1 : 0);
       if (depth < parts.length && name === parts[depth]) continue; // on the way to the output folder
       if (depth === parts.length && e.type === 'tree' && !wanted(name)) continue;
+      // The fleet's own files (inventory.yml and its kind, megabytes in a large fleet) are not
+      // read by diff: the base side reads sites' folders, where a plain file in a folder's place
+      // reads as no folder, there or not. A link is kept: reading through it is refused.
+      if (depth === parts.length && e.type === 'blob' && e.mode !== '120000') continue;
       paths.push(e.path);
     }
   }
