@@ -271,7 +271,19 @@ function writeStarterFleet(root, count) {
  */
 function writePullRequestFleet(root, fwgenBin, count) {
   const { dir } = writeStarterFleet(path.join(root, `pr-${count}`), count);
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.org', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.org', GIT_CONFIG_NOSYSTEM: '1' };
+  // No automatic gc: after the first commit of a large fleet, git would start one in the
+  // background, which packs and prunes while the timed runs read the repository.
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.org',
+    GIT_COMMITTER_NAME: 'bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.org',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'gc.auto',
+    GIT_CONFIG_VALUE_0: '0',
+  };
   const run = (/** @type {string} */ cmd, /** @type {string[]} */ args) => {
     const r = spawnSync(cmd, args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${dir}: ${r.stderr || r.error}`);
@@ -288,6 +300,8 @@ function writePullRequestFleet(root, fwgenBin, count) {
   run('node', [fwgenBin, 'check', '--base', 'HEAD', '--update']);
   run('git', ['add', '-A']);
   run('git', ['commit', '-q', '-m', 'one site']);
+  // Packed, as a clone in CI is: hundreds of thousands of loose objects are no repository's usual state.
+  run('git', ['gc', '-q']);
   return dir;
 }
 

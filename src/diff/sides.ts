@@ -11,7 +11,8 @@ import { siteFilesOf, type OpenWorkspace } from '../workspace/sites';
 import { openBase } from './base-tree';
 import { listBaseFiles, parseSnapshot, readBaseFile } from './base-snapshot';
 import { emptySnapshot, siteState, type SiteFile, type SiteState, type Snapshot } from './snapshot';
-import { readBlobs, type Shortcut } from '../workspace/incremental';
+import { readBlobs } from '../fs/git';
+import type { Shortcut } from '../workspace/incremental';
 import { snapshotLists } from '../policy/snapshot';
 
 /**
@@ -63,7 +64,7 @@ export function addKeptSites(base: Snapshot, head: Snapshot, ws: OpenWorkspace, 
         flows: new Map(),
         names: new Map(),
         limits: [],
-        lists: snapshotLists(ws.catalog, k.record.lists),
+        lists: snapshotLists(ws.catalog, k.lists),
         vendors: [],
         classes: [],
         acknowledgements: [],

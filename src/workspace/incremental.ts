@@ -1,14 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isWithin } from '../fs';
-import { git, GitError, resolveRevision } from '../fs/git';
+import { git, GitError, gitOut, readBlobs, resolveRevision, streamBlobs } from '../fs/git';
+import { treeIdOf } from '../fs/git-tree';
 import { packageRoot } from '../util/paths';
 import { lockPathFor } from '../resolve/lock';
 import { siteNames } from './fleet';
 import type { KeptSite } from './fleet-output';
+import type { FleetEntry } from './inventory';
 import type { OpenWorkspace } from './sites';
 import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type SiteRecord, type WorkspaceInputs } from './site-inputs';
 
@@ -30,7 +30,8 @@ import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspace
 /** A site not rendered again, with what check and diff need of it from the base's record. */
 export interface UnchangedSite extends KeptSite {
   profileFile: string;
-  record: SiteRecord;
+  /** The address lists the site's policy names (SiteRecord.lists). */
+  lists: string[];
   /** The blob id of the base's policy snapshot of the site. */
   snapshotBlob: string;
 }
@@ -57,6 +58,21 @@ const RENDER_REASONS = {
 } as const;
 
 /**
+ * What is kept of one base record once it was read: only what a kept site needs, so that the
+ * thousands of records of a fleet are never all held (each is parsed, judged and let go).
+ */
+interface RecordVerdict {
+  site: string;
+  /** The record names the head's inputs (sameInputs). */
+  inputs: boolean;
+  /** The base's folder of the site holds exactly the files the record names (siteTreeId). */
+  files: boolean;
+  entry: FleetEntry;
+  lists: string[];
+  snapshotBlob: string;
+}
+
+/**
  * Which sites of the workspace can be left as the base revision `ref` committed them, and
  * which must be rendered. `output` is the folder the run compares with: the records are read
  * from the workspace's own output folder only.
@@ -73,25 +89,34 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
   const base = baseSites(repoRoot, rev, outRel);
   if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
-  const catalogMoved = await catalogFilesAddedOrRemoved(ws, realRoot, rev, label);
-  if (catalogMoved) return all(catalogMoved);
-  // Git reads each base site's record (from the site's own small tree) and compares the working
-  // tree with the base while this process reads the head's inputs: the two overlap.
-  const reading = Promise.all([
-    gitBatch(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const)),
-    gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]),
-  ]);
-  reading.catch(() => undefined); // awaited below: a failure before then is not left unhandled
+  // Git compares the working tree with the base (and the catalog folders' listings) while this
+  // process reads the head's inputs; the records are read after, each judged as it comes (git
+  // writing them while this process was busy would only wait on a full pipe).
+  const moved = catalogFilesAddedOrRemoved(ws, realRoot, rev, label);
+  const outDiff = gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]);
+  moved.catch(() => undefined); // awaited below: a failure before then is not left unhandled
+  outDiff.catch(() => undefined);
   const now = workspaceInputs(ws);
   const digests = new Map<string, { profile: string; lock: string }>();
-  for (const file of ws.siteFiles) digests.set(file, { profile: fileDigest(file), lock: fileDigest(lockPathFor(file)) });
-  const [blobs, diff] = await reading;
-  const records = new Map<string, { record: SiteRecord; tree: string; blob: string }>();
-  for (const [site, bytes, blob] of blobs) {
+  for (const file of ws.siteFiles) digests.set(relPath(ws, file), { profile: fileDigest(file), lock: fileDigest(lockPathFor(file)) });
+  const catalogMoved = await moved;
+  if (catalogMoved) return all(catalogMoved);
+  const verdicts = new Map<string, RecordVerdict>();
+  const reading = streamBlobs(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const), (site, bytes, blob) => {
     const record = parseRecord(bytes.toString('utf8'), site);
-    if (record) records.set(record.profile.file, { record, tree: base.get(site)!, blob });
-  }
-  if (records.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+    if (!record) return;
+    const head = digests.get(record.profile.file);
+    verdicts.set(record.profile.file, {
+      site: record.site,
+      inputs: head !== undefined && sameInputs(record, head, now),
+      files: siteTreeId(record, blob) === base.get(site),
+      entry: record.fleet,
+      lists: record.lists,
+      snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '',
+    });
+  });
+  const [, diff] = await Promise.all([reading, outDiff]);
+  if (verdicts.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
   const touched = touchedSites(diff, outRel);
   const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
   const renderFor = (file: string, why: string) => {
@@ -99,13 +124,12 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
     cut.reasons.set(why, (cut.reasons.get(why) ?? 0) + 1);
   };
   for (const file of ws.siteFiles) {
-    const found = records.get(relPath(ws, file));
-    const record = found?.record;
-    if (!found || !record) renderFor(file, RENDER_REASONS.noRecord);
-    else if (!sameInputs(record, digests.get(file)!, now)) renderFor(file, RENDER_REASONS.inputs);
-    else if (touched.has(record.site)) renderFor(file, RENDER_REASONS.files);
-    else if (siteTreeId(record, found.blob) !== found.tree) renderFor(file, RENDER_REASONS.record);
-    else cut.kept.push({ name: record.site, entry: record.fleet, profileFile: file, record, snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '' });
+    const v = verdicts.get(relPath(ws, file));
+    if (!v) renderFor(file, RENDER_REASONS.noRecord);
+    else if (!v.inputs) renderFor(file, RENDER_REASONS.inputs);
+    else if (touched.has(v.site)) renderFor(file, RENDER_REASONS.files);
+    else if (!v.files) renderFor(file, RENDER_REASONS.record);
+    else cut.kept.push({ name: v.site, entry: v.entry, profileFile: file, lists: v.lists, snapshotBlob: v.snapshotBlob });
   }
   return unclashed(ws, cut);
 }
@@ -171,39 +195,21 @@ function sameInputs(r: SiteRecord, head: { profile: string; lock: string }, now:
  * the base's folders are compared one tree id each instead of file by file.
  */
 function siteTreeId(r: SiteRecord, recordBlob: string): string {
-  interface Dir {
-    files: Map<string, string>;
-    dirs: Map<string, Dir>;
-  }
-  const top: Dir = { files: new Map(), dirs: new Map() };
   const prefix = `${r.site}/`;
-  const place = (rel: string, id: string) => {
-    const parts = rel.split('/');
-    let dir = top;
-    for (const part of parts.slice(0, -1)) {
-      let sub = dir.dirs.get(part);
-      if (!sub) dir.dirs.set(part, (sub = { files: new Map(), dirs: new Map() }));
-      dir = sub;
-    }
-    dir.files.set(parts[parts.length - 1]!, id);
-  };
-  for (const [p, id] of Object.entries(r.outputs)) {
+  const files: Array<[string, string]> = [];
+  let placed = false;
+  for (const p in r.outputs) {
     if (!p.startsWith(prefix)) return '';
-    place(p.slice(prefix.length), id);
+    const rel = p.slice(prefix.length);
+    // In its place among the others, which a record lists in order: they need no sorting then.
+    if (!placed && rel > RECORD_FILE) {
+      files.push([RECORD_FILE, recordBlob]);
+      placed = true;
+    }
+    files.push([rel, r.outputs[p]!]);
   }
-  place(RECORD_FILE, recordBlob);
-  const hash = (dir: Dir): string => {
-    // Git orders a tree's entries by name, a folder's name as if it ended in '/'.
-    const entries: Array<[sortKey: string, head: string, id: string]> = [];
-    for (const [name, id] of dir.files) entries.push([name, `100644 ${name}\0`, id]);
-    for (const [name, sub] of dir.dirs) entries.push([`${name}/`, `40000 ${name}\0`, hash(sub)]);
-    // fwgen's file names are ASCII, where this order is Git's byte order; any other order could
-    // only make the ids differ, and the site be rendered.
-    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const body = Buffer.concat(entries.flatMap(([, head, id]) => [Buffer.from(head, 'utf8'), Buffer.from(id, 'hex')]));
-    return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
-  };
-  return hash(top);
+  if (!placed) files.push([RECORD_FILE, recordBlob]);
+  return treeIdOf(files);
 }
 
 /** The base revision's site folders under the output folder: each one's tree id. */
@@ -241,58 +247,6 @@ function touchedSites(diff: Buffer, outRel: string): Set<string> {
     if (slash > skip) sites.add(p.slice(skip, slash));
   }
   return sites;
-}
-
-/** A git command's output, run beside this process; a failure is a GitError. */
-function gitOut(repoRoot: string, args: string[], input?: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.once('error', (e) => reject(new GitError(repoRoot, `cannot run git: ${e.message}`)));
-    child.once('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new GitError(repoRoot, `git ${args[0]}: ${Buffer.concat(err).toString('utf8').trim()}`));
-    });
-    child.stdin.on('error', () => undefined); // a git that exits early reports through its status
-    child.stdin.end(input ?? '');
-  });
-}
-
-/** readBlobs, run beside this process. */
-async function gitBatch<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Promise<Array<[K, Buffer, string]>> {
-  if (wanted.length === 0) return [];
-  return splitBatch(await gitOut(repoRoot, ['cat-file', '--batch'], wanted.map(([, id]) => id).join('\n') + '\n'), wanted);
-}
-
-/**
- * Blobs of the repository, each named as `git cat-file` takes it (an id, or TREE:PATH), read
- * in one `git cat-file --batch`, with their ids; a missing one is left out.
- */
-export function readBlobs<K>(repoRoot: string, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer, string]> {
-  if (wanted.length === 0) return [];
-  const r = spawnSync('git', ['cat-file', '--batch'], { cwd: repoRoot, input: wanted.map(([, id]) => id).join('\n') + '\n', maxBuffer: 2 ** 31 - 1 });
-  if (r.error || r.status !== 0) throw new GitError(repoRoot, `git cat-file: ${r.error?.message ?? r.stderr.toString().trim()}`);
-  return splitBatch(r.stdout, wanted);
-}
-
-/** `git cat-file --batch` output, one entry per name asked for that is a blob. */
-function splitBatch<K>(buf: Buffer, wanted: ReadonlyArray<readonly [K, string]>): Array<[K, Buffer, string]> {
-  const out: Array<[K, Buffer, string]> = [];
-  let at = 0;
-  for (const [key] of wanted) {
-    const eol = buf.indexOf(0x0a, at);
-    if (eol < 0) break;
-    const header = buf.subarray(at, eol).toString('latin1').split(' ');
-    at = eol + 1;
-    if (header.length !== 3 || header[1] !== 'blob') continue; // "NAME missing", or not a file
-    const size = Number(header[2]);
-    out.push([key, buf.subarray(at, at + size), header[0]!]);
-    at += size + 1;
-  }
-  return out;
 }
 
 /**
@@ -336,8 +290,8 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
 
 /**
  * The paths of the revision to unpack: everything but the output folder, and of the output
- * folder its loose files and the site folders `wanted` says (listed one level at a time, so
- * that the kept sites' folders are never listed at all).
+ * folder the site folders `wanted` says and its links (listed one level at a time, so that
+ * the kept sites' folders are never listed at all).
  */
 function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: string) => boolean): string[] {
   const paths: string[] = [];
@@ -350,6 +304,10 @@ function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: s
       const name = e.path.slice(dir ? dir.length + 1 : 0);
       if (depth < parts.length && name === parts[depth]) continue; // on the way to the output folder
       if (depth === parts.length && e.type === 'tree' && !wanted(name)) continue;
+      // The fleet's own files (inventory.yml and its kind, megabytes in a large fleet) are not
+      // read by diff: the base side reads sites' folders, where a plain file in a folder's place
+      // reads as no folder, there or not. A link is kept: reading through it is refused.
+      if (depth === parts.length && e.type === 'blob' && e.mode !== '120000') continue;
       paths.push(e.path);
     }
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildIdentity } from '../catalog/build-identity';
@@ -6,6 +6,7 @@ import { catalogFiles } from '../catalog/load-catalog';
 import type { Profile } from '../catalog/profile';
 import type { Catalog } from '../catalog/types';
 import { isWithin } from '../fs';
+import { isHexId } from '../fs/git-tree';
 import { policyListIds } from '../policy/snapshot';
 import type { Policy } from '../policy/types';
 import { lockPathFor } from '../resolve/lock';
@@ -72,19 +73,38 @@ export function recordPath(site: string): string {
 }
 
 export function sha256(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  // The one-shot hash where Node has it: check hashes every profile of a fleet.
+  return typeof crypto.hash === 'function' ? crypto.hash('sha256', bytes, 'hex') : crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
 /** A file's id as Git names the blob (SHA-1 object format). */
 export function gitBlobId(content: string | Buffer): string {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+  return crypto.createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
+
+/** What fileDigest reads files into, kept from one file to the next. */
+let scratch = Buffer.allocUnsafe(1 << 16);
 
 /** sha256 of a regular file's bytes; '' for a file that is missing or not a regular file. */
 export function fileDigest(file: string): string {
+  // Only a regular file is opened: a link's target, a FIFO or a device is never read.
   const st = fs.lstatSync(file, { throwIfNoEntry: false });
-  return st?.isFile() ? sha256(fs.readFileSync(file)) : '';
+  if (!st?.isFile()) return '';
+  // Read into one buffer kept for the next file: check digests every profile of a fleet.
+  const fd = fs.openSync(file, 'r');
+  try {
+    let size = 0;
+    for (;;) {
+      if (size === scratch.length) scratch = Buffer.concat([scratch, Buffer.allocUnsafe(scratch.length)]);
+      const n = fs.readSync(fd, scratch, size, scratch.length - size, null);
+      if (n === 0) break;
+      size += n;
+    }
+    return sha256(scratch.subarray(0, size));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -173,7 +193,6 @@ export function relPath(ws: Pick<Workspace, 'root'>, file: string): string {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const HEX40 = /^[0-9a-f]{40}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRecorded = (v: unknown): v is RecordedFile => isObject(v) && typeof v.file === 'string' && typeof v.sha256 === 'string' && HEX64.test(v.sha256);
 
@@ -195,7 +214,7 @@ export function parseRecord(text: string, site: string): SiteRecord | undefined 
   const c = r.catalog;
   if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return undefined;
   if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return undefined;
-  if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && HEX40.test(id))) return undefined;
+  if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id))) return undefined;
   const e = r.fleet;
   if (!isObject(e) || e.name !== site || typeof e.file !== 'string' || typeof e.inventory !== 'string' || !Array.isArray(e.hosts) || !Array.isArray(e.empty) || !Array.isArray(e.collections)) {
     return undefined;
