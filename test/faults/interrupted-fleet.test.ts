@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { generateFleet } from '../../src/workspace/fleet';
 import { repoRoot, runBinary, tempDir } from '../helpers';
 import { bigSite } from './big-site';
-import { leftovers, sameTree, snapshot, spawnFwgen } from './tree';
+import { sameTree, snapshot, spawnFwgen, tallyAfterKill, type KillTally } from './tree';
 
 /**
  * kill -9 at random points of a fleet's render by worker threads, each writing its sites'
@@ -59,7 +59,7 @@ describe('a fleet render killed at a random point', () => {
     expect(sameTree(oldSet, newSet)).toBe(false);
     const other = bigSite(1, 1);
 
-    const seen = { old: 0, new: 0, completedByNextRun: 0 };
+    const seen: KillTally = { old: 0, new: 0, completedByNextRun: 0 };
     for (let i = 0; i < runs; i++) {
       const out = tempDir('fwgen-fleet-kill-');
       fs.cpSync(refOld, out, { recursive: true });
@@ -75,16 +75,7 @@ describe('a fleet render killed at a random point', () => {
       // The next run into the same folder (another site) completes or discards the killed one first.
       const next = runBinary(['render', '--catalog', other.catalog, '-p', other.profile(0, 'other-site'), '-o', out, '--wait', '60']);
       if (next.status !== 0) throw new Error(`run ${i}: the next run failed (${next.status}): ${next.stderr}`);
-      const after = fleetOf(out);
-      const isOld = sameTree(after, oldSet);
-      const isNew = sameTree(after, newSet);
-      if (!isOld && !isNew) throw new Error(`run ${i}: ${out} is a mix of the old and the new set`);
-      if (!whole) {
-        expect(isNew).toBe(true);
-        seen.completedByNextRun++;
-      }
-      seen[isOld ? 'old' : 'new']++;
-      expect(leftovers(out)).toEqual([]);
+      tallyAfterKill(seen, { run: i, out, after: fleetOf(out), oldSet, newSet, whole, nextStderr: next.stderr });
       fs.rmSync(out, { recursive: true, force: true });
     }
     if (process.env.FWGEN_KILL_VERBOSE) console.log({ duration, ...seen });
