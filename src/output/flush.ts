@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 
 /**
  * fsync for many files at once. Each fsync waits for its own disk flush; issued one after
@@ -36,7 +36,18 @@ parentPort.on('message', ({ fds, state, error }) => {
 /** Below this many files a worker costs more than it saves, unless one was started ahead. */
 const SERIAL_BELOW = 16;
 
+/**
+ * How many fsyncs the disk is given at once. They run on libuv's thread pool (4 threads by
+ * default, shared by the whole process, worker threads included), and the filesystem commits
+ * concurrent fsyncs together: measured on ext4, 2,000 staged files took 0.5 s with 4 threads
+ * and 0.2–0.3 s with 32, which is most of a large fleet's write time. The pool reads the
+ * variable once, when it first runs work, which in a render is the first flush: so it is set
+ * here, in the main thread, before the flusher starts, unless the user set it.
+ */
+const FSYNC_THREADS = '32';
+
 function startWorker(): Worker {
+  if (isMainThread) process.env.UV_THREADPOOL_SIZE ??= FSYNC_THREADS;
   const worker = new Worker(WORKER_SOURCE, { eval: true });
   worker.unref();
   return worker;
@@ -54,12 +65,27 @@ export function warmFlusher(): void {
   warm ??= startWorker();
 }
 
+/** A flush under way: wait() returns once every file of it is on disk, or throws the first error. */
+export interface PendingFlush {
+  wait(): void;
+}
+
+const DONE: PendingFlush = { wait: () => undefined };
+
 export class Flusher {
   private own: Worker | undefined;
 
   /** Flushes every fd to disk; throws an error naming `paths[i]` for the first that fails. */
   flush(fds: number[], paths: string[]): void {
-    if (fds.length === 0) return;
+    this.start(fds, paths).wait();
+  }
+
+  /**
+   * Starts flushing every fd to disk and returns at once, so that the caller renders on while
+   * the disk works; the fds must stay open until wait() has returned (or thrown).
+   */
+  start(fds: number[], paths: string[]): PendingFlush {
+    if (fds.length === 0) return DONE;
     if (!warm && fds.length < SERIAL_BELOW) {
       fds.forEach((fd, i) => {
         try {
@@ -69,19 +95,23 @@ export class Flusher {
           throw err;
         }
       });
-      return;
+      return DONE;
     }
     const worker = warm ?? (this.own ??= startWorker());
     const state = new SharedArrayBuffer(8);
     const error = new SharedArrayBuffer(4096);
     const flag = new Int32Array(state);
     worker.postMessage({ fds, state, error });
-    while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
-    if (Atomics.load(flag, 0) === 2) {
-      const text = new TextDecoder().decode(new Uint8Array(error).slice(0, Atomics.load(flag, 1)));
-      const e = JSON.parse(text) as { index: number; code: string; errno: number; message: string };
-      throw Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: 'fsync', path: paths[e.index] });
-    }
+    return {
+      wait() {
+        while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+        if (Atomics.load(flag, 0) === 2) {
+          const text = new TextDecoder().decode(new Uint8Array(error).slice(0, Atomics.load(flag, 1)));
+          const e = JSON.parse(text) as { index: number; code: string; errno: number; message: string };
+          throw Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: 'fsync', path: paths[e.index] });
+        }
+      },
+    };
   }
 
   close(): void {

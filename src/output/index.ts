@@ -5,6 +5,7 @@ import { OutputTransaction, staleOf, type WriteSummary } from './transaction';
 
 /** For a command about to render into a folder: the write's flushes get ready meanwhile. */
 export { warmFlusher } from './flush';
+export { isBookkeeping } from './journal';
 export { checkOutputFolder, joinChanges, OutputTransaction, SetStager, staleOf, type Removal, type SetChanges, type WriteSummary } from './transaction';
 
 export interface WriteOptions {

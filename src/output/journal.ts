@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FileError } from '../errors';
 import { createNew, isOwnRelative, LinkGuard, linkRefused, makeFoldersBelow, openNew, readOwnFile, trackedByGit, UnsafePathError } from '../fs';
 import { displayPath } from '../util/paths';
-import { Flusher } from './flush';
+import { Flusher, type PendingFlush } from './flush';
 
 /**
  * How a render switches an output folder from the old set of files to the new one.
@@ -90,26 +90,47 @@ export function stageFile(stage: string, rel: string, content: string): void {
 }
 
 /**
- * How many staged files are held open at once, waiting for their flush. All are opened
- * before any is flushed: a create that comes while the filesystem commits a flush waits for
- * it, so interleaving them costs a commit per batch in the opens as well.
+ * How many staged files are flushed together. All of a batch are opened before any is
+ * flushed: a create that comes while the filesystem commits a flush waits for it, so
+ * interleaving them costs a commit per batch in the opens as well.
  */
-const FLUSH_BATCH = 4096;
+const FLUSH_BATCH = stageBatch();
+
+/** FWGEN_STAGE_BATCH, for the fault tests that kill a render between the flushes of small batches. */
+function stageBatch(): number {
+  const n = Number(process.env.FWGEN_STAGE_BATCH);
+  return Number.isInteger(n) && n > 0 ? n : 2048;
+}
+
+/** A batch of staged files, open, and the flush under way for them (none while the batch fills). */
+interface Batch {
+  fds: number[];
+  names: string[];
+  flushing?: PendingFlush;
+}
 
 /**
  * Writes files under the stage as they come, each flushed to disk before finish() returns (so
- * before the journal can name it). Same guarantee as stageFile for each, but the flushes of a
- * batch go to the disk together rather than one per file, and each folder is made once. Holds
- * open descriptors, never contents: a render streams any number of files through it.
+ * before the journal can name it): the same guarantee as stageFile for each, and what keeps a
+ * crash from leaving a torn output folder, since the journal is committed only after every
+ * stager has finished. The flushes of a batch go to the disk together rather than one per
+ * file, and while one batch is being flushed the caller goes on rendering and writes the
+ * next: at most two batches are open at once (one flushing, one filling), so the flush costs
+ * the render thread no waiting unless the disk is slower than the render. Each folder is made
+ * once. Holds open descriptors, never contents: a render streams any number of files through it.
  */
 export class StageWriter {
   private readonly made = new Set<string>();
   private readonly guard: LinkGuard;
   private readonly flusher = new Flusher();
-  private fds: number[] = [];
-  private names: string[] = [];
+  private filling: Batch = { fds: [], names: [] };
+  private flushing: Batch | undefined;
 
-  constructor(private readonly stage: string) {
+  constructor(
+    private readonly stage: string,
+    /** Files per flush. */
+    private readonly batch = FLUSH_BATCH,
+  ) {
     this.guard = new LinkGuard(stage);
   }
 
@@ -131,42 +152,70 @@ export class StageWriter {
         fd = openNew(file);
       } catch (err) {
         // Out of file descriptors: flush what is open and try again with the fds freed.
-        if ((err as NodeJS.ErrnoException).code !== 'EMFILE' || this.fds.length === 0) throw err;
-        this.flushBatch();
+        if ((err as NodeJS.ErrnoException).code !== 'EMFILE' || this.filling.fds.length + (this.flushing?.fds.length ?? 0) === 0) throw err;
+        this.finish();
         fd = openNew(file);
       }
-      this.fds.push(fd);
-      this.names.push(this.userPath(rel));
+      this.filling.fds.push(fd);
+      this.filling.names.push(this.userPath(rel));
       fs.writeFileSync(fd, content);
     } catch (err) {
       (err as NodeJS.ErrnoException).path = this.userPath(rel);
       throw err;
     }
-    if (this.fds.length >= FLUSH_BATCH) this.flushBatch();
+    if (this.filling.fds.length >= this.batch) this.startFlush();
   }
 
   /** Every file added so far is on disk when this returns. */
   finish(): void {
-    this.flushBatch();
+    this.startFlush();
+    this.settle();
   }
 
   /** Closes what is still open (after an error); the writer is not used again. */
   close(): void {
-    for (const fd of this.fds) fs.closeSync(fd);
-    this.fds = [];
-    this.names = [];
+    try {
+      this.settle();
+    } catch {
+      // the error that stopped the render is the one to report; the fds are closed all the same
+    }
+    closeAll(this.filling);
+    this.filling = { fds: [], names: [] };
     this.flusher.close();
   }
 
-  private flushBatch(): void {
+  /** Sends the filling batch to the disk, once the batch before it is on disk (so two at most are open). */
+  private startFlush(): void {
+    this.settle();
+    const batch = this.filling;
+    this.filling = { fds: [], names: [] };
     try {
-      this.flusher.flush(this.fds, this.names);
+      batch.flushing = this.flusher.start(batch.fds, batch.names);
+    } catch (err) {
+      closeAll(batch);
+      throw err;
+    }
+    this.flushing = batch;
+  }
+
+  /** Waits until the batch being flushed is on disk, then closes its files; throws its first error. */
+  private settle(): void {
+    const batch = this.flushing;
+    if (batch === undefined) return;
+    this.flushing = undefined;
+    try {
+      batch.flushing?.wait();
     } finally {
-      for (const fd of this.fds) fs.closeSync(fd);
-      this.fds = [];
-      this.names = [];
+      // wait() returns or throws only once every fsync of the batch is over: no fd is closed under one.
+      closeAll(batch);
     }
   }
+}
+
+function closeAll(batch: Batch): void {
+  for (const fd of batch.fds) fs.closeSync(fd);
+  batch.fds = [];
+  batch.names = [];
 }
 
 /** Writes files under the stage, all flushed to disk before this returns (see StageWriter). */
@@ -204,12 +253,29 @@ function checkReach(root: string, journal: Journal): void {
   if (stageSt && !stageSt.isDirectory()) throw new UnsafePathError(stagePath, 'not a folder, where fwgen stages a render');
   const out = new LinkGuard(root);
   const stage = new LinkGuard(stagePath);
-  for (const rel of journal.remove) out.check(rel);
+  // Nothing moves while this runs: a top folder found missing stays missing, and nothing below
+  // it can be a link. A first render of a fleet writes every site's files into a missing
+  // folder, so each is looked up once, not once per file.
+  const missingTop = new Map<string, boolean>();
+  const reach = (rel: string) => {
+    const top = rel.split('/', 1)[0]!;
+    let missing = missingTop.get(top);
+    if (missing === undefined) missingTop.set(top, (missing = out.check(top) === undefined));
+    if (!missing) out.check(rel);
+  };
+  for (const rel of journal.remove) reach(rel);
   for (const rel of journal.write) {
     if (stageSt) stage.check(rel);
-    out.check(rel);
+    reach(rel);
   }
-  for (const rel of journal.prune) out.check(rel);
+  for (const rel of journal.prune) reach(rel);
+}
+
+/** Whether `rel` is one of `folders` or below one (relative paths with forward slashes). */
+function within(folders: Set<string>, rel: string): boolean {
+  if (folders.size === 0) return false;
+  for (let at = rel; at !== '.' && at !== ''; at = path.posix.dirname(at)) if (folders.has(at)) return true;
+  return false;
 }
 
 /** Carries out a committed journal; safe to run again on a journal that is half done. */
@@ -218,8 +284,11 @@ export function applyJournal(root: string, journal: Journal): void {
   const stage = path.join(root, journal.stage);
   for (const rel of journal.remove) fs.rmSync(path.join(root, rel), { force: true });
   const made = new Set<string>();
+  /** Folders moved in whole by this call: the files of the journal below them went with them. */
+  const moved = new Set<string>();
   const guard = new LinkGuard(root);
   for (const rel of journal.write) {
+    if (within(moved, rel)) continue;
     const from = path.join(stage, rel);
     if (!fs.lstatSync(from, { throwIfNoEntry: false })) continue;
     // A folder the output lacks is moved in whole: the stage holds only files of this
@@ -227,6 +296,7 @@ export function applyJournal(root: string, journal: Journal): void {
     const whole = made.has(path.posix.dirname(rel)) ? undefined : firstMissingFolder(root, rel);
     if (whole !== undefined) {
       fs.renameSync(path.join(stage, whole), path.join(root, whole));
+      moved.add(whole);
       continue;
     }
     const to = path.join(root, rel);
@@ -237,7 +307,9 @@ export function applyJournal(root: string, journal: Journal): void {
     if (fs.lstatSync(to, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(to, { recursive: true });
     fs.renameSync(from, to);
   }
-  for (const rel of journal.prune) removeEmptyFolders(path.join(root, rel));
+  // A folder moved in whole holds files of this journal in each of its folders (the stage
+  // makes a folder only for a file): nothing in it can be empty.
+  for (const rel of journal.prune) if (!within(moved, rel)) removeEmptyFolders(path.join(root, rel));
   fsyncPath(root);
   fs.rmSync(path.join(root, JOURNAL_NAME), { force: true });
   fs.rmSync(stage, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { readYaml } from '../catalog/read-file';
 import { loadProfile, type Profile } from '../catalog/profile';
 import { InputError, type LocatedIssue } from '../errors';
-import { SetStager, staleOf, type SetChanges } from '../output';
+import { isBookkeeping, SetStager, staleOf, type SetChanges } from '../output';
 import type { Policy } from '../policy/types';
 import { ownedBy, renderProfile } from '../render/site';
 import { lockPathFor } from '../resolve/lock';
@@ -185,13 +185,15 @@ export function siteNames(ws: OpenWorkspace, siteFiles: string[]): NamedSite[] {
 
 /**
  * Folders of the output that belong to no site rendered (a site removed or renamed), when
- * `mine` says the folder's name is this run's to answer for: their files are stale.
+ * `mine` says the folder's name is this run's to answer for: their files are stale. fwgen's
+ * own folders there (the stage of this very render) are no site's: a journal naming one would
+ * be refused by the run that has to complete it after a crash.
  */
 export function orphanFolders(output: string, names: Set<string>, mine: (name: string) => boolean): string[] {
   if (!fs.existsSync(output)) return [];
   return fs
     .readdirSync(output, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !names.has(e.name) && mine(e.name))
+    .filter((e) => e.isDirectory() && !isBookkeeping(e.name) && !names.has(e.name) && mine(e.name))
     .map((e) => e.name)
     .sort();
 }

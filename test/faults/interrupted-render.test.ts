@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot, runBinary, tempDir } from '../helpers';
 import { bigSite } from './big-site';
-import { leftovers, sameTree, snapshot, spawnFwgen } from './tree';
+import { leftovers, sameTree, snapshot, spawnFwgen, tallyAfterKill, type KillTally } from './tree';
 
 /**
  * kill -9 at random points of a large render: the output folder must hold exactly the old
@@ -36,7 +36,7 @@ describe('a render killed at a random point', () => {
     expect(oldSet.size).toBeGreaterThan(150);
     expect(sameTree(oldSet, newSet)).toBe(false);
 
-    const seen = { old: 0, new: 0, completedByNextRun: 0 };
+    const seen: KillTally = { old: 0, new: 0, completedByNextRun: 0 };
     for (let i = 0; i < runs; i++) {
       const out = tempDir('fwgen-kill-');
       fs.cpSync(refOld, out, { recursive: true });
@@ -54,17 +54,7 @@ describe('a render killed at a random point', () => {
       const next = runBinary(render(otherProfile.profile(0, 'other-site'), out, otherProfile.catalog));
       expect(next.stderr).not.toMatch(/internal error/);
       expect(next.status).toBe(0);
-      const after = snapshot(path.join(out, 'big-site'));
-      const isOld = sameTree(after, oldSet);
-      const isNew = sameTree(after, newSet);
-      if (!isOld && !isNew) throw new Error(`run ${i}: ${out}/big-site is a mix of the old and the new set`);
-      if (!whole) {
-        expect(isNew).toBe(true);
-        expect(next.stderr).toMatch(/completed the interrupted render of fwgen pid \d+/);
-        seen.completedByNextRun++;
-      }
-      seen[isOld ? 'old' : 'new']++;
-      expect(leftovers(out)).toEqual([]);
+      tallyAfterKill(seen, { run: i, out, after: snapshot(path.join(out, 'big-site')), oldSet, newSet, whole, nextStderr: next.stderr });
       fs.rmSync(out, { recursive: true, force: true });
     }
     if (process.env.FWGEN_KILL_VERBOSE) console.log({ duration, ...seen });

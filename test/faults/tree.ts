@@ -53,3 +53,28 @@ export function spawnFwgen(args: string[]): Spawned {
     done: new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stderr }))),
   };
 }
+
+/** How the runs of a kill test ended. */
+export interface KillTally {
+  old: number;
+  new: number;
+  completedByNextRun: number;
+}
+
+/**
+ * After the run that followed a kill into `out`: `after` (the tree then) is the old set or the
+ * new one, the new one completed by that run when the kill left `out` not whole, and nothing
+ * of fwgen's own is left there. Counts the outcome in `tally`.
+ */
+export function tallyAfterKill(tally: KillTally, o: { run: number; out: string; after: Map<string, string>; oldSet: Map<string, string>; newSet: Map<string, string>; whole: boolean; nextStderr: string }): void {
+  const isOld = sameTree(o.after, o.oldSet);
+  const isNew = sameTree(o.after, o.newSet);
+  if (!isOld && !isNew) throw new Error(`run ${o.run}: ${o.out} is a mix of the old and the new set`);
+  if (!o.whole) {
+    expect(isNew).toBe(true);
+    expect(o.nextStderr).toMatch(/completed the interrupted render of fwgen pid \d+/);
+    tally.completedByNextRun++;
+  }
+  tally[isOld ? 'old' : 'new']++;
+  expect(leftovers(o.out)).toEqual([]);
+}

@@ -74,3 +74,21 @@ describe('with the worker started ahead (warmFlusher)', () => {
     again.paths.forEach((p, i) => expect(fs.readFileSync(p, 'utf8')).toBe(`file ${i}\n`));
   });
 });
+
+describe('flushes under way together (start, then wait)', () => {
+  test('each waits for its own files; a failure in one names its file and leaves the other whole', () => {
+    warmFlusher();
+    const flusher = new Flusher();
+    const first = openFiles(40);
+    const bad = 7;
+    const failing = withClosed(40, bad);
+    const a = flusher.start(first.fds, first.paths);
+    const b = flusher.start(failing.fds, failing.paths);
+    expect(() => b.wait()).toThrow(expect.objectContaining({ code: 'EBADF', path: failing.paths[bad] }));
+    a.wait();
+    first.fds.forEach((fd) => fs.closeSync(fd));
+    failing.fds.forEach((fd, i) => i !== bad && fs.closeSync(fd));
+    flusher.close();
+    first.paths.forEach((p, i) => expect(fs.readFileSync(p, 'utf8')).toBe(`file ${i}\n`));
+  });
+});
