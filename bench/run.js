@@ -515,7 +515,7 @@ async function main() {
     /** @param {any} r */
     const status = (r) => (r.status === 'ok' ? fmtTime(r.medianMs) : r.status);
     const head = ['case', 'runs', 'median', 'CPU', 'peak RSS', 'output', 'node -e 0', '× node -e 0', 'CPU × node', '× baseline (time, RSS)'];
-    if (argv.vs) head.push('vs: median', 'vs: CPU', 'vs: peak RSS', 'vs ÷ fwgen', 'CPU ÷');
+    if (argv.vs) head.push('vs: median', 'vs: CPU', 'vs: peak RSS', 'vs ÷ fwgen', 'vs CPU ÷ fwgen CPU');
     const rows = [head];
     for (const r of /** @type {any[]} */ (results)) {
       const ratio = r.baseline ? `${r.baseline.timeRatio.toFixed(1)}×, ${r.baseline.rssRatio ? `${r.baseline.rssRatio.toFixed(1)}×` : '-'} (${r.baseline.case})` : '-';

@@ -20,7 +20,7 @@ describe('npm run bench', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'run.js'), 'cli-version', 'small/nftables', '--runs', '1', '--json', json], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/failed/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^case\s+runs\s+median\s+peak RSS\s+output\s+node -e 0\s+× node -e 0\s+× baseline \(time, RSS\)$/m);
+    expect(r.stdout).toMatch(/^case\s+runs\s+median\s+CPU\s+peak RSS\s+output\s+node -e 0\s+× node -e 0\s+CPU × node\s+× baseline \(time, RSS\)$/m);
     expect(r.stdout).toMatch(/^small\/nftables cold\s+1\s+\d/m);
     expect(r.stdout).toMatch(/^small\/nftables warm\s+1\s+\d/m);
     const written = JSON.parse(fs.readFileSync(json, 'utf8')) as { baseline: { status: string }; results: Array<{ case: string; status: string; outputBytes: number }> };
@@ -41,16 +41,16 @@ describe('npm run bench', () => {
     });
     expect(fast.status).toBe(0);
     expect(fast.stdout).toMatch(/vs ÷ fwgen/);
-    expect(fast.stdout).toMatch(/^small\/nftables cold\s+1\s+\S+ m?s\s.*\d×$/m);
+    expect(fast.stdout).toMatch(/^small\/nftables cold\s+1\s+\S+ m?s\s+\S+ m?s\s.*\d×\s+-$/m);
   });
 
   withTool('capirca')('--vs capirca runs Capirca on the same workload, for the targets it has a counterpart of', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'run.js'), 'small/nftables', 'small/pfsense', '--runs', '1', '--vs', 'capirca'], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/vs: exit/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^small\/nftables\s.*\s[\d.]+ m?s\s+\d+ MB\s+\d+\.\d\d×$/m);
+    expect(r.stdout).toMatch(/^small\/nftables\s.*\s[\d.]+ m?s\s+[\d.]+ m?s\s+\d+ MB\s+\d+\.\d\d×\s+\d+\.\d\d×$/m);
     // pfSense has no Capirca counterpart: nothing is compared, nothing failed.
-    expect(r.stdout).toMatch(/^small\/pfsense\s.*\s-\s+-\s+-$/m);
+    expect(r.stdout).toMatch(/^small\/pfsense\s.*\s-\s+-\s+-\s+-\s+-$/m);
   });
 
   withTool('capirca')("Capirca's output for a workload allows the same addresses as fwgen's", () => {
