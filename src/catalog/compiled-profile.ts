@@ -44,3 +44,12 @@ export function storeProfile(entry: { shelf: CacheShelf; key: string }, profile:
   const body = encodeData(data);
   if (body) entry.shelf.put(entry.key, body);
 }
+
+/**
+ * A large profile as it leaves loading, read or cached alike: its source keeps the text and
+ * not the parsed tree, which would stay in memory beside the policy built from it (a profile
+ * of a million addresses: about 150 MB of data and index of positions for 30 MB of text).
+ */
+export function withoutTree(profile: Profile, bytes: Buffer): Profile {
+  return bytes.length < MIN_CACHED_PROFILE_BYTES ? profile : { ...profile, source: profile.source.released() };
+}

@@ -2,7 +2,7 @@ import { formatLocation, InputError, IssueList, type LocatedIssue, type SourceLo
 import { isCidrError, parseCidr, type Cidr } from '../net/addresses';
 import { loadAcknowledgements, type Acknowledgement } from './acknowledge';
 import { loadFlowExclusions, type FlowExclusion } from './flow-exclusions';
-import { cachedProfile, profileEntry, storeProfile } from './compiled-profile';
+import { cachedProfile, profileEntry, storeProfile, withoutTree } from './compiled-profile';
 import { parseYamlBytes, readCatalogBytes } from './read-file';
 import { displayPath } from '../util/paths';
 import { validateAgainst } from './schema';
@@ -94,13 +94,13 @@ export function loadProfile(file: string, catalog: Catalog, base?: string, defau
   const bytes = readCatalogBytes(file, base);
   const shown = displayPath(file, base);
   const entry = profileEntry(shown, bytes, catalog, defaults);
-  if (!entry) return profileFrom(parseYamlBytes(file, bytes, base), catalog, defaults);
+  if (!entry) return withoutTree(profileFrom(parseYamlBytes(file, bytes, base), catalog, defaults), bytes);
   const text = bytes.toString('utf8');
   const hit = cachedProfile(entry, shown, text);
   if (hit) return hit;
   const profile = profileFrom(parseYamlBytes(file, bytes, base), catalog, defaults);
   storeProfile(entry, profile);
-  return profile;
+  return withoutTree(profile, bytes);
 }
 
 function profileFrom(src: YamlSource, catalog: Catalog, defaults: SiteDefaults): Profile {

@@ -58,6 +58,15 @@ export class YamlSource {
     return source;
   }
 
+  /**
+   * This source without its parsed tree, as a deferred source: what a large profile keeps once
+   * it is built (its data and index of positions weigh several times its text). A position
+   * asked for later reads the text again, with the reader that read it the first time.
+   */
+  released(): YamlSource {
+    return this.deferredParse ? this : YamlSource.deferred(this.file, this.text);
+  }
+
   /** The reference reader alone: the `yaml` package's document, checked node by node. */
   static parseWithYaml(file: string, text: string): YamlSource {
     const { doc, lines } = parseChecked(file, text);

@@ -7,4 +7,4 @@ export { isInside, isOwnRelative, isWithin, LinkGuard, resolvesInside } from './
 export { isDead, removeDeadTemps, type Holder } from './dead-runs';
 export { describeCode, fileSystemError, linkRefused, UnsafePathError } from './errors';
 export { trackedByGit, type TrackedAnswer } from './git-tracked';
-export { createNew, makeFolder, makeFoldersBelow, openNew, readOwnFile, removeOwnTemp, replaceFile, tempFor, type Leftover } from './write';
+export { createNew, makeFolder, makeFoldersBelow, openNew, readOwnFile, removeOwnTemp, replaceFile, tempFor, writeText, type Leftover } from './write';

@@ -33,11 +33,34 @@ export function openNew(file: string, leftover: Leftover = 'fail'): number {
   }
 }
 
+/** Text longer than this is written in pieces of this many UTF-16 units. */
+export const TEXT_PIECE = 1 << 20;
+
+/**
+ * Writes `content` at the descriptor's position as UTF-8. A long text goes in pieces: written
+ * whole, it is first copied into one Buffer as long as the file (a site of a million
+ * addresses writes a 54 MB policy.json), beside the text itself. A piece never ends between
+ * the two halves of a surrogate pair, so the bytes are those of the text written whole.
+ */
+export function writeText(fd: number, content: string): void {
+  if (content.length <= TEXT_PIECE) {
+    fs.writeFileSync(fd, content);
+    return;
+  }
+  for (let start = 0; start < content.length; ) {
+    let end = Math.min(start + TEXT_PIECE, content.length);
+    const last = content.charCodeAt(end - 1);
+    if (end < content.length && last >= 0xd800 && last <= 0xdbff) end--;
+    fs.writeFileSync(fd, content.slice(start, end));
+    start = end;
+  }
+}
+
 /** Creates `file` holding `content`; with `sync`, on disk before this returns. */
 export function createNew(file: string, content: string, o: { leftover?: Leftover; sync?: boolean } = {}): void {
   const fd = openNew(file, o.leftover);
   try {
-    fs.writeFileSync(fd, content);
+    writeText(fd, content);
     if (o.sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors';
-import { createNew, isOwnRelative, LinkGuard, linkRefused, makeFoldersBelow, openNew, readOwnFile, trackedByGit, UnsafePathError } from '../fs';
+import { createNew, isOwnRelative, LinkGuard, linkRefused, makeFoldersBelow, openNew, readOwnFile, trackedByGit, UnsafePathError, writeText } from '../fs';
 import { displayPath } from '../util/paths';
 import { Flusher, type PendingFlush } from './flush';
 
@@ -158,7 +158,7 @@ export class StageWriter {
       }
       this.filling.fds.push(fd);
       this.filling.names.push(this.userPath(rel));
-      fs.writeFileSync(fd, content);
+      writeText(fd, content);
     } catch (err) {
       (err as NodeJS.ErrnoException).path = this.userPath(rel);
       throw err;

@@ -227,30 +227,58 @@ export function formatSnapshot(s: PolicySnapshot): string {
 
 /** By id, then (two rules of one id) by their whole text: the order of `${id}\0${JSON}`, without writing every rule out. */
 function sortRules(rules: SnapshotRule[]): SnapshotRule[] {
-  const text = new Map<SnapshotRule, string>();
-  const whole = (r: SnapshotRule) => text.get(r) ?? (text.set(r, JSON.stringify(r)), text.get(r)!);
-  return [...rules].sort((a, b) => byText(a.id, b.id) || byText(whole(a), whole(b)));
+  return orderedBy(rules, (r) => r.id, (r) => JSON.stringify(r));
+}
+
+/**
+ * `items` sorted by `key`, and where two keys are equal (or either is missing) by `whole`,
+ * each item's whole text made only for such ties and once: `whole` may be as long as a rule
+ * of ten thousand addresses, and a million of them must not be held at once.
+ */
+function orderedBy<T>(items: readonly T[], key: (t: T) => string | undefined, whole: (t: T) => string): T[] {
+  const keys = new Map<T, string | undefined>(items.map((t) => [t, key(t)]));
+  const text = new Map<T, string>();
+  const wholeOf = (t: T) => text.get(t) ?? (text.set(t, whole(t)), text.get(t)!);
+  return [...items].sort((a, b) => {
+    const ka = keys.get(a);
+    const kb = keys.get(b);
+    return (ka !== undefined && kb !== undefined && byText(ka, kb)) || byText(wholeOf(a), wholeOf(b));
+  });
 }
 
 /**
  * The digest over what the site allows, whatever order a file lists it in: diff recomputes
  * it for a committed snapshot, so an edited file cannot claim another file's digest.
+ *
+ * It is the sha256 of one canonical text, JSON.stringify({ deviceClasses, rules, names,
+ * limits }) where each is the JSON text of every entry's fields, sorted. That text is fed to
+ * the hash piece by piece, entry by entry, so it is never held whole: for a million
+ * addresses it is twice the size of policy.json.
  */
 export function snapshotDigest(s: Pick<PolicySnapshot, 'deviceClasses' | 'rules' | 'names' | 'limits'>): string {
-  const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort(byText);
-  const canonical = JSON.stringify({
-    // A class's management ports and default drop count where recorded: a snapshot from before
-    // they were keeps the digest it was written with.
-    deviceClasses: sorted(
-      s.deviceClasses.map((c) => [c.id, c.os, c.addresses, c.interface ?? null, ...(c.defaultDrop !== undefined ? [c.management ?? null, c.defaultDrop] : [])]),
-    ),
-    rules: sorted(
-      s.rules.map((r) => [r.id, r.deviceClass, r.direction, r.protocol, r.ports, r.networks, r.names, r.lists, r.peers, r.programs, r.vendor, r.service, r.requirement]),
-    ),
-    names: sorted(s.names.map((n) => [n.name, n.wildcard, n.ipv4 ?? null, n.ipv6 ?? null, n.stale ? [n.stale.reason, n.stale.families] : null])),
-    limits: sorted(s.limits.map((l) => [l.target, l.severity, l.message])),
-  });
-  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+  const hash = createHash('sha256');
+  const part = (name: string, rows: unknown[][], first: boolean) => {
+    hash.update(`${first ? '{' : ','}${JSON.stringify(name)}:[`);
+    sortedRows(rows).forEach((row, i) => hash.update((i > 0 ? ',' : '') + JSON.stringify(JSON.stringify(row))));
+    hash.update(']');
+  };
+  // A class's management ports and default drop count where recorded: a snapshot from before
+  // they were keeps the digest it was written with.
+  part('deviceClasses', s.deviceClasses.map((c) => [c.id, c.os, c.addresses, c.interface ?? null, ...(c.defaultDrop !== undefined ? [c.management ?? null, c.defaultDrop] : [])]), true);
+  part('rules', s.rules.map((r) => [r.id, r.deviceClass, r.direction, r.protocol, r.ports, r.networks, r.names, r.lists, r.peers, r.programs, r.vendor, r.service, r.requirement]), false);
+  part('names', s.names.map((n) => [n.name, n.wildcard, n.ipv4 ?? null, n.ipv6 ?? null, n.stale ? [n.stale.reason, n.stale.families] : null]), false);
+  part('limits', s.limits.map((l) => [l.target, l.severity, l.message]), false);
+  hash.update('}');
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * Rows in the order of their JSON texts. A row starts with its entry's id or name: where that
+ * is a string, JSON texts of two different ones differ before either ends (a closing quote
+ * meets a character or an escape), so comparing them orders the rows as their whole texts do.
+ */
+function sortedRows(rows: unknown[][]): unknown[][] {
+  return orderedBy(rows, (row) => (typeof row[0] === 'string' ? JSON.stringify(row[0]) : undefined), (row) => JSON.stringify(row));
 }
 
 function snapshotRule(r: Rule, fromProfile: VariableOrigins): SnapshotRule {

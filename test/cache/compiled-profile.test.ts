@@ -40,18 +40,37 @@ describe('the compiled profile', () => {
     const fresh = load(undefined, file);
     const cold = load(cache, file);
     expect(entries(cache)).toHaveLength(1);
+    const parsed = YamlSource.parse(fresh.file, fs.readFileSync(file, 'utf8'));
     const spy = jest.spyOn(YamlSource, 'parse');
     const warm = load(cache, file);
     expect(spy).not.toHaveBeenCalled();
     expect(plain(warm)).toEqual(plain(fresh));
     expect(plain(cold)).toEqual(plain(fresh));
-    expect(warm.targetsAt['aws.maxRules']).toEqual(fresh.source.locate(['targets', 'aws', 'maxRules'], true));
+    expect(warm.targetsAt['aws.maxRules']).toEqual(parsed.locate(['targets', 'aws', 'maxRules'], true));
     // An error found later (by the selection) is placed from the text, parsed then.
     const at = ['flows', 37, 'addresses', 12];
-    expect(warm.source.locate(at)).toEqual(fresh.source.locate(at));
+    expect(warm.source.locate(at)).toEqual(parsed.locate(at));
     expect(spy).toHaveBeenCalledTimes(1);
     spy.mockRestore();
-    expect(warm.source.issue(at, 'x')).toEqual(fresh.source.issue(at, 'x'));
+    expect(warm.source.issue(at, 'x')).toEqual(parsed.issue(at, 'x'));
+  });
+
+  test('a large profile read from its file, cached or not, keeps its text and not its parsed tree; a small one keeps its tree', () => {
+    const file = bigProfile();
+    const parsed = YamlSource.parse(path.relative(repoRoot, file), fs.readFileSync(file, 'utf8'));
+    for (const cache of [undefined, tempDir()]) {
+      const profile = load(cache, file);
+      // The data and the index of positions are gone with the tree: what the profile needs was taken from them.
+      expect(profile.source.data).toBeUndefined();
+      const spy = jest.spyOn(YamlSource, 'parse');
+      const at = ['flows', 21, 'addresses', 7];
+      expect(profile.source.issue(at, 'x')).toEqual({ ...parsed.issue(at, 'x'), loc: { ...parsed.locate(at), file: profile.file } });
+      expect(profile.source.reader).toBe(parsed.reader);
+      expect(spy).toHaveBeenCalledTimes(1);
+      spy.mockRestore();
+    }
+    const small = load(undefined, path.join(repoRoot, 'examples', 'eu-restaurant-aloha.yaml'));
+    expect(small.source.data).toBeDefined();
   });
 
   test('a changed byte, another catalog or a damaged entry is read again from the file', () => {
