@@ -196,28 +196,67 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRecorded = (v: unknown): v is RecordedFile => isObject(v) && typeof v.file === 'string' && typeof v.sha256 === 'string' && HEX64.test(v.sha256);
 
+/** A base record as incremental.ts reads it: everything but the fleet entry, which is read only when needed. */
+export interface BaseRecord extends Omit<SiteRecord, 'fleet'> {
+  /** The site's entry in the fleet inventory: parsed when called; undefined when it is not one. */
+  fleet(): FleetEntry | undefined;
+}
+
+/** How JSON.stringify(record, null, 1) starts the last member of every record siteRecord writes. */
+const FLEET_MEMBER = Buffer.from(',\n "fleet": ');
+const RECORD_END = '\n}\n';
+
 /**
  * The base revision's record of `site`, or undefined when the bytes are not a record this
  * fwgen writes (the site is then rendered): a malformed or foreign record never stops a run,
  * it only costs the shortcut. The base was reviewed, so the shape is checked, not the meaning;
  * what matters of it is compared with what the head holds.
+ *
+ * A fleet's records are read by the thousand, and a kept site's fleet entry is needed only when
+ * the fleet's inventory is made again (incremental.ts): the entry, the record's last member, is
+ * kept as bytes (copied: `bytes` may be a view of a larger buffer) and parsed when asked. The
+ * split is exact: JSON strings hold no raw newline, so the ',\n' found is outside any string,
+ * and the rest parsing as an object closed by the one '}' put back proves it ends a member of
+ * the top-level object. A record written otherwise is parsed whole.
  */
-export function parseRecord(text: string, site: string): SiteRecord | undefined {
-  let r: unknown;
+export function parseRecord(bytes: Buffer, site: string): BaseRecord | undefined {
+  const at = bytes.lastIndexOf(FLEET_MEMBER);
+  const split = at > 0 && bytes.toString('latin1', bytes.length - RECORD_END.length) === RECORD_END;
+  let r = split ? parseJson(`${bytes.toString('utf8', 0, at)}\n}`) : undefined;
+  const fleet = r !== undefined ? Buffer.from(bytes.subarray(at + FLEET_MEMBER.length, bytes.length - RECORD_END.length)) : undefined;
+  r ??= parseJson(bytes.toString('utf8'));
+  if (!isRecordShape(r, site)) return undefined;
+  const whole = r.fleet;
+  delete r.fleet; // a member of that name before the last one: the last one is the record's, as JSON.parse takes it
+  const entryOf = (): FleetEntry | undefined => {
+    let e: unknown = whole;
+    if (fleet) {
+      e = parseJson(fleet.toString('utf8'));
+    }
+    return isFleetEntry(e, site) ? e : undefined;
+  };
+  if (!fleet && !entryOf()) return undefined;
+  return Object.assign(r as unknown as Omit<SiteRecord, 'fleet'>, { fleet: entryOf });
+}
+
+function isRecordShape(r: unknown, site: string): r is Record<string, unknown> {
+  if (!isObject(r) || r.version !== RECORD_VERSION || r.site !== site || typeof r.fwgen !== 'string' || typeof r.workspace !== 'string') return false;
+  if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return false;
+  const c = r.catalog;
+  if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return false;
+  if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return false;
+  return isObject(r.outputs) && Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id));
+}
+
+function isFleetEntry(e: unknown, site: string): e is FleetEntry {
+  return isObject(e) && e.name === site && typeof e.file === 'string' && typeof e.inventory === 'string' && Array.isArray(e.hosts) && Array.isArray(e.empty) && Array.isArray(e.collections);
+}
+
+/** The value JSON text holds, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
   try {
-    r = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
-  if (!isObject(r) || r.version !== RECORD_VERSION || r.site !== site || typeof r.fwgen !== 'string' || typeof r.workspace !== 'string') return undefined;
-  if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return undefined;
-  const c = r.catalog;
-  if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return undefined;
-  if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return undefined;
-  if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id))) return undefined;
-  const e = r.fleet;
-  if (!isObject(e) || e.name !== site || typeof e.file !== 'string' || typeof e.inventory !== 'string' || !Array.isArray(e.hosts) || !Array.isArray(e.empty) || !Array.isArray(e.collections)) {
-    return undefined;
-  }
-  return r as unknown as SiteRecord;
 }
