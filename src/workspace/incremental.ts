@@ -112,6 +112,7 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   const reading = streamBlobs(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const), (site, bytes, blob) => {
     const record = parseRecord(bytes, site);
     if (!record) return;
+    const snapshot = `${record.site}/policy.json`;
     const head = digests.get(record.profile.file);
     verdicts.set(record.profile.file, {
       site: record.site,
@@ -119,7 +120,7 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
       files: siteTreeId(record, blob) === base.get(site),
       entry: record.fleet,
       lists: record.lists,
-      snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '',
+      snapshotBlob: record.outputs.find(([p]) => p === snapshot)?.[1] ?? '',
     });
   });
   const [, diff] = await Promise.all([reading, outDiff]);
@@ -250,7 +251,7 @@ function siteTreeId(r: BaseRecord, recordBlob: string): string {
   const prefix = `${r.site}/`;
   const files: Array<[string, string]> = [];
   let placed = false;
-  for (const p in r.outputs) {
+  for (const [p, id] of r.outputs) {
     if (!p.startsWith(prefix)) return '';
     const rel = p.slice(prefix.length);
     // In its place among the others, which a record lists in order: they need no sorting then.
@@ -258,7 +259,7 @@ function siteTreeId(r: BaseRecord, recordBlob: string): string {
       files.push([RECORD_FILE, recordBlob]);
       placed = true;
     }
-    files.push([rel, r.outputs[p]!]);
+    files.push([rel, id]);
   }
   if (!placed) files.push([RECORD_FILE, recordBlob]);
   return treeIdOf(files);

@@ -196,13 +196,17 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRecorded = (v: unknown): v is RecordedFile => isObject(v) && typeof v.file === 'string' && typeof v.sha256 === 'string' && HEX64.test(v.sha256);
 
-/** A base record as incremental.ts reads it: everything but the fleet entry, which is read only when needed. */
-export interface BaseRecord extends Omit<SiteRecord, 'fleet'> {
+/** A base record as incremental.ts reads it. */
+export interface BaseRecord extends Omit<SiteRecord, 'fleet' | 'outputs'> {
+  /** SiteRecord.outputs as [path, blob id] pairs, in the record's order. */
+  outputs: Array<[string, string]>;
   /** The site's entry in the fleet inventory: parsed when called; undefined when it is not one. */
   fleet(): FleetEntry | undefined;
 }
 
-/** How JSON.stringify(record, null, 1) starts the last member of every record siteRecord writes. */
+/** How JSON.stringify(record, null, 1) starts the last two members of every record siteRecord writes, and ends it. */
+const OUTPUTS_MEMBER = Buffer.from(',\n "outputs": {\n');
+const OUTPUTS_END = '\n }';
 const FLEET_MEMBER = Buffer.from(',\n "fleet": ');
 const RECORD_END = '\n}\n';
 
@@ -212,31 +216,76 @@ const RECORD_END = '\n}\n';
  * it only costs the shortcut. The base was reviewed, so the shape is checked, not the meaning;
  * what matters of it is compared with what the head holds.
  *
- * A fleet's records are read by the thousand, and a kept site's fleet entry is needed only when
- * the fleet's inventory is made again (incremental.ts): the entry, the record's last member, is
- * kept as bytes (copied: `bytes` may be a view of a larger buffer) and parsed when asked. The
- * split is exact: JSON strings hold no raw newline, so the ',\n' found is outside any string,
- * and the rest parsing as an object closed by the one '}' put back proves it ends a member of
- * the top-level object. A record written otherwise is parsed whole.
+ * A fleet's records are read by the thousand, as siteRecord writes them. Their outputs (a map
+ * whose keys no other record shares, which JSON.parse makes into an object of a shape of its
+ * own each time, most of the cost) are read line by line as pairs; the fleet entry, needed only
+ * when the fleet's inventory is made again (incremental.ts), is kept as bytes (copied: `bytes`
+ * may be a view of a larger buffer) and parsed when asked. The split is exact: JSON strings
+ * hold no raw newline, so the ',\n' found is outside any string, and the text before it parsing
+ * as an object closed by the one '}' put back proves it ends a member of the top-level object.
+ * A record written otherwise (another layout, an escape or a duplicate among the outputs) is
+ * parsed whole, with the same result.
  */
 export function parseRecord(bytes: Buffer, site: string): BaseRecord | undefined {
-  const at = bytes.lastIndexOf(FLEET_MEMBER);
-  const split = at > 0 && bytes.toString('latin1', bytes.length - RECORD_END.length) === RECORD_END;
-  let r = split ? parseJson(`${bytes.toString('utf8', 0, at)}\n}`) : undefined;
-  const fleet = r !== undefined ? Buffer.from(bytes.subarray(at + FLEET_MEMBER.length, bytes.length - RECORD_END.length)) : undefined;
-  r ??= parseJson(bytes.toString('utf8'));
+  const split = splitRecord(bytes);
+  const r = split?.head ?? parseJson(bytes.toString('utf8'));
   if (!isRecordShape(r, site)) return undefined;
+  let outputs = split?.outputs;
+  if (!outputs) {
+    if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id))) return undefined;
+    outputs = Object.entries(r.outputs as Record<string, string>);
+  }
   const whole = r.fleet;
-  delete r.fleet; // a member of that name before the last one: the last one is the record's, as JSON.parse takes it
+  // Members of those names before the last two, which JSON.parse would have let the last ones replace.
+  delete r.fleet;
+  delete r.outputs;
   const entryOf = (): FleetEntry | undefined => {
-    let e: unknown = whole;
-    if (fleet) {
-      e = parseJson(fleet.toString('utf8'));
-    }
+    const e = split ? parseJson(split.fleet.toString('utf8')) : whole;
     return isFleetEntry(e, site) ? e : undefined;
   };
-  if (!fleet && !entryOf()) return undefined;
-  return Object.assign(r as unknown as Omit<SiteRecord, 'fleet'>, { fleet: entryOf });
+  if (!split && !entryOf()) return undefined;
+  return Object.assign(r as unknown as Omit<SiteRecord, 'fleet' | 'outputs'>, { outputs, fleet: entryOf });
+}
+
+/** A record as siteRecord lays it out: its members but the last two parsed, its outputs as pairs, its fleet entry's bytes. */
+function splitRecord(bytes: Buffer): { head: unknown; outputs: Array<[string, string]>; fleet: Buffer } | undefined {
+  if (bytes.toString('latin1', bytes.length - RECORD_END.length) !== RECORD_END) return undefined;
+  const fleetAt = bytes.lastIndexOf(FLEET_MEMBER);
+  if (fleetAt < 0) return undefined;
+  const outputsAt = bytes.lastIndexOf(OUTPUTS_MEMBER, fleetAt);
+  const listEnd = fleetAt - OUTPUTS_END.length;
+  if (outputsAt < 0 || bytes.toString('latin1', listEnd, fleetAt) !== OUTPUTS_END) return undefined;
+  const outputs = outputLines(bytes, outputsAt + OUTPUTS_MEMBER.length, listEnd);
+  const head = outputs && parseJson(`${bytes.toString('utf8', 0, outputsAt)}\n}`);
+  if (head === undefined || !outputs) return undefined;
+  return { head, outputs, fleet: Buffer.from(bytes.subarray(fleetAt + FLEET_MEMBER.length, bytes.length - RECORD_END.length)) };
+}
+
+const KEY_END = Buffer.from('": "');
+
+/**
+ * The lines `  "<path>": "<blob id>"` between `from` and `to`, separated by ',\n', as pairs;
+ * undefined when any is not such a line, a path holds a character JSON escapes, or the paths
+ * are not in increasing order (no duplicate, whose meaning JSON.parse decides).
+ */
+function outputLines(bytes: Buffer, from: number, to: number): Array<[string, string]> | undefined {
+  const pairs: Array<[string, string]> = [];
+  let last = '';
+  for (let at = from; ; at += 2) {
+    if (bytes[at] !== 0x20 || bytes[at + 1] !== 0x20 || bytes[at + 2] !== 0x22) return undefined;
+    const keyEnd = bytes.indexOf(KEY_END, at + 3);
+    const idAt = keyEnd + KEY_END.length;
+    if (keyEnd < 0 || idAt + 41 > to || bytes[idAt + 40] !== 0x22) return undefined;
+    for (let i = at + 3; i < keyEnd; i++) if (bytes[i]! < 0x20 || bytes[i] === 0x22 || bytes[i] === 0x5c) return undefined;
+    const path = bytes.toString('utf8', at + 3, keyEnd);
+    const id = bytes.toString('latin1', idAt, idAt + 40);
+    if (!isHexId(id) || (pairs.length > 0 && path <= last)) return undefined;
+    pairs.push([path, id]);
+    last = path;
+    at = idAt + 41;
+    if (at === to) return pairs;
+    if (bytes[at] !== 0x2c || bytes[at + 1] !== 0x0a) return undefined;
+  }
 }
 
 function isRecordShape(r: unknown, site: string): r is Record<string, unknown> {
@@ -244,8 +293,7 @@ function isRecordShape(r: unknown, site: string): r is Record<string, unknown> {
   if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return false;
   const c = r.catalog;
   if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return false;
-  if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return false;
-  return isObject(r.outputs) && Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id));
+  return Array.isArray(r.lists) && r.lists.every((l) => typeof l === 'string');
 }
 
 function isFleetEntry(e: unknown, site: string): e is FleetEntry {
