@@ -262,6 +262,8 @@ function splitRecord(bytes: Buffer): { head: unknown; outputs: Array<[string, st
 }
 
 const KEY_END = Buffer.from('": "');
+/** What a JSON string holds only escaped: a path with one is left to JSON.parse. */
+const JSON_ESCAPED = /[\u0000-\u001f"\\]/;
 
 /**
  * The lines `  "<path>": "<blob id>"` between `from` and `to`, separated by ',\n', as pairs;
@@ -276,10 +278,9 @@ function outputLines(bytes: Buffer, from: number, to: number): Array<[string, st
     const keyEnd = bytes.indexOf(KEY_END, at + 3);
     const idAt = keyEnd + KEY_END.length;
     if (keyEnd < 0 || idAt + 41 > to || bytes[idAt + 40] !== 0x22) return undefined;
-    for (let i = at + 3; i < keyEnd; i++) if (bytes[i]! < 0x20 || bytes[i] === 0x22 || bytes[i] === 0x5c) return undefined;
     const path = bytes.toString('utf8', at + 3, keyEnd);
     const id = bytes.toString('latin1', idAt, idAt + 40);
-    if (!isHexId(id) || (pairs.length > 0 && path <= last)) return undefined;
+    if (JSON_ESCAPED.test(path) || !isHexId(id) || (pairs.length > 0 && path <= last)) return undefined;
     pairs.push([path, id]);
     last = path;
     at = idAt + 41;
