@@ -11,7 +11,7 @@ import { siteNames } from './fleet';
 import type { KeptSite } from './fleet-output';
 import { fleetFilesOf, type FleetEntry } from './inventory';
 import type { OpenWorkspace } from './sites';
-import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type BaseRecord, type WorkspaceInputs } from './site-inputs';
+import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type BaseRecord, type RecordedFile, type WorkspaceInputs } from './site-inputs';
 
 /*
  * Incremental check and diff (--base REV). Files under out/ are applied as root, and a pull
@@ -104,8 +104,7 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   moved.catch(() => undefined); // awaited below: a failure before then is not left unhandled
   outDiff.catch(() => undefined);
   const now = workspaceInputs(ws);
-  const digests = new Map<string, { profile: string; lock: string }>();
-  for (const file of ws.siteFiles) digests.set(relPath(ws, file), { profile: fileDigest(file), lock: fileDigest(lockPathFor(file)) });
+  const digests = await siteDigests(ws, repoRoot, rev, wsRel);
   const catalogMoved = await moved;
   if (catalogMoved) return all(catalogMoved);
   const verdicts = new Map<string, RecordVerdict>();
@@ -235,10 +234,57 @@ async function catalogFilesAddedOrRemoved(ws: OpenWorkspace, realRoot: string, r
 }
 
 /** What the record names is what the head holds, and what check renders with. */
-function sameInputs(r: BaseRecord, head: { profile: string; lock: string }, now: WorkspaceInputs): boolean {
+function sameInputs(r: BaseRecord, head: SiteDigests, now: WorkspaceInputs): boolean {
   if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved) return false;
   for (const [name, digest] of Object.entries(r.catalog.files)) if (now.catalogFiles.get(name) !== digest) return false;
-  return r.profile.sha256 === head.profile && (r.lock?.sha256 ?? '') === head.lock;
+  const same = (recorded: RecordedFile | undefined, digest: string) => (digest === AS_BASE ? recorded !== undefined : (recorded?.sha256 ?? '') === digest);
+  return same(r.profile, head.profile) && same(r.lock, head.lock);
+}
+
+/** A head file's digest, or AS_BASE for a file the working tree holds as the base committed it. */
+interface SiteDigests {
+  profile: string;
+  lock: string;
+}
+const AS_BASE = 'as in the base';
+
+/** Above this many folders of sites, their files are digested one by one rather than asked of git. */
+const MAX_SITE_FOLDERS = 64;
+
+/**
+ * The head's profile and lock of each site (by path relative to the workspace): sha256 of the
+ * file, or AS_BASE where git says the working tree holds the very blob the base committed as a
+ * plain file there, which is then not read at all.
+ *
+ * Why that is enough: `git diff-index REV` (without --cached) lists every path whose working
+ * tree file differs from REV's: a path left out is in REV, in the index with REV's blob id,
+ * and its file in the working tree matches the index's stat data (size, mtime, ctime, inode),
+ * or was compared by content where the stat data cannot tell (an entry as new as the index).
+ * So the file's bytes are REV's blob (git's stat cache is what check --base already trusts for
+ * the folders under out/). The base's record of the site digests that same blob: the base's
+ * render read it from the base's tree, and the base's check held the record to it, as it held
+ * every record this shortcut trusts. A file not in REV as a plain file (new, untracked, a link)
+ * is digested, and so is every file when the sites lie in too many folders to ask git about.
+ */
+async function siteDigests(ws: OpenWorkspace, repoRoot: string, rev: string, wsRel: string): Promise<Map<string, SiteDigests>> {
+  const inRepo = (file: string) => (wsRel ? `${wsRel}/${relPath(ws, file)}` : relPath(ws, file));
+  const folders = new Set(ws.siteFiles.map((f) => path.posix.dirname(inRepo(f))));
+  const asBase = new Set<string>();
+  if (folders.size <= MAX_SITE_FOLDERS && !folders.has('.') && ![...folders].some((d) => d.startsWith('..'))) {
+    const specs = [...folders].map((d) => `:(literal)${d}/`);
+    const [listed, changed] = await Promise.all([
+      gitOut(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', ...specs]),
+      gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', ...specs]),
+    ]);
+    const differs = new Set(changed.toString('utf8').split('\0'));
+    for (const e of treeEntries(listed.toString('utf8'))) {
+      if (e.type === 'blob' && (e.mode === '100644' || e.mode === '100755') && !differs.has(e.path)) asBase.add(e.path);
+    }
+  }
+  const digest = (file: string) => (asBase.has(inRepo(file)) ? AS_BASE : fileDigest(file));
+  const digests = new Map<string, SiteDigests>();
+  for (const file of ws.siteFiles) digests.set(relPath(ws, file), { profile: digest(file), lock: digest(lockPathFor(file)) });
+  return digests;
 }
 
 /**

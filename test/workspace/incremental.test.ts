@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runInProcess } from '../helpers';
-import { commit, git, siteText } from '../diff/fixture';
+import { commit, git, lockText, siteText } from '../diff/fixture';
 import { agree, baseRepo, noteOf, read, render, reset, write } from './incremental-fixture';
 
 /*
@@ -98,6 +98,29 @@ describe('check --base and diff --base', () => {
     expect(full.status).toBe(2);
     expect(full.stderr).toContain('store-2/nftables/planted.nft');
   }, 120_000);
+
+  test('a profile or lock edited in the working tree, staged or not, its size and time kept, is read, not taken from the base', async () => {
+    const edits: Array<[string, (text: string) => string]> = [
+      ['sites/store-2.yaml', (text) => text.replace('10.2.0.0/28', '10.2.0.0/27')],
+      ['sites/store-2.lock.yaml', () => lockText('203.0.113.11')],
+    ];
+    for (const [file, edit] of edits) {
+      for (const staged of [false, true]) {
+        reset(repo, 'base');
+        const full = path.join(repo, file);
+        const before = fs.statSync(full);
+        const text = edit(read(repo, file));
+        expect(text).not.toBe(read(repo, file));
+        expect(text.length).toBe(before.size);
+        write(repo, file, text);
+        fs.utimesSync(full, before.atime, before.mtime); // the same size and modification time as before
+        if (staged) git(repo, ['add', file]);
+        const { check } = await agree(repo, 'base', `${file} edited${staged ? ', staged' : ''}`);
+        expect(check.status).toBe(2);
+        expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+      }
+    }
+  }, 240_000);
 
   test("the fleet's files: a hand edit, committed, staged or not, a deleted one and a site's new entry are caught", async () => {
     for (const how of ['committed', 'staged', 'in the working tree']) {
