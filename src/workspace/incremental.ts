@@ -267,8 +267,12 @@ const MAX_SITE_FOLDERS = 64;
  * is digested, and so is every file when the sites lie in too many folders to ask git about.
  */
 async function siteDigests(ws: OpenWorkspace, repoRoot: string, rev: string, wsRel: string): Promise<Map<string, SiteDigests>> {
-  const inRepo = (file: string) => (wsRel ? `${wsRel}/${relPath(ws, file)}` : relPath(ws, file));
-  const folders = new Set(ws.siteFiles.map((f) => path.posix.dirname(inRepo(f))));
+  const inRepo = (rel: string) => (wsRel ? `${wsRel}/${rel}` : rel);
+  const sites = ws.siteFiles.map((file) => {
+    const rel = relPath(ws, file);
+    return { file, rel, lockRel: path.posix.join(path.posix.dirname(rel), path.basename(lockPathFor(file))) };
+  });
+  const folders = new Set(sites.map((s) => path.posix.dirname(inRepo(s.rel))));
   const asBase = new Set<string>();
   if (folders.size <= MAX_SITE_FOLDERS && !folders.has('.') && ![...folders].some((d) => d.startsWith('..'))) {
     const specs = [...folders].map((d) => `:(literal)${d}/`);
@@ -281,9 +285,9 @@ async function siteDigests(ws: OpenWorkspace, repoRoot: string, rev: string, wsR
       if (e.type === 'blob' && (e.mode === '100644' || e.mode === '100755') && !differs.has(e.path)) asBase.add(e.path);
     }
   }
-  const digest = (file: string) => (asBase.has(inRepo(file)) ? AS_BASE : fileDigest(file));
+  const digest = (file: string, rel: string) => (asBase.has(inRepo(rel)) ? AS_BASE : fileDigest(file));
   const digests = new Map<string, SiteDigests>();
-  for (const file of ws.siteFiles) digests.set(relPath(ws, file), { profile: digest(file), lock: digest(lockPathFor(file)) });
+  for (const s of sites) digests.set(s.rel, { profile: digest(s.file, s.rel), lock: digest(lockPathFor(s.file), s.lockRel) });
   return digests;
 }
 

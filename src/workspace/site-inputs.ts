@@ -189,8 +189,18 @@ export function siteRecord(
 }
 
 export function relPath(ws: Pick<Workspace, 'root'>, file: string): string {
-  return path.relative(ws.root, file).split(path.sep).join('/');
+  // A file under the root by a plain path (no '.', '..' or empty part) is what follows the
+  // root: check --base names every profile and lock of a fleet, and path.relative resolves both.
+  const { root } = ws;
+  if (file.length > root.length + 1 && file.startsWith(root) && file[root.length] === path.sep && path.isAbsolute(root)) {
+    const rest = file.slice(root.length + 1);
+    if (!NOT_PLAIN.test(rest)) return path.sep === '/' ? rest : rest.split(path.sep).join('/');
+  }
+  return path.relative(root, file).split(path.sep).join('/');
 }
+
+/** A part of a path that path.relative would resolve away: '.', '..', an empty one. */
+const NOT_PLAIN = /(^|[\\/])\.{0,2}([\\/]|$)/;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -239,11 +249,13 @@ export function parseRecord(bytes: Buffer, site: string): BaseRecord | undefined
   // Members of those names before the last two, which JSON.parse would have let the last ones replace.
   delete r.fleet;
   delete r.outputs;
+  // Only the entry's bytes are kept for later (the rest of the record is let go once judged).
+  const fleet = split?.fleet;
   const entryOf = (): FleetEntry | undefined => {
-    const e = split ? parseJson(split.fleet.toString('utf8')) : whole;
+    const e = fleet ? parseJson(fleet.toString('utf8')) : whole;
     return isFleetEntry(e, site) ? e : undefined;
   };
-  if (!split && !entryOf()) return undefined;
+  if (!fleet && !entryOf()) return undefined;
   return Object.assign(r as unknown as Omit<SiteRecord, 'fleet' | 'outputs'>, { outputs, fleet: entryOf });
 }
 

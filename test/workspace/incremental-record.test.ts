@@ -1,4 +1,5 @@
-import { parseRecord, type BaseRecord } from '../../src/workspace/site-inputs';
+import * as path from 'node:path';
+import { parseRecord, relPath, type BaseRecord } from '../../src/workspace/site-inputs';
 
 /*
  * A base record is read in parts where it is laid out as siteRecord writes it (its outputs line
@@ -79,5 +80,24 @@ describe('parseRecord', () => {
     const r = parseRecord(big.subarray(2, big.length - 2), 'store-1');
     big.fill(0);
     expect(r?.fleet()).toEqual(record.fleet);
+  });
+});
+
+describe('relPath', () => {
+  test.each([
+    ['/ws', '/ws/sites/store-1.yaml'],
+    ['/ws', '/ws/sites/.hidden/store-1.yaml'],
+    ['/ws', '/ws/sites/..store.yaml'],
+    ['/ws', '/ws/sites/../other/store-1.yaml'],
+    ['/ws', '/ws/./sites/store-1.yaml'],
+    ['/ws', '/ws//sites/store-1.yaml'],
+    ['/ws', '/ws/sites/'],
+    ['/ws', '/ws'],
+    ['/ws', '/wsx/store-1.yaml'],
+    ['/ws', '/elsewhere/store-1.yaml'],
+    ['/ws/', '/ws/sites/store-1.yaml'],
+    ['/a/../ws', '/ws/sites/store-1.yaml'],
+  ])('under %s, %s: as path.relative says', (root, file) => {
+    expect(relPath({ root }, file)).toBe(path.relative(root, file).split(path.sep).join('/'));
   });
 });
