@@ -47,7 +47,7 @@ export async function handler(a: Args, io: Io): Promise<number> {
   const shard = shardOf(a);
   const cut = a.base !== undefined && !a.full ? await incrementalLib.unchangedSince(ws, a.base as string, output) : undefined;
   if (cut) io.err(`${incrementalLib.shortcutNote(cut)}\n`);
-  const run = { output, chosen: registryLib.targets, siteFiles: cut?.render ?? ws.siteFiles, everySite: true, shard, kept: cut?.kept };
+  const run = { output, chosen: registryLib.targets, siteFiles: cut?.render ?? ws.siteFiles, everySite: true, shard, kept: cut?.kept, fleetCurrent: cut?.fleetCurrent };
   // With --update the render writes what is stale; a render that committed leaves nothing stale.
   const result = a.update ? await fleetOutputLib.writeFleet(ws, run, waitMs) : await fleetOutputLib.checkFleet(ws, run);
   // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.

@@ -12,6 +12,7 @@ import { openBase } from './base-tree';
 import { listBaseFiles, parseSnapshot, readBaseFile } from './base-snapshot';
 import { emptySnapshot, siteState, type SiteFile, type SiteState, type Snapshot } from './snapshot';
 import { readBlobs } from '../fs/git';
+import { displayPath } from '../util/paths';
 import type { Shortcut } from '../workspace/incremental';
 import { snapshotLists } from '../policy/snapshot';
 
@@ -59,7 +60,8 @@ export function addKeptSites(base: Snapshot, head: Snapshot, ws: OpenWorkspace, 
     } else {
       state = {
         name: k.name,
-        file: k.entry.file,
+        // As the render names the profile in the entry: the kept site's entry is not read for it.
+        file: displayPath(k.profileFile, ws.root),
         digest: `unchanged:${k.name}`,
         flows: new Map(),
         names: new Map(),

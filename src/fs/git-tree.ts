@@ -32,15 +32,15 @@ export function treeIdOf(files: ReadonlyArray<readonly [path: string, blobId: st
  * (their folder); undefined when an id is not 40 lowercase hex digits.
  */
 function subtree(sorted: ReadonlyArray<readonly [string, string]>, lo: number, hi: number, skip: number): Buffer | undefined {
-  const heads: string[] = [];
+  const heads: Buffer[] = [];
   const ids: Array<Buffer | string> = [];
   let size = 0;
   for (let i = lo; i < hi; ) {
     const p = sorted[i]![0];
     const slash = p.indexOf('/', skip);
-    let head: string;
+    let head: Buffer;
     if (slash < 0) {
-      head = `100644 ${p.slice(skip)}\0`;
+      head = entryHead(FILE_MODE, p.slice(skip));
       const id = sorted[i]![1];
       if (!isHexId(id)) return undefined;
       ids.push(id);
@@ -49,24 +49,44 @@ function subtree(sorted: ReadonlyArray<readonly [string, string]>, lo: number, h
       const folder = p.slice(0, slash + 1);
       let j = i + 1;
       while (j < hi && sorted[j]![0].startsWith(folder)) j++;
-      head = `40000 ${p.slice(skip, slash)}\0`;
+      head = entryHead(FOLDER_MODE, p.slice(skip, slash));
       const id = subtree(sorted, i, j, slash + 1);
       if (!id) return undefined;
       ids.push(id);
       i = j;
     }
     heads.push(head);
-    size += Buffer.byteLength(head) + 20;
+    size += head.length + 20;
   }
   const top = `tree ${size}\0`;
   const body = Buffer.allocUnsafe(top.length + size);
   let at = body.write(top, 0, 'latin1');
   for (let k = 0; k < heads.length; k++) {
-    at += body.write(heads[k]!, at, 'utf8');
+    at += heads[k]!.copy(body, at);
     const id = ids[k]!;
     at += typeof id === 'string' ? body.write(id, at, 'hex') : id.copy(body, at);
   }
   return sha1(body);
+}
+
+const FILE_MODE = '100644';
+const FOLDER_MODE = '40000';
+
+/**
+ * A tree entry's head ("<mode> <name>\0"), kept for the next tree: the sites of a fleet name
+ * the same files and folders, so a few hundred heads serve thousands of trees.
+ */
+const heads = new Map<string, Buffer>();
+const MAX_HEADS = 4096;
+
+function entryHead(mode: string, name: string): Buffer {
+  const key = mode === FOLDER_MODE ? `${name}/` : name;
+  let head = heads.get(key);
+  if (!head) {
+    head = Buffer.from(`${mode} ${name}\0`, 'utf8');
+    if (heads.size < MAX_HEADS) heads.set(key, head);
+  }
+  return head;
 }
 
 /** 40 lowercase hex digits, checked without a regular expression: a fleet's records name hundreds of thousands. */

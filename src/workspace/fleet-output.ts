@@ -24,6 +24,11 @@ export interface FleetRun {
    * not in `siteFiles`, but their folders are theirs and their entries go in the fleet's inventory.
    */
   kept?: KeptSite[];
+  /**
+   * check --base: whether the fleet's files are current without making them, given the entries
+   * of the sites rendered (incremental.ts); making them needs every kept site's entry.
+   */
+  fleetCurrent?: (rendered: FleetEntry[]) => boolean;
 }
 
 /** A site whose committed files are what a render would make, with what the fleet's files need of it. */
@@ -142,6 +147,7 @@ export async function checkFleet(ws: OpenWorkspace, run: FleetRun): Promise<Flee
   const stale: string[] = [];
   for (const x of outcomes) for (const s of x.stale ?? []) stale.push(s);
   for (const dir of orphansOf(run, outcomes)) for (const s of staleOf(run.output, [], siteOwned(dir, run.chosen))) stale.push(s);
-  for (const s of staleOf(run.output, fleetFilesFor(run, outcomes), [])) stale.push(s);
+  const fleetKnown = run.fleetCurrent?.(outcomes.flatMap((x) => (x.entry ? [x.entry] : []))) === true;
+  if (!fleetKnown) for (const s of staleOf(run.output, fleetFilesFor(run, outcomes), [])) stale.push(s);
   return { diagnostics, sites: outcomes.length + keptOf(run).length, stale: stale.sort() };
 }

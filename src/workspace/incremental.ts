@@ -2,15 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isWithin } from '../fs';
+import { FileError } from '../errors';
 import { git, GitError, gitOut, readBlobs, resolveRevision, streamBlobs } from '../fs/git';
 import { treeIdOf } from '../fs/git-tree';
 import { packageRoot } from '../util/paths';
 import { lockPathFor } from '../resolve/lock';
 import { siteNames } from './fleet';
 import type { KeptSite } from './fleet-output';
-import type { FleetEntry } from './inventory';
+import { fleetFilesOf, type FleetEntry } from './inventory';
 import type { OpenWorkspace } from './sites';
-import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type SiteRecord, type WorkspaceInputs } from './site-inputs';
+import { fileDigest, isOwnCheckout, parseRecord, RECORD_FILE, relPath, workspaceInputs, type BaseRecord, type RecordedFile, type WorkspaceInputs } from './site-inputs';
 
 /*
  * Incremental check and diff (--base REV). Files under out/ are applied as root, and a pull
@@ -47,6 +48,11 @@ export interface Shortcut {
   /** Why sites were rendered, with how many of each. */
   reasons: Map<string, number>;
   repo?: { root: string; rev: string; outRel: string; wsRel: string };
+  /**
+   * Whether the fleet's files (out/inventory.yml and its kind) are current without making them,
+   * given the entries of the sites rendered (see fleetFilesCurrent).
+   */
+  fleetCurrent?: (rendered: FleetEntry[]) => boolean;
 }
 
 const RENDER_REASONS = {
@@ -67,7 +73,8 @@ interface RecordVerdict {
   inputs: boolean;
   /** The base's folder of the site holds exactly the files the record names (siteTreeId). */
   files: boolean;
-  entry: FleetEntry;
+  /** The record's fleet entry, parsed when asked. */
+  entry: BaseRecord['fleet'];
   lists: string[];
   snapshotBlob: string;
 }
@@ -87,7 +94,7 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   const wsRel = path.relative(realRoot, fs.realpathSync(ws.root)).split(path.sep).join('/');
   const outRel = [wsRel, relPath(ws, ws.output)].filter(Boolean).join('/');
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
-  const base = baseSites(repoRoot, rev, outRel);
+  const { sites: base, files: baseFiles } = baseOutput(repoRoot, rev, outRel);
   if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
   // Git compares the working tree with the base (and the catalog folders' listings) while this
   // process reads the head's inputs; the records are read after, each judged as it comes (git
@@ -97,14 +104,14 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   moved.catch(() => undefined); // awaited below: a failure before then is not left unhandled
   outDiff.catch(() => undefined);
   const now = workspaceInputs(ws);
-  const digests = new Map<string, { profile: string; lock: string }>();
-  for (const file of ws.siteFiles) digests.set(relPath(ws, file), { profile: fileDigest(file), lock: fileDigest(lockPathFor(file)) });
+  const digests = await siteDigests(ws, repoRoot, rev, wsRel);
   const catalogMoved = await moved;
   if (catalogMoved) return all(catalogMoved);
   const verdicts = new Map<string, RecordVerdict>();
   const reading = streamBlobs(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const), (site, bytes, blob) => {
-    const record = parseRecord(bytes.toString('utf8'), site);
+    const record = parseRecord(bytes, site);
     if (!record) return;
+    const snapshot = `${record.site}/policy.json`;
     const head = digests.get(record.profile.file);
     verdicts.set(record.profile.file, {
       site: record.site,
@@ -112,12 +119,12 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
       files: siteTreeId(record, blob) === base.get(site),
       entry: record.fleet,
       lists: record.lists,
-      snapshotBlob: record.outputs[`${record.site}/policy.json`] ?? '',
+      snapshotBlob: record.outputs.find(([p]) => p === snapshot)?.[1] ?? '',
     });
   });
   const [, diff] = await Promise.all([reading, outDiff]);
   if (verdicts.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
-  const touched = touchedSites(diff, outRel);
+  const { sites: touched, files: touchedFiles } = touchedPaths(diff, outRel);
   const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
   const renderFor = (file: string, why: string) => {
     cut.render.push(file);
@@ -129,9 +136,54 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
     else if (!v.inputs) renderFor(file, RENDER_REASONS.inputs);
     else if (touched.has(v.site)) renderFor(file, RENDER_REASONS.files);
     else if (!v.files) renderFor(file, RENDER_REASONS.record);
-    else cut.kept.push({ name: v.site, entry: v.entry, profileFile: file, lists: v.lists, snapshotBlob: v.snapshotBlob });
+    else cut.kept.push(keptSite(v, file, `${label}:${outRel}/${v.site}/${RECORD_FILE}`));
   }
+  cut.fleetCurrent = fleetFilesCurrent(cut, verdicts, base.size, (name) => baseFiles.has(name) && !touchedFiles.has(name));
   return unclashed(ws, cut);
+}
+
+/** A kept site whose fleet entry is parsed from its base record the first time it is asked for. */
+function keptSite(v: RecordVerdict, profileFile: string, record: string): UnchangedSite {
+  let entry: FleetEntry | undefined;
+  return {
+    name: v.site,
+    profileFile,
+    lists: v.lists,
+    snapshotBlob: v.snapshotBlob,
+    get entry(): FleetEntry {
+      entry ??= v.entry();
+      // The rest of the record was read; this part is only read now (parseRecord).
+      if (!entry) throw new FileError(record, "the record's fleet entry cannot be read; run again with --full");
+      return entry;
+    },
+  };
+}
+
+/**
+ * Whether the fleet's files are current without making them again, given the entries of the
+ * sites the run rendered. They are when the base committed them (plain files), the working
+ * tree holds them as the base did (git diff-index), every folder of the base's output is a site
+ * with a record, and the head's sites are the base's with the same entries: the kept sites hold
+ * their base entries, so each rendered site must have a base record whose entry equals the one
+ * just made. The fleet's files are then what the base's render made of those same entries,
+ * which the base's own check held its committed files to, as it held the records this
+ * shortcut trusts: making and comparing megabytes of inventory again would find them equal.
+ * The kept sites' entries are then never parsed. Any doubt (an entry that differs, a site
+ * added, removed or renamed, an entry written by another build in another order) makes them.
+ */
+function fleetFilesCurrent(cut: Shortcut, verdicts: Map<string, RecordVerdict>, baseFolders: number, committed: (name: string) => boolean): Shortcut['fleetCurrent'] {
+  if (verdicts.size !== baseFolders || !fleetFilesOf([]).every((f) => committed(f.path))) return undefined;
+  const bySite = new Map<string, RecordVerdict>();
+  for (const v of verdicts.values()) bySite.set(v.site, v);
+  const kept = new Set(cut.kept.map((k) => k.name));
+  return (rendered) => {
+    if (rendered.length !== cut.render.length || rendered.length + cut.kept.length !== bySite.size) return false;
+    if (new Set(rendered.map((e) => e.name)).size !== rendered.length) return false;
+    return rendered.every((e) => {
+      const before = kept.has(e.name) ? undefined : bySite.get(e.name)?.entry();
+      return before !== undefined && JSON.stringify(before) === JSON.stringify(e);
+    });
+  };
 }
 
 /**
@@ -148,7 +200,7 @@ function unclashed(ws: OpenWorkspace, cut: Shortcut): Shortcut {
     named = undefined; // two rendered sites share a name: the full render says so
   }
   if (named && !named.some((s) => s.name !== undefined && kept.has(s.name))) return cut;
-  return { ...cut, render: ws.siteFiles, kept: [], why: RENDER_REASONS.clash };
+  return { ...cut, render: ws.siteFiles, kept: [], why: RENDER_REASONS.clash, fleetCurrent: undefined };
 }
 
 /**
@@ -182,10 +234,61 @@ async function catalogFilesAddedOrRemoved(ws: OpenWorkspace, realRoot: string, r
 }
 
 /** What the record names is what the head holds, and what check renders with. */
-function sameInputs(r: SiteRecord, head: { profile: string; lock: string }, now: WorkspaceInputs): boolean {
+function sameInputs(r: BaseRecord, head: SiteDigests, now: WorkspaceInputs): boolean {
   if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved) return false;
   for (const [name, digest] of Object.entries(r.catalog.files)) if (now.catalogFiles.get(name) !== digest) return false;
-  return r.profile.sha256 === head.profile && (r.lock?.sha256 ?? '') === head.lock;
+  const same = (recorded: RecordedFile | undefined, digest: string) => (digest === AS_BASE ? recorded !== undefined : (recorded?.sha256 ?? '') === digest);
+  return same(r.profile, head.profile) && same(r.lock, head.lock);
+}
+
+/** A head file's digest, or AS_BASE for a file the working tree holds as the base committed it. */
+interface SiteDigests {
+  profile: string;
+  lock: string;
+}
+const AS_BASE = 'as in the base';
+
+/** Above this many folders of sites, their files are digested one by one rather than asked of git. */
+const MAX_SITE_FOLDERS = 64;
+
+/**
+ * The head's profile and lock of each site (by path relative to the workspace): sha256 of the
+ * file, or AS_BASE where git says the working tree holds the very blob the base committed as a
+ * plain file there, which is then not read at all.
+ *
+ * Why that is enough: `git diff-index REV` (without --cached) lists every path whose working
+ * tree file differs from REV's: a path left out is in REV, in the index with REV's blob id,
+ * and its file in the working tree matches the index's stat data (size, mtime, ctime, inode),
+ * or was compared by content where the stat data cannot tell (an entry as new as the index).
+ * So the file's bytes are REV's blob (git's stat cache is what check --base already trusts for
+ * the folders under out/). The base's record of the site digests that same blob: the base's
+ * render read it from the base's tree, and the base's check held the record to it, as it held
+ * every record this shortcut trusts. A file not in REV as a plain file (new, untracked, a link)
+ * is digested, and so is every file when the sites lie in too many folders to ask git about.
+ */
+async function siteDigests(ws: OpenWorkspace, repoRoot: string, rev: string, wsRel: string): Promise<Map<string, SiteDigests>> {
+  const inRepo = (rel: string) => (wsRel ? `${wsRel}/${rel}` : rel);
+  const sites = ws.siteFiles.map((file) => {
+    const rel = relPath(ws, file);
+    return { file, rel, lockRel: path.posix.join(path.posix.dirname(rel), path.basename(lockPathFor(file))) };
+  });
+  const folders = new Set(sites.map((s) => path.posix.dirname(inRepo(s.rel))));
+  const asBase = new Set<string>();
+  if (folders.size <= MAX_SITE_FOLDERS && !folders.has('.') && ![...folders].some((d) => d.startsWith('..'))) {
+    const specs = [...folders].map((d) => `:(literal)${d}/`);
+    const [listed, changed] = await Promise.all([
+      gitOut(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', ...specs]),
+      gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', ...specs]),
+    ]);
+    const differs = new Set(changed.toString('utf8').split('\0'));
+    for (const e of treeEntries(listed.toString('utf8'))) {
+      if (e.type === 'blob' && (e.mode === '100644' || e.mode === '100755') && !differs.has(e.path)) asBase.add(e.path);
+    }
+  }
+  const digest = (file: string, rel: string) => (asBase.has(inRepo(rel)) ? AS_BASE : fileDigest(file));
+  const digests = new Map<string, SiteDigests>();
+  for (const s of sites) digests.set(s.rel, { profile: digest(s.file, s.rel), lock: digest(lockPathFor(s.file), s.lockRel) });
+  return digests;
 }
 
 /**
@@ -194,11 +297,11 @@ function sameInputs(r: SiteRecord, head: { profile: string; lock: string }, now:
  * base committed those very files, no other and no link. Computed from the record, so that
  * the base's folders are compared one tree id each instead of file by file.
  */
-function siteTreeId(r: SiteRecord, recordBlob: string): string {
+function siteTreeId(r: BaseRecord, recordBlob: string): string {
   const prefix = `${r.site}/`;
   const files: Array<[string, string]> = [];
   let placed = false;
-  for (const p in r.outputs) {
+  for (const [p, id] of r.outputs) {
     if (!p.startsWith(prefix)) return '';
     const rel = p.slice(prefix.length);
     // In its place among the others, which a record lists in order: they need no sorting then.
@@ -206,19 +309,24 @@ function siteTreeId(r: SiteRecord, recordBlob: string): string {
       files.push([RECORD_FILE, recordBlob]);
       placed = true;
     }
-    files.push([rel, r.outputs[p]!]);
+    files.push([rel, id]);
   }
   if (!placed) files.push([RECORD_FILE, recordBlob]);
   return treeIdOf(files);
 }
 
-/** The base revision's site folders under the output folder: each one's tree id. */
-function baseSites(repoRoot: string, rev: string, outRel: string): Map<string, string> {
+/** The base revision's output folder: its site folders, each one's tree id, and the names of its plain files. */
+function baseOutput(repoRoot: string, rev: string, outRel: string): { sites: Map<string, string>; files: Set<string> } {
   const ls = git(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', `${outRel}/`]);
   if (!ls.ok) throw new GitError(repoRoot, `git ls-tree ${rev}: ${ls.err}`);
   const sites = new Map<string, string>();
-  for (const e of treeEntries(ls.out)) if (e.type === 'tree') sites.set(e.path.slice(outRel.length + 1), e.id);
-  return sites;
+  const files = new Set<string>();
+  for (const e of treeEntries(ls.out)) {
+    const name = e.path.slice(outRel.length + 1);
+    if (e.type === 'tree') sites.set(name, e.id);
+    else if (e.type === 'blob' && e.mode === '100644') files.add(name);
+  }
+  return { sites, files };
 }
 
 /** Splits `git ls-tree -z` output into path, mode, type and id. */
@@ -232,21 +340,24 @@ function* treeEntries(out: string): Generator<{ path: string; mode: string; type
 }
 
 /**
- * Site folders whose tracked files in the working tree differ from the base in any way:
+ * Site folders (and plain files of the output folder) whose tracked files in the working tree differ from the base in any way:
  * changed, added or removed, committed, staged or not (one `git diff-index` against the base,
  * which compares unchanged files by their stat data, not their bytes). A file Git does not
  * track is not looked for: it is no part of the commit that CI checks (a fresh checkout holds
  * none), and walking every folder of a large fleet for it costs more than the check itself.
  * `check` without --base (or with --full) reports such a file under a site's folder as stale.
  */
-function touchedSites(diff: Buffer, outRel: string): Set<string> {
+function touchedPaths(diff: Buffer, outRel: string): { sites: Set<string>; files: Set<string> } {
   const sites = new Set<string>();
+  const files = new Set<string>();
   const skip = outRel.length + 1;
   for (const p of diff.toString('utf8').split('\0')) {
+    if (p.length <= skip) continue;
     const slash = p.indexOf('/', skip);
     if (slash > skip) sites.add(p.slice(skip, slash));
+    else if (slash < 0) files.add(p.slice(skip));
   }
-  return sites;
+  return { sites, files };
 }
 
 /**

@@ -189,35 +189,135 @@ export function siteRecord(
 }
 
 export function relPath(ws: Pick<Workspace, 'root'>, file: string): string {
-  return path.relative(ws.root, file).split(path.sep).join('/');
+  // A file under the root by a plain path (no '.', '..' or empty part) is what follows the
+  // root: check --base names every profile and lock of a fleet, and path.relative resolves both.
+  const { root } = ws;
+  if (file.length > root.length + 1 && file.startsWith(root) && file[root.length] === path.sep && path.isAbsolute(root)) {
+    const rest = file.slice(root.length + 1);
+    if (!NOT_PLAIN.test(rest)) return path.sep === '/' ? rest : rest.split(path.sep).join('/');
+  }
+  return path.relative(root, file).split(path.sep).join('/');
 }
+
+/** A part of a path that path.relative would resolve away: '.', '..', an empty one. */
+const NOT_PLAIN = /(^|[\\/])\.{0,2}([\\/]|$)/;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRecorded = (v: unknown): v is RecordedFile => isObject(v) && typeof v.file === 'string' && typeof v.sha256 === 'string' && HEX64.test(v.sha256);
+
+/** A base record as incremental.ts reads it. */
+export interface BaseRecord extends Omit<SiteRecord, 'fleet' | 'outputs'> {
+  /** SiteRecord.outputs as [path, blob id] pairs, in the record's order. */
+  outputs: Array<[string, string]>;
+  /** The site's entry in the fleet inventory: parsed when called; undefined when it is not one. */
+  fleet(): FleetEntry | undefined;
+}
+
+/** How JSON.stringify(record, null, 1) starts the last two members of every record siteRecord writes, and ends it. */
+const OUTPUTS_MEMBER = Buffer.from(',\n "outputs": {\n');
+const OUTPUTS_END = '\n }';
+const FLEET_MEMBER = Buffer.from(',\n "fleet": ');
+const RECORD_END = '\n}\n';
 
 /**
  * The base revision's record of `site`, or undefined when the bytes are not a record this
  * fwgen writes (the site is then rendered): a malformed or foreign record never stops a run,
  * it only costs the shortcut. The base was reviewed, so the shape is checked, not the meaning;
  * what matters of it is compared with what the head holds.
+ *
+ * A fleet's records are read by the thousand, as siteRecord writes them. Their outputs (a map
+ * whose keys no other record shares, which JSON.parse makes into an object of a shape of its
+ * own each time, most of the cost) are read line by line as pairs; the fleet entry, needed only
+ * when the fleet's inventory is made again (incremental.ts), is kept as bytes (copied: `bytes`
+ * may be a view of a larger buffer) and parsed when asked. The split is exact: JSON strings
+ * hold no raw newline, so the ',\n' found is outside any string, and the text before it parsing
+ * as an object closed by the one '}' put back proves it ends a member of the top-level object.
+ * A record written otherwise (another layout, an escape or a duplicate among the outputs) is
+ * parsed whole, with the same result.
  */
-export function parseRecord(text: string, site: string): SiteRecord | undefined {
-  let r: unknown;
+export function parseRecord(bytes: Buffer, site: string): BaseRecord | undefined {
+  const split = splitRecord(bytes);
+  const r = split?.head ?? parseJson(bytes.toString('utf8'));
+  if (!isRecordShape(r, site)) return undefined;
+  let outputs = split?.outputs;
+  if (!outputs) {
+    if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id))) return undefined;
+    outputs = Object.entries(r.outputs as Record<string, string>);
+  }
+  const whole = r.fleet;
+  // Members of those names before the last two, which JSON.parse would have let the last ones replace.
+  delete r.fleet;
+  delete r.outputs;
+  // Only the entry's bytes are kept for later (the rest of the record is let go once judged).
+  const fleet = split?.fleet;
+  const entryOf = (): FleetEntry | undefined => {
+    const e = fleet ? parseJson(fleet.toString('utf8')) : whole;
+    return isFleetEntry(e, site) ? e : undefined;
+  };
+  if (!fleet && !entryOf()) return undefined;
+  return Object.assign(r as unknown as Omit<SiteRecord, 'fleet' | 'outputs'>, { outputs, fleet: entryOf });
+}
+
+/** A record as siteRecord lays it out: its members but the last two parsed, its outputs as pairs, its fleet entry's bytes. */
+function splitRecord(bytes: Buffer): { head: unknown; outputs: Array<[string, string]>; fleet: Buffer } | undefined {
+  if (bytes.toString('latin1', bytes.length - RECORD_END.length) !== RECORD_END) return undefined;
+  const fleetAt = bytes.lastIndexOf(FLEET_MEMBER);
+  if (fleetAt < 0) return undefined;
+  const outputsAt = bytes.lastIndexOf(OUTPUTS_MEMBER, fleetAt);
+  const listEnd = fleetAt - OUTPUTS_END.length;
+  if (outputsAt < 0 || bytes.toString('latin1', listEnd, fleetAt) !== OUTPUTS_END) return undefined;
+  const outputs = outputLines(bytes, outputsAt + OUTPUTS_MEMBER.length, listEnd);
+  const head = outputs && parseJson(`${bytes.toString('utf8', 0, outputsAt)}\n}`);
+  if (head === undefined || !outputs) return undefined;
+  return { head, outputs, fleet: Buffer.from(bytes.subarray(fleetAt + FLEET_MEMBER.length, bytes.length - RECORD_END.length)) };
+}
+
+const KEY_END = Buffer.from('": "');
+/** What a JSON string holds only escaped: a path with one is left to JSON.parse. */
+const JSON_ESCAPED = /[\u0000-\u001f"\\]/;
+
+/**
+ * The lines `  "<path>": "<blob id>"` between `from` and `to`, separated by ',\n', as pairs;
+ * undefined when any is not such a line, a path holds a character JSON escapes, or the paths
+ * are not in increasing order (no duplicate, whose meaning JSON.parse decides).
+ */
+function outputLines(bytes: Buffer, from: number, to: number): Array<[string, string]> | undefined {
+  const pairs: Array<[string, string]> = [];
+  let last = '';
+  for (let at = from; ; at += 2) {
+    if (bytes[at] !== 0x20 || bytes[at + 1] !== 0x20 || bytes[at + 2] !== 0x22) return undefined;
+    const keyEnd = bytes.indexOf(KEY_END, at + 3);
+    const idAt = keyEnd + KEY_END.length;
+    if (keyEnd < 0 || idAt + 41 > to || bytes[idAt + 40] !== 0x22) return undefined;
+    const path = bytes.toString('utf8', at + 3, keyEnd);
+    const id = bytes.toString('latin1', idAt, idAt + 40);
+    if (JSON_ESCAPED.test(path) || !isHexId(id) || (pairs.length > 0 && path <= last)) return undefined;
+    pairs.push([path, id]);
+    last = path;
+    at = idAt + 41;
+    if (at === to) return pairs;
+    if (bytes[at] !== 0x2c || bytes[at + 1] !== 0x0a) return undefined;
+  }
+}
+
+function isRecordShape(r: unknown, site: string): r is Record<string, unknown> {
+  if (!isObject(r) || r.version !== RECORD_VERSION || r.site !== site || typeof r.fwgen !== 'string' || typeof r.workspace !== 'string') return false;
+  if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return false;
+  const c = r.catalog;
+  if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return false;
+  return Array.isArray(r.lists) && r.lists.every((l) => typeof l === 'string');
+}
+
+function isFleetEntry(e: unknown, site: string): e is FleetEntry {
+  return isObject(e) && e.name === site && typeof e.file === 'string' && typeof e.inventory === 'string' && Array.isArray(e.hosts) && Array.isArray(e.empty) && Array.isArray(e.collections);
+}
+
+/** The value JSON text holds, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
   try {
-    r = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
-  if (!isObject(r) || r.version !== RECORD_VERSION || r.site !== site || typeof r.fwgen !== 'string' || typeof r.workspace !== 'string') return undefined;
-  if (!isObject(r.options) || typeof r.options.allowUnresolved !== 'boolean' || !isRecorded(r.profile) || (r.lock !== undefined && !isRecorded(r.lock))) return undefined;
-  const c = r.catalog;
-  if (!isObject(c) || !isObject(c.files) || !Object.values(c.files).every((d) => typeof d === 'string')) return undefined;
-  if (!Array.isArray(r.lists) || !r.lists.every((l) => typeof l === 'string')) return undefined;
-  if (!isObject(r.outputs) || !Object.values(r.outputs).every((id) => typeof id === 'string' && isHexId(id))) return undefined;
-  const e = r.fleet;
-  if (!isObject(e) || e.name !== site || typeof e.file !== 'string' || typeof e.inventory !== 'string' || !Array.isArray(e.hosts) || !Array.isArray(e.empty) || !Array.isArray(e.collections)) {
-    return undefined;
-  }
-  return r as unknown as SiteRecord;
 }

@@ -31,8 +31,13 @@ export function siteFilesOf(ws: Workspace): string[] {
   const yes = picomatch(include, { dot: false });
   const no = exclude.length > 0 ? picomatch(exclude) : () => false;
   const found: string[] = [];
+  // Whether each site, and the lock beside it, is a link: from the listing the walk reads
+  // anyway, so that a fleet's thousands of files are not asked about one by one.
+  const links: Array<{ site: string; link: boolean; lockLink: boolean }> = [];
   const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    let byName: Map<string, fs.Dirent> | undefined;
+    for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name === 'node_modules' || entry.name.startsWith('.') || full === ws.output) continue;
@@ -44,10 +49,13 @@ export function siteFilesOf(ws: Workspace): string[] {
       if (!yes(rel) || no(rel)) continue;
       checkFileName(rel); // a site is picked by its file name, and that name reaches its outputs
       found.push(full);
+      byName ??= new Map(entries.map((e) => [e.name, e]));
+      const lock = byName.get(path.basename(lockPathFor(full)));
+      links.push({ site: full, link: entry.isSymbolicLink(), lockLink: lock?.isSymbolicLink() === true });
     }
   };
   walk(ws.root);
-  for (const site of found) refuseLinkOut(ws.root, site);
+  for (const l of links) refuseLinkOut(ws.root, l);
   return found.sort();
 }
 
@@ -55,11 +63,9 @@ export function siteFilesOf(ws: Workspace): string[] {
  * A site, or the lock file beside it, that is a link leading out of the workspace is refused
  * before it is read: neither its content nor its key names reach a message.
  */
-function refuseLinkOut(root: string, site: string): void {
-  for (const file of [site, lockPathFor(site)]) {
-    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() && !resolvesInside(root, file)) {
-      throw new UnsafePathError(file, LEAVES_WORKSPACE);
-    }
+function refuseLinkOut(root: string, l: { site: string; link: boolean; lockLink: boolean }): void {
+  for (const [file, link] of [[l.site, l.link], [lockPathFor(l.site), l.lockLink]] as const) {
+    if (link && !resolvesInside(root, file)) throw new UnsafePathError(file, LEAVES_WORKSPACE);
   }
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runInProcess } from '../helpers';
-import { commit, git, siteText } from '../diff/fixture';
+import { commit, git, lockText, siteText } from '../diff/fixture';
 import { agree, baseRepo, noteOf, read, render, reset, write } from './incremental-fixture';
 
 /*
@@ -97,6 +97,75 @@ describe('check --base and diff --base', () => {
     const full = await runInProcess(['check', '--base', 'base', '--full'], repo);
     expect(full.status).toBe(2);
     expect(full.stderr).toContain('store-2/nftables/planted.nft');
+  }, 120_000);
+
+  test('a profile or lock edited in the working tree, staged or not, its size and time kept, is read, not taken from the base', async () => {
+    const edits: Array<[string, (text: string) => string]> = [
+      ['sites/store-2.yaml', (text) => text.replace('10.2.0.0/28', '10.2.0.0/27')],
+      ['sites/store-2.lock.yaml', () => lockText('203.0.113.11')],
+    ];
+    for (const [file, edit] of edits) {
+      for (const staged of [false, true]) {
+        reset(repo, 'base');
+        const full = path.join(repo, file);
+        const before = fs.statSync(full);
+        const text = edit(read(repo, file));
+        expect(text).not.toBe(read(repo, file));
+        expect(text.length).toBe(before.size);
+        write(repo, file, text);
+        fs.utimesSync(full, before.atime, before.mtime); // the same size and modification time as before
+        if (staged) git(repo, ['add', file]);
+        const { check } = await agree(repo, 'base', `${file} edited${staged ? ', staged' : ''}`);
+        expect(check.status).toBe(2);
+        expect(noteOf(check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+      }
+    }
+  }, 240_000);
+
+  test("the fleet's files: a hand edit, committed, staged or not, a deleted one and a site's new entry are caught", async () => {
+    for (const how of ['committed', 'staged', 'in the working tree']) {
+      reset(repo, 'base');
+      write(repo, 'out/inventory.yml', read(repo, 'out/inventory.yml').replace('store_2', 'store_9'));
+      if (how !== 'in the working tree') git(repo, ['add', '-A']);
+      if (how === 'committed') git(repo, ['commit', '-q', '-m', 'inventory edit']);
+      const { check } = await agree(repo, 'base', `inventory edited, ${how}`);
+      expect(check.status).toBe(2);
+      expect(check.stderr).toContain('inventory.yml (differs)');
+      expect(noteOf(check)).toBe(unchanged(3, 0));
+    }
+    reset(repo, 'base');
+    fs.rmSync(path.join(repo, 'out/site.yml'));
+    const gone = await agree(repo, 'base', 'site.yml deleted');
+    expect(gone.check.status).toBe(2);
+    expect(gone.check.stderr).toContain('site.yml (missing)');
+
+    // The host of a single address is named by it: the site's fleet entry changes with it.
+    reset(repo, 'base');
+    write(repo, 'sites/store-2.yaml', read(repo, 'sites/store-2.yaml').replace('10.1.0.20', '10.1.0.21'));
+    const moved = await agree(repo, 'base', 'a host moved, not rendered');
+    expect(moved.check.status).toBe(2);
+    expect(moved.check.stderr).toContain('inventory.yml (differs)');
+    await render(repo);
+    expect(read(repo, 'out/inventory.yml')).toContain('10.1.0.21');
+    const rendered = await agree(repo, 'base', 'a host moved, rendered');
+    expect(rendered.check.status).toBe(0);
+    expect(noteOf(rendered.check)).toBe(`${unchanged(2, 1)} (1: inputs changed)`);
+  }, 120_000);
+
+  test("a kept site's fleet entry is read from its base record only when the inventory is made again", async () => {
+    reset(repo, 'base');
+    const rel = 'out/store-1/inputs.json';
+    // A base whose record of store-1 holds an entry that is no JSON (a base that never passed check).
+    write(repo, rel, read(repo, rel).replace('"fleet": {', '"fleet": {{'));
+    git(repo, ['add', '-A']);
+    git(repo, ['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '-m', 'broken entry']);
+    git(repo, ['tag', 'broken-entry']);
+    // store-2's entry changes, so the inventory is made of every entry, store-1's included.
+    write(repo, 'sites/store-2.yaml', read(repo, 'sites/store-2.yaml').replace('10.1.0.20', '10.1.0.21'));
+    const made = await runInProcess(['check', '--base', 'broken-entry'], repo);
+    expect(made.status).toBe(1);
+    expect(made.stderr).toContain("broken-entry:out/store-1/inputs.json: the record's fleet entry cannot be read; run again with --full");
+    git(repo, ['tag', '-d', 'broken-entry']);
   }, 120_000);
 
   test('a site deleted, and a site renamed', async () => {
