@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
 import { readYaml } from '../catalog/read-file';
 import { loadProfile, type Profile } from '../catalog/profile';
 import { InputError, type LocatedIssue } from '../errors';
@@ -15,6 +14,7 @@ import { recordPath, siteRecord, workspaceInputs, type WorkspaceInputs } from '.
 import type { RenderedFile } from '../targets/render';
 import type { AnyTarget, Diagnostic } from '../targets/types';
 import type { OpenWorkspace } from './sites';
+import { yamlPackage } from '../util/yaml-package';
 
 export interface SiteDiagnostic extends Diagnostic {
   site: string;
@@ -206,6 +206,7 @@ export function generateFleet(templateProfile: string, dir: string, count: numbe
   const text = fs.readFileSync(templateProfile, 'utf8');
   const lock = lockPathFor(templateProfile);
   const lockText = fs.existsSync(lock) ? fs.readFileSync(lock, 'utf8') : undefined;
+  const { parseDocument } = yamlPackage();
   const baseName = String(parseDocument(text).getIn(['profile', 'name']));
   const width = String(count).length;
   fs.mkdirSync(dir, { recursive: true });
