@@ -5,7 +5,7 @@ import { displayPath } from '../util/paths';
 import { buildIdentity } from './build-identity';
 import { cacheKey, CacheShelf } from './cache-dir';
 import { catalogFiles, loadCatalogLayers, type CatalogFiles, type CatalogOverride } from './load-catalog';
-import { compilePattern, type NamePattern } from './pattern';
+import { validatedPattern, type NamePattern } from './pattern';
 import { parseYamlBytes, readCatalogBytes } from './read-file';
 import type { Catalog } from './types';
 
@@ -113,11 +113,8 @@ function decode(value: Encoded): unknown {
         return new Map((value[2] as Array<[Encoded, Encoded]>).map(([k, v]) => [decode(k), decode(v)]));
       case 'ipv4s':
         return unpackIpv4(value[2], value[3]);
-      case 'pattern': {
-        const p = compilePattern(value[2] as string);
-        if ('error' in p) throw new Uncacheable();
-        return p;
-      }
+      case 'pattern':
+        return validatedPattern(value[2] as string);
       default:
         throw new Uncacheable();
     }

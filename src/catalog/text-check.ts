@@ -1,6 +1,7 @@
-import { isPair, isScalar, isSeq, visit, type Document, type LineCounter } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { fieldPath, type LocatedIssue } from '../errors';
 import { codePoint, UNSAFE_CHARS, unsafeKind } from '../util/unsafe-chars';
+import { yamlPackage } from '../util/yaml-package';
 
 /**
  * Fields of free text that may span lines (a note, a description). Everything else reaches
@@ -14,6 +15,7 @@ const MULTILINE_FIELDS = new Set(['description', 'notes', 'purpose', 'condition'
  */
 export function unsafeTextIssues(file: string, doc: Document.Parsed, lines: LineCounter): LocatedIssue[] {
   const issues: LocatedIssue[] = [];
+  const { isPair, isScalar, isSeq, visit } = yamlPackage();
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string') return;

@@ -1,7 +1,9 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { unsafeTextIssues } from './text-check';
 import { childAt, fastLoad, UNKNOWN, type Child, type ContainerIndex, type FastDocument } from './yaml-fast';
 import { fieldPath, InputError, type LocatedIssue, type SourceLocation } from '../errors';
+import { yamlPackage } from '../util/yaml-package';
+import { LineTable } from './line-table';
 
 type PathPart = string | number;
 
@@ -14,7 +16,7 @@ const REFERENCE_ONLY = process.env.FWGEN_YAML === 'reference';
  */
 export class YamlSource {
   private slowDoc?: { doc: Document.Parsed; lines: LineCounter };
-  private fastLines?: LineCounter;
+  private fastLines?: LineTable;
   /** A deferred source (see deferred): the file parsed when a position is first asked for. */
   private parsedLater?: YamlSource;
   private deferredParse = false;
@@ -92,7 +94,7 @@ export class YamlSource {
     if (this.deferredParse) return this.parsed().locate(path, key);
     const offset = this.fast ? fastOffset(this.fast.root, path, key) : undefined;
     if (offset === undefined) return this.slowLocate(path, key);
-    this.fastLines ??= lineCounterOf(this.text);
+    this.fastLines ??= new LineTable(this.text);
     const pos = this.fastLines.linePos(offset);
     return { file: this.file, line: pos.line, col: pos.col };
   }
@@ -109,6 +111,7 @@ export class YamlSource {
   private slowLocate(path: ReadonlyArray<PathPart>, key: boolean): SourceLocation {
     this.slowDoc ??= parseChecked(this.file, this.text);
     const { doc, lines } = this.slowDoc;
+    const { isMap, isPair, isScalar, isSeq } = yamlPackage();
     let node: unknown = doc.contents;
     let best: Node | null = (node as Node | null) ?? null;
     for (let i = 0; i < path.length; i++) {
@@ -146,6 +149,7 @@ export class YamlSource {
  * what they accept; should they not, the file is refused as the `yaml` package refuses it.)
  */
 function parseChecked(file: string, text: string): { doc: Document.Parsed; lines: LineCounter } {
+  const { LineCounter, parseDocument } = yamlPackage();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -175,14 +179,6 @@ function fastOffset(root: ContainerIndex, path: ReadonlyArray<PathPart>, key: bo
   return offset === UNKNOWN ? undefined : offset;
 }
 
-/** The same line table the `yaml` parser fills in while it reads: the start, then every line feed. */
-function lineCounterOf(text: string): LineCounter {
-  const lines = new LineCounter();
-  lines.addNewLine(0);
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
-  return lines;
-}
-
 /**
  * The plain data of a document. Aliases that expand past a bound (a "billion laughs" file)
  * are refused at the first alias rather than expanded.
@@ -193,6 +189,7 @@ function toData(file: string, doc: Document.Parsed, lines: LineCounter): unknown
   } catch (err) {
     if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
     let offset = 0;
+    const { visit } = yamlPackage();
     visit(doc, {
       Alias(_key, node) {
         offset = node.range?.[0] ?? 0;

@@ -41,7 +41,7 @@ export function builder(y: Argv) {
 }
 
 const EXIT_NOTE =
-  'What was written and warnings go to stderr; stdout carries only the file of --output -. Exit 0 written (warnings allowed), ' +
+  'What was written (each file for one site, one line per site for several) and warnings go to stderr; stdout carries only the file of --output -. Exit 0 written (warnings allowed), ' +
   '1 on an error (file:line:col: field: message): then nothing is written.';
 
 export async function handler(a: Args, io: Io): Promise<number> {
@@ -116,7 +116,8 @@ async function renderWorkspace(ws: OpenWorkspace, a: Args, sites: string[], chos
     reportNothingWritten(errors, io);
     return EXIT.error;
   }
-  reportWrite(shown, result.summary, io);
+  // One site's files are listed one by one; a fleet's, one line per site (10,000 sites wrote 280,000 lines).
+  reportWrite(shown, result.summary, io, result.sites > 1);
   io.err(`${result.sites} site${result.sites === 1 ? '' : 's'}, ${chosen.length} target${chosen.length === 1 ? '' : 's'}${shard ? `, ${shardLib.describeShard(shard)}` : ''}\n`);
   return EXIT.ok;
 }

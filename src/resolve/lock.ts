@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Document } from 'yaml';
 import { readYaml } from '../catalog/read-file';
 import { validateAgainst } from '../catalog/schema';
 import { InputError, type LocatedIssue } from '../errors';
 import { removeDeadTemps, replaceFile } from '../fs';
 import { isCidrError, parseCidr, toAddressSet, type AddressSet, type Cidr } from '../net/addresses';
 import type { AddressBook } from '../policy/types';
+import { yamlPackage } from '../util/yaml-package';
 
 export type Family = 'ipv4' | 'ipv6';
 export const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
@@ -165,7 +165,7 @@ export function formatLock(lock: Lock, headerComment: string[]): string {
   }
   const header = { version: LOCK_VERSION, profile: lock.profile, selection: lock.selection, ...(lock.note ? { note: lock.note } : {}) };
   const data = { lock: { ...header, digest: digestOf({ lock: header, names }) }, names };
-  const doc = new Document(data);
+  const doc = new (yamlPackage().Document)(data);
   doc.commentBefore = headerComment.map((l) => ` ${l}`.trimEnd()).join('\n');
   return doc.toString({ lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
 }

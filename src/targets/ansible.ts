@@ -1,10 +1,11 @@
-import { Document, Scalar, type ToStringOptions } from 'yaml';
+import type { ToStringOptions } from 'yaml';
 import { usesTarget } from '../catalog/site-targets';
 import type { SourceLocation } from '../errors';
 import { hostOrCidr, type Family } from '../net/addresses';
 import { formatPort } from '../net/ports';
 import type { Policy, Rule } from '../policy/types';
-import { aws, securityGroups, type AwsOptions, type Permission } from './aws';
+import type * as AwsModule from './aws';
+import type { AwsOptions, Permission } from './aws';
 import { Diagnostics } from './diagnostics';
 import { headerLines, ruleSummary } from './header';
 import { optionLocation, resolveOptions } from './options';
@@ -12,13 +13,40 @@ import { FAMILIES, ipRemote, isEmpty } from './remote-addresses';
 import { classesWithRules, programOnly, WINDOWS_HOSTS } from './rule-selection';
 import { sharedBuild } from './shared-build';
 import { commentLine, oneLine } from './escape';
-import { iptables, type IptablesOptions } from './iptables';
-import { nftables, type NftOptions } from './nftables';
-import { pfsense, pfsenseBuild, type PfsenseOptions } from './pfsense';
+import type * as IptablesModule from './iptables';
+import type { IptablesOptions } from './iptables';
+import type * as NftablesModule from './nftables';
+import type { NftOptions } from './nftables';
+import type * as PfsenseModule from './pfsense';
+import type { PfsenseOptions } from './pfsense';
 import { aliasNamePrefix, ownerMark } from './pfsense-identity';
 import { GATEWAY_NAME, linuxHostName, type LinuxScope } from './linux-scope';
-import type { Diagnostic, OutputFile, Target } from './types';
-import { profileNames, windows, type WindowsOptions } from './windows';
+import type { AnyTarget, Diagnostic, OutputFile, Target } from './types';
+import { targets } from './registry';
+import type * as WindowsModule from './windows';
+import type { WindowsOptions } from './windows';
+import { yamlPackage } from '../util/yaml-package';
+
+/**
+ * The other targets' modules, loaded when the playbooks' vars are built: a render of another
+ * target only asks this one for its limits, and loading every target and `yaml` for that was
+ * most of such a run's start-up.
+ */
+const awsModule = () => require('./aws') as typeof AwsModule;
+const iptablesModule = () => require('./iptables') as typeof IptablesModule;
+const nftablesModule = () => require('./nftables') as typeof NftablesModule;
+const pfsenseModule = () => require('./pfsense') as typeof PfsenseModule;
+const windowsModule = () => require('./windows') as typeof WindowsModule;
+
+/** The targets whose files the playbooks install, each as its own module has it. */
+const SIBLINGS = {
+  iptables: () => iptablesModule().iptables,
+  nftables: () => nftablesModule().nftables,
+  aws: () => awsModule().aws,
+  windows: () => windowsModule().windows,
+  pfsense: () => pfsenseModule().pfsense,
+} satisfies Record<string, () => AnyTarget>;
+type SiblingId = keyof typeof SIBLINGS;
 
 /** The plays a site can have, in the order site.yml imports them. */
 export const PLAY_IDS = ['linux', 'aws', 'windows', 'pfsense'] as const;
@@ -89,8 +117,10 @@ function siblingOptions<O>(policy: Policy, target: Target<O, unknown>): O {
 
 /** The Linux target's files, grouped by the host they are for, as its typed scopes say. */
 function linuxHosts(policy: Policy, which: 'nftables' | 'iptables'): LinuxHost[] {
+  const { nftables } = nftablesModule();
   const nft = siblingOptions<NftOptions>(policy, nftables);
-  const files: Array<OutputFile<LinuxScope>> = which === 'nftables' ? nftables.files(policy, nft) : iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptables));
+  const files: Array<OutputFile<LinuxScope>> =
+    which === 'nftables' ? nftables.files(policy, nft) : iptablesModule().iptables.files(policy, siblingOptions<IptablesOptions>(policy, iptablesModule().iptables));
   const hosts = new Map<string | undefined, LinuxHost>();
   for (const { path, scope } of files) {
     let host = hosts.get(scope.deviceClass);
@@ -121,6 +151,7 @@ function sgRules(perms: Permission[]): Array<Record<string, unknown>> {
 }
 
 function awsVars(policy: Policy): Record<string, unknown> {
+  const { aws, securityGroups } = awsModule();
   const o = siblingOptions<AwsOptions>(policy, aws);
   // The groups the aws target builds, descriptions already cut to AWS's limit and character set.
   const groups = securityGroups(policy, o).map((g) => ({
@@ -155,7 +186,7 @@ function windowsItems(policy: Policy, o: WindowsOptions, rule: Rule, diags: Diag
   const common = {
     description: oneLine(ruleSummary(rule)),
     direction: rule.direction === 'inbound' ? 'in' : 'out',
-    profiles: profileNames(o).map((p) => p.toLowerCase()),
+    profiles: windowsModule().profileNames(o).map((p) => p.toLowerCase()),
   };
   if (programOnly(rule)) {
     return rule.programs.map((program, i) => ({ name: rule.programs.length > 1 ? `${name}.${i + 1}` : name, ...common, protocol: 'any', program }));
@@ -213,6 +244,7 @@ function usesKeywords(policy: Policy, o: WindowsOptions, deviceClass: string): b
 }
 
 function windowsVars(policy: Policy): Record<string, unknown> {
+  const { profileNames, windows } = windowsModule();
   const o = siblingOptions<WindowsOptions>(policy, windows);
   const classes: Record<string, unknown> = {};
   for (const file of windows.files(policy, o)) {
@@ -239,6 +271,7 @@ function pfsensibleAddress(end: { address?: string; not?: boolean }): string {
 }
 
 function pfsenseVars(policy: Policy): Record<string, unknown> {
+  const { pfsense, pfsenseBuild } = pfsenseModule();
   const o = siblingOptions<PfsenseOptions>(policy, pfsense);
   const built = pfsenseBuild(policy, o);
   return {
@@ -274,13 +307,13 @@ function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
   const wanted = new Set(o.plays);
   const hosts = uses(o.linux) ? linuxHosts(policy, o.linux) : [];
   if (wanted.has('linux') && hosts.length > 0) out.linux = { target: o.linux, hosts };
-  if (wanted.has('aws') && uses(aws.id) && classesWithRules(policy).length > 0) out.aws = awsVars(policy);
-  if (wanted.has('windows') && uses(windows.id) && classesWithRules(policy, WINDOWS_HOSTS).length > 0) {
+  if (wanted.has('aws') && uses('aws') && classesWithRules(policy).length > 0) out.aws = awsVars(policy);
+  if (wanted.has('windows') && uses('windows') && classesWithRules(policy, WINDOWS_HOSTS).length > 0) {
     const vars = windowsVars(policy);
     const classes = Object.keys(vars.fwgen_windows as object).filter((c) => !linuxHasClass(hosts, c) || o.hosts[`windows:${c}`]);
     if (classes.length > 0) out.windows = { vars, classes };
   }
-  if (wanted.has('pfsense') && uses(pfsense.id)) {
+  if (wanted.has('pfsense') && uses('pfsense')) {
     const pf = pfsenseVars(policy);
     if ((pf.fwgen_pfsense_rules as unknown[]).length > 0) out.pfsense = pf;
   }
@@ -292,13 +325,28 @@ function partsOnce(policy: Policy, o: AnsibleOptions): Parts {
  * play would point at files that are not there.
  */
 /** What stops a target whose files the playbooks install, said again as this target's error. */
-function siblingErrors(policy: Policy, o: AnsibleOptions, said: (t: Target<unknown, unknown>) => Diagnostic[]): Diagnostic[] {
-  const siblings = ([o.linux === 'iptables' ? iptables : nftables, aws, windows, pfsense] as Array<Target<unknown, unknown>>).filter((t) => usesTarget(policy.profile, t.id));
-  return siblings.flatMap((t) =>
-    said(t)
+function siblingErrors(policy: Policy, o: AnsibleOptions, said: (id: SiblingId) => Diagnostic[]): Diagnostic[] {
+  const siblings = ([o.linux, 'aws', 'windows', 'pfsense'] as SiblingId[]).filter((id) => usesTarget(policy.profile, id));
+  return siblings.flatMap((id) =>
+    said(id)
       .filter((d) => d.severity === 'error')
-      .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${t.id} files this target installs)` })),
+      .map((d) => ({ ...d, target: ansible.id, message: `${d.message} (the ${id} files this target installs)` })),
   );
+}
+
+/** A sibling's check, by its own module. */
+function siblingCheck(policy: Policy, id: SiblingId): Diagnostic[] {
+  const t = SIBLINGS[id]() as Target<unknown, unknown>;
+  return t.check(policy, siblingOptions(policy, t));
+}
+
+/**
+ * A sibling's limits, asked through the registry, which answers for a target without limits
+ * (all but aws) without loading its module.
+ */
+function siblingLimits(policy: Policy, id: SiblingId): Diagnostic[] {
+  const t = targets.find((x) => x.id === id)!;
+  return t.limits?.(policy, siblingOptions(policy, t)) ?? [];
 }
 
 function linuxMismatch(policy: Policy, o: AnsibleOptions): Diagnostic[] {
@@ -447,7 +495,7 @@ const YAML_OPTIONS: ToStringOptions & { sortMapEntries: false; aliasDuplicateObj
 
 /** YAML of fwgen's own making (a playbook list): every string in it has passed playbookWord. */
 export function yamlBody(doc: unknown): string {
-  return new Document(doc, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd();
+  return new (yamlPackage().Document)(doc, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd();
 }
 
 /**
@@ -467,6 +515,7 @@ export class OwnTemplate {
  * Keys are never templated; numbers and booleans hold no text.
  */
 export function varsYaml(doc: unknown): string {
+  const { Document, Scalar } = yamlPackage();
   const tagged = (_key: unknown, value: unknown): unknown => {
     if (value instanceof OwnTemplate) return new Scalar(value.text);
     if (typeof value !== 'string') return value;
@@ -598,9 +647,9 @@ export const REQUIREMENTS_USE = 'Install them with: ansible-galaxy collection in
 function readsOf(p: Parts): string[] {
   const out: string[] = [];
   if (p.linux) out.push(p.linux.target);
-  if (p.aws) out.push(aws.id); // aws-cloudformation.yml deploys aws/security-groups.cfn.json
+  if (p.aws) out.push('aws'); // aws-cloudformation.yml deploys aws/security-groups.cfn.json
   const windowsClasses = (p.windows?.vars.fwgen_windows ?? {}) as Record<string, { script?: string }>;
-  if (p.windows?.classes.some((c) => windowsClasses[c]?.script !== undefined)) out.push(windows.id);
+  if (p.windows?.classes.some((c) => windowsClasses[c]?.script !== undefined)) out.push('windows');
   return out;
 }
 
@@ -657,11 +706,11 @@ export const ansible: Target<AnsibleOptions, AnsibleView, AnsibleScope> = {
   check(policy, o) {
     // The vars embed what the other targets would render: what stops them stops these too,
     // even when only this target is rendered.
-    const errors = [...linuxMismatch(policy, o), ...siblingErrors(policy, o, (t) => t.check(policy, siblingOptions(policy, t)))];
+    const errors = [...linuxMismatch(policy, o), ...siblingErrors(policy, o, (id) => siblingCheck(policy, id))];
     return errors.length > 0 ? errors : emptyGroupWarning(policy, o);
   },
   limits(policy, o) {
-    return siblingErrors(policy, o, (t) => t.limits?.(policy, siblingOptions(policy, t)) ?? []);
+    return siblingErrors(policy, o, (id) => siblingLimits(policy, id));
   },
   view(policy, o, { scope }) {
     const p = parts(policy, o);

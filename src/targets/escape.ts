@@ -3,8 +3,14 @@
  * printed; each keeps the value inside the string it is printed in, for that format.
  */
 
+/** Printable ASCII words, each one space apart: what printable() returns unchanged. */
+const ALREADY_PRINTABLE = /^(?:[\x21-\x7e]+(?: [\x21-\x7e]+)*)?$/;
+
 /** Collapses anything that is not printable ASCII to a space, then squeezes spaces. */
 function printable(text: string): string {
+  // Most descriptions are plain ASCII already; normalising each of them again was a few
+  // per cent of a fleet's render.
+  if (ALREADY_PRINTABLE.test(text)) return text;
   return text
     .normalize('NFKD')
     .replace(/[^\x20-\x7e]/g, ' ')

@@ -3,7 +3,7 @@ import { joinChanges, OutputTransaction, staleOf, type Removal, type SetChanges,
 import { ansible } from '../targets/ansible';
 import { fleetFilesOf, type FleetEntry } from './inventory';
 import type { AnyTarget } from '../targets/types';
-import { orphanFolders, siteNames, siteOwned, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
+import { orphanFolders, SiteNameCheck, siteNames, siteOwned, type SiteDiagnostic, type SiteJob, type SiteOutcome, type SiteSink } from './fleet';
 import { choicesOf, renderSites, throwIssues } from './fleet-workers';
 import { inShard, shardOf, type Shard } from './shard';
 import type { OpenWorkspace } from './sites';
@@ -48,24 +48,34 @@ export interface FleetResult {
   sites: number;
 }
 
-/** The sites a run renders: those of its shard, each with its place in the list. */
-function jobsOf(ws: OpenWorkspace, run: FleetRun): SiteJob[] {
+/**
+ * The sites a run renders: those of its shard, each with its place in the list. Without a
+ * shard every site is rendered, and their names are checked for clashes as the renderers take
+ * them (the check returned); a shard needs every name first, to pick its sites.
+ */
+function jobsOf(ws: OpenWorkspace, run: FleetRun): { jobs: SiteJob[]; names?: SiteNameCheck } {
+  if (run.shard === undefined) return { jobs: run.siteFiles.map((file, index) => ({ index, file })), names: new SiteNameCheck(ws) };
   const named = siteNames(ws, run.siteFiles);
   const jobs: SiteJob[] = [];
   for (const s of named) {
     // A profile whose name cannot be read is rendered by the part its file name falls in, which reports why.
     const key = s.name ?? path.relative(ws.root, s.file).split(path.sep).join('/');
-    if (run.shard === undefined || shardOf(key, run.shard.count) === run.shard.index) jobs.push({ index: jobs.length, file: s.file });
+    if (shardOf(key, run.shard.count) === run.shard.index) jobs.push({ index: jobs.length, file: s.file });
   }
-  return jobs;
+  return { jobs };
 }
 
-/** Renders the run's sites through `sink`; outcomes in the order of the sites. Profile problems are thrown, all together. */
-async function renderAll(ws: OpenWorkspace, run: FleetRun, jobs: SiteJob[], sink: SiteSink): Promise<SiteOutcome[]> {
+/**
+ * Renders the run's sites through `sink`; outcomes in the order of the sites. Two sites of one
+ * name are thrown first, then profile problems, all together.
+ */
+async function renderAll(ws: OpenWorkspace, run: FleetRun, { jobs, names }: ReturnType<typeof jobsOf>, sink: SiteSink): Promise<SiteOutcome[]> {
   const outcomes = new Array<SiteOutcome>(jobs.length);
-  await renderSites(ws, jobs, run.chosen, { choices: choicesOf({ allowUnresolved: run.allowUnresolved }), sink }, (x) => {
+  const handOut = names && ((part: SiteJob[]) => part.filter((j) => names.keeps(j.file)));
+  await renderSites(ws, jobs, run.chosen, { choices: choicesOf({ allowUnresolved: run.allowUnresolved }), sink, handOut }, (x) => {
     outcomes[x.index] = x;
   });
+  names?.throwClashes();
   throwIssues(outcomes);
   return outcomes;
 }

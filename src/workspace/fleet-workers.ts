@@ -58,15 +58,17 @@ export async function renderSites(
   ws: OpenWorkspace,
   jobs: SiteJob[],
   chosen: AnyTarget[],
-  o: { choices: SiteChoices; sink: SiteSink },
+  o: { choices: SiteChoices; sink: SiteSink; handOut?: (part: SiteJob[]) => SiteJob[] },
   onOutcome: (outcome: SiteOutcome) => void,
 ): Promise<void> {
+  // Asked in the order of the jobs, on the main thread, as the renderers take them: which to render.
+  const handOut = o.handOut ?? ((part: SiteJob[]) => part);
   const cores = Math.min(os.availableParallelism(), 8);
   const workers = Math.min(cores, Math.floor(jobs.length / MIN_SITES_PER_WORKER));
   if (workers < 2 || !__filename.endsWith('.js')) {
     const renderer = new SiteRenderer(ws, chosen, o.choices, o.sink);
     try {
-      for (const job of jobs) onOutcome(renderer.render(job));
+      for (const job of handOut(jobs)) onOutcome(renderer.render(job));
       renderer.finish();
     } finally {
       renderer.close();
@@ -82,10 +84,15 @@ export async function renderSites(
     sink: o.sink,
   };
   let next = 0;
+  /** The next sites to render; empty once every site is handed out. */
   const chunk = (): SiteJob[] => {
-    const part = jobs.slice(next, next + CHUNK);
-    next += part.length;
-    return part;
+    while (next < jobs.length) {
+      const part = jobs.slice(next, next + CHUNK);
+      next += part.length;
+      const kept = handOut(part);
+      if (kept.length > 0) return kept;
+    }
+    return [];
   };
   const pool: Worker[] = [];
   try {

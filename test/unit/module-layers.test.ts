@@ -105,6 +105,23 @@ describe('module layers', () => {
 /** The fwgen modules a run of the built CLI loads, relative to dist/. */
 function loadedBy(args: string[]): string[] {
   const dist = path.join(repoRoot, 'dist');
+  return filesLoadedBy(args)
+    .filter((f) => f.startsWith(dist + path.sep))
+    .map((f) => path.relative(dist, f).split(path.sep).join('/'));
+}
+
+/** The packages of node_modules a run of the built CLI loads. */
+function packagesLoadedBy(args: string[]): string[] {
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const names = filesLoadedBy(args)
+    .filter((f) => f.includes(marker))
+    .map((f) => f.slice(f.lastIndexOf(marker) + marker.length).split(path.sep)[0]!);
+  return [...new Set(names)].sort();
+}
+
+/** Every file a run of the built CLI loads. */
+function filesLoadedBy(args: string[]): string[] {
+  const dist = path.join(repoRoot, 'dist');
   const script = [
     `const seen = [];`,
     `const Module = require('node:module');`,
@@ -115,9 +132,7 @@ function loadedBy(args: string[]): string[] {
   ].join('\n');
   const r = spawnSync(process.execPath, ['-e', script], { cwd: repoRoot, encoding: 'utf8' });
   expect(r.status).toBe(0);
-  return (JSON.parse(r.stdout) as string[])
-    .filter((f) => f.startsWith(dist + path.sep))
-    .map((f) => path.relative(dist, f).split(path.sep).join('/'));
+  return JSON.parse(r.stdout) as string[];
 }
 
 describe('what the CLI loads', () => {
@@ -146,6 +161,27 @@ describe('what the CLI loads', () => {
     expect(fs.existsSync(path.join(root, 'out', 'store-1', 'nftables'))).toBe(true);
     const targetModules = ['iptables', 'nftables', 'pfsense', 'windows', 'aws', 'network-firewall', 'ansible'];
     expect(loaded.filter((f) => targetModules.some((t) => f === `targets/${t}.js`))).toEqual(['targets/nftables.js']);
+  });
+
+  test('a render of a site using every target for nftables alone, from a warm cache, loads neither the yaml package, re2js nor the other targets', () => {
+    // The policy snapshot asks ansible and aws for their limits: ansible answers without loading
+    // the targets whose files it installs, or the yaml package it writes them with.
+    const root = writeTree({
+      'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\n',
+      'own/vendors/acme.yaml': vendorText,
+      'own/lists/acme-edge.yaml': listText,
+      'sites/store-1.yaml': siteText,
+      'sites/store-1.lock.yaml': lockText('203.0.113.10'),
+    });
+    const args = ['render', '-p', path.join(root, 'sites', 'store-1.yaml'), '-t', 'nftables', '-o', path.join(root, 'out'), '--cache-dir', path.join(root, 'cache')];
+    const cold = packagesLoadedBy(args);
+    expect(cold).toContain('re2js'); // validating the catalog compiles its vendors' name patterns: a control
+    expect(fs.readFileSync(path.join(root, 'out', 'store-1', 'nftables', 'pos-terminal.nft'), 'utf8')).toContain('store-1');
+    const warm = packagesLoadedBy(args);
+    expect(warm).not.toContain('yaml');
+    expect(warm).not.toContain('re2js');
+    const targetModules = ['iptables', 'pfsense', 'windows'];
+    expect(loadedBy(args).filter((f) => targetModules.some((t) => f === `targets/${t}.js`))).toEqual([]);
   });
 
   test('a command loads its own module only, and its --help none of what the command runs', () => {
