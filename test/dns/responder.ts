@@ -39,8 +39,7 @@ export async function startResponder(behave: Behaviour, opts: { tcp?: boolean } 
     return dnsPacket.encode({ ...base, answers } as dnsPacket.Packet);
   };
 
-  const udp = dgram.createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
+  const onMessage = (udp: dgram.Socket) => (msg: Buffer, rinfo: dgram.RemoteInfo) => {
     let out: Buffer | undefined;
     try {
       out = answer(dnsPacket.decode(msg), false);
@@ -48,41 +47,56 @@ export async function startResponder(behave: Behaviour, opts: { tcp?: boolean } 
       return;
     }
     if (out) udp.send(out, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const port = udp.address().port;
-
-  let tcp: net.Server | undefined;
-  if (opts.tcp !== false) {
-    tcp = net.createServer((sock) => {
-      let buf = Buffer.alloc(0);
-      sock.on('data', (d) => {
-        buf = Buffer.concat([buf, d]);
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          const len = buf.readUInt16BE(0);
-          const out = answer(dnsPacket.decode(buf.subarray(2, 2 + len)), true);
-          buf = buf.subarray(2 + len);
-          if (out) {
-            const framed = Buffer.alloc(2 + out.length);
-            framed.writeUInt16BE(out.length, 0);
-            out.copy(framed, 2);
-            sock.write(framed);
-          }
-        }
-      });
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve, reject) => {
-      tcp!.once('error', reject);
-      tcp!.listen(port, '127.0.0.1', () => resolve());
-    });
-  }
-  return {
-    address: `127.0.0.1:${port}`,
-    queries,
-    stop: async () => {
-      await new Promise<void>((resolve) => udp.close(() => resolve()));
-      if (tcp) await new Promise<void>((resolve) => tcp!.close(() => resolve()));
-    },
   };
+  const serveTcp = (sock: net.Socket) => {
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        const out = answer(dnsPacket.decode(buf.subarray(2, 2 + len)), true);
+        buf = buf.subarray(2 + len);
+        if (out) {
+          const framed = Buffer.alloc(2 + out.length);
+          framed.writeUInt16BE(out.length, 0);
+          out.copy(framed, 2);
+          sock.write(framed);
+        }
+      }
+    });
+    sock.on('error', () => undefined);
+  };
+
+  // The UDP port is the kernel's choice; the same TCP port may be taken by another process on a
+  // busy machine, so a clash picks another port rather than failing the test. With tcp: false the
+  // port is still claimed once, so that a TCP retry meets no other process's listener.
+  for (let attempt = 0; ; attempt++) {
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', onMessage(udp));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const port = udp.address().port;
+    const tcp = net.createServer(serveTcp);
+    const listened = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      tcp.once('error', (err) => resolve(err));
+      tcp.listen(port, '127.0.0.1', () => resolve(undefined));
+    });
+    if (listened) {
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
+      if (listened.code === 'EADDRINUSE' && attempt < 50) continue;
+      throw listened;
+    }
+    if (opts.tcp === false) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    return server(port, udp, opts.tcp === false ? undefined : tcp);
+  }
+
+  function server(port: number, udp: dgram.Socket, tcp: net.Server | undefined): DnsServer & { queries: string[] } {
+    return {
+      address: `127.0.0.1:${port}`,
+      queries,
+      stop: async () => {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        if (tcp) await new Promise<void>((resolve) => tcp!.close(() => resolve()));
+      },
+    };
+  }
 }
