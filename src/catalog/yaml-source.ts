@@ -3,7 +3,7 @@ import { unsafeTextIssues } from './text-check';
 import { childAt, fastLoad, UNKNOWN, type Child, type ContainerIndex, type FastDocument } from './yaml-fast';
 import { fieldPath, InputError, type LocatedIssue, type SourceLocation } from '../errors';
 import { yamlPackage } from '../util/yaml-package';
-import { LineTable } from './line-table';
+import { LineTable } from '../util/line-table';
 
 type PathPart = string | number;
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { LineCounter } from 'yaml';
-import { LineTable } from '../../src/catalog/line-table';
+import { LineTable } from '../../src/util/line-table';
 
 /** The `yaml` package's table, filled in as its parser fills it while reading the text. */
 function yamlLines(text: string): LineCounter {

@@ -1,4 +1,5 @@
 import { InputError } from '../../errors';
+import { LineTable } from '../../util/line-table';
 
 /**
  * JSON that remembers where each object and array began, so a reader can name the line of the
@@ -27,18 +28,8 @@ export function decodeText(bytes: Buffer): string {
 export function parseLocatedJson(text: string, file: string): LocatedJson {
   const places = new WeakMap<object, number>();
   let i = 0;
-  const lineStarts = [0];
-  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) === 10) lineStarts.push(k + 1);
-  const position = (offset: number): { line: number; col: number } => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, col: offset - lineStarts[lo]! + 1 };
-  };
+  const lines = new LineTable(text);
+  const position = (offset: number): { line: number; col: number } => lines.linePos(offset);
   const fail = (message: string, at = i): never => {
     throw new InputError([{ loc: { file, ...position(Math.min(at, text.length)) }, field: '(document)', message: `not valid JSON: ${message}` }]);
   };

@@ -4,6 +4,7 @@ import { hostNameProblem } from '../../net/host-names';
 import type { AddressMatch, Chain, DeclaredInterface, IpFamily, PortMatch, RuleMatch, Ruleset, RulesetRule, SourceRef } from '../model';
 import { cidrRange, normalize, rangesToCidrs } from '../ranges';
 import { append } from '../../util/append';
+import { LineTable } from '../../util/line-table';
 
 /**
  * A pfSense config.xml (a full backup or the <aliases>/<filter> areas) as the rules pfSense
@@ -49,7 +50,7 @@ const ALIAS_NESTING = 32;
 class Reader {
   readonly issues = new IssueList();
   readonly notes: string[] = [];
-  private readonly lineStarts: number[] = [0];
+  private readonly lines: LineTable;
   readonly aliases = new Map<string, Alias>();
   readonly nets = new Map<string, { v4?: string; v6?: string; ip4?: string; ip6?: string; dynamic?: string; device?: string }>();
 
@@ -57,20 +58,13 @@ class Reader {
     text: string,
     readonly file: string,
   ) {
-    for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) === 10) this.lineStarts.push(k + 1);
+    this.lines = new LineTable(text);
   }
 
   lineOf(node: unknown, fallback = 1): number {
     const start = isNode(node) ? (node[META as unknown as string] as { startIndex?: number } | undefined)?.startIndex : undefined;
     if (start === undefined) return fallback;
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= start) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
+    return this.lines.linePos(start).line;
   }
 
   loc(line: number): SourceLocation {

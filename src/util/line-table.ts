@@ -1,7 +1,8 @@
 /**
  * Where each line of a text starts, to turn an offset into the 1-based line and column that
  * messages cite, as the `yaml` package's LineCounter does for the text it parses: a file the
- * fast reader read gets its positions without loading that package.
+ * fast YAML reader read gets its positions without loading that package, and the JSON and
+ * pfSense readers of rendered files cite their lines the same way.
  */
 export class LineTable {
   private readonly starts: number[] = [0];
