@@ -3,7 +3,7 @@ import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as vm from 'node:vm';
-import { cacheable, cacheKey, CODE_CACHE_DIR, codeCacheSupported, compileModule, runModule, sourceDigest, type CacheIndex } from './code-cache';
+import { cacheable, cacheKey, CODE_CACHE_DIR, codeCacheSupported, compileModule, outside, packagesStamp, runModule, sourceDigest, watchResolutions, type CacheIndex } from './code-cache';
 import { examplesDir } from '../util/paths';
 
 /**
@@ -13,23 +13,27 @@ import { examplesDir } from '../util/paths';
  * compiled, so a later run starts with it (see code-cache.ts).
  */
 const compiled: Array<{ key: string; digest: string; script: vm.Script }> = [];
+const resolved: Record<string, string> = {};
 
 function record(): void {
   const proto = Module.prototype as unknown as { _compile(this: Module, content: string, filename: string, format?: string): unknown };
   const original = proto._compile;
   proto._compile = function (content, filename, format) {
     const key = cacheKey(filename);
-    if (!cacheable(content, format) || key.startsWith('..') || path.isAbsolute(key)) return original.call(this, content, filename, format);
+    if (!cacheable(content, format) || outside(key)) return original.call(this, content, filename, format);
     const script = compileModule(content, filename);
     compiled.push({ key, digest: sourceDigest(content), script });
     return runModule(this, script, filename);
   };
+  watchResolutions((from, to) => {
+    resolved[from] = to;
+  });
 }
 
 function save(): void {
   fs.rmSync(CODE_CACHE_DIR, { recursive: true, force: true });
   fs.mkdirSync(CODE_CACHE_DIR, { recursive: true });
-  const index: CacheIndex = { v8: process.versions.v8, arch: process.arch, files: {} };
+  const index: CacheIndex = { v8: process.versions.v8, arch: process.arch, files: {}, resolved, packages: packagesStamp() };
   const parts: Buffer[] = [];
   let offset = 0;
   for (const { key, digest, script } of compiled) {

@@ -75,4 +75,31 @@ describe('the code cache', () => {
     // Only read: a read-only install and processes running at once need nothing more.
     expect(fs.statSync(path.join(built, 'cache.bin')).mtimeMs).toBe(before);
   });
+
+  test("a require the build saw resolves from the table, unless node_modules changed since or the file is gone", () => {
+    expect(cache.index.packages).toBe(codeCache.packagesStamp());
+    const key = codeCache.resolutionKey(path.join(dist, 'cli.js'), './commands/command');
+    expect(cache.index.resolved?.[key]).toBe('dist/commands/command.js');
+    expect(cache.index.resolved?.[codeCache.resolutionKey(path.join(dist, 'targets', 'templates.js'), 'handlebars/runtime')]).toMatch(/^node_modules\/handlebars\//);
+    const cliKey = codeCache.resolutionKey(path.join(dist, 'x.js'), './cli');
+    expect(cliKey).toBe('dist\0./cli');
+    // Where a module of dist/ that requires './cli' is sent, by a table edited to point elsewhere.
+    const probe = (resolved: Record<string, string>, packages?: string) => {
+      const dir = tempDir();
+      fs.copyFileSync(path.join(built, 'cache.bin'), path.join(dir, 'cache.bin'));
+      fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ ...cache.index, resolved, packages: packages ?? cache.index.packages }));
+      const parent = path.join(dist, 'resolution-probe.js');
+      const script = [
+        `const Module = require('node:module');`,
+        `require(${JSON.stringify(path.join(dist, 'startup', 'code-cache.js'))}).useCodeCache(${JSON.stringify(dir)});`,
+        `const m = new Module(${JSON.stringify(parent)}); m.filename = ${JSON.stringify(parent)}; m.paths = Module._nodeModulePaths(${JSON.stringify(dist)});`,
+        `process.stdout.write(Module._resolveFilename('./cli', m, false));`,
+      ].join('\n');
+      return path.relative(repoRoot, spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' }).stdout);
+    };
+    const elsewhere = { ...cache.index.resolved, [cliKey]: 'dist/errors.js' };
+    expect(probe(elsewhere)).toBe(path.join('dist', 'errors.js'));
+    expect(probe(elsewhere, 'another install')).toBe(path.join('dist', 'cli.js'));
+    expect(probe({ ...cache.index.resolved, [cliKey]: 'dist/no-such.js' })).toBe(path.join('dist', 'cli.js'));
+  });
 });
