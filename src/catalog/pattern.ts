@@ -1,4 +1,5 @@
 import type * as Re2jsPackage from 're2js';
+import { rememberedMatch, rememberMatch } from './pattern-memo';
 
 /** The longest value a name variable may hold: a whole DNS name. */
 export const MAX_NAME_VALUE = 253;
@@ -22,7 +23,7 @@ function compileRe2(source: string): Re2jsPackage.RE2JS {
 export function compilePattern(source: string): NamePattern | { error: string } {
   try {
     const re = compileRe2(source);
-    return { source, matches: (text) => re.matches(text) };
+    return { source, matches: remembering(source, () => re) };
   } catch (err) {
     return { error: `not a valid regular expression for fwgen (RE2 syntax, no lookaround or backreferences): ${(err as Error).message}` };
   }
@@ -42,5 +43,22 @@ export function validatedPattern(source: string): NamePattern {
       throw new Error(`internal: the cached pattern ${JSON.stringify(source)} no longer compiles: ${(err as Error).message}`);
     }
   };
-  return { source, matches: (text) => (re ??= compiled()).matches(text) };
+  return { source, matches: remembering(source, () => (re ??= compiled())) };
+}
+
+/**
+ * A pattern's match that asks the cache before the engine (see pattern-memo.ts) until this
+ * process has compiled the pattern: from then on the engine answers at once, cheaper than a
+ * cache entry is read, and a fleet's thousands of values leave no entry each.
+ */
+function remembering(source: string, engine: () => Re2jsPackage.RE2JS): (text: string) => boolean {
+  let asked = false;
+  return (text) => {
+    if (!asked && rememberedMatch(source, text)) return true;
+    const first = !asked;
+    asked = true;
+    const matched = engine().matches(text);
+    if (matched && first) rememberMatch(source, text);
+    return matched;
+  };
 }

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as ts from 'typescript';
-import { repoRoot } from '../helpers';
+import { repoRoot, tempDir } from '../helpers';
 import { listText, lockText, siteText, vendorText, writeTree } from '../diff/fixture';
 
 const src = path.join(repoRoot, 'src');
@@ -182,6 +182,20 @@ describe('what the CLI loads', () => {
     expect(warm).not.toContain('re2js');
     const targetModules = ['iptables', 'pfsense', 'windows'];
     expect(loadedBy(args).filter((f) => targetModules.some((t) => f === `targets/${t}.js`))).toEqual([]);
+  });
+
+  test("a warm render of a site with a vendor's patterned name loads no re2js, and a name that does not match is still refused", () => {
+    // The example restaurant names its Paytronix client, which the vendor's pattern checks.
+    const root = tempDir();
+    for (const f of ['eu-restaurant-aloha.yaml', 'eu-restaurant-aloha.lock.yaml']) fs.copyFileSync(path.join(repoRoot, 'examples', f), path.join(root, f));
+    const profile = path.join(root, 'eu-restaurant-aloha.yaml');
+    const args = ['render', '-p', profile, '-t', 'nftables', '-o', path.join(root, 'out'), '--cache-dir', path.join(root, 'cache')];
+    packagesLoadedBy(args);
+    expect(packagesLoadedBy(args)).not.toContain('re2js');
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('client: bistro-rouge', 'client: bistro_rouge!'));
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'fwgen.js'), ...args], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/eu-restaurant-aloha\.yaml:\d+:\d+: .*"bistro_rouge!" does not match the vendor's pattern/);
   });
 
   test('a command loads its own module only, and its --help none of what the command runs', () => {
