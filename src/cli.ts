@@ -87,7 +87,17 @@ const COMMANDS: ReadonlyArray<{ command: string; describe: string; load: () => C
   },
 ];
 
-function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
+/**
+ * The commands the parser is given: only the one named first, when it is named first (its run,
+ * its --help and its errors read nothing of the others'), else all of them (fwgen --help lists
+ * them; an unknown command or one named after an option needs the whole table).
+ */
+function commandsFor(argv: string[]): typeof COMMANDS {
+  const named = COMMANDS.filter((c) => c.command.split(' ')[0] === argv[0]);
+  return named.length === 1 ? named : COMMANDS;
+}
+
+function commands(io: Io, done: (p: number | Promise<number>) => void, argv: string[]): Argv {
   const wire: Wire = (h) => (args) => done(h(args, io));
   let parser = (require('yargs') as typeof Yargs)()
     .scriptName('fwgen')
@@ -105,7 +115,7 @@ function commands(io: Io, done: (p: number | Promise<number>) => void): Argv {
       const { configureCache } = require('./catalog/cache-dir') as typeof import('./catalog/cache-dir');
       restoreCache = configureCache({ dir: a.cacheDir as string | undefined, enabled: a.cache as boolean | undefined });
     });
-  for (const c of COMMANDS) {
+  for (const c of commandsFor(argv)) {
     let mod: CommandModule | undefined;
     const load = () => (mod ??= c.load());
     const handler = (args: Record<string, unknown>) => {
@@ -145,7 +155,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }
     const parser = commands(io, (p) => {
       pending = p;
-    }).fail((msg, err) => {
+    }, argv).fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
     await parser.parseAsync(joinDashValue(argv), {}, (_err, _argv, output) => {

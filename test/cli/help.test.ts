@@ -49,6 +49,21 @@ describe('--help', () => {
     expect(text).toContain('naming only targets no site uses is an error');
   });
 
+  test('a command named first reads the same --help, errors and examples as one named after a global option', () => {
+    // Named first, the parser is given that command alone; after an option, all of them.
+    const alone = (args: string[]) => runBinary(args);
+    const amongAll = (args: string[]) => runBinary(['--cache', ...args]);
+    for (const c of COMMANDS) {
+      const args = [...c.split(' '), '--help'];
+      expect({ c, ...alone(args) }).toEqual({ c, ...amongAll(args) });
+    }
+    for (const args of [['render', '--no-such-option'], ['targets', 'extra'], ['lists', 'nope'], ['render', '-p']]) {
+      const r = alone(args);
+      expect(r.status).toBe(1);
+      expect({ args, ...r }).toEqual({ args, ...amongAll(args) });
+    }
+  });
+
   test('fwgen --help says where data and diagnostics go and what the exit statuses mean', () => {
     const text = flat(help(''));
     expect(text).toContain('goes to stdout; diagnostics and what was written go to stderr');
