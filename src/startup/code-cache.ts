@@ -46,8 +46,11 @@ export function sourceDigest(content: string): string {
 }
 
 export function cacheKey(filename: string): string {
-  return path.relative(packageRoot, filename).split(path.sep).join('/');
+  // Asked for every require: a file under the root (nearly all) is named by a slice.
+  const rel = filename.startsWith(rootPrefix) ? filename.slice(rootPrefix.length) : path.relative(packageRoot, filename);
+  return path.sep === '/' ? rel : rel.split(path.sep).join('/');
 }
+const rootPrefix = packageRoot + path.sep;
 
 /**
  * A module run through vm.Script keeps `import()` working only with Node's default loader
@@ -85,7 +88,14 @@ export function runModule(module: Module, script: vm.Script, filename: string): 
 
 /** The table key of a `require(request)` from the module at `parent` (both of the package). */
 export function resolutionKey(parent: string, request: string): string {
-  return `${cacheKey(path.dirname(parent))}\0${request}`;
+  return `${folderKey(path.dirname(parent))}\0${request}`;
+}
+
+const folderKeys = new Map<string, string>();
+function folderKey(dir: string): string {
+  let key = folderKeys.get(dir);
+  if (key === undefined) folderKeys.set(dir, (key = dir === packageRoot ? '' : cacheKey(dir)));
+  return key;
 }
 
 /**
@@ -132,7 +142,7 @@ function useResolutions(index: CacheIndex): void {
       const hit = table[resolutionKey(parent.filename, request)];
       if (hit !== undefined) {
         const file = path.join(packageRoot, hit);
-        if (fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return file;
+        if (fs.existsSync(file)) return file;
       }
     }
     return original.call(this, request, parent, isMain, options);
