@@ -2,7 +2,7 @@ import type { Profile } from '../catalog/profile';
 import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
-import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
+import { AddressSets, listBucket, sameList, type AddressSet } from '../net/addresses';
 import { InputError, sortIssues } from '../errors';
 import { answerFindings } from './answers';
 import { byLocation, checkRules, explicitAnyFindings } from './checks';
@@ -108,15 +108,16 @@ export function buildReviewed(
   book: AddressBook,
   allowUnresolved = false,
 ): { policy: Policy; lockOuts: CheckFinding[] } {
+  // Equal sets are made once and shared: a service's flows often repeat one per protocol.
+  const sets = new AddressSets();
   const classAddresses = new Map<string, AddressSet>();
-  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, toAddressSet(b.cidrs));
+  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, sets.of(b.cidrs));
 
   const drafts: Draft[] = [];
   for (const sel of selection.flows) {
     const { flow } = sel;
-    const listCidrs = flow.lists.flatMap((id) => catalog.lists.get(id)!.addresses);
     const external: Remote = {
-      addresses: toAddressSet([...sel.addresses, ...listCidrs]),
+      addresses: sets.of(sel.addresses, ...flow.lists.map((id) => catalog.lists.get(id)!.addresses)),
       names: sel.domains,
       lists: [...flow.lists].sort(),
       peers: [],
