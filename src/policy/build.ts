@@ -113,6 +113,12 @@ export function buildReviewed(
   const classAddresses = new Map<string, AddressSet>();
   for (const [id, b] of profile.deviceClasses) classAddresses.set(id, sets.of(b.cidrs));
 
+  const peerRemote = (id: string): Remote => ({
+    addresses: classAddresses.get(id)!,
+    names: [],
+    lists: [],
+    peers: [id],
+  });
   const drafts: Draft[] = [];
   for (const sel of selection.flows) {
     const { flow } = sel;
@@ -126,19 +132,14 @@ export function buildReviewed(
     for (const local of sel.localClasses) {
       for (const direction of sel.directions) {
         for (const protocol of protocolsOf(flow.protocol)) {
-          const base = { sel, protocol, ports: sel.ports };
+          // Literals of one shape, not a spread of a shared base: a draft is made per flow, class, direction and protocol.
+          const ports = sel.ports;
           if (hasExternal || flow.peers.length === 0) {
-            drafts.push({ ...base, deviceClass: local, direction, remote: external });
+            drafts.push({ sel, protocol, ports, deviceClass: local, direction, remote: external });
           }
           for (const peer of flow.peers) {
-            const peerRemote = (id: string): Remote => ({
-              addresses: classAddresses.get(id)!,
-              names: [],
-              lists: [],
-              peers: [id],
-            });
-            drafts.push({ ...base, deviceClass: local, direction, remote: peerRemote(peer) });
-            drafts.push({ ...base, deviceClass: peer, direction: OPPOSITE[direction], remote: peerRemote(local) });
+            drafts.push({ sel, protocol, ports, deviceClass: local, direction, remote: peerRemote(peer) });
+            drafts.push({ sel, protocol, ports, deviceClass: peer, direction: OPPOSITE[direction], remote: peerRemote(local) });
           }
         }
       }
