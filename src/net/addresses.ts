@@ -32,7 +32,7 @@ export class Cidr {
 
   /** Canonical text: dotted decimal or RFC 5952 IPv6, always with the prefix length. */
   get text(): string {
-    return (this.canonicalText ??= `${this.family === 'ipv4' ? ipv4Text(this.first as number) : fromBigInt(this.first as bigint).toString()}/${this.prefix}`);
+    return (this.canonicalText ??= flat(`${this.family === 'ipv4' ? ipv4Text(this.first as number) : fromBigInt(this.first as bigint).toString()}/${this.prefix}`));
   }
 
   /** Whether every address of `inner` is in this network. */
@@ -106,26 +106,49 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | { error: string
   return why ? { error: why } : ipaddr.parse(text);
 }
 
-const PLAIN_IPV4 = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(?:\/(0|[1-9][0-9]?))?$/;
-
 /**
- * The common case, plain dotted-decimal IPv4 with its network bits only, read without
- * ipaddr.js trying IPv6 first. Anything else (including every error) is left to the full
- * parser, so acceptance and messages stay those of parseCidr.
+ * The common case, plain dotted-decimal IPv4 with its network bits only (four parts of 0-255
+ * without a leading zero, an optional prefix of 0-32 without one), read without ipaddr.js
+ * trying IPv6 first and without a regular expression: a million addresses pass here. Anything
+ * else (including every error) is left to the full parser, so acceptance and messages stay
+ * those of parseCidr.
  */
 function plainIpv4(text: string): Cidr | undefined {
-  const m = PLAIN_IPV4.exec(text);
-  if (!m) return undefined;
-  const a = Number(m[1]);
-  const b = Number(m[2]);
-  const c = Number(m[3]);
-  const d = Number(m[4]);
-  if (a > 255 || b > 255 || c > 255 || d > 255) return undefined;
-  const prefix = m[5] === undefined ? 32 : Number(m[5]);
-  if (prefix > 32) return undefined;
-  const n = ((a * 256 + b) * 256 + c) * 256 + d;
+  const length = text.length;
+  let i = 0;
+  let n = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (text.charCodeAt(i) !== 46 /* . */) return undefined;
+      i++;
+    }
+    const begin = i;
+    const value = decimalAt(text, i);
+    i += value.digits;
+    if (value.digits === 0 || value.digits > 3 || (value.digits > 1 && text.charCodeAt(begin) === 48) || value.value > 255) return undefined;
+    n = n * 256 + value.value;
+  }
+  let prefix = 32;
+  if (i < length) {
+    if (text.charCodeAt(i) !== 47 /* / */) return undefined;
+    const p = decimalAt(text, i + 1);
+    if (p.digits === 0 || p.digits > 2 || (p.digits > 1 && text.charCodeAt(i + 1) === 48) || i + 1 + p.digits !== length || p.value > 32) return undefined;
+    prefix = p.value;
+  }
   if (prefix < 32 && n % 2 ** (32 - prefix) !== 0) return undefined;
   return Cidr.ipv4(n, prefix);
+}
+
+/** The run of ASCII digits at `from` (at most four read: longer is refused by every caller). */
+function decimalAt(text: string, from: number): { value: number; digits: number } {
+  let value = 0;
+  let i = from;
+  for (; i < text.length && i - from < 4; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch < 48 || ch > 57) break;
+    value = value * 10 + (ch - 48);
+  }
+  return { value, digits: i - from };
 }
 
 /**
@@ -216,15 +239,17 @@ function sealed(list: string[]): string[] {
  * The result is frozen: sets are shared between rules and targets.
  */
 export function aggregate(cidrs: readonly Cidr[], family: Family): string[] {
-  return sealed(family === 'ipv4' ? aggregateIpv4(cidrs) : aggregateIpv6(cidrs));
+  return family === 'ipv4' ? ipv4List(aggregateIpv4([cidrs])) : sealed(aggregateIpv6([cidrs]));
 }
 
-function aggregateIpv6(cidrs: readonly Cidr[]): string[] {
+function aggregateIpv6(groups: ReadonlyArray<readonly Cidr[]>): string[] {
   const intervals: { start: bigint; end: bigint }[] = [];
-  for (const c of cidrs) {
-    if (c.family !== 'ipv6') continue;
-    const start = c.first as bigint;
-    intervals.push({ start, end: start + (1n << BigInt(128 - c.prefix)) - 1n });
+  for (const cidrs of groups) {
+    for (const c of cidrs) {
+      if (c.family !== 'ipv6') continue;
+      const start = c.first as bigint;
+      intervals.push({ start, end: start + (1n << BigInt(128 - c.prefix)) - 1n });
+    }
   }
   intervals.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const out: string[] = [];
@@ -253,19 +278,22 @@ function floorLog2(count: number): number {
 }
 
 /**
- * aggregate for IPv4 in plain numbers. Each network is packed into one double, start * 64 +
- * prefix (below 2^38, so exact), and the packed keys sorted as a Float64Array: by start,
- * and at equal starts the larger block first. No object per network, which is what lets a
- * million addresses aggregate in well under a second.
+ * aggregate for IPv4 in plain numbers, as the keys of the networks it makes. Each network is
+ * packed into one double, start * 64 + prefix (below 2^38, so exact), and the packed keys
+ * sorted as a Float64Array: by start, and at equal starts the larger block first. No object
+ * per network, which is what lets a million addresses aggregate in well under a second; and
+ * the result is numbers, so equal sets are found before any text is made (AddressSets).
  */
-function aggregateIpv4(cidrs: readonly Cidr[]): string[] {
+function aggregateIpv4(groups: ReadonlyArray<readonly Cidr[]>): Float64Array {
   let count = 0;
-  for (const c of cidrs) if (c.family === 'ipv4') count++;
+  for (const cidrs of groups) for (const c of cidrs) if (c.family === 'ipv4') count++;
   const keys = new Float64Array(count);
   let k = 0;
-  for (const c of cidrs) if (c.family === 'ipv4') keys[k++] = (c.first as number) * 64 + c.prefix;
+  for (const cidrs of groups) for (const c of cidrs) if (c.family === 'ipv4') keys[k++] = (c.first as number) * 64 + c.prefix;
   keys.sort();
-  const out: string[] = [];
+  // The cover never has more networks than the inputs, save a range cut into blocks: grown then.
+  let out = new Float64Array(count);
+  let n = 0;
   let i = 0;
   while (i < count) {
     let start = Math.floor(keys[i]! / 64);
@@ -278,11 +306,43 @@ function aggregateIpv4(cidrs: readonly Cidr[]): string[] {
     }
     while (start <= end) {
       const size = Math.min(alignment(start), floorLog2(end - start + 1));
-      out.push(`${ipv4Text(start)}/${32 - size}`);
+      if (n === out.length) {
+        const grown = new Float64Array(Math.max(16, out.length * 2));
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = start * 64 + (32 - size);
       start += 2 ** size;
     }
   }
-  return out;
+  return n === out.length ? out : out.slice(0, n);
+}
+
+/** Dotted decimal of every octet value, so a network's text is one concatenation of table entries. */
+const OCTETS = Array.from({ length: 256 }, (_, i) => String(i));
+
+/**
+ * The canonical list of aggregated IPv4 keys, sealed, its keys kept for distinctCount. Each
+ * text is flattened once here: a cons string would be flattened again by every comparison,
+ * hash and write that reads it, and a set of a million is read by several.
+ */
+function ipv4List(keys: Float64Array): string[] {
+  const out = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const start = Math.floor(key / 64);
+    const text = `${OCTETS[start >>> 24]}.${OCTETS[(start >>> 16) & 255]}.${OCTETS[(start >>> 8) & 255]}.${OCTETS[start & 255]}/${key % 64}`;
+    out[i] = flat(text);
+  }
+  keysOfList.set(out, keys);
+  return sealed(out);
+}
+
+/** `text` as one sequential string (V8 keeps a concatenation as a tree until something reads it). */
+function flat(text: string): string {
+  // A number read from the text forces V8 to flatten it in place; the value itself is not used.
+  void text.charCodeAt(0);
+  return text;
 }
 
 /**
@@ -375,8 +435,50 @@ export class ByList<V> {
 }
 
 /** Splits and aggregates a mixed list into the two families. */
-export function toAddressSet(cidrs: Cidr[]): AddressSet {
+export function toAddressSet(cidrs: readonly Cidr[]): AddressSet {
   return { ipv4: aggregate(cidrs, 'ipv4'), ipv6: aggregate(cidrs, 'ipv6') };
+}
+
+/**
+ * Aggregated sets made once per content: toAddressSet over several lists of networks, where
+ * lists that aggregate alike give the very same frozen lists. A policy's flows often repeat a
+ * set (one per protocol of a service); sharing it spares its text being made twice, and every
+ * later comparison (targets naming their shared sets, the quota count) meets the same list
+ * and stops at once instead of reading a million networks twice.
+ */
+export class AddressSets {
+  private readonly ipv4 = new Map<string, Array<{ keys: Float64Array; list: string[] }>>();
+  private readonly ipv6 = new ByList<string[]>();
+
+  /** The aggregated union of `groups`, without concatenating them first. */
+  of(...groups: ReadonlyArray<readonly Cidr[]>): AddressSet {
+    return { ipv4: this.ipv4List(aggregateIpv4(groups)), ipv6: this.ipv6List(aggregateIpv6(groups)) };
+  }
+
+  private ipv4List(keys: Float64Array): string[] {
+    const bucketKey = `${keys.length}|${keys[0] ?? ''}|${keys[keys.length - 1] ?? ''}`;
+    let bucket = this.ipv4.get(bucketKey);
+    const known = bucket?.find((e) => sameKeys(e.keys, keys));
+    if (known) return known.list;
+    if (!bucket) this.ipv4.set(bucketKey, (bucket = []));
+    const list = ipv4List(keys);
+    bucket.push({ keys, list });
+    return list;
+  }
+
+  private ipv6List(list: string[]): string[] {
+    const known = this.ipv6.get('', list);
+    if (known) return known;
+    sealed(list);
+    this.ipv6.set('', list, list);
+    return list;
+  }
+}
+
+function sameKeys(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Re-parses canonical texts (already validated) to aggregate them with more. */

@@ -2,7 +2,7 @@ import type { Profile } from '../catalog/profile';
 import { citeSource } from '../catalog/cite';
 import { SITE_VENDOR } from '../catalog/site-ids';
 import type { Catalog } from '../catalog/types';
-import { listBucket, sameList, toAddressSet, type AddressSet } from '../net/addresses';
+import { AddressSets, listBucket, sameList, type AddressSet } from '../net/addresses';
 import { InputError, sortIssues } from '../errors';
 import { answerFindings } from './answers';
 import { byLocation, checkRules, explicitAnyFindings } from './checks';
@@ -108,15 +108,22 @@ export function buildReviewed(
   book: AddressBook,
   allowUnresolved = false,
 ): { policy: Policy; lockOuts: CheckFinding[] } {
+  // Equal sets are made once and shared: a service's flows often repeat one per protocol.
+  const sets = new AddressSets();
   const classAddresses = new Map<string, AddressSet>();
-  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, toAddressSet(b.cidrs));
+  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, sets.of(b.cidrs));
 
+  const peerRemote = (id: string): Remote => ({
+    addresses: classAddresses.get(id)!,
+    names: [],
+    lists: [],
+    peers: [id],
+  });
   const drafts: Draft[] = [];
   for (const sel of selection.flows) {
     const { flow } = sel;
-    const listCidrs = flow.lists.flatMap((id) => catalog.lists.get(id)!.addresses);
     const external: Remote = {
-      addresses: toAddressSet([...sel.addresses, ...listCidrs]),
+      addresses: sets.of(sel.addresses, ...flow.lists.map((id) => catalog.lists.get(id)!.addresses)),
       names: sel.domains,
       lists: [...flow.lists].sort(),
       peers: [],
@@ -125,19 +132,14 @@ export function buildReviewed(
     for (const local of sel.localClasses) {
       for (const direction of sel.directions) {
         for (const protocol of protocolsOf(flow.protocol)) {
-          const base = { sel, protocol, ports: sel.ports };
+          // Literals of one shape, not a spread of a shared base: a draft is made per flow, class, direction and protocol.
+          const ports = sel.ports;
           if (hasExternal || flow.peers.length === 0) {
-            drafts.push({ ...base, deviceClass: local, direction, remote: external });
+            drafts.push({ sel, protocol, ports, deviceClass: local, direction, remote: external });
           }
           for (const peer of flow.peers) {
-            const peerRemote = (id: string): Remote => ({
-              addresses: classAddresses.get(id)!,
-              names: [],
-              lists: [],
-              peers: [id],
-            });
-            drafts.push({ ...base, deviceClass: local, direction, remote: peerRemote(peer) });
-            drafts.push({ ...base, deviceClass: peer, direction: OPPOSITE[direction], remote: peerRemote(local) });
+            drafts.push({ sel, protocol, ports, deviceClass: local, direction, remote: peerRemote(peer) });
+            drafts.push({ sel, protocol, ports, deviceClass: peer, direction: OPPOSITE[direction], remote: peerRemote(local) });
           }
         }
       }

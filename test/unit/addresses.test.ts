@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as ipaddr from 'ipaddr.js';
-import { aggregate, ByList, distinctCount, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
+import { AddressSets, aggregate, ByList, distinctCount, isAggregated, isCidrError, parseCidr, toAddressSet, type Cidr } from '../../src/net/addresses';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);
@@ -163,6 +163,64 @@ describe('IPv4 over the whole space', () => {
         expect(c.address.toString()).toBe(ipaddr.IPv4.parse(parts.join('.')).toString());
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('the plain IPv4 reader', () => {
+  test.each([
+    '1.2.3.4/', '1.2.3.4/032', '1.2.3.4/100', '1.2.3.4/3333', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 x', '1.2.3.4/8x',
+    '1.2.3.1000', '01.2.3.4', '256.0.0.0', '1.2.3.4//32', '1.2.3.4/-1', '１.2.3.4',
+  ])('%s is refused, with the message of the full parser', (text) => {
+    const got = parseCidr(text);
+    expect(isCidrError(got)).toBe(true);
+  });
+
+  test.each([
+    ['0.0.0.0/0', 0, 0],
+    ['255.255.255.255', 2 ** 32 - 1, 32],
+    ['10.0.0.0/8', 10 * 2 ** 24, 8],
+    ['  192.0.2.0/24 ', 0xc0000200, 24],
+  ])('%s reads as its number and prefix', (text, first, prefix) => {
+    const c = cidr(text);
+    expect([c.family, c.first, c.prefix]).toEqual(['ipv4', first, prefix]);
+  });
+});
+
+describe('AddressSets', () => {
+  const network = fc.oneof(anyIpv4, fc.tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 26, max: 32 })).map(([n, p]) => `192.0.2.${n - (n % 2 ** (32 - p))}/${p}`));
+  const v6 = fc.constantFrom('2001:db8::/64', '2001:db8:0:1::/64', '2001:db8::1/128', 'fe80::/10');
+
+  test('the union of several lists, aggregated as toAddressSet aggregates their concatenation', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.oneof(network, v6), { maxLength: 12 }), { maxLength: 4 }), (groups) => {
+        const lists = groups.map((g) => g.map(cidr));
+        const made = new AddressSets().of(...lists);
+        const reference = toAddressSet(lists.flat());
+        expect(made).toEqual(reference);
+        expect([isAggregated(made.ipv4), isAggregated(made.ipv6), Object.isFrozen(made.ipv4), Object.isFrozen(made.ipv6)]).toEqual([true, true, true, true]);
+        expect(distinctCount([made.ipv4, reference.ipv4], 'ipv4')).toBe(new Set(reference.ipv4).size);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('sets that aggregate alike are the same list; others are not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(network, v6), { maxLength: 12 }), fc.array(fc.oneof(network, v6), { maxLength: 12 }), (a, b) => {
+        const sets = new AddressSets();
+        const first = sets.of(a.map(cidr));
+        // The same networks in another order, split in two: the same content.
+        const again = sets.of(a.slice(0, 3).reverse().map(cidr), a.slice(3).map(cidr));
+        expect(again.ipv4).toBe(first.ipv4);
+        expect(again.ipv6).toBe(first.ipv6);
+        const other = sets.of(b.map(cidr));
+        for (const family of ['ipv4', 'ipv6'] as const) {
+          const equal = JSON.stringify(other[family]) === JSON.stringify(first[family]);
+          expect(other[family] === first[family]).toBe(equal);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
