@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 /**
  * fsync for many files at once. Each fsync waits for its own disk flush; issued one after
@@ -37,17 +37,10 @@ parentPort.on('message', ({ fds, state, error }) => {
 const SERIAL_BELOW = 16;
 
 /**
- * How many fsyncs the disk is given at once. They run on libuv's thread pool (4 threads by
- * default, shared by the whole process, worker threads included), and the filesystem commits
- * concurrent fsyncs together: measured on ext4, 2,000 staged files took 0.5 s with 4 threads
- * and 0.2–0.3 s with 32, which is most of a large fleet's write time. The pool reads the
- * variable once, when it first runs work, which in a render is the first flush: so it is set
- * here, in the main thread, before the flusher starts, unless the user set it.
+ * The fsyncs run on libuv's thread pool, as many at once as it has threads: the CLI's entry
+ * sizes it for that (thread-pool.ts).
  */
-const FSYNC_THREADS = '32';
-
 function startWorker(): Worker {
-  if (isMainThread) process.env.UV_THREADPOOL_SIZE ??= FSYNC_THREADS;
   const worker = new Worker(WORKER_SOURCE, { eval: true });
   worker.unref();
   return worker;

@@ -142,11 +142,7 @@ export class StageWriter {
   add(rel: string, content: string): void {
     const file = path.join(this.stage, rel);
     try {
-      const dir = path.posix.dirname(rel);
-      if (!this.made.has(dir)) {
-        makeFoldersBelow(this.guard, dir);
-        this.made.add(dir);
-      }
+      this.makeFolder(path.posix.dirname(rel));
       let fd: number;
       try {
         fd = openNew(file);
@@ -164,6 +160,25 @@ export class StageWriter {
       throw err;
     }
     if (this.filling.fds.length >= this.batch) this.startFlush();
+  }
+
+  /**
+   * Makes a folder of the stage (relative) and those above it, each once. Below the stage or
+   * a folder this writer made, a new folder is made without looking first: mkdir never
+   * follows a link, and a name already taken (another thread's writer made the folder, or
+   * something was planted) is checked as before, where only a real folder will do. A fleet's
+   * stage gets about ten folders per site; looking before each cost an lstat per part of its path.
+   */
+  private makeFolder(dir: string): void {
+    if (dir === '.' || this.made.has(dir)) return;
+    this.makeFolder(path.posix.dirname(dir));
+    try {
+      fs.mkdirSync(path.join(this.stage, dir));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      makeFoldersBelow(this.guard, dir);
+    }
+    this.made.add(dir);
   }
 
   /** Every file added so far is on disk when this returns. */
@@ -252,7 +267,10 @@ function checkReach(root: string, journal: Journal): void {
   if (stageSt?.isSymbolicLink()) throw linkRefused(stagePath);
   if (stageSt && !stageSt.isDirectory()) throw new UnsafePathError(stagePath, 'not a folder, where fwgen stages a render');
   const out = new LinkGuard(root);
-  const stage = new LinkGuard(stagePath);
+  // The stage holds only files fwgen wrote for this journal: a link anywhere in it is refused,
+  // found by reading its folders once (a fleet's journal names hundreds of thousands of
+  // files, and an lstat of each was most of the commit).
+  if (stageSt) refuseLinksBelow(stagePath);
   // Nothing moves while this runs: a top folder found missing stays missing, and nothing below
   // it can be a link. A first render of a fleet writes every site's files into a missing
   // folder, so each is looked up once, not once per file.
@@ -264,11 +282,17 @@ function checkReach(root: string, journal: Journal): void {
     if (!missing) out.check(rel);
   };
   for (const rel of journal.remove) reach(rel);
-  for (const rel of journal.write) {
-    if (stageSt) stage.check(rel);
-    reach(rel);
-  }
+  for (const rel of journal.write) reach(rel);
   for (const rel of journal.prune) reach(rel);
+}
+
+/** Refuses a link anywhere below `dir`, which is not one. */
+function refuseLinksBelow(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) throw linkRefused(full);
+    if (entry.isDirectory()) refuseLinksBelow(full);
+  }
 }
 
 /** Whether `rel` is one of `folders` or below one (relative paths with forward slashes). */

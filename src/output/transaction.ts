@@ -46,8 +46,7 @@ export function checkOutputFolder(root: string): void {
   if (st && !st.isDirectory()) throw new FileError(displayPath(root), 'the output must be a folder, and this is a file (use --output - for stdout)');
 }
 
-function sameContent(guard: LinkGuard, f: RenderedFile): boolean {
-  const st = guard.check(f.path);
+function sameContent(guard: LinkGuard, f: RenderedFile, st = guard.check(f.path)): boolean {
   // A file of another size is not read: a changed policy.json of a large site is tens of megabytes.
   return st !== undefined && st.isFile() && st.size === Buffer.byteLength(f.content) && fs.readFileSync(path.join(guard.top, f.path), 'utf8') === f.content;
 }
@@ -57,10 +56,47 @@ function ownedFiles(guard: LinkGuard, dir: string): string[] {
   return guard.listFiles(dir).map((file) => path.relative(guard.top, file).split(path.sep).join('/'));
 }
 
+/**
+ * The output folder as one set sees it. A set's paths start with a few folders (a site's), and
+ * when one of those is missing (the site's first render) nothing below it can be there: it is
+ * looked up once rather than once for each of the site's files and owned folders. Made per set,
+ * so that it holds nothing from one site to the next.
+ */
+class SetView {
+  readonly guard: LinkGuard;
+  private readonly missingTop = new Map<string, boolean>();
+
+  constructor(root: string) {
+    this.guard = new LinkGuard(root);
+  }
+
+  /** Whether the first folder of `rel` is missing (for a path with no folder, never). */
+  private underMissing(rel: string): boolean {
+    const slash = rel.indexOf('/');
+    if (slash < 0) return false;
+    const top = rel.slice(0, slash);
+    let missing = this.missingTop.get(top);
+    if (missing === undefined) this.missingTop.set(top, (missing = this.guard.check(top) === undefined));
+    return missing;
+  }
+
+  /** The lstat of `rel`, as LinkGuard.check says it. */
+  check(rel: string): fs.Stats | undefined {
+    return this.underMissing(rel) ? undefined : this.guard.check(rel);
+  }
+
+  /** An owned folder or file that cannot exist: its top folder is missing. */
+  absent(owned: string): boolean {
+    return this.underMissing(owned);
+  }
+}
+
 /** What the owned folders hold that `produced` does not name: stale files, found without following a link. */
-function notProduced(guard: LinkGuard, ownedDirs: string[], produced: Set<string>): Removal[] {
+function notProduced(view: SetView, ownedDirs: string[], produced: Set<string>): Removal[] {
+  const { guard } = view;
   const out: Removal[] = [];
   for (const dir of ownedDirs) {
+    if (view.absent(dir)) continue;
     const files = ownedFiles(guard, dir).filter((rel) => !produced.has(rel) && !isBookkeeping(rel.split('/')[0]!));
     if (files.length > 0) out.push({ dir, files });
   }
@@ -74,28 +110,29 @@ function notProduced(guard: LinkGuard, ownedDirs: string[], produced: Set<string
  * stage belongs to the OutputTransaction of the main thread, which commits it.
  */
 export class SetStager {
-  private readonly guard: LinkGuard;
+  private readonly root: string;
   private writer: StageWriter | undefined;
 
   constructor(
     root: string,
     private readonly stage: string,
   ) {
-    this.guard = new LinkGuard(path.resolve(root));
+    this.root = path.resolve(root);
   }
 
   add(files: RenderedFile[], ownedDirs: string[]): SetChanges {
     for (const f of files) checkRelative(f.path);
+    const view = new SetView(this.root);
     const changes: SetChanges = { write: [], unchanged: [], remove: [] };
     for (const f of files) {
-      if (sameContent(this.guard, f)) {
+      if (sameContent(view.guard, f, view.check(f.path))) {
         changes.unchanged.push(f.path);
         continue;
       }
       changes.write.push(f.path);
       (this.writer ??= new StageWriter(this.stage)).add(f.path, f.content);
     }
-    changes.remove = notProduced(this.guard, ownedDirs, new Set(files.map((f) => f.path)));
+    changes.remove = notProduced(view, ownedDirs, new Set(files.map((f) => f.path)));
     return changes;
   }
 

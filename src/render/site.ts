@@ -124,10 +124,17 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.loc ? `${formatLocation(d.loc)}: ` : ''}${d.severity}: [${d.target}] ${escapeUnsafe(d.message)}`;
 }
 
+/** How many sites a warning several sites share names before it only counts the rest. */
+const SITES_NAMED = 3;
+
 /**
  * Diagnostics as printed: what several targets of one site say alike (the same severity,
  * place and words) is one line naming them all, `[iptables, nftables]`, in the order first
- * said. A site's name, when the diagnostics carry one, starts its lines.
+ * said. A site's name, when the diagnostics carry one, starts its lines. A warning several
+ * sites share word for word and place for place (a fleet's stores alike: 10,000 of them gave
+ * 10,000 lines of one warning) is one line, counting them and naming the first few:
+ * `3 sites (store-1, store-2, store-3): warning: ...`. Errors are each said with their site:
+ * every one is something to fix.
  */
 export function formatDiagnostics(diags: ReadonlyArray<Diagnostic & { site?: string }>): { lines: string[]; errors: number } {
   const groups = new Map<string, { d: Diagnostic & { site?: string }; targets: string[] }>();
@@ -137,9 +144,32 @@ export function formatDiagnostics(diags: ReadonlyArray<Diagnostic & { site?: str
     if (!g) groups.set(key, { d, targets: [d.target] });
     else if (!g.targets.includes(d.target)) g.targets.push(d.target);
   }
-  const all = [...groups.values()];
-  return {
-    lines: all.map(({ d, targets }) => `${d.site !== undefined ? `${d.site}: ` : ''}${formatDiagnostic({ ...d, target: targets.join(', ') })}`),
-    errors: all.filter(({ d }) => d.severity === 'error').length,
-  };
+  /** Each line as said, without its site, with the sites that say it (none for a line of no site), in the order first said. */
+  const lines: Array<{ text: string; sites: string[] }> = [];
+  /** The warnings (and notes) of sites, by their text: where another site's same line joins. */
+  const shared = new Map<string, { text: string; sites: string[] }>();
+  let errors = 0;
+  for (const { d, targets } of groups.values()) {
+    const text = formatDiagnostic({ ...d, target: targets.join(', ') });
+    if (d.severity === 'error') errors++;
+    const shareable = d.severity !== 'error' && d.site !== undefined;
+    const earlier = shareable ? shared.get(text) : undefined;
+    if (earlier) {
+      earlier.sites.push(d.site!);
+      continue;
+    }
+    const line = { text, sites: d.site === undefined ? [] : [d.site] };
+    lines.push(line);
+    if (shareable) shared.set(text, line);
+  }
+  return { lines: lines.map((l) => `${sitesPrefix(l.sites)}${l.text}`), errors };
+}
+
+/** Who says a line: `store-1: `, or for several sites their count and the first few names. */
+function sitesPrefix(sites: string[]): string {
+  if (sites.length === 0) return '';
+  if (sites.length === 1) return `${sites[0]}: `;
+  const named = sites.slice(0, SITES_NAMED).join(', ');
+  const more = sites.length - SITES_NAMED;
+  return `${sites.length} sites (${more > 0 ? `${named} and ${more} more` : named}): `;
 }

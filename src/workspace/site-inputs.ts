@@ -79,8 +79,9 @@ export function sha256(bytes: Buffer | string): string {
 
 /** A file's id as Git names the blob (SHA-1 object format). */
 export function gitBlobId(content: string | Buffer): string {
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  return crypto.createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+  // A text is hashed as it is: a copy of it as bytes, for every file of every site, fed the GC.
+  if (typeof content !== 'string') return crypto.createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+  return crypto.createHash('sha1').update(`blob ${Buffer.byteLength(content, 'utf8')}\0`).update(content, 'utf8').digest('hex');
 }
 
 /** What fileDigest reads files into, kept from one file to the next. */

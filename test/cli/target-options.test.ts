@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { catalogRoot, repoRoot, runBinary } from '../helpers';
 import { listText, lockText, siteText, vendorText, writeTree } from '../diff/fixture';
+import { storesWorkspace } from '../fleet/stores';
 
 /** 1-based line of the first line of `text` that is exactly `line`. */
 function lineOf(text: string, line: string): number {
@@ -18,15 +19,7 @@ function lineOf(text: string, line: string): number {
 const ownOptions = 'targets:\n  nftables:\n    table: store\n  pfsense:\n    interface: lan\n  windows:\n    group: fwgen store\n';
 
 /** A workspace whose fwgen.yaml gives the sites' targets; store-1 sets options for pfSense and Windows too. */
-function workspace(site = siteText.concat(ownOptions)) {
-  return writeTree({
-    'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\ntargets: [nftables, ansible]\n',
-    'own/vendors/acme.yaml': vendorText,
-    'own/lists/acme-edge.yaml': listText,
-    'sites/store-1.yaml': site,
-    'sites/store-1.lock.yaml': lockText('203.0.113.10'),
-  });
-}
+const workspace = (site = siteText.concat(ownOptions)) => storesWorkspace({ 'store-1': site });
 
 const warningFor = (file: string, text: string, target: string, list: string, listAt: string) =>
   `${file}:${lineOf(text, `  ${target}:`)}:3: warning: [policy] targets.${target}: options for ${target}, a target this site does not use ` +

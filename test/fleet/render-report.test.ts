@@ -6,19 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runInProcess } from '../helpers';
-import { listText, lockText, siteText, vendorText, writeTree } from '../diff/fixture';
+import { storesWorkspace, storeText } from './stores';
 
 function twoSites(): string {
-  const site = siteText.replace(/^ {2}- \{ check: management-access, deviceClass: boh-server, .*\n/m, '');
-  return writeTree({
-    'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\ntargets: [nftables, ansible]\n',
-    'own/vendors/acme.yaml': vendorText,
-    'own/lists/acme-edge.yaml': listText,
-    'sites/store-1.yaml': site,
-    'sites/store-1.lock.yaml': lockText('203.0.113.10'),
-    'sites/store-2.yaml': site.replace('name: store-1', 'name: store-2'),
-    'sites/store-2.lock.yaml': lockText('203.0.113.11'),
-  });
+  return storesWorkspace({ 'store-1': storeText('store-1'), 'store-2': storeText('store-2') });
 }
 
 /** The lines that say what was written or removed. */
