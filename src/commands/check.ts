@@ -53,7 +53,8 @@ export async function handler(a: Args, io: Io): Promise<number> {
   // Errors, and the policy's own warnings (an explicit any); target warnings belong to render.
   const errors = printDiagnostics(result.diagnostics.filter((d) => d.severity === 'error' || d.target === 'policy'), io);
   if (errors > 0) return EXIT.error;
-  if ('summary' in result && result.summary) reportSummary(result.summary, output, io, 'updated');
+  // As render says it: one site's files one by one, a fleet's one line per site folder.
+  if ('summary' in result && result.summary) reportSummary(result.summary, output, io, 'updated', result.sites > 1);
   const what = `${result.sites} profiles, ${registryLib.targets.length} targets${shard ? `, ${shardLib.describeShard(shard)}` : ''}`;
   return reportStale(name, 'stale' in result ? result.stale : [], what, shard ? `--shard ${shard.index}/${shard.count}` : '', io);
 }

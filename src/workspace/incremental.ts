@@ -69,8 +69,10 @@ const RENDER_REASONS = {
  */
 interface RecordVerdict {
   site: string;
-  /** The record names the head's inputs (sameInputs). */
+  /** The record names the head's build, fwgen.yaml and catalog files (sameBuildAndCatalog), then also its profile and lock (sameFiles). */
   inputs: boolean;
+  profile: RecordedFile;
+  lock: RecordedFile | undefined;
   /** The base's folder of the site holds exactly the files the record names (siteTreeId). */
   files: boolean;
   /** The record's fleet entry, parsed when asked. */
@@ -96,34 +98,44 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
   const { sites: base, files: baseFiles } = baseOutput(repoRoot, rev, outRel);
   if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
-  // Git compares the working tree with the base (and the catalog folders' listings) while this
-  // process reads the head's inputs; the records are read after, each judged as it comes (git
-  // writing them while this process was busy would only wait on a full pipe).
+  // Every git run starts here and runs beside this process: the working tree against the base
+  // (out/ and the sites' folders), the catalog folders' listings, and the base's records, which
+  // are parsed and judged as they come while the others run (all but the head's profile and
+  // lock digests, which wait for git's answer about the sites' folders). A git writing while
+  // this process is busy only waits on a full pipe.
   const moved = catalogFilesAddedOrRemoved(ws, realRoot, rev, label);
   const outDiff = gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', `${outRel}/`]);
-  moved.catch(() => undefined); // awaited below: a failure before then is not left unhandled
-  outDiff.catch(() => undefined);
+  const siteGit = siteFolderDiff(ws, repoRoot, rev, wsRel);
   const now = workspaceInputs(ws);
-  const digests = await siteDigests(ws, repoRoot, rev, wsRel);
-  const catalogMoved = await moved;
-  if (catalogMoved) return all(catalogMoved);
   const verdicts = new Map<string, RecordVerdict>();
   const reading = streamBlobs(repoRoot, [...base].map(([site, tree]) => [site, `${tree}:${RECORD_FILE}`] as const), (site, bytes, blob) => {
     const record = parseRecord(bytes, site);
     if (!record) return;
     const snapshot = `${record.site}/policy.json`;
-    const head = digests.get(record.profile.file);
     verdicts.set(record.profile.file, {
       site: record.site,
-      inputs: head !== undefined && sameInputs(record, head, now),
+      inputs: sameBuildAndCatalog(record, now),
+      profile: record.profile,
+      lock: record.lock,
       files: siteTreeId(record, blob) === base.get(site),
       entry: record.fleet,
       lists: record.lists,
       snapshotBlob: record.outputs.find(([p]) => p === snapshot)?.[1] ?? '',
     });
   });
+  for (const p of [moved, outDiff, siteGit, reading]) p.catch(() => undefined); // awaited below: a failure before then is not left unhandled
+  const digests = siteDigests(ws, wsRel, await siteGit);
+  const catalogMoved = await moved;
+  if (catalogMoved) {
+    await Promise.allSettled([reading, outDiff]); // no git left running behind the full render
+    return all(catalogMoved);
+  }
   const [, diff] = await Promise.all([reading, outDiff]);
   if (verdicts.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  for (const [file, v] of verdicts) {
+    const head = digests.get(file);
+    v.inputs &&= head !== undefined && sameFiles(v, head);
+  }
   const { sites: touched, files: touchedFiles } = touchedPaths(diff, outRel);
   const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
   const renderFor = (file: string, why: string) => {
@@ -233,10 +245,15 @@ async function catalogFilesAddedOrRemoved(ws: OpenWorkspace, realRoot: string, r
   return changed.length > 0 || untracked.length > 0 ? `a catalog file was added or removed since ${label}` : undefined;
 }
 
-/** What the record names is what the head holds, and what check renders with. */
-function sameInputs(r: BaseRecord, head: SiteDigests, now: WorkspaceInputs): boolean {
+/** What the record names of the build, fwgen.yaml, the options and the catalog is what check renders with now. */
+function sameBuildAndCatalog(r: BaseRecord, now: WorkspaceInputs): boolean {
   if (r.fwgen !== now.fwgen || r.workspace !== now.workspace || r.options.allowUnresolved) return false;
   for (const [name, digest] of Object.entries(r.catalog.files)) if (now.catalogFiles.get(name) !== digest) return false;
+  return true;
+}
+
+/** The record's profile and lock are the head's. */
+function sameFiles(r: Pick<RecordVerdict, 'profile' | 'lock'>, head: SiteDigests): boolean {
   const same = (recorded: RecordedFile | undefined, digest: string) => (digest === AS_BASE ? recorded !== undefined : (recorded?.sha256 ?? '') === digest);
   return same(r.profile, head.profile) && same(r.lock, head.lock);
 }
@@ -266,29 +283,37 @@ const MAX_SITE_FOLDERS = 64;
  * every record this shortcut trusts. A file not in REV as a plain file (new, untracked, a link)
  * is digested, and so is every file when the sites lie in too many folders to ask git about.
  */
-async function siteDigests(ws: OpenWorkspace, repoRoot: string, rev: string, wsRel: string): Promise<Map<string, SiteDigests>> {
+function siteDigests(ws: OpenWorkspace, wsRel: string, asBase: Set<string>): Map<string, SiteDigests> {
   const inRepo = (rel: string) => (wsRel ? `${wsRel}/${rel}` : rel);
-  const sites = ws.siteFiles.map((file) => {
-    const rel = relPath(ws, file);
-    return { file, rel, lockRel: path.posix.join(path.posix.dirname(rel), path.basename(lockPathFor(file))) };
-  });
-  const folders = new Set(sites.map((s) => path.posix.dirname(inRepo(s.rel))));
-  const asBase = new Set<string>();
-  if (folders.size <= MAX_SITE_FOLDERS && !folders.has('.') && ![...folders].some((d) => d.startsWith('..'))) {
-    const specs = [...folders].map((d) => `:(literal)${d}/`);
-    const [listed, changed] = await Promise.all([
-      gitOut(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', ...specs]),
-      gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', ...specs]),
-    ]);
-    const differs = new Set(changed.toString('utf8').split('\0'));
-    for (const e of treeEntries(listed.toString('utf8'))) {
-      if (e.type === 'blob' && (e.mode === '100644' || e.mode === '100755') && !differs.has(e.path)) asBase.add(e.path);
-    }
-  }
   const digest = (file: string, rel: string) => (asBase.has(inRepo(rel)) ? AS_BASE : fileDigest(file));
   const digests = new Map<string, SiteDigests>();
-  for (const s of sites) digests.set(s.rel, { profile: digest(s.file, s.rel), lock: digest(lockPathFor(s.file), s.lockRel) });
+  for (const file of ws.siteFiles) {
+    const rel = relPath(ws, file);
+    const lock = lockPathFor(file);
+    digests.set(rel, { profile: digest(file, rel), lock: digest(lock, path.posix.join(path.posix.dirname(rel), path.basename(lock))) });
+  }
   return digests;
+}
+
+/**
+ * The paths (in the repository) of the sites' profiles and locks that the working tree holds
+ * exactly as `rev` committed them as plain files, asked of git (see siteDigests); none when the
+ * sites lie in too many folders, or outside plain ones.
+ */
+async function siteFolderDiff(ws: OpenWorkspace, repoRoot: string, rev: string, wsRel: string): Promise<Set<string>> {
+  const asBase = new Set<string>();
+  const folders = new Set(ws.siteFiles.map((file) => path.posix.dirname(wsRel ? `${wsRel}/${relPath(ws, file)}` : relPath(ws, file))));
+  if (folders.size > MAX_SITE_FOLDERS || folders.has('.') || [...folders].some((d) => d.startsWith('..'))) return asBase;
+  const specs = [...folders].map((d) => `:(literal)${d}/`);
+  const [listed, changed] = await Promise.all([
+    gitOut(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', ...specs]),
+    gitOut(repoRoot, ['diff-index', '--no-renames', '--name-only', '-z', rev, '--', ...specs]),
+  ]);
+  const differs = new Set(changed.toString('utf8').split('\0'));
+  for (const e of treeEntries(listed.toString('utf8'))) {
+    if (e.type === 'blob' && (e.mode === '100644' || e.mode === '100755') && !differs.has(e.path)) asBase.add(e.path);
+  }
+  return asBase;
 }
 
 /**
