@@ -10,10 +10,10 @@ const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const KNOWN_SECONDS = {
-  'test/ansible/linux-guard.test.ts': 197,
-  'test/ansible/linux.test.ts': 154,
+  'test/ansible/linux-guard.test.ts': 233,
   'test/ansible/aws-settings.test.ts': 78,
   'test/package/install-git.test.ts': 70,
+  'test/ansible/linux.test.ts': 59,
   'test/ansible/aws.test.ts': 54,
   'test/query/differential.test.ts': 50,
   'test/live/lan.test.ts': 46,
@@ -23,7 +23,7 @@ const KNOWN_SECONDS = {
   'test/ansible/pfsense-play.test.ts': 38,
   'test/conformance/examples.test.ts': 37,
   'test/live/host.test.ts': 35,
-  'test/ansible/playbooks.test.ts': 31,
+  'test/ansible/playbooks.test.ts': 29,
   'test/faults/planted-links.test.ts': 28,
   'test/workspace/incremental.test.ts': 28,
   'test/diff/diff.test.ts': 28,

@@ -121,6 +121,11 @@ export function readRecap(status: number, output: string): PlayResult {
   return { status, output, changed: recap('changed'), failed: recap('failed') + recap('unreachable') };
 }
 
+/** The names of the sets or chains an nftables rule file declares. */
+export function nftNames(file: string, kind: 'set' | 'chain'): string[] {
+  return [...fs.readFileSync(file, 'utf8').matchAll(new RegExp(`^\\s*${kind} (\\w+) \\{`, 'gm'))].map((m) => m[1]!);
+}
+
 /** Creates a network namespace named for this process; returns it and a function that removes it. */
 export function netns(tag: string): { name: string; run: (cmd: string[]) => string; remove: () => void } {
   const name = `fwgen-ans-${process.pid}-${tag}`;

@@ -6,18 +6,24 @@
  * its sshd. Each run is made in a mount namespace whose /etc/systemd/system is the temporary
  * root's, so enabling the boot unit is real too.
  *
- * What the runs show: a failed run does not strand an installed file unapplied; a ruleset
- * flushed or chains emptied by hand are restored and reported as changed; a boot unit disabled
- * by hand is enabled again; a rule file that loads only in --test is refused before it lands;
- * a policy that cuts the controller off is rolled back to the kernel's previous rules and the
- * play fails saying so; packages are checked under --check.
+ * What the runs show: the first run that succeeds puts every set and chain of the rule files
+ * in the kernel and installs the files and the boot unit, and a second run changes nothing; a
+ * failed run does not strand an installed file unapplied; a ruleset flushed or chains emptied by
+ * hand are restored and reported as changed; a boot unit disabled by hand is enabled again; a
+ * rule file that does not load (a missing chain or set, or a jump that only --test accepts) is
+ * refused before it lands and the kernel keeps its rules, and --check fails on it too; a policy
+ * that cuts the controller off is rolled back to the kernel's previous rules and the play fails
+ * saying so; packages are checked under --check.
+ *
+ * test/ansible/linux.test.ts applies the other examples with a local connection; this example
+ * is applied here only, since a guarded host runs the same play and checks more.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { tempDir } from '../helpers';
-import { netns, parseAnsible, playbook, renderExample, withAnsible } from './harness';
+import { netns, nftNames, parseAnsible, playbook, renderExample, withAnsible } from './harness';
 
 const it = withAnsible('ansible-playbook', 'netns');
 
@@ -122,7 +128,14 @@ describe('Linux plays with a controller across a network', () => {
       expect(repaired.output).toMatch(/PLAY RECAP/);
       expect(repaired.status).toBe(0);
       expect(repaired.output).toMatch(/TASK \[Apply the rules \(changed only when the kernel's rules differed\)\] \*+\nchanged/);
-      expect(l.host.run(['nft', 'list', 'table', 'inet', 'fwgen'])).toContain('chain input {');
+      const rules = path.join(keep, 'nftables', `${CLASS}.nft`);
+      const table = fs.readFileSync(rules, 'utf8').match(/^table inet (\w+)/m)![1]!;
+      const listing = l.host.run(['nft', 'list', 'table', 'inet', table]);
+      expect(listing).toContain('chain input {');
+      for (const set of nftNames(rules, 'set')) expect(listing).toContain(`set ${set} {`);
+      for (const chain of nftNames(rules, 'chain')) expect(listing).toContain(`chain ${chain} {`);
+      expect(fs.readFileSync(file, 'utf8')).toBe(fs.readFileSync(rules, 'utf8'));
+      expect(fs.readFileSync(unit, 'utf8')).toContain(`ExecStart=/usr/sbin/nft -f /etc/fwgen/${CLASS}.nft`);
       expect(fs.readlinkSync(wants(l))).toBe('/etc/systemd/system/fwgen-firewall.service');
       expect(reaches(l)).toBe(true);
 
@@ -141,6 +154,20 @@ describe('Linux plays with a controller across a network', () => {
       const again = run(l, keep);
       expect(again.status).toBe(0);
       expect(again.changed).toBe(0);
+
+      // A broken rule file: validate: refuses it, the kernel keeps what it had, --check fails too.
+      const good = fs.readFileSync(rules, 'utf8');
+      fs.appendFileSync(rules, '\nadd rule inet fwgen no_such_chain tcp dport 22 accept\n');
+      const broken = run(l, keep);
+      expect(broken.status).not.toBe(0);
+      expect(broken.output).toMatch(/failed to validate/);
+      expect(l.host.run(['nft', 'list', 'ruleset'])).toBe(applied);
+      expect(fs.readFileSync(file, 'utf8')).toBe(good);
+      const dry = run(l, keep, ['--check', '--diff']);
+      expect(dry.status).not.toBe(0);
+      expect(dry.output).toMatch(/Load the rule file in a throwaway network namespace[\s\S]*fatal/);
+      expect(l.host.run(['nft', 'list', 'ruleset'])).toBe(applied);
+      fs.writeFileSync(rules, good);
 
       // The example as it is allows SSH from 192.0.2.0/28 only: the controller is cut off, the rules come back.
       const drop = render('nftables', false);
@@ -164,9 +191,21 @@ describe('Linux plays with a controller across a network', () => {
 
     it('repairs emptied chains, refuses a jump that only --test accepts, and rolls back a policy that cuts the controller off', () => {
       const keep = render('iptables', true);
+      const vars = parseAnsible(fs.readFileSync(path.join(keep, 'ansible/vars/linux.yml'), 'utf8')) as { fwgen_linux: Record<string, { rules: string[]; ipsets: string }> };
+      expect(vars.fwgen_linux[CLASS]!.ipsets).toBeDefined();
       const first = run(l, keep);
       expect(first.output).toMatch(/PLAY RECAP/);
       expect(first.status).toBe(0);
+      const created = [...fs.readFileSync(path.join(keep, 'iptables', vars.fwgen_linux[CLASS]!.ipsets), 'utf8').matchAll(/^create (\S+)/gm)].map((m) => m[1]);
+      expect(l.host.run(['ipset', 'list', '-n']).trim().split('\n').sort()).toEqual(created.sort());
+      for (const tool of ['iptables', 'ip6tables']) {
+        const chains = l.host.run([tool, '-S']);
+        expect(chains).toContain('-N FWGEN-IN');
+        expect(chains).toContain('-N FWGEN-OUT');
+      }
+      const second = run(l, keep);
+      expect(second.status).toBe(0);
+      expect(second.changed).toBe(0);
       // The jump into fwgen's chain is the admin's; with it the chain decides.
       l.host.run(['iptables', '-I', 'INPUT', '-j', 'FWGEN-IN']);
       expect(reaches(l)).toBe(true);
@@ -180,12 +219,19 @@ describe('Linux plays with a controller across a network', () => {
       expect(l.host.run(['iptables', '-S'])).toBe(applied.v4);
       expect(l.host.run(['ipset', 'list'])).toBe(applied.sets);
 
-      // iptables-restore --test accepts a jump to a target that does not exist; loading it does not.
-      const vars = parseAnsible(fs.readFileSync(path.join(keep, 'ansible/vars/linux.yml'), 'utf8')) as { fwgen_linux: Record<string, { rules: string[]; ipsets: string }> };
       const name = vars.fwgen_linux[CLASS]!.rules.find((f) => f.endsWith('v4'))!;
       const sets = path.join(keep, 'iptables', vars.fwgen_linux[CLASS]!.ipsets);
       const source = path.join(keep, 'iptables', name);
       const good = fs.readFileSync(source, 'utf8');
+
+      // A rule file whose set is missing: validate: refuses it and the kernel keeps what it had.
+      fs.writeFileSync(source, good.replace('COMMIT', '-A FWGEN-OUT -m set --match-set no_such_set dst -j ACCEPT\nCOMMIT'));
+      const unset = run(l, keep);
+      expect(unset.status).not.toBe(0);
+      expect(unset.output).toMatch(/Install the IPv4 rules[\s\S]*failed to validate/);
+      expect(l.host.run(['iptables', '-S'])).toBe(applied.v4);
+
+      // iptables-restore --test accepts a jump to a target that does not exist; loading it does not.
       fs.writeFileSync(source, good.replace('-m comment --comment "fwgen: not allowed" -j DROP', '-j ACCEPTT'));
       expect(spawnSync('unshare', ['-n', 'sh', '-c', 'ipset -exist -file "$0" restore && iptables-restore --test "$1"', sets, source]).status).toBe(0);
       const tampered = run(l, keep);

@@ -11,7 +11,7 @@ import { listFiles, writeOutput } from '../../src/output';
 import { renderSite } from '../../src/render/site';
 import { targets } from '../../src/targets/registry';
 import { catalogRoot, examplesRoot, repoRoot, runInProcess, tempDir } from '../helpers';
-import { collectionsPath, editExample, exampleNames, parseAnsible, playbook, withAnsible } from './harness';
+import { collectionsPath, editExample, exampleNames, parseAnsible, playbook, withAnsible, type PlayResult } from './harness';
 
 interface Opt {
   type?: string;
@@ -94,13 +94,15 @@ describe('fleet inventory and playbooks', () => {
     expect({ status: r.status, output: r.status === 0 ? '' : r.output }).toEqual({ status: 0, output: '' });
   });
 
+  // The whole fleet's hosts and tags, from one run that both tests below read.
+  let fleet: PlayResult | undefined;
+  const fleetListing = () => (fleet ??= playbook(['-i', 'inventory.yml', 'site.yml', '--list-hosts', '--list-tags'], { cwd: out }));
+
   ansibleIt('--limit SITE rolls out that site only', () => {
-    const hosts = (limit?: string) =>
-      playbook(['-i', 'inventory.yml', 'site.yml', '--list-hosts', ...(limit ? ['--limit', limit] : [])], { cwd: out }).output;
-    const all = hosts();
+    const all = fleetListing().output;
     expect(all).toContain('10.20.0.10'); // eu-restaurant-aloha's Windows BOH server
     expect(all).toContain('203.0.113.10'); // ecommerce-web's web server
-    const one = hosts('ecommerce_web');
+    const one = playbook(['-i', 'inventory.yml', 'site.yml', '--list-hosts', '--limit', 'ecommerce_web'], { cwd: out }).output;
     expect(one).toContain('203.0.113.10');
     expect(one).not.toContain('10.20.0.10');
     const inv = spawnSync('ansible-inventory', ['-i', 'inventory.yml', '--host', '203.0.113.10'], { cwd: out, encoding: 'utf8', env: { ...process.env, ANSIBLE_COLLECTIONS_PATH: collectionsPath } });
@@ -113,11 +115,10 @@ describe('fleet inventory and playbooks', () => {
   });
 
   ansibleIt('every host pattern matches a group: no empty-pattern warnings; every play carries fwgen and its own tag', () => {
-    const hosts = playbook(['-i', 'inventory.yml', 'site.yml', '--list-hosts'], { cwd: out });
-    expect(hosts.status).toBe(0);
-    expect(hosts.output).not.toMatch(/Could not match supplied host pattern|WARNING/);
-    const tags = playbook(['-i', 'inventory.yml', 'site.yml', '--list-tags'], { cwd: out });
-    const plays = [...tags.output.matchAll(/^ {2}play #\d+ \((\w+)\): .*TAGS: \[([^\]]*)\]$/gm)];
+    const listing = fleetListing();
+    expect(listing.status).toBe(0);
+    expect(listing.output).not.toMatch(/Could not match supplied host pattern|WARNING/);
+    const plays = [...listing.output.matchAll(/^ {2}play #\d+ \((\w+)\): .*TAGS: \[([^\]]*)\]$/gm)];
     expect(plays.length).toBeGreaterThan(0);
     for (const [, group, list] of plays) {
       const kind = /_(linux|aws|windows|pfsense)$/.exec(group!)![1];
