@@ -108,6 +108,15 @@ function profileFlags(text: string): number {
   return names.reduce((n, p) => n | ({ Domain: 1, Private: 2, Public: 4 } as Record<string, number>)[p]!, 0);
 }
 
+/** Whether a loopback HTTP server answers the URL with a success status. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
 /** moto's EC2 API on a free loopback port, for the life of a test file. */
 export class Moto {
   private server?: ChildProcess;
@@ -128,9 +137,10 @@ export class Moto {
     });
     this.endpoint = `http://127.0.0.1:${port}`;
     this.server = spawn(awsPython!, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    for (let i = 0; i < 150; i++) {
-      if (spawnSync(awsPython!, ['-c', `import urllib.request; urllib.request.urlopen('${this.endpoint}/moto-api/')`]).status === 0) return;
-      await new Promise((r) => setTimeout(r, 200));
+    // Asked from here, not by a Python started for each try: moto takes seconds to come up.
+    for (let i = 0; i < 300; i++) {
+      if (await answers(`${this.endpoint}/moto-api/`)) return;
+      await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`moto did not start on ${this.endpoint}`);
   }

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import { exampleProfiles } from '../../src/workspace';
-import { conformanceTests } from './conform';
+import { conformanceTests, SlowValidators } from './conform';
 import { renderToTemp } from './render-helpers';
+
+/** One botocore run per model and one cfn-lint run for all the examples: each takes seconds to start. */
+const slow = new SlowValidators();
 
 for (const profile of exampleProfiles()) {
   let dir = '';
@@ -9,5 +12,5 @@ for (const profile of exampleProfiles()) {
     dir = renderToTemp(profile).dir;
   });
   // Every example has outbound web traffic to host names, so each gets a Network Firewall rule group.
-  conformanceTests(path.basename(profile, '.yaml'), () => dir, { networkFirewall: true });
+  conformanceTests(path.basename(profile, '.yaml'), () => dir, { networkFirewall: true }, slow);
 }

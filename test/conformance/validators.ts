@@ -19,21 +19,36 @@ function works(cmd: string, args: string[]): boolean {
   return r.error === undefined && r.status === 0;
 }
 
-/** Python with botocore: the machine's python3, else Debian's. */
-export const python = ['python3', '/usr/bin/python3'].find((p) => works(p, ['-c', 'import botocore'])) ?? '';
+/** Each answer is worked out when first asked, once per process: cfn-lint alone costs seconds to start. */
+function once<T>(probe: () => T): () => T {
+  let known: { value: T } | undefined;
+  return () => (known ??= { value: probe() }).value;
+}
 
-export const tools: Record<string, boolean> = {
-  nft: works('unshare', ['-Urn', 'nft', '-c', '-f', '/dev/null']),
-  iptables: works('unshare', ['-n', 'iptables-restore', '--version']) && works('unshare', ['-n', 'ipset', 'version']),
-  xmllint: works('xmllint', ['--version']),
-  botocore: python !== '',
-  'cfn-lint': works('cfn-lint', ['--version']),
-  dnsmasq: works('dnsmasq', ['--version']),
+/** Python with botocore: the machine's python3, else Debian's; '' when neither has it. */
+export const botocorePython = once(() => ['python3', '/usr/bin/python3'].find((p) => works(p, ['-c', 'import botocore'])) ?? '');
+
+const probes: Record<string, () => boolean> = {
+  nft: () => works('unshare', ['-Urn', 'nft', '-c', '-f', '/dev/null']),
+  iptables: () => works('unshare', ['-n', 'iptables-restore', '--version']) && works('unshare', ['-n', 'ipset', 'version']),
+  xmllint: () => works('xmllint', ['--version']),
+  botocore: () => botocorePython() !== '',
+  'cfn-lint': () => works('cfn-lint', ['--version']),
+  dnsmasq: () => works('dnsmasq', ['--version']),
   // GitHub's own Markdown renderer: what the pull-request comment of fwgen diff becomes.
-  'cmark-gfm': works('cmark-gfm', ['--version']),
+  'cmark-gfm': () => works('cmark-gfm', ['--version']),
   // Capirca (Debian's python3-capirca): the benchmark's comparison runs its aclgen for real.
-  capirca: works('/usr/bin/python3', ['-c', 'import capirca.aclgen']) && works('sh', ['-c', 'command -v aclgen']),
+  capirca: () => works('/usr/bin/python3', ['-c', 'import capirca.aclgen']) && works('sh', ['-c', 'command -v aclgen']),
 };
+
+/**
+ * Which validators this machine has, by name. A tool is probed the first time a test asks
+ * for it, not when this module loads: most test files need one or two of them, or none.
+ */
+export const tools: Readonly<Record<string, boolean>> = Object.defineProperties(
+  {},
+  Object.fromEntries(Object.entries(probes).map(([name, probe]) => [name, { get: once(probe), enumerable: true }])),
+);
 
 /** test, or test.skip with a message; or a failing test in CI when the tool is missing. */
 export function withTool(tool: keyof typeof tools): jest.It {
@@ -85,15 +100,16 @@ export function xmllint(file: string): Check {
 }
 
 export function awsValidate(kind: 'ec2-ingress' | 'ec2-egress' | 'network-firewall-rule-group', files: string[]): Check {
-  return result(sh(python, [path.join(__dirname, 'aws_validate.py'), kind, ...files]));
+  return result(sh(botocorePython(), [path.join(__dirname, 'aws_validate.py'), kind, ...files]));
 }
 
 export function dnsmasqTest(file: string): Check {
   return result(sh('dnsmasq', ['--test', '-C', file]));
 }
 
-export function cfnLint(file: string): Check {
-  return result(sh('cfn-lint', ['--format', 'parseable', file]));
+/** cfn-lint over templates in one run (it takes seconds to start); its lines name the file. */
+export function cfnLintAll(files: string[]): Check {
+  return result(sh('cfn-lint', ['--format', 'parseable', ...files]));
 }
 
 /** pfSense's rules for what it accepts, checked on the parsed XML. */

@@ -25,23 +25,33 @@ interface Scene {
   victim: string;
 }
 
+/** The workspace and victim as first rendered, made once: every scene is a fresh copy of it. */
+let pristine: string | undefined;
+
 /** A rendered workspace (ws/) and, beside it, a victim folder holding a key nobody may touch. */
 function scene(): Scene {
+  if (pristine === undefined) {
+    const first = tempDir('fwgen-planted-pristine-');
+    const ws = writeTree(
+      {
+        'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\n',
+        'own/vendors/acme.yaml': vendorText,
+        'own/lists/acme-edge.yaml': listText,
+        'sites/store-1.yaml': siteText,
+        'sites/store-1.lock.yaml': lockText('203.0.113.10'),
+      },
+      path.join(first, 'ws'),
+    );
+    writeTree({ 'authorized_keys': 'ssh-ed25519 AAAA admin\n', 'id_ed25519': 'PRIVATE KEY\n' }, path.join(first, 'victim'));
+    // The binary's own render, as a user's first one; the scenes copy its output rather than render again.
+    const r = runBinary(['render'], ws);
+    if (r.status !== 0) throw new Error(`the first render failed: ${r.stderr}`);
+    pristine = first;
+  }
   const top = tempDir('fwgen-planted-');
-  const ws = writeTree(
-    {
-      'fwgen.yaml': 'sites: [sites/*.yaml]\ncatalog: [own]\noutput: out\n',
-      'own/vendors/acme.yaml': vendorText,
-      'own/lists/acme-edge.yaml': listText,
-      'sites/store-1.yaml': siteText,
-      'sites/store-1.lock.yaml': lockText('203.0.113.10'),
-    },
-    path.join(top, 'ws'),
-  );
-  const victim = writeTree({ 'authorized_keys': 'ssh-ed25519 AAAA admin\n', 'id_ed25519': 'PRIVATE KEY\n' }, path.join(top, 'victim'));
-  const r = runBinary(['render'], ws);
-  if (r.status !== 0) throw new Error(`the first render failed: ${r.stderr}`);
-  return { top, ws, out: path.join(ws, 'out'), victim };
+  fs.cpSync(pristine, top, { recursive: true });
+  const ws = path.join(top, 'ws');
+  return { top, ws, out: path.join(ws, 'out'), victim: path.join(top, 'victim') };
 }
 
 /** Content and modification time of every file of a folder: what "untouched" means. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { python } from '../conformance/validators';
+import { botocorePython } from '../conformance/validators';
 
 /**
  * The real tools over many files in as few processes as they allow, all at once: xmllint,
@@ -63,7 +63,7 @@ export function xmllintAll(files: string[]): Promise<string> {
 }
 
 export function awsAll(kind: 'ec2-ingress' | 'ec2-egress' | 'network-firewall-rule-group', files: string[]): Promise<string> {
-  return files.length ? sh(python, [path.join(__dirname, '..', 'conformance', 'aws_validate.py'), kind, ...files]) : none;
+  return files.length ? sh(botocorePython(), [path.join(__dirname, '..', 'conformance', 'aws_validate.py'), kind, ...files]) : none;
 }
 
 export function cfnLintAll(files: string[]): Promise<string> {

@@ -51,13 +51,13 @@ describe('fwgen init', () => {
     expect(() => git(ws, ['check-ignore', '--no-index', 'sites/store-001.lock.yaml'])).toThrow();
   });
 
-  test('--shards sets how many parallel jobs the recipes check the sites in', () => {
+  test('--shards sets how many parallel jobs the recipes check the sites in', async () => {
     const ws = path.join(tempDir('fwgen-init-'), 'wide');
     expect(runBinary(['init', ws, '--shards', '8']).status).toBe(0);
     expect(parse(fs.readFileSync(path.join(ws, '.github/workflows/fwgen.yml'), 'utf8')).jobs['fwgen-check'].strategy.matrix.shard).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(parse(fs.readFileSync(path.join(ws, '.gitlab-ci.yml'), 'utf8'))['fwgen-check'].parallel).toBe(8);
     for (const bad of ['0', '201', '1.5']) {
-      const r = runBinary(['init', path.join(tempDir('fwgen-init-'), 'x'), '--shards', bad]);
+      const r = await runInProcess(['init', path.join(tempDir('fwgen-init-'), 'x'), '--shards', bad]);
       expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
       expect(r.stderr).toMatch(/shards/);
     }
@@ -106,17 +106,16 @@ describe('fwgen init', () => {
     const commands = recipes.flatMap((r) => fwgenCommands(r));
     expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['check --shard 1/2', 'check --shard 2/2', 'check --merge-shards']));
     expect(commands.map((c) => c[0])).toEqual(expect.arrayContaining(['check', 'diff', 'resolve', 'render']));
-    const help = runBinary(['--help']).stdout;
+    const help = (await runInProcess(['--help'])).stdout;
     let updated = false;
     for (const args of commands) {
       if (!new RegExp(`fwgen ${args[0]}\\b`).test(help)) {
         console.warn(`fwgen ${args.join(' ')}: not a command of this build; skipped`);
         continue;
       }
-      // The feeds are served on loopback (the test never reaches the internet), in this process.
-      const r = args.join(' ') === 'lists update'
-        ? await runInProcess([...args, '--source-base', feeds().base, '--tries', '1'], dir)
-        : runBinary(args, dir);
+      // In this process: the recipes' exit statuses are the point, and the binary's own are
+      // checked above. The feeds are served on loopback (the test never reaches the internet).
+      const r = await runInProcess(args.join(' ') === 'lists update' ? [...args, '--source-base', feeds().base, '--tries', '1'] : args, dir);
       // The first site names no host, so resolve asks no DNS server; no site uses the updated
       // list, so diff finds no policy change before or after it (the recipes fail only on 1).
       if (args[0] === 'lists') updated = true;
@@ -127,10 +126,10 @@ describe('fwgen init', () => {
     expect(fs.readFileSync(path.join(dir, 'catalog/lists/cloudflare.yaml'), 'utf8')).toContain('2c0f:f248::/32');
     expect(git(dir, ['status', '--porcelain'])).toContain('catalog/lists/cloudflare.yaml');
     expect(fs.readFileSync(path.join(catalogRoot, 'lists/cloudflare.yaml'), 'utf8')).toBe(shippedBefore);
-    const md = runBinary(['diff', '--base', 'origin/main', '--format', 'markdown'], dir);
+    const md = await runInProcess(['diff', '--base', 'origin/main', '--format', 'markdown'], dir);
     expect(updated).toBe(true);
     expect(md.stdout).toMatch(/^### fwgen diff: no policy change/);
     // A list that no site uses moves no policy: the diff does not flag it.
     expect(md.stdout).not.toMatch(/list source moved/);
-  }, 180_000); // a dozen runs of the binary, each part of the check among them
+  }, 180_000); // a dozen runs of fwgen, each part of the check among them
 });
