@@ -10,7 +10,8 @@ const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const KNOWN_SECONDS = {
-  'test/ansible/linux-guard.test.ts': 233,
+  'test/ansible/linux-guard-iptables.test.ts': 130,
+  'test/ansible/linux-guard-nftables.test.ts': 103,
   'test/ansible/aws-settings.test.ts': 78,
   'test/package/install-git.test.ts': 70,
   'test/ansible/linux.test.ts': 59,

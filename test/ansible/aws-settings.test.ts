@@ -53,10 +53,10 @@ function ok(r: { status: number; output: string }): { status: number; output: st
 }
 
 describe('AWS settings from the inventory', () => {
-  it('fwgen_aws_vpc_id, _stack_name, _region and _endpoint_url from an inventory file, group_vars and host_vars, in either inventory order', () => {
+  it('fwgen_aws_vpc_id, _stack_name, _region and _endpoint_url from an inventory file, group_vars and host_vars, in either inventory order', async () => {
     const site = renderExample('ecommerce-web', tempDir('fwgen-ansible-aws-settings-'), controller('aws-controller'));
-    const vpc = moto!.state('newvpc', '10.77.0.0/16') as string;
-    expect(vpc).not.toBe(moto!.state('vpc'));
+    const vpc = (await moto!.state('newvpc', '10.77.0.0/16')) as string;
+    expect(vpc).not.toBe(await moto!.state('vpc'));
 
     // The user's own inventory, in a folder of its own: each setting from another place.
     const mine = tempDir('fwgen-ansible-mine-');
@@ -78,13 +78,13 @@ describe('AWS settings from the inventory', () => {
     const groups = playbook(['-i', 'mine.yml', '-i', siteInventory, path.join(site, 'ansible/aws.yml')], { env: awsEnv, cwd: mine });
     expect(ok(groups)).toEqual({ status: 0, output: '' });
     const names = siteGroups(site);
-    const held = moto!.state('groups', ...Object.keys(names)) as Record<string, Group>;
+    const held = (await moto!.state('groups', ...Object.keys(names))) as Record<string, Group>;
     expect(Object.keys(held).sort()).toEqual(Object.keys(names).sort());
     for (const g of Object.values(held)) expect(g.vpc).toBe(vpc);
 
     const stack = playbook(['-i', siteInventory, '-i', 'mine.yml', path.join(site, 'ansible/aws-cloudformation.yml')], { env: awsEnv, cwd: mine });
     expect(stackRun(stack, 1)).toEqual({ status: 0, output: '' });
-    const deployed = moto!.state('deployed', 'shop-stack-from-group-vars') as { parameters: Record<string, string>; groups: Record<string, Group> };
+    const deployed = (await moto!.state('deployed', 'shop-stack-from-group-vars')) as { parameters: Record<string, string>; groups: Record<string, Group> };
     expect(deployed.parameters.VpcId).toBe(vpc);
     expect(Object.keys(deployed.groups).sort()).toEqual(Object.values(names).sort());
     for (const g of Object.values(deployed.groups)) expect(g.vpc).toBe(vpc);
@@ -99,7 +99,7 @@ describe('AWS settings from the inventory', () => {
 
     // The user's inventory first: the plays must not take their folder from whichever inventory named a host first.
     const mine = tempDir('fwgen-ansible-mine-');
-    const settings = { fwgen_aws_region: 'us-east-1', fwgen_aws_endpoint_url: moto!.endpoint, fwgen_aws_vpc_id: moto!.state('vpc') };
+    const settings = { fwgen_aws_region: 'us-east-1', fwgen_aws_endpoint_url: moto!.endpoint, fwgen_aws_vpc_id: await moto!.state('vpc') };
     // The Python with boto3, as host vars (the site's group names the one running Ansible).
     const hosts = Object.fromEntries(Object.values(sites).map((h) => [h, { ansible_python_interpreter: awsPython }]));
     fs.writeFileSync(path.join(mine, 'mine.yml'), stringify({ all: { hosts, vars: settings } }));
@@ -114,10 +114,10 @@ describe('AWS settings from the inventory', () => {
 
     for (const name of Object.keys(sites)) {
       const own = siteGroups(path.join(out, name));
-      const held = moto!.state('groups', ...Object.keys(own)) as Record<string, Group>;
+      const held = (await moto!.state('groups', ...Object.keys(own))) as Record<string, Group>;
       expect(Object.keys(held).sort()).toEqual(Object.keys(own).sort());
       for (const g of Object.values(held)) expect(g.tags['fwgen:profile']).toBe(name);
-      const deployed = moto!.state('deployed', `fwgen-${name}`) as { groups: Record<string, Group> };
+      const deployed = (await moto!.state('deployed', `fwgen-${name}`)) as { groups: Record<string, Group> };
       expect(Object.keys(deployed.groups).sort()).toEqual(Object.values(own).sort());
       for (const g of Object.values(deployed.groups)) expect(g.tags['fwgen:profile']).toBe(name);
     }

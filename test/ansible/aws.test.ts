@@ -23,7 +23,7 @@ let moto: Moto | undefined;
 const env = awsEnv;
 let endpoint = '';
 
-function state(...args: string[]): unknown {
+function state(...args: string[]): Promise<unknown> {
   return moto!.state(...args);
 }
 
@@ -83,7 +83,7 @@ beforeAll(async () => {
 afterAll(() => moto?.stop());
 
 describe('AWS security groups through amazon.aws.ec2_security_group', () => {
-  it('holds exactly the policy, is idempotent, removes a dropped flow; the CloudFormation stack matches', () => {
+  it('holds exactly the policy, is idempotent, removes a dropped flow; the CloudFormation stack matches', async () => {
     const out = tempDir('fwgen-ansible-aws-');
     const hosts = (doc: Parameters<Parameters<typeof renderExample>[2] & object>[0]) => doc.setIn(['targets', 'ansible'], { hosts: { aws: ['aws-controller'] } });
     const site = renderExample(SITE, out, hosts);
@@ -93,7 +93,7 @@ describe('AWS security groups through amazon.aws.ec2_security_group', () => {
     const first = apply(site);
     expect(first.output).toMatch(/PLAY RECAP/);
     expect({ status: first.status, output: first.status === 0 ? '' : first.output }).toEqual({ status: 0, output: '' });
-    const held = state('groups', ...Object.values(names)) as Record<string, GroupState>;
+    const held = (await state('groups', ...Object.values(names))) as Record<string, GroupState>;
     for (const c of classes) expect(sorted(held[names[c]!]!)).toEqual(expected(site, c));
 
     const second = apply(site);
@@ -109,14 +109,14 @@ describe('AWS security groups through amazon.aws.ec2_security_group', () => {
     const third = apply(site);
     expect(third.status).toBe(0);
     expect(third.changed).toBeGreaterThan(0);
-    const after = (state('groups', names['ecommerce-web-server']!) as Record<string, GroupState>)[names['ecommerce-web-server']!]!;
+    const after = ((await state('groups', names['ecommerce-web-server']!)) as Record<string, GroupState>)[names['ecommerce-web-server']!]!;
     expect(sorted(after)).toEqual(expected(site, 'ecommerce-web-server'));
     expect(before.ingress.some((r) => r[1] === 8443)).toBe(true);
     expect(after.ingress.some((r) => r[1] === 8443)).toBe(false);
 
     // The alternative path: the CloudFormation template as a stack on the same endpoint.
-    const vpc = state('vpc') as string;
-    const stack = state('stack', `fwgen-${SITE}`, path.join(site, 'aws/security-groups.cfn.json'), vpc) as Record<string, GroupState>;
+    const vpc = (await state('vpc')) as string;
+    const stack = (await state('stack', `fwgen-${SITE}`, path.join(site, 'aws/security-groups.cfn.json'), vpc)) as Record<string, GroupState>;
     const template = JSON.parse(fs.readFileSync(path.join(site, 'aws/security-groups.cfn.json'), 'utf8')) as {
       Resources: Record<string, { Properties: { Tags: Array<{ Key: string; Value: string }>; SecurityGroupIngress: CfnEntry[]; SecurityGroupEgress: CfnEntry[] } }>;
     };
@@ -134,7 +134,7 @@ describe('AWS security groups through amazon.aws.ec2_security_group', () => {
     }
   }, 300_000);
 
-  it('a group description from a long class name with characters AWS refuses: cut to 255 allowed characters, the same in the vars, the template and the group', () => {
+  it('a group description from a long class name with characters AWS refuses: cut to 255 allowed characters, the same in the vars, the template and the group', async () => {
     const catalog = tempDir('fwgen-ansible-aws-catalog-');
     fs.cpSync(catalogRoot, catalog, { recursive: true });
     const classes = path.join(catalog, 'device-classes.yaml');
@@ -156,7 +156,7 @@ describe('AWS security groups through amazon.aws.ec2_security_group', () => {
 
     const r = apply(site);
     expect({ status: r.status, output: r.status === 0 ? '' : r.output }).toEqual({ status: 0, output: '' });
-    const held = state('groups', group.name) as Record<string, { description: string }>;
+    const held = (await state('groups', group.name)) as Record<string, { description: string }>;
     expect(held[group.name]!.description).toBe(group.description);
   }, 300_000);
 });

@@ -1,11 +1,14 @@
 """What an EC2/CloudFormation endpoint holds, as JSON for the Ansible tests.
 
-  aws_state.py ENDPOINT vpc                    -> the default VPC id
-  aws_state.py ENDPOINT groups NAME...         -> {name: {ingress: [...], egress: [...]}} by group name
-  aws_state.py ENDPOINT stack NAME TEMPLATE VPC -> the same for the groups of a new stack
-  aws_state.py ENDPOINT newvpc CIDR            -> the id of a new VPC
-  aws_state.py ENDPOINT deployed NAME          -> a deployed stack: {parameters: {...}, groups: {class: group}}
+  aws_state.py ENDPOINT    then one question a line on stdin, a JSON array [COMMAND, ARG...]:
+    ["vpc"]                      -> the default VPC id
+    ["groups", NAME...]          -> {name: {ingress: [...], egress: [...]}} by group name
+    ["stack", NAME, TEMPLATE, VPC] -> the same for the groups of a new stack
+    ["newvpc", CIDR]             -> the id of a new VPC
+    ["deployed", NAME]           -> a deployed stack: {parameters: {...}, groups: {class: group}}
 
+Each answer is one line on stdout: {"ok": ANSWER} or {"error": MESSAGE}. One process answers
+every question of a test file: importing boto3 costs about a CPU-second, more than a question.
 Each rule is [protocol, from, to, cidr, description], one per CIDR, sorted.
 """
 import json
@@ -40,31 +43,38 @@ def stack_groups(ec2, cfn, name):
     return {g['tags'].get('fwgen:device-class', n): g for n, g in found.items()}
 
 
-def main():
-    endpoint, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-    ec2 = boto3.client('ec2', endpoint_url=endpoint)
+def answer(ec2, cfn, cmd, args):
     if cmd == 'vpc':
-        vpcs = ec2.describe_vpcs(Filters=[{'Name': 'is-default', 'Values': ['true']}])['Vpcs']
-        print(json.dumps(vpcs[0]['VpcId']))
-    elif cmd == 'groups':
-        print(json.dumps(describe(ec2, [{'Name': 'group-name', 'Values': args}])))
-    elif cmd == 'stack':
+        return ec2.describe_vpcs(Filters=[{'Name': 'is-default', 'Values': ['true']}])['Vpcs'][0]['VpcId']
+    if cmd == 'groups':
+        return describe(ec2, [{'Name': 'group-name', 'Values': args}])
+    if cmd == 'stack':
         name, template, vpc = args
-        cfn = boto3.client('cloudformation', endpoint_url=endpoint)
         with open(template) as f:
             body = f.read()
         cfn.create_stack(StackName=name, TemplateBody=body, Parameters=[{'ParameterKey': 'VpcId', 'ParameterValue': vpc}])
         cfn.get_waiter('stack_create_complete').wait(StackName=name, WaiterConfig={'Delay': 1, 'MaxAttempts': 60})
-        print(json.dumps(stack_groups(ec2, cfn, name)))
-    elif cmd == 'newvpc':
-        print(json.dumps(ec2.create_vpc(CidrBlock=args[0])['Vpc']['VpcId']))
-    elif cmd == 'deployed':
-        cfn = boto3.client('cloudformation', endpoint_url=endpoint)
+        return stack_groups(ec2, cfn, name)
+    if cmd == 'newvpc':
+        return ec2.create_vpc(CidrBlock=args[0])['Vpc']['VpcId']
+    if cmd == 'deployed':
         stack = cfn.describe_stacks(StackName=args[0])['Stacks'][0]
         params = {p['ParameterKey']: p['ParameterValue'] for p in stack.get('Parameters', [])}
-        print(json.dumps({'parameters': params, 'groups': stack_groups(ec2, cfn, args[0])}))
-    else:
-        sys.exit(f'unknown command {cmd}')
+        return {'parameters': params, 'groups': stack_groups(ec2, cfn, args[0])}
+    raise ValueError(f'unknown command {cmd}')
+
+
+def main():
+    endpoint = sys.argv[1]
+    ec2 = boto3.client('ec2', endpoint_url=endpoint)
+    cfn = boto3.client('cloudformation', endpoint_url=endpoint)
+    for line in sys.stdin:
+        cmd, *args = json.loads(line)
+        try:
+            reply = {'ok': answer(ec2, cfn, cmd, args)}
+        except Exception as e:  # the test reports it with the question; the next question still gets its answer
+            reply = {'error': f'{type(e).__name__}: {e}'}
+        print(json.dumps(reply), flush=True)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@
  * inside a network namespace of its own, writing under a temporary root. The kernel must then
  * hold fwgen's table, chains and sets, and a second run changes nothing.
  *
- * ecommerce-web is applied in test/ansible/linux-guard.test.ts instead, with both Linux targets,
+ * ecommerce-web is applied in test/ansible/linux-guard-{nftables,iptables}.test.ts instead, with both Linux targets,
  * against a host across a network: the same checks of its first and second runs, plus the rule
  * files that validate: refuses (a missing chain, a missing set) and --check failing on them.
  */
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { tempDir } from '../helpers';
 import { exampleNames, netns, nftNames, parseAnsible, playbook, renderExample, withAnsible } from './harness';
 
-/** The example linux-guard.test.ts applies with both targets. */
+/** The example the linux-guard-*.test.ts files apply, one target each. */
 const GUARDED = 'ecommerce-web';
 
 const it = withAnsible('ansible-playbook', 'netns');
