@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { buildIdentity } from './build-identity';
 import { cacheKey, CacheShelf } from './cache-dir';
+import { packageIdentity } from './package-identity';
 
 /**
  * Values found to match a vendor's name pattern, remembered in the cache so that a later run
@@ -20,26 +19,8 @@ import { cacheKey, CacheShelf } from './cache-dir';
  */
 const SHELF = 'name-matches';
 
-let engine: string | undefined;
-
-/** re2js and its version, from the package.json above the file `require('re2js')` loads. */
-function engineIdentity(): string {
-  if (engine !== undefined) return engine;
-  let dir = path.dirname(require.resolve('re2js'));
-  for (;;) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 're2js') return (engine = `re2js ${String(pkg.version)}`);
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('internal: re2js has no package.json');
-    dir = up;
-  }
-}
-
 function keyOf(source: string, text: string): string {
-  return cacheKey(['name-match 1', buildIdentity(), engineIdentity(), source, text]);
+  return cacheKey(['name-match 1', buildIdentity(), packageIdentity('re2js'), source, text]);
 }
 
 /** Whether an earlier run found `text` to match the pattern `source` (false: unknown). */

@@ -26,6 +26,7 @@ import { targets } from './registry';
 import type * as WindowsModule from './windows';
 import type { WindowsOptions } from './windows';
 import { yamlPackage } from '../util/yaml-package';
+import { rememberedYaml } from '../catalog/yaml-text-memo';
 
 /**
  * The other targets' modules, loaded when the playbooks' vars are built: a render of another
@@ -495,7 +496,7 @@ const YAML_OPTIONS: ToStringOptions & { sortMapEntries: false; aliasDuplicateObj
 
 /** YAML of fwgen's own making (a playbook list): every string in it has passed playbookWord. */
 export function yamlBody(doc: unknown): string {
-  return new (yamlPackage().Document)(doc, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd();
+  return rememberedYaml('body', doc, () => undefined, () => new (yamlPackage().Document)(doc, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd());
 }
 
 /**
@@ -515,6 +516,10 @@ export class OwnTemplate {
  * Keys are never templated; numbers and booleans hold no text.
  */
 export function varsYaml(doc: unknown): string {
+  return rememberedYaml('vars', doc, (v) => (v instanceof OwnTemplate ? v.text : undefined), () => writeVarsYaml(doc));
+}
+
+function writeVarsYaml(doc: unknown): string {
   const { Document, Scalar } = yamlPackage();
   const tagged = (_key: unknown, value: unknown): unknown => {
     if (value instanceof OwnTemplate) return new Scalar(value.text);

@@ -184,6 +184,25 @@ describe('what the CLI loads', () => {
     expect(loadedBy(args).filter((f) => targetModules.some((t) => f === `targets/${t}.js`))).toEqual([]);
   });
 
+  test('a warm render of the example restaurant to every target loads neither the yaml package nor re2js, and writes what a cold one does', () => {
+    // Its Ansible vars, inventory and requirements are texts the cache remembers (yaml-text-memo.ts).
+    const root = tempDir();
+    for (const f of ['eu-restaurant-aloha.yaml', 'eu-restaurant-aloha.lock.yaml']) fs.copyFileSync(path.join(repoRoot, 'examples', f), path.join(root, f));
+    const render = (out: string) => ['render', '-p', path.join(root, 'eu-restaurant-aloha.yaml'), '-o', path.join(root, out), '--cache-dir', path.join(root, 'cache')];
+    expect(packagesLoadedBy(render('cold'))).toContain('yaml'); // a control: the cold run writes them with it
+    const warm = packagesLoadedBy(render('warm'));
+    expect(warm).not.toContain('yaml');
+    expect(warm).not.toContain('re2js');
+    const files = (dir: string) => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+    const cold = files(path.join(root, 'cold'));
+    expect(cold.some((f) => f.endsWith('.yml'))).toBe(true);
+    expect(files(path.join(root, 'warm'))).toEqual(cold);
+    for (const f of cold) {
+      const file = path.join(root, 'cold', f);
+      if (fs.statSync(file).isFile()) expect(fs.readFileSync(path.join(root, 'warm', f))).toEqual(fs.readFileSync(file));
+    }
+  });
+
   test("a warm render of a site with a vendor's patterned name loads no re2js, and a name that does not match is still refused", () => {
     // The example restaurant names its Paytronix client, which the vendor's pattern checks.
     const root = tempDir();
