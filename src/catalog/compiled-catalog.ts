@@ -102,10 +102,17 @@ function encode(value: unknown): Encoded {
   return out;
 }
 
+/**
+ * Decodes in place: what v8.deserialize made is this function's alone, and a new object and
+ * an entry pair per field made the decoding of a large entry a sixth of a warm render.
+ */
 function decode(value: Encoded): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    if (value[0] !== TAG) return value.map(decode);
+    if (value[0] !== TAG) {
+      for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+      return value;
+    }
     switch (value[1]) {
       case 'cidr':
         return value[2] === 'ipv4' && typeof value[3] === 'number' ? Cidr.ipv4(value[3], value[4] as number) : Cidr.ipv6(value[3] as bigint, value[4] as number);
@@ -119,9 +126,16 @@ function decode(value: Encoded): unknown {
         throw new Uncacheable();
     }
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = decode(v);
-  return out;
+  const fields = value as Record<string, unknown>;
+  // A field named __proto__ would be set as the prototype by a plain assignment to a new object, as before.
+  if (Object.prototype.hasOwnProperty.call(fields, '__proto__') || Object.getPrototypeOf(fields) !== Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(fields)) out[k] = decode(v);
+    return out;
+  }
+  const keys = Object.keys(fields);
+  for (let i = 0; i < keys.length; i++) fields[keys[i]!] = decode(fields[keys[i]!]);
+  return fields;
 }
 
 /*

@@ -137,9 +137,27 @@ function countRulesOnce(policy: Policy, deviceClass: string, diags: Diagnostics)
     else lists.set(key, { dir: DIRECTION[rule.direction], family, lists: [cidrs] });
   });
   const counts: RuleCounts = { ingress: { ipv4: 0, ipv6: 0 }, egress: { ipv4: 0, ipv6: 0 } };
+  const count = distinctCounter();
   // A rule's networks are aggregated (distinct already); only several lists can share one.
-  for (const { dir, family, lists: l } of lists.values()) counts[dir][family] += l.length === 1 ? l[0]!.length : distinctCount(l, family);
+  for (const { dir, family, lists: l } of lists.values()) counts[dir][family] += l.length === 1 ? l[0]!.length : count(l, family);
   return counts;
+}
+
+/**
+ * distinctCount, once per family and set of lists: the ports of one set of rules (tcp 80 and
+ * 443 of the same terms) take the very same lists, and a count of a million networks sorts
+ * them all. Lists are told apart by identity: AddressSets gives equal sets one list.
+ */
+function distinctCounter(): (lists: ReadonlyArray<readonly string[]>, family: Family) => number {
+  const ids = new Map<readonly string[], number>();
+  const known = new Map<string, number>();
+  return (lists, family) => {
+    const own = [...new Set(lists.map((l) => ids.get(l) ?? ids.set(l, ids.size).size - 1))].sort((a, b) => a - b);
+    const key = `${family}|${own.join(',')}`;
+    let n = known.get(key);
+    if (n === undefined) known.set(key, (n = distinctCount(lists, family)));
+    return n;
+  };
 }
 
 // check() and limits() count the same class, and the ansible target's limits() asks aws's again.
