@@ -47,18 +47,20 @@ function walkSites(ws: Workspace): { files: string[]; locks: Map<string, string 
   // anyway, so that a fleet's thousands of files are not asked about one by one.
   const links: Array<{ site: string; lock: string; link: boolean; lockLink: boolean }> = [];
   const locks = new Map<string, string | undefined>();
-  const walk = (dir: string) => {
+  // `relDir` is `dir` relative to the root, '/' between names: the walk only ever adds names
+  // read from a folder to it, so a fleet's thousands of files need no path.relative each.
+  const walk = (dir: string, relDir: string) => {
     const entries = fs.readdirSync(dir, { withFileTypes: true });
     let byName: Map<string, fs.Dirent> | undefined;
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name === 'node_modules' || entry.name.startsWith('.') || full === ws.output) continue;
-        walk(full);
+        walk(full, relDir ? `${relDir}/${entry.name}` : entry.name);
         continue;
       }
-      const rel = path.relative(ws.root, full).split(path.sep).join('/');
       if (!/\.ya?ml$/.test(entry.name) || /\.lock\.ya?ml$/.test(entry.name) || full === ws.file) continue;
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (!yes(rel) || no(rel)) continue;
       checkFileName(rel); // a site is picked by its file name, and that name reaches its outputs
       found.push(full);
@@ -69,7 +71,7 @@ function walkSites(ws: Workspace): { files: string[]; locks: Map<string, string 
       locks.set(full, lock?.isFile() ? lockFile : undefined);
     }
   };
-  walk(ws.root);
+  walk(ws.root, '');
   for (const l of links) refuseLinkOut(ws.root, l);
   return { files: found.sort(), locks };
 }
