@@ -43,20 +43,29 @@ export async function diffWorkspace(head: OpenWorkspace, req: DiffRequest): Prom
     const base = await readingBase({ dir: req.baseDir }, root, () => baseSide(head, root, req.baseDir!));
     return compare(base, await headSide(head, 'working tree'));
   }
-  const cut = req.full ? undefined : await unchangedSince(head, req.base);
+  const cut = req.full ? undefined : await unchangedSince(head, req.base, head.output, { listBase: true });
   if (cut) req.note?.(shortcutNote(cut));
   if (cut?.repo && cut.kept.length > 0) {
-    // Sites left as the base committed them are neither unpacked nor rendered: the same state on both sides.
-    const tree = partialBaseTree(head, cut);
+    // Sites left as the base committed them are neither unpacked nor rendered: the same state
+    // on both sides. The base is unpacked by git while this process renders the head's sites;
+    // the base's errors are still the ones reported first.
+    const unpacking = partialBaseTree(head, cut);
+    const rendering = headSide(head, 'working tree', cut.render);
+    rendering.catch(() => undefined); // awaited below, after the base
+    let tree: Awaited<typeof unpacking> | undefined;
     try {
+      tree = await unpacking;
       const baseRoot = path.join(tree.dir, cut.repo.wsRel);
       const rev = cut.repo.rev.slice(0, 12);
       const base = await readingBase({ rev: req.base ?? rev }, baseRoot, () => baseSide(head, baseRoot, req.base ?? `merge base ${rev}`));
-      const side = await headSide(head, 'working tree', cut.render);
+      const side = await rendering;
       addKeptSites(base, side, head, cut, req.unchangedDetail ?? true);
       return compare(base, side);
+    } catch (err) {
+      await Promise.allSettled([rendering]); // no render left running behind the error
+      throw err;
     } finally {
-      tree.dispose();
+      tree?.dispose();
     }
   }
   const tree = checkoutToTemp(head.root, req.base);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isWithin } from '../fs';
 import { FileError } from '../errors';
-import { git, GitError, gitOut, readBlobs, resolveRevision, streamBlobs } from '../fs/git';
+import { git, GitError, gitOut, resolveRevision, streamBlobs } from '../fs/git';
 import { treeIdOf } from '../fs/git-tree';
 import { packageRoot } from '../util/paths';
 import { lockPathFor } from '../resolve/lock';
@@ -47,12 +47,23 @@ export interface Shortcut {
   why?: string;
   /** Why sites were rendered, with how many of each. */
   reasons: Map<string, number>;
-  repo?: { root: string; rev: string; outRel: string; wsRel: string };
+  repo?: { root: string; rev: string; outRel: string; wsRel: string; base?: BaseListing };
   /**
    * Whether the fleet's files (out/inventory.yml and its kind) are current without making them,
    * given the entries of the sites rendered (see fleetFilesCurrent).
    */
   fleetCurrent?: (rendered: FleetEntry[]) => boolean;
+}
+
+/**
+ * What partialBaseTree unpacks from, listed while the shortcut decided (asked for with
+ * `unchangedSince(..., { listBase: true })`): the files of the base outside its output folder,
+ * its site folders and the links directly in its output folder.
+ */
+export interface BaseListing {
+  beside: Promise<TreeEntry[]>;
+  folders: string[];
+  links: TreeEntry[];
 }
 
 const RENDER_REASONS = {
@@ -86,7 +97,7 @@ interface RecordVerdict {
  * which must be rendered. `output` is the folder the run compares with: the records are read
  * from the workspace's own output folder only.
  */
-export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined, output: string = ws.output): Promise<Shortcut> {
+export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined, output: string = ws.output, opts: { listBase?: boolean } = {}): Promise<Shortcut> {
   const label = ref ?? 'the merge base';
   const all = (why: string): Shortcut => ({ label, render: ws.siteFiles, kept: [], why, reasons: new Map() });
   if (isOwnCheckout(ws)) return all("fwgen's own checkout, whose code changes without a new build");
@@ -96,8 +107,11 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
   const wsRel = path.relative(realRoot, fs.realpathSync(ws.root)).split(path.sep).join('/');
   const outRel = [wsRel, relPath(ws, ws.output)].filter(Boolean).join('/');
   if (outRel === '' || outRel.startsWith('..') || path.isAbsolute(outRel)) return all('the output folder is not inside the repository');
-  const { sites: base, files: baseFiles } = baseOutput(repoRoot, rev, outRel);
+  const { sites: base, files: baseFiles, links } = baseOutput(repoRoot, rev, outRel);
   if (base.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  // diff unpacks the base but for the kept sites: what lies beside the output folder (the
+  // sites' profiles among it) is listed now, while the shortcut is decided, not after.
+  const listing: BaseListing | undefined = opts.listBase ? { beside: filesBesideOutput(repoRoot, rev, outRel), folders: [...base.keys()], links } : undefined;
   // Every git run starts here and runs beside this process: the working tree against the base
   // (out/ and the sites' folders), the catalog folders' listings, and the base's records, which
   // are parsed and judged as they come while the others run (all but the head's profile and
@@ -123,21 +137,25 @@ export async function unchangedSince(ws: OpenWorkspace, ref: string | undefined,
       snapshotBlob: record.outputs.find(([p]) => p === snapshot)?.[1] ?? '',
     });
   });
-  for (const p of [moved, outDiff, siteGit, reading]) p.catch(() => undefined); // awaited below: a failure before then is not left unhandled
+  const besideBase = listing?.beside ?? Promise.resolve([]);
+  for (const p of [moved, outDiff, siteGit, reading, besideBase]) p.catch(() => undefined); // awaited below: a failure before then is not left unhandled
   const digests = siteDigests(ws, wsRel, await siteGit);
   const catalogMoved = await moved;
   if (catalogMoved) {
-    await Promise.allSettled([reading, outDiff]); // no git left running behind the full render
+    await Promise.allSettled([reading, outDiff, besideBase]); // no git left running behind the full render
     return all(catalogMoved);
   }
   const [, diff] = await Promise.all([reading, outDiff]);
-  if (verdicts.size === 0) return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  if (verdicts.size === 0) {
+    await Promise.allSettled([besideBase]);
+    return all(`${label} holds no render records (rendered by an older fwgen, or never rendered)`);
+  }
   for (const [file, v] of verdicts) {
     const head = digests.get(file);
     v.inputs &&= head !== undefined && sameFiles(v, head);
   }
   const { sites: touched, files: touchedFiles } = touchedPaths(diff, outRel);
-  const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel } };
+  const cut: Shortcut = { label, render: [], kept: [], reasons: new Map(), repo: { root: repoRoot, rev, outRel, wsRel, ...(listing ? { base: listing } : {}) } };
   const renderFor = (file: string, why: string) => {
     cut.render.push(file);
     cut.reasons.set(why, (cut.reasons.get(why) ?? 0) + 1);
@@ -287,10 +305,13 @@ function siteDigests(ws: OpenWorkspace, wsRel: string, asBase: Set<string>): Map
   const inRepo = (rel: string) => (wsRel ? `${wsRel}/${rel}` : rel);
   const digest = (file: string, rel: string) => (asBase.has(inRepo(rel)) ? AS_BASE : fileDigest(file));
   const digests = new Map<string, SiteDigests>();
+  // What the workspace walk saw beside each profile: a lock that is not a plain file there
+  // digests as '' (as fileDigest would say), without asking the file system again.
+  const lockOf = (file: string) => (ws.siteLocks?.has(file) ? ws.siteLocks.get(file) : lockPathFor(file));
   for (const file of ws.siteFiles) {
     const rel = relPath(ws, file);
-    const lock = lockPathFor(file);
-    digests.set(rel, { profile: digest(file, rel), lock: digest(lock, path.posix.join(path.posix.dirname(rel), path.basename(lock))) });
+    const lock = lockOf(file);
+    digests.set(rel, { profile: digest(file, rel), lock: lock === undefined ? '' : digest(lock, relPath(ws, lock)) });
   }
   return digests;
 }
@@ -340,22 +361,32 @@ function siteTreeId(r: BaseRecord, recordBlob: string): string {
   return treeIdOf(files);
 }
 
-/** The base revision's output folder: its site folders, each one's tree id, and the names of its plain files. */
-function baseOutput(repoRoot: string, rev: string, outRel: string): { sites: Map<string, string>; files: Set<string> } {
+/** The base revision's output folder: its site folders, each one's tree id, the names of its plain files, and its links. */
+function baseOutput(repoRoot: string, rev: string, outRel: string): { sites: Map<string, string>; files: Set<string>; links: TreeEntry[] } {
   const ls = git(repoRoot, ['ls-tree', '-z', '--full-tree', rev, '--', `${outRel}/`]);
   if (!ls.ok) throw new GitError(repoRoot, `git ls-tree ${rev}: ${ls.err}`);
   const sites = new Map<string, string>();
   const files = new Set<string>();
+  const links: TreeEntry[] = [];
   for (const e of treeEntries(ls.out)) {
     const name = e.path.slice(outRel.length + 1);
     if (e.type === 'tree') sites.set(name, e.id);
     else if (e.type === 'blob' && e.mode === '100644') files.add(name);
+    else if (e.type === 'blob' && e.mode === LINK_MODE) links.push(e);
   }
-  return { sites, files };
+  return { sites, files, links };
 }
 
+interface TreeEntry {
+  path: string;
+  mode: string;
+  type: string;
+  id: string;
+}
+const LINK_MODE = '120000';
+
 /** Splits `git ls-tree -z` output into path, mode, type and id. */
-function* treeEntries(out: string): Generator<{ path: string; mode: string; type: string; id: string }> {
+function* treeEntries(out: string): Generator<TreeEntry> {
   for (const line of out.split('\0')) {
     const tab = line.indexOf('\t');
     if (tab < 0) continue;
@@ -388,10 +419,12 @@ function touchedPaths(diff: Buffer, outRel: string): { sites: Set<string>; files
 /**
  * The base revision without what the kept sites hold (their profiles, locks and output
  * folders), unpacked from its blobs into a temporary folder: diff reads the base as before,
- * and thousands of unchanged sites cost nothing to unpack. Call `dispose`.
+ * and thousands of unchanged sites cost nothing to unpack. The shortcut must have been asked
+ * to list the base (listBase). Call `dispose`.
  */
-export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string; dispose(): void } {
-  const { root, rev, outRel, wsRel } = cut.repo!;
+export async function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): Promise<{ dir: string; dispose(): void }> {
+  const { root, rev, wsRel, base } = cut.repo!;
+  if (!base) throw new Error('partialBaseTree: the shortcut did not list the base');
   const inRepo = (p: string) => (wsRel ? `${wsRel}/${p}` : p);
   const left = new Set<string>();
   for (const k of cut.kept) {
@@ -399,24 +432,27 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
     left.add(inRepo(relPath(ws, lockPathFor(k.profileFile))));
   }
   const keptFolder = new Set(cut.kept.map((k) => k.name));
-  const ls = git(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathsBeside(root, rev, outRel, (site) => !keptFolder.has(site))]);
-  if (!ls.ok) throw new GitError(root, `git ls-tree ${rev}: ${ls.err}`);
-  const wanted: Array<[{ path: string; mode: string }, string]> = [];
-  for (const e of treeEntries(ls.out)) {
+  const folders = base.folders.filter((site) => !keptFolder.has(site)).map((site) => `${cut.repo!.outRel}/${site}`);
+  const [beside, inFolders] = await Promise.all([base.beside, folders.length > 0 ? gitOut(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...folders]) : undefined]);
+  const wanted: Array<[TreeEntry, string]> = [];
+  // The fleet's own files (inventory.yml and its kind, megabytes in a large fleet) are not
+  // read by diff: the base side reads sites' folders, where a plain file in a folder's place
+  // reads as no folder, there or not. A link is kept: reading through it is refused.
+  for (const e of [...beside, ...base.links, ...(inFolders ? treeEntries(inFolders.toString('utf8')) : [])]) {
     if (e.type !== 'blob' || left.has(e.path)) continue;
-    wanted.push([{ path: e.path, mode: e.mode }, e.id]);
+    wanted.push([e, e.id]);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwgen-base-'));
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    for (const [{ path: p, mode }, bytes] of readBlobs(root, wanted)) {
+    await streamBlobs(root, wanted, ({ path: p, mode }, bytes) => {
       const file = path.join(dir, p);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       // As git archive and tar would: a link is made as a link (the base's readers refuse to
       // follow it), and every file is new in a folder of our own, never written through one.
-      if (mode === '120000') fs.symlinkSync(bytes.toString('utf8'), file);
+      if (mode === LINK_MODE) fs.symlinkSync(bytes.toString('utf8'), file);
       else fs.writeFileSync(file, bytes, { flag: 'wx' });
-    }
+    });
   } catch (err) {
     dispose();
     throw err;
@@ -425,29 +461,21 @@ export function partialBaseTree(ws: OpenWorkspace, cut: Shortcut): { dir: string
 }
 
 /**
- * The paths of the revision to unpack: everything but the output folder, and of the output
- * folder the site folders `wanted` says and its links (listed one level at a time, so that
- * the kept sites' folders are never listed at all).
+ * Every file of the revision outside the output folder (listed one level at a time on the way
+ * to it, so that the output folder is never listed here).
  */
-function pathsBeside(root: string, rev: string, outRel: string, wanted: (site: string) => boolean): string[] {
+async function filesBesideOutput(root: string, rev: string, outRel: string): Promise<TreeEntry[]> {
   const paths: string[] = [];
   const parts = outRel.split('/');
-  for (let depth = 0; depth <= parts.length; depth++) {
+  for (let depth = 0; depth < parts.length; depth++) {
     const dir = parts.slice(0, depth).join('/');
-    const ls = git(root, ['ls-tree', '-z', '--full-tree', rev, '--', dir ? `${dir}/` : '.']);
-    if (!ls.ok) throw new GitError(root, `git ls-tree ${rev}: ${ls.err}`);
-    for (const e of treeEntries(ls.out)) {
-      const name = e.path.slice(dir ? dir.length + 1 : 0);
-      if (depth < parts.length && name === parts[depth]) continue; // on the way to the output folder
-      if (depth === parts.length && e.type === 'tree' && !wanted(name)) continue;
-      // The fleet's own files (inventory.yml and its kind, megabytes in a large fleet) are not
-      // read by diff: the base side reads sites' folders, where a plain file in a folder's place
-      // reads as no folder, there or not. A link is kept: reading through it is refused.
-      if (depth === parts.length && e.type === 'blob' && e.mode !== '120000') continue;
-      paths.push(e.path);
+    const ls = await gitOut(root, ['ls-tree', '-z', '--full-tree', rev, '--', dir ? `${dir}/` : '.']);
+    for (const e of treeEntries(ls.toString('utf8'))) {
+      if (e.path.slice(dir ? dir.length + 1 : 0) !== parts[depth]) paths.push(e.path); // not the way to the output folder
     }
   }
-  return paths;
+  if (paths.length === 0) return [];
+  return [...treeEntries((await gitOut(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...paths])).toString('utf8'))];
 }
 
 /** The stderr line that says what a base let fwgen skip, and why the rest was rendered. */

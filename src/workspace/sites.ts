@@ -16,16 +16,28 @@ export interface OpenWorkspace extends Workspace {
   overrides: CatalogOverride[];
   /** Every site profile the globs match, absolute, sorted. */
   siteFiles: string[];
+  /**
+   * What the walk found beside each of siteFiles (profile → lock): the lock when it is a plain
+   * file, undefined when there is none or it is not a plain file, so that a fleet's thousands
+   * of sites without one are not asked about again. A profile not walked is not a key.
+   */
+  siteLocks?: ReadonlyMap<string, string | undefined>;
 }
 
 export function openWorkspace(file: string, shippedCatalog?: string): OpenWorkspace {
   const ws = loadWorkspace(file, shippedCatalog);
   const { catalog, overrides } = loadCatalogLayersCached(ws.catalogLayers, [], ws.root);
-  return { ...ws, catalog, overrides, siteFiles: siteFilesOf(ws) };
+  const { files, locks } = walkSites(ws);
+  return { ...ws, catalog, overrides, siteFiles: files, siteLocks: locks };
 }
 
 /** Files under the workspace matching the site globs; node_modules, dot folders and the output folder are never searched. */
 export function siteFilesOf(ws: Workspace): string[] {
+  return walkSites(ws).files;
+}
+
+/** siteFilesOf, with the lock beside each site that is a plain file. */
+function walkSites(ws: Workspace): { files: string[]; locks: Map<string, string | undefined> } {
   const include = ws.sites.filter((g) => !g.startsWith('!'));
   const exclude = ws.sites.filter((g) => g.startsWith('!')).map((g) => g.slice(1));
   const yes = picomatch(include, { dot: false });
@@ -33,38 +45,43 @@ export function siteFilesOf(ws: Workspace): string[] {
   const found: string[] = [];
   // Whether each site, and the lock beside it, is a link: from the listing the walk reads
   // anyway, so that a fleet's thousands of files are not asked about one by one.
-  const links: Array<{ site: string; link: boolean; lockLink: boolean }> = [];
-  const walk = (dir: string) => {
+  const links: Array<{ site: string; lock: string; link: boolean; lockLink: boolean }> = [];
+  const locks = new Map<string, string | undefined>();
+  // `relDir` is `dir` relative to the root, '/' between names: the walk only ever adds names
+  // read from a folder to it, so a fleet's thousands of files need no path.relative each.
+  const walk = (dir: string, relDir: string) => {
     const entries = fs.readdirSync(dir, { withFileTypes: true });
     let byName: Map<string, fs.Dirent> | undefined;
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name === 'node_modules' || entry.name.startsWith('.') || full === ws.output) continue;
-        walk(full);
+        walk(full, relDir ? `${relDir}/${entry.name}` : entry.name);
         continue;
       }
-      const rel = path.relative(ws.root, full).split(path.sep).join('/');
       if (!/\.ya?ml$/.test(entry.name) || /\.lock\.ya?ml$/.test(entry.name) || full === ws.file) continue;
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (!yes(rel) || no(rel)) continue;
       checkFileName(rel); // a site is picked by its file name, and that name reaches its outputs
       found.push(full);
       byName ??= new Map(entries.map((e) => [e.name, e]));
-      const lock = byName.get(path.basename(lockPathFor(full)));
-      links.push({ site: full, link: entry.isSymbolicLink(), lockLink: lock?.isSymbolicLink() === true });
+      const lockFile = lockPathFor(full);
+      const lock = byName.get(path.basename(lockFile));
+      links.push({ site: full, lock: lockFile, link: entry.isSymbolicLink(), lockLink: lock?.isSymbolicLink() === true });
+      locks.set(full, lock?.isFile() ? lockFile : undefined);
     }
   };
-  walk(ws.root);
+  walk(ws.root, '');
   for (const l of links) refuseLinkOut(ws.root, l);
-  return found.sort();
+  return { files: found.sort(), locks };
 }
 
 /**
  * A site, or the lock file beside it, that is a link leading out of the workspace is refused
  * before it is read: neither its content nor its key names reach a message.
  */
-function refuseLinkOut(root: string, l: { site: string; link: boolean; lockLink: boolean }): void {
-  for (const [file, link] of [[l.site, l.link], [lockPathFor(l.site), l.lockLink]] as const) {
+function refuseLinkOut(root: string, l: { site: string; lock: string; link: boolean; lockLink: boolean }): void {
+  for (const [file, link] of [[l.site, l.link], [l.lock, l.lockLink]] as const) {
     if (link && !resolvesInside(root, file)) throw new UnsafePathError(file, LEAVES_WORKSPACE);
   }
 }

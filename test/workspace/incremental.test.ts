@@ -122,6 +122,34 @@ describe('check --base and diff --base', () => {
     }
   }, 240_000);
 
+  test('a lock beside a profile is looked for as the workspace walk found it: one added where the base had none, one deleted or made a folder, are seen', async () => {
+    // A site of the base without a lock: one that names only the vendor reached by address.
+    reset(repo, 'base');
+    const bare = read(repo, 'sites/store-3.yaml').replace('name: store-3', 'name: store-4').replace('  acme: {}\n', '').replace('10.3.0.0/28', '10.4.0.0/28');
+    expect(bare).not.toContain('acme: {}');
+    write(repo, 'sites/store-4.yaml', bare);
+    await render(repo);
+    commit(repo, 'no-lock', {});
+    const kept = await agree(repo, 'no-lock', 'nothing changed since a base with a site without a lock');
+    expect(noteOf(kept.check)).toBe('fwgen: 4 sites unchanged since no-lock (same inputs, same committed files), 0 rendered');
+
+    const edits: Array<[string, () => void]> = [
+      ['a lock added, untracked', () => write(repo, 'sites/store-4.lock.yaml', lockText('203.0.113.10'))],
+      ['a lock deleted', () => fs.rmSync(path.join(repo, 'sites/store-2.lock.yaml'))],
+      ['a lock made a folder', () => {
+        fs.rmSync(path.join(repo, 'sites/store-2.lock.yaml'));
+        fs.mkdirSync(path.join(repo, 'sites/store-2.lock.yaml'));
+      }],
+    ];
+    for (const [what, edit] of edits) {
+      reset(repo, 'no-lock');
+      edit();
+      const { check } = await agree(repo, 'no-lock', what);
+      expect({ what, note: noteOf(check) }).toEqual({ what, note: 'fwgen: 3 sites unchanged since no-lock (same inputs, same committed files), 1 rendered (1: inputs changed)' });
+    }
+    git(repo, ['tag', '-d', 'no-lock']);
+  }, 240_000);
+
   test("the fleet's files: a hand edit, committed, staged or not, a deleted one and a site's new entry are caught", async () => {
     for (const how of ['committed', 'staged', 'in the working tree']) {
       reset(repo, 'base');
