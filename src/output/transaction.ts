@@ -77,8 +77,10 @@ class SetView {
   /** Whether the first folder of `rel` is missing (for a path with no folder, never). */
   private underMissing(rel: string): boolean {
     const slash = rel.indexOf('/');
-    if (slash < 0) return false;
-    const top = rel.slice(0, slash);
+    return slash >= 0 && this.topMissing(rel.slice(0, slash));
+  }
+
+  private topMissing(top: string): boolean {
     let missing = this.missingTop.get(top);
     if (missing === undefined) this.missingTop.set(top, (missing = this.guard.check(top) === undefined));
     return missing;
@@ -89,9 +91,10 @@ class SetView {
     return this.underMissing(rel) ? undefined : this.guard.check(rel);
   }
 
-  /** An owned folder or file that cannot exist: its top folder is missing. */
+  /** An owned folder or file that cannot exist: it or its top folder is missing (a site's own folder is its top). */
   absent(owned: string): boolean {
-    return this.underMissing(owned);
+    const slash = owned.indexOf('/');
+    return this.topMissing(slash < 0 ? owned : owned.slice(0, slash));
   }
 }
 
