@@ -451,7 +451,7 @@ export class AddressSets {
   private readonly ipv6 = new ByList<string[]>();
 
   /** The aggregated union of `groups`, without concatenating them first. */
-  of(...groups: ReadonlyArray<readonly Cidr[]>): AddressSet {
+  of(groups: ReadonlyArray<readonly Cidr[]>): AddressSet {
     return { ipv4: this.ipv4List(aggregateIpv4(groups)), ipv6: this.ipv6List(aggregateIpv6(groups)) };
   }
 

@@ -46,7 +46,11 @@ export function checkOutputFolder(root: string): void {
   if (st && !st.isDirectory()) throw new FileError(displayPath(root), 'the output must be a folder, and this is a file (use --output - for stdout)');
 }
 
-function sameContent(guard: LinkGuard, f: RenderedFile, st = guard.check(f.path)): boolean {
+/**
+ * `st` is the file's lstat as the caller found it, undefined when it is not there: a default
+ * here would look again exactly when it was found missing (every file of a first render).
+ */
+function sameContent(guard: LinkGuard, f: RenderedFile, st: fs.Stats | undefined): boolean {
   // A file of another size is not read: a changed policy.json of a large site is tens of megabytes.
   return st !== undefined && st.isFile() && st.size === Buffer.byteLength(f.content) && fs.readFileSync(path.join(guard.top, f.path), 'utf8') === f.content;
 }
@@ -73,8 +77,10 @@ class SetView {
   /** Whether the first folder of `rel` is missing (for a path with no folder, never). */
   private underMissing(rel: string): boolean {
     const slash = rel.indexOf('/');
-    if (slash < 0) return false;
-    const top = rel.slice(0, slash);
+    return slash >= 0 && this.topMissing(rel.slice(0, slash));
+  }
+
+  private topMissing(top: string): boolean {
     let missing = this.missingTop.get(top);
     if (missing === undefined) this.missingTop.set(top, (missing = this.guard.check(top) === undefined));
     return missing;
@@ -85,9 +91,10 @@ class SetView {
     return this.underMissing(rel) ? undefined : this.guard.check(rel);
   }
 
-  /** An owned folder or file that cannot exist: its top folder is missing. */
+  /** An owned folder or file that cannot exist: it or its top folder is missing (a site's own folder is its top). */
   absent(owned: string): boolean {
-    return this.underMissing(owned);
+    const slash = owned.indexOf('/');
+    return this.topMissing(slash < 0 ? owned : owned.slice(0, slash));
   }
 }
 
@@ -278,7 +285,7 @@ export function staleOf(root: string, files: RenderedFile[], ownedDirs: string[]
   for (const f of files) {
     const st = guard.check(f.path);
     if (st === undefined) stale.push(`${f.path} (missing)`);
-    else if (!sameContent(guard, f)) stale.push(`${f.path} (differs)`);
+    else if (!sameContent(guard, f, st)) stale.push(`${f.path} (differs)`);
   }
   const produced = new Set(files.map((f) => f.path));
   for (const dir of ownedDirs) {

@@ -111,7 +111,7 @@ export function buildReviewed(
   // Equal sets are made once and shared: a service's flows often repeat one per protocol.
   const sets = new AddressSets();
   const classAddresses = new Map<string, AddressSet>();
-  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, sets.of(b.cidrs));
+  for (const [id, b] of profile.deviceClasses) classAddresses.set(id, sets.of([b.cidrs]));
 
   const peerRemote = (id: string): Remote => ({
     addresses: classAddresses.get(id)!,
@@ -123,7 +123,7 @@ export function buildReviewed(
   for (const sel of selection.flows) {
     const { flow } = sel;
     const external: Remote = {
-      addresses: sets.of(sel.addresses, ...flow.lists.map((id) => catalog.lists.get(id)!.addresses)),
+      addresses: sets.of([sel.addresses, ...flow.lists.map((id) => catalog.lists.get(id)!.addresses)]),
       names: sel.domains,
       lists: [...flow.lists].sort(),
       peers: [],

@@ -493,10 +493,13 @@ const YAML_OPTIONS: ToStringOptions & { sortMapEntries: false; aliasDuplicateObj
   nullStr: '',
   aliasDuplicateObjects: false,
 };
+// No %YAML or %TAG lines are ever printed (the tags are local, `!unsafe`); without this the
+// yaml package walks the whole document once more per file to look for tags needing one.
+const YAML_PRINT: typeof YAML_OPTIONS & { directives: false } = { ...YAML_OPTIONS, directives: false };
 
 /** YAML of fwgen's own making (a playbook list): every string in it has passed playbookWord. */
 export function yamlBody(doc: unknown): string {
-  return rememberedYaml('body', doc, () => undefined, () => new (yamlPackage().Document)(doc, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd());
+  return rememberedYaml('body', doc, () => undefined, () => new (yamlPackage().Document)(doc, YAML_OPTIONS).toString(YAML_PRINT).trimEnd());
 }
 
 /**
@@ -528,7 +531,7 @@ function writeVarsYaml(doc: unknown): string {
     scalar.tag = '!unsafe';
     return scalar;
   };
-  return new Document(doc, tagged, YAML_OPTIONS).toString(YAML_OPTIONS).trimEnd();
+  return new Document(doc, tagged, YAML_OPTIONS).toString(YAML_PRINT).trimEnd();
 }
 
 /**
