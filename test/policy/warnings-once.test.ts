@@ -30,7 +30,7 @@ describe('a warning prints once per site, naming the targets it concerns', () =>
     expect(new Set(lines.map(message)).size).toBe(lines.length);
   });
 
-  test('in a workspace, each site says its own once: the same warning of two sites is two lines', async () => {
+  test('in a workspace, each site says its own once, and a warning two sites share word for word is one line naming both', async () => {
     const root = tempDir('fwgen-ws-');
     fs.mkdirSync(path.join(root, 'sites'));
     fs.writeFileSync(path.join(root, 'fwgen.yaml'), 'sites: [sites/*.yaml]\noutput: out\n');
@@ -45,12 +45,16 @@ describe('a warning prints once per site, naming the targets it concerns', () =>
     const r = await runInProcess(['render'], root);
     expect(r.status).toBe(0);
     const lines = said(r.stderr);
+    // The catalog's warnings, the lock's and the Windows policy are the same words at the same place for both.
+    const shared = lines.filter((l) => l.startsWith('2 sites (bistro-1, bistro-2): '));
+    expect(shared).toHaveLength(4);
+    expect(new Set(shared.map(message)).size).toBe(4);
+    // Each site's own profile is its own place: its warning keeps its site's line.
     for (const site of ['bistro-1', 'bistro-2']) {
       const own = lines.filter((l) => l.startsWith(`${site}: `));
-      expect(own).toHaveLength(5);
-      expect(new Set(own.map(message)).size).toBe(5);
+      expect(own).toEqual([expect.stringMatching(new RegExp(`^${site}: sites/${site}\\.yaml:\\d+:\\d+: warning: \\[ansible\\] inventory groups without hosts`))]);
     }
-    expect(lines).toHaveLength(10);
+    expect(lines).toHaveLength(6);
   });
 
   test('a gateway dropping the IPv6 of a class without IPv6 prefixes says so at render, at the class binding', async () => {
