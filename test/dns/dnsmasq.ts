@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
+import * as net from 'node:net';
 import { Resolver } from 'node:dns/promises';
 
 /** A record the test DNS server answers with. */
@@ -20,12 +21,24 @@ export interface DnsServer {
 
 export const dnsmasqAvailable = spawnSync('dnsmasq', ['--version']).status === 0;
 
+/**
+ * A port free on loopback for both UDP and TCP, as dnsmasq listens on both: the kernel's free
+ * UDP port can be a TCP port some connection holds as its local end.
+ */
 async function freePort(): Promise<number> {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  const { port } = sock.address();
-  await new Promise<void>((resolve) => sock.close(() => resolve()));
-  return port;
+  for (;;) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+    const { port } = sock.address();
+    const tcp = net.createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (tcpFree) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
+    if (tcpFree) return port;
+  }
 }
 
 /**
@@ -33,7 +46,23 @@ async function freePort(): Promise<number> {
  * servers, no /etc/hosts, no resolv.conf. Names under `nxdomain` get NXDOMAIN.
  */
 export async function startDnsmasq(records: DnsRecord[], nxdomain: string[] = [], port?: number): Promise<DnsServer> {
-  port ??= await freePort();
+  // Between a port found free and dnsmasq binding it, or between two servers a test starts on
+  // the same port (a lock names the server that answered), another process can take the port
+  // for a moment: a fresh port is picked again, a given one is tried again after a pause.
+  for (let attempt = 1; ; attempt++) {
+    const chosen = port ?? (await freePort());
+    try {
+      return await startOn(chosen, records, nxdomain);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 10) throw err;
+      if (port !== undefined) await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOn(port: number, records: DnsRecord[], nxdomain: string[]): Promise<DnsServer> {
   const args = [
     '--keep-in-foreground',
     '--conf-file=/dev/null',
@@ -64,12 +93,17 @@ export async function startDnsmasq(records: DnsRecord[], nxdomain: string[] = []
   const child: ChildProcess = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const address = `127.0.0.1:${port}`;
   const probe = new Resolver({ timeout: 200, tries: 1 });
   probe.setServers([address]);
   const deadline = Date.now() + 5000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr}`);
+    if (child.exitCode !== null) {
+      await closed; // all of its message, not what had arrived when it exited
+      if (/address (already )?in use/i.test(stderr)) throw new PortTaken(`dnsmasq: port ${port} taken: ${stderr}`);
+      throw new Error(`dnsmasq exited with status ${child.exitCode}: ${stderr}`);
+    }
     try {
       await probe.resolve4(records[0]?.name ?? 'localhost');
       break;
