@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { buildIdentity } from './build-identity';
 import { cacheKey, CacheShelf } from './cache-dir';
 import { packageIdentity } from './package-identity';
@@ -22,6 +23,9 @@ const SHELF = 'yaml-texts';
  * or undefined for any other object.
  */
 export function rememberedYaml(kind: string, doc: unknown, marked: (value: object) => string | undefined, write: () => string): string {
+  // A fleet's render workers write each site's own documents (they name the site): nothing a
+  // later run meets again, and three or four cache files per site at ten thousand sites.
+  if (!isMainThread) return write();
   const shelf = CacheShelf.open(SHELF);
   const form = shelf && canonical(doc, marked);
   if (!shelf || form === undefined) return write();
